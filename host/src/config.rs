@@ -1,0 +1,132 @@
+//! `config.toml` in the state folder. A missing file means defaults; a malformed
+//! one is an error naming the file, the line and the key.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::model::Settings;
+use crate::sandbox::Limits;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub sandbox: Limits,
+    pub policy: GuestConfig,
+    pub strategy: GuestConfig,
+}
+
+/// Which component to run for one world, and its settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuestConfig {
+    /// A `.wasm` to use instead of the bundled one (relative to the state folder).
+    pub path: Option<PathBuf>,
+    /// When set, the file at `path` must have this sha256 or it is refused.
+    pub sha256: Option<String>,
+    /// Passed to the guest as data.
+    pub settings: toml::Table,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not valid: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        Config::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        config.sandbox.validate()?;
+        for (name, guest) in [("policy", &config.policy), ("strategy", &config.strategy)] {
+            Settings::from_toml(&guest.settings).map_err(|e| format!("[{name}.settings] {e}"))?;
+            if let Some(sha) = &guest.sha256
+                && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                return Err(format!("{name}.sha256 must be 64 hexadecimal digits"));
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn policy_settings(&self) -> Settings {
+        Settings::from_toml(&self.policy.settings).unwrap_or_default()
+    }
+
+    pub fn strategy_settings(&self) -> Settings {
+        Settings::from_toml(&self.strategy.settings).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SettingValue;
+
+    #[test]
+    fn missing_sections_give_defaults() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.sandbox, Limits::default());
+        assert!(c.policy.path.is_none());
+    }
+
+    #[test]
+    fn reads_limits_and_flattened_settings() {
+        let c = Config::parse(
+            "[sandbox]\nmemory_mib = 16\n[policy.settings]\nmemory_stop_interval = 5\n\
+             [policy.settings.deny]\nrepos = [\"a\", \"b\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.sandbox.memory_mib, 16);
+        let s = c.policy_settings();
+        assert_eq!(
+            s.get("memory_stop_interval"),
+            Some(&SettingValue::Integer(5))
+        );
+        assert_eq!(
+            s.get("deny.repos"),
+            Some(&SettingValue::TextList(vec!["a".into(), "b".into()]))
+        );
+    }
+
+    #[test]
+    fn unknown_sandbox_key_is_named() {
+        let e = Config::parse("[sandbox]\nmemory_mb = 16\n").unwrap_err();
+        assert!(e.contains("memory_mb"), "{e}");
+    }
+
+    #[test]
+    fn zero_memory_is_refused() {
+        let e = Config::parse("[sandbox]\nmemory_mib = 0\n").unwrap_err();
+        assert!(e.contains("memory_mib"), "{e}");
+    }
+
+    #[test]
+    fn settings_a_guest_cannot_take_are_refused() {
+        let e = Config::parse("[policy.settings]\nmixed = [1, \"a\"]\n").unwrap_err();
+        assert!(e.contains("mixed"), "{e}");
+    }
+}

@@ -1,0 +1,13 @@
+//! csep: memory, recall and sandboxed reflection for coding agents.
+//!
+//! Layers, top to bottom: the `csep` binary's CLI, then `config`/`home`, then the
+//! `sandbox` engine, which alone touches wasmtime, and `fs_authority`, which alone
+//! turns paths into filesystem authority.
+
+pub mod bundled;
+pub mod config;
+pub mod fs_authority;
+pub mod guests;
+pub mod home;
+pub mod model;
+pub mod sandbox;

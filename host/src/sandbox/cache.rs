@@ -1,0 +1,160 @@
+//! A private cache of precompiled components: compiling with Cranelift costs ~100 ms,
+//! loading a cached artifact by mmap well under 1 ms.
+//!
+//! Key: sha256 of the component bytes + a hash of everything wasmtime says affects
+//! compiled code (`precompile_compatibility_hash`: version, target, CPU features,
+//! settings). Each artifact has a sidecar holding its own sha256, written after the
+//! artifact, and checked before the artifact is mapped: a truncated, corrupt or
+//! foreign file is rebuilt, never trusted.
+
+use std::hash::{Hash, Hasher};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use cap_std::fs::{Dir, MetadataExt, OpenOptions, OpenOptionsExt, PermissionsExt};
+use sha2::{Digest as _, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use super::error::SandboxError;
+use crate::fs_authority;
+
+/// How a load went, for diagnostics and benchmarks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CacheOutcome {
+    Hit,
+    Miss,
+    /// An entry existed but could not be trusted; the reason says why.
+    Rebuilt(String),
+    /// No cache directory configured.
+    Disabled,
+}
+
+/// Artifacts of another wasmtime line go in another folder, removable as a whole.
+const WASMTIME_LINE: &str = "48";
+
+pub struct ComponentCache {
+    dir: Dir,
+    path: PathBuf,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> SandboxError + 'a {
+    move |source| SandboxError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl ComponentCache {
+    /// Opens (creating, mode 0700) `<root>/wasmtime-<version>/`, so artifacts of an
+    /// older wasmtime can be removed as a whole.
+    pub fn open(root: &Path) -> Result<Self, SandboxError> {
+        let path = root.join(format!("wasmtime-{}", WASMTIME_LINE));
+        let dir = fs_authority::create_private_dir_all(&path)
+            .map_err(io_err("creating the component cache", &path))?;
+        Ok(ComponentCache { dir, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn entry_name(engine: &Engine, content_sha256: &str) -> String {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        format!("{}-{:016x}.cwasm", &content_sha256[..32], h.finish())
+    }
+
+    pub fn load_or_compile(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        content_sha256: &str,
+    ) -> Result<(Component, CacheOutcome), SandboxError> {
+        let name = Self::entry_name(engine, content_sha256);
+        let outcome = match self.load(engine, &name) {
+            Ok(Some(component)) => return Ok((component, CacheOutcome::Hit)),
+            Ok(None) => CacheOutcome::Miss,
+            Err(reason) => CacheOutcome::Rebuilt(reason),
+        };
+        let artifact = engine
+            .precompile_component(wasm)
+            .map_err(|e| SandboxError::Malformed(format!("{e:#}")))?;
+        // A cache that cannot be written only costs speed: load what we compiled.
+        let _ = self.store(&name, &artifact);
+        // SAFETY: these bytes were produced just now by this engine.
+        let component = unsafe { Component::deserialize(engine, &artifact) }
+            .map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
+        Ok((component, outcome))
+    }
+
+    /// `Ok(None)`: no entry. `Err(reason)`: an entry that must not be trusted.
+    fn load(&self, engine: &Engine, name: &str) -> Result<Option<Component>, String> {
+        let sidecar = format!("{name}.sha256");
+        let expected = match self.dir.read_to_string(&sidecar) {
+            Ok(s) => s,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("unreadable checksum: {e}")),
+        };
+        let meta = self
+            .dir
+            .symlink_metadata(name)
+            .map_err(|e| format!("artifact missing: {e}"))?;
+        if !meta.is_file() {
+            return Err("artifact is not a regular file".into());
+        }
+        if meta.uid() != rustix::process::geteuid().as_raw()
+            || meta.permissions().mode() & 0o022 != 0
+        {
+            return Err("artifact is not owned by this user or is writable by others".into());
+        }
+        let bytes = self
+            .dir
+            .read(name)
+            .map_err(|e| format!("unreadable artifact: {e}"))?;
+        if sha256_hex(&bytes) != expected.trim() {
+            return Err("artifact does not match its checksum".into());
+        }
+        let path = fs_authority::handle_path(&self.dir).join(name);
+        // SAFETY: the file was written by this host into its private cache (0700,
+        // owned by us, checked above) and matches the checksum written with it.
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(c) => Ok(Some(c)),
+            Err(e) => Err(format!("wasmtime refused the artifact: {e:#}")),
+        }
+    }
+
+    /// Temp file + rename for both files; the sidecar goes last, so a crash leaves
+    /// either no entry or an entry whose checksum catches it.
+    fn store(&self, name: &str, artifact: &[u8]) -> io::Result<()> {
+        let sidecar = format!("{name}.sha256");
+        let _ = self.dir.remove_file(&sidecar);
+        self.write_atomic(name, artifact)?;
+        self.write_atomic(&sidecar, sha256_hex(artifact).as_bytes())
+    }
+
+    fn write_atomic(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        let tmp = format!("{name}.tmp{}", std::process::id());
+        let mut opts = OpenOptions::new();
+        opts.write(true).create(true).truncate(true).mode(0o600);
+        let result = (|| {
+            let mut f = self.dir.open_with(&tmp, &opts)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            self.dir.rename(&tmp, &self.dir, name)
+        })();
+        if result.is_err() {
+            let _ = self.dir.remove_file(&tmp);
+        }
+        result
+    }
+}

@@ -1,0 +1,117 @@
+//! Every way loading or running a guest can fail, as one typed enum.
+
+use std::path::PathBuf;
+
+use crate::model::GuestError;
+
+use super::World;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("not a WebAssembly file (it does not start with the `\\0asm` magic)")]
+    NotWasm,
+
+    #[error(
+        "a core WebAssembly module, not a component: build the guest for the `wasm32-wasip2` \
+         target (which links a component), or wrap a core module with `wasm-tools component new`"
+    )]
+    CoreModule,
+
+    #[error("not a valid WebAssembly component: {0}")]
+    Malformed(String),
+
+    #[error(
+        "does not implement a csep world: it exports {exports}; a trigger policy exports \
+         `csep:engine/policy@{version}`, a reflection strategy `csep:engine/strategy@{version}`"
+    )]
+    UnknownWorld {
+        exports: String,
+        version: &'static str,
+    },
+
+    #[error(
+        "implements the `{found}` world where a `{expected}` is needed: rebuild it with \
+         `wit_bindgen::generate!({{ world: \"{expected}\", .. }})`"
+    )]
+    WrongWorld { expected: World, found: World },
+
+    #[error(
+        "targets csep:engine {found}, but this csep supports {supported}: rebuild the guest \
+         against the wit/ folder of this csep version (or upgrade csep)"
+    )]
+    UnsupportedVersion { found: String, supported: String },
+
+    #[error("does not fit the `{world}` world of csep:engine@{version}: {detail}")]
+    Incompatible {
+        world: World,
+        version: &'static str,
+        detail: String,
+    },
+
+    #[error("the guest ran past its time limit of {limit_ms} ms and was stopped")]
+    Timeout { limit_ms: u64 },
+
+    #[error(
+        "the guest tried to grow its memory past the limit of {limit_bytes} bytes and was stopped"
+    )]
+    OutOfMemory { limit_bytes: u64 },
+
+    #[error("the guest went past a resource limit and was stopped: {0}")]
+    ResourceLimit(String),
+
+    #[error("the guest trapped: {message}{}", stderr_suffix(.stderr))]
+    Trap { message: String, stderr: String },
+
+    #[error("the guest returned a `{field}` of {len} bytes, over the limit of {max}")]
+    OversizedOutput {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+
+    #[error("the guest reported an error: {0}")]
+    Guest(#[from] GuestError),
+
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the WebAssembly engine failed: {0}")]
+    Engine(String),
+}
+
+fn stderr_suffix(stderr: &str) -> String {
+    let tail = stderr.trim();
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!(" (guest stderr: {tail})")
+    }
+}
+
+impl SandboxError {
+    /// A short stable name for logs and JSON output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SandboxError::NotWasm => "not-wasm",
+            SandboxError::CoreModule => "core-module",
+            SandboxError::Malformed(_) => "malformed",
+            SandboxError::UnknownWorld { .. } => "unknown-world",
+            SandboxError::WrongWorld { .. } => "wrong-world",
+            SandboxError::UnsupportedVersion { .. } => "unsupported-version",
+            SandboxError::Incompatible { .. } => "incompatible",
+            SandboxError::Timeout { .. } => "timeout",
+            SandboxError::OutOfMemory { .. } => "out-of-memory",
+            SandboxError::ResourceLimit(_) => "resource-limit",
+            SandboxError::Trap { .. } => "trap",
+            SandboxError::OversizedOutput { .. } => "oversized-output",
+            SandboxError::Guest(_) => "guest-error",
+            SandboxError::Io { .. } => "io",
+            SandboxError::Engine(_) => "engine",
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The sandboxed component engine. This module owns every wasmtime type: callers
+//! hand it bytes and plain `crate::model` values and get plain values or a typed
+//! `SandboxError` back.
+
+mod bindings;
+mod cache;
+mod contract;
+mod convert;
+mod error;
+mod limits;
+mod policy;
+mod run;
+mod strategy;
+mod ticker;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
+
+pub use bindings::VERSION as CONTRACT_VERSION;
+pub use cache::{CacheOutcome, sha256_hex};
+pub use contract::supported_range;
+pub use error::SandboxError;
+pub use limits::Limits;
+pub use policy::Policy;
+pub use strategy::{Preopens, Strategy, StrategyHost, Unavailable};
+
+/// The two kinds of guest the host runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum World {
+    TriggerPolicy,
+    ReflectionStrategy,
+}
+
+impl fmt::Display for World {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            World::TriggerPolicy => "trigger-policy",
+            World::ReflectionStrategy => "reflection-strategy",
+        })
+    }
+}
+
+/// A component that was compiled (or loaded from the cache) and identified.
+pub struct Guest {
+    origin: String,
+    sha256: String,
+    world: World,
+    version: semver::Version,
+    cache: CacheOutcome,
+    component: Component,
+}
+
+impl Guest {
+    /// Where it came from: a path, or `bundled:<name>`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+    pub fn world(&self) -> World {
+        self.world
+    }
+    /// The contract version the guest was built against.
+    pub fn version(&self) -> String {
+        self.version.to_string()
+    }
+    pub fn cache_outcome(&self) -> &CacheOutcome {
+        &self.cache
+    }
+}
+
+struct Inner {
+    engine: Engine,
+    limits: Limits,
+    cache: Option<cache::ComponentCache>,
+    policy_linker: OnceLock<Result<Linker<policy::PolicyState>, String>>,
+    strategy_linker: OnceLock<Result<Linker<strategy::StrategyState>, String>>,
+    ticker: OnceLock<Result<(), String>>,
+}
+
+/// One engine with its limits and cache. Cheap to clone.
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+/// Everything that affects compiled code is set here, once: the cache key covers it.
+fn engine_config() -> Config {
+    let mut cfg = Config::new();
+    cfg.epoch_interruption(true);
+    cfg
+}
+
+impl Sandbox {
+    /// `cache_root`: where precompiled artifacts live (none: compile every time).
+    pub fn new(limits: Limits, cache_root: Option<&Path>) -> Result<Sandbox, SandboxError> {
+        limits.validate().map_err(SandboxError::Engine)?;
+        let engine =
+            Engine::new(&engine_config()).map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
+        let cache = cache_root.map(cache::ComponentCache::open).transpose()?;
+        Ok(Sandbox {
+            inner: Arc::new(Inner {
+                engine,
+                limits,
+                cache,
+                policy_linker: OnceLock::new(),
+                strategy_linker: OnceLock::new(),
+                ticker: OnceLock::new(),
+            }),
+        })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.inner.cache.as_ref().map(|c| c.path())
+    }
+
+    /// Checks the bytes are a component, compiles it (or loads it from the cache)
+    /// and reads which world and contract version it targets.
+    pub fn load(&self, origin: &str, wasm: &[u8]) -> Result<Guest, SandboxError> {
+        sniff(wasm)?;
+        let sha256 = sha256_hex(wasm);
+        let engine = &self.inner.engine;
+        let (component, outcome) = match &self.inner.cache {
+            Some(cache) => cache.load_or_compile(engine, wasm, &sha256)?,
+            None => (
+                Component::new(engine, wasm)
+                    .map_err(|e| SandboxError::Malformed(format!("{e:#}")))?,
+                CacheOutcome::Disabled,
+            ),
+        };
+        let ty = component.component_type();
+        let target = contract::identify(
+            ty.imports(engine).map(|(name, _)| name),
+            ty.exports(engine).map(|(name, _)| name),
+        )?;
+        Ok(Guest {
+            origin: origin.to_string(),
+            sha256,
+            world: target.world,
+            version: target.version,
+            cache: outcome,
+            component,
+        })
+    }
+
+    /// Prepares a loaded guest to run as a trigger policy.
+    pub fn policy(&self, guest: &Guest) -> Result<Policy, SandboxError> {
+        expect_world(guest, World::TriggerPolicy)?;
+        Policy::new(self.clone(), guest)
+    }
+
+    /// Prepares a loaded guest to run as a reflection strategy.
+    pub fn strategy(&self, guest: &Guest) -> Result<Strategy, SandboxError> {
+        expect_world(guest, World::ReflectionStrategy)?;
+        Strategy::new(self.clone(), guest)
+    }
+
+    /// Without the watchdog a runaway guest would never stop: no watchdog, no call.
+    fn start_ticker(&self) -> Result<(), SandboxError> {
+        self.inner
+            .ticker
+            .get_or_init(|| ticker::start(&self.inner.engine))
+            .clone()
+            .map_err(SandboxError::Engine)
+    }
+}
+
+fn expect_world(guest: &Guest, expected: World) -> Result<(), SandboxError> {
+    if guest.world == expected {
+        Ok(())
+    } else {
+        Err(SandboxError::WrongWorld {
+            expected,
+            found: guest.world,
+        })
+    }
+}
+
+/// Tells a component from a core module or from something that is not wasm at all,
+/// before Cranelift sees it.
+fn sniff(bytes: &[u8]) -> Result<(), SandboxError> {
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(SandboxError::NotWasm);
+    }
+    // The 16-bit layer field after the version: 0 for core modules, 1 for components.
+    match [bytes[6], bytes[7]] {
+        [0, 0] => Err(SandboxError::CoreModule),
+        [1, 0] => Ok(()),
+        _ => Err(SandboxError::Malformed(
+            "unknown WebAssembly binary layer".into(),
+        )),
+    }
+}

@@ -1,0 +1,279 @@
+//! Runs a reflection strategy: three preopened folders, the host's `log`, `llm` and
+//! `recall` interfaces, and nothing else (no environment, no network, no other path).
+
+use cap_std::fs::Dir;
+use wasmtime::Store;
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::bindings::policy::csep::engine::types as wit_types;
+use super::bindings::strategy::csep::engine::{llm, log, recall};
+use super::bindings::strategy::exports::csep::engine::strategy as wit;
+use super::bindings::strategy::{ReflectionStrategy, ReflectionStrategyPre};
+use super::convert::{
+    denial_to_wit, digest_to_wit, guest_error_from_wit, scope_to_wit, settings_to_wit,
+};
+use super::error::SandboxError;
+use super::limits::GuestLimiter;
+use super::run::{self, Base, HasBase};
+use super::{Guest, Sandbox, World};
+use crate::fs_authority;
+use crate::model::{self, Denial, LlmRequest, LlmResponse, RecallHit, RecallQuery};
+
+/// Where a strategy's host calls go. The job runner supplies the real model and
+/// recall; `Unavailable` refuses both.
+pub trait StrategyHost: Send {
+    fn log(&mut self, level: &'static str, message: &str);
+    fn complete(&mut self, request: LlmRequest) -> Result<LlmResponse, Denial>;
+    /// Calls and tokens the job may still spend.
+    fn remaining(&mut self) -> (u32, u64);
+    fn search(&mut self, query: RecallQuery) -> Result<Vec<RecallHit>, Denial>;
+}
+
+/// A host with no model and no recall: every request is denied as `unavailable`.
+/// Log lines go to stderr with a `csep strategy:` prefix.
+pub struct Unavailable;
+
+impl StrategyHost for Unavailable {
+    fn log(&mut self, level: &'static str, message: &str) {
+        eprintln!("csep strategy: [{level}] {message}");
+    }
+    fn complete(&mut self, _: LlmRequest) -> Result<LlmResponse, Denial> {
+        Err(Denial::Unavailable(
+            "no model provider is configured for this run".into(),
+        ))
+    }
+    fn remaining(&mut self) -> (u32, u64) {
+        (0, 0)
+    }
+    fn search(&mut self, _: RecallQuery) -> Result<Vec<RecallHit>, Denial> {
+        Err(Denial::Unavailable(
+            "recall is not available for this run".into(),
+        ))
+    }
+}
+
+/// The three folders a strategy sees, as handles: `/session` read-only, `/memory`
+/// and `/skills` read-write.
+pub struct Preopens<'a> {
+    pub session: &'a Dir,
+    pub memory: &'a Dir,
+    pub skills: &'a Dir,
+}
+
+/// Log lines a strategy may write per call; later ones are dropped.
+const MAX_LOG_LINES: usize = 1000;
+
+pub(crate) struct StrategyState {
+    base: Base,
+    host: Box<dyn StrategyHost>,
+    max_output: usize,
+    log_lines: usize,
+}
+
+impl HasBase for StrategyState {
+    fn base(&mut self) -> &mut Base {
+        &mut self.base
+    }
+}
+
+impl WasiView for StrategyState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.base.wasi,
+            table: &mut self.base.table,
+        }
+    }
+}
+
+impl wit_types::Host for StrategyState {}
+
+impl log::Host for StrategyState {
+    fn log(&mut self, level: log::Level, message: String) {
+        self.log_lines += 1;
+        if self.log_lines > MAX_LOG_LINES {
+            return;
+        }
+        let level = match level {
+            log::Level::Debug => "debug",
+            log::Level::Info => "info",
+            log::Level::Warn => "warn",
+            log::Level::Error => "error",
+        };
+        let mut message = message;
+        if message.len() > self.max_output {
+            let mut cut = self.max_output;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push_str(" [cut]");
+        }
+        self.host.log(level, &message);
+    }
+}
+
+impl llm::Host for StrategyState {
+    fn complete(&mut self, request: llm::Request) -> Result<llm::Response, wit_types::Denial> {
+        let request = LlmRequest {
+            messages: request
+                .messages
+                .into_iter()
+                .map(|m| {
+                    let role = match m.role {
+                        llm::Role::System => "system",
+                        llm::Role::User => "user",
+                        llm::Role::Assistant => "assistant",
+                    };
+                    (role.to_string(), m.content)
+                })
+                .collect(),
+            max_output_tokens: request.max_output_tokens,
+        };
+        self.host
+            .complete(request)
+            .map(|r| llm::Response {
+                text: r.text,
+                model: r.model,
+                usage: llm::Usage {
+                    input_tokens: r.input_tokens,
+                    output_tokens: r.output_tokens,
+                },
+                truncated: r.truncated,
+            })
+            .map_err(denial_to_wit)
+    }
+
+    fn remaining(&mut self) -> llm::Budget {
+        let (calls, tokens) = self.host.remaining();
+        llm::Budget { calls, tokens }
+    }
+}
+
+impl recall::Host for StrategyState {
+    fn search(&mut self, query: recall::Query) -> Result<Vec<recall::Hit>, wit_types::Denial> {
+        let query = RecallQuery {
+            text: query.text,
+            limit: query.limit,
+            global: query.global,
+        };
+        self.host
+            .search(query)
+            .map(|hits| {
+                hits.into_iter()
+                    .map(|h| recall::Hit {
+                        session_id: h.session_id,
+                        client: h.client,
+                        role: h.role,
+                        snippet: h.snippet,
+                        at_ms: h.at_ms,
+                    })
+                    .collect()
+            })
+            .map_err(denial_to_wit)
+    }
+}
+
+pub(crate) fn linker(engine: &wasmtime::Engine) -> Result<Linker<StrategyState>, String> {
+    let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("{e:#}"))?;
+    ReflectionStrategy::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+        .map_err(|e| format!("{e:#}"))?;
+    Ok(linker)
+}
+
+/// A reflection strategy ready to be called; each call gets a fresh instance.
+pub struct Strategy {
+    sandbox: Sandbox,
+    pre: ReflectionStrategyPre<StrategyState>,
+}
+
+impl Strategy {
+    pub(crate) fn new(sandbox: Sandbox, guest: &Guest) -> Result<Strategy, SandboxError> {
+        let linker = sandbox
+            .inner
+            .strategy_linker
+            .get_or_init(|| linker(&sandbox.inner.engine))
+            .as_ref()
+            .map_err(|e| SandboxError::Engine(e.clone()))?;
+        let incompatible = |e: wasmtime::Error| SandboxError::Incompatible {
+            world: World::ReflectionStrategy,
+            version: super::CONTRACT_VERSION,
+            detail: format!("{e:#}"),
+        };
+        let pre = linker
+            .instantiate_pre(&guest.component)
+            .map_err(incompatible)?;
+        let pre = ReflectionStrategyPre::new(pre).map_err(incompatible)?;
+        Ok(Strategy { sandbox, pre })
+    }
+
+    /// One `reflect` call on a fresh instance that sees only `preopens`.
+    pub fn reflect(
+        &self,
+        input: &model::ReflectInput,
+        preopens: &Preopens<'_>,
+        host: Box<dyn StrategyHost>,
+    ) -> Result<model::ReflectOutput, SandboxError> {
+        let limits = self.sandbox.limits();
+        let stderr = MemoryOutputPipe::new(run::STDERR_CAPACITY);
+        let mut builder = WasiCtxBuilder::new();
+        builder
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .allow_blocking_current_thread(true);
+        for (dir, guest_path, perms) in [
+            (preopens.session, "/session", FsPerms::ReadOnly),
+            (preopens.memory, "/memory", FsPerms::ReadWrite),
+            (preopens.skills, "/skills", FsPerms::ReadWrite),
+        ] {
+            let host_path = fs_authority::handle_path(dir);
+            builder
+                .preopened_dir(&host_path, guest_path, perms)
+                .map_err(|e| SandboxError::Io {
+                    what: "preopening",
+                    path: host_path.clone(),
+                    source: std::io::Error::other(format!("{e:#}")),
+                })?;
+        }
+        let state = StrategyState {
+            base: Base {
+                wasi: builder.build(),
+                table: ResourceTable::new(),
+                limiter: GuestLimiter::new(limits),
+                stderr,
+            },
+            host,
+            max_output: limits.max_output_bytes,
+            log_lines: 0,
+        };
+        let mut store: Store<StrategyState> =
+            run::store(&self.sandbox, state, limits.strategy_timeout_ms)?;
+        let fail = |store: &mut Store<StrategyState>, e| {
+            run::classify(store, e, limits.strategy_timeout_ms, limits.memory_bytes())
+        };
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| fail(&mut store, e))?;
+        let arg = wit::ReflectInput {
+            job_id: input.job_id.clone(),
+            digest: digest_to_wit(&input.digest),
+            scopes: input.scopes.iter().copied().map(scope_to_wit).collect(),
+            reasons: input.reasons.clone(),
+            settings: settings_to_wit(&input.settings),
+        };
+        let result = instance
+            .csep_engine_strategy()
+            .call_reflect(&mut store, &arg)
+            .map_err(|e| fail(&mut store, e))?;
+        let out = result.map_err(|e| SandboxError::Guest(guest_error_from_wit(e)))?;
+        run::bounded("summary", &out.summary, limits.max_output_bytes)?;
+        Ok(model::ReflectOutput {
+            summary: out.summary,
+        })
+    }
+}

@@ -1,0 +1,229 @@
+//! `csep policy` driven through the real binary, with a real state folder.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/wasm")
+        .join(name)
+}
+
+fn csep(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("csep").unwrap();
+    cmd.arg("--home").arg(home);
+    cmd.env_remove("CODEX_SELF_EVOLUTION_HOME");
+    cmd
+}
+
+fn json(out: &[u8]) -> Value {
+    serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
+
+#[test]
+fn check_reports_the_bundled_policy_and_its_sample_decision() {
+    let home = tempfile::tempdir().unwrap();
+    let out = csep(home.path())
+        .args(["policy", "check"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("bundled:policy-default: a valid trigger-policy"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("csep:engine@0.1.0"), "{stdout}");
+    assert!(stdout.contains("sample    reflect on memory"), "{stdout}");
+    assert!(stdout.contains("cache     miss"), "{stdout}");
+
+    let out = csep(home.path())
+        .args(["policy", "check", "--format", "json"])
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["world"], "trigger-policy");
+    assert_eq!(v["contract_version"], "0.1.0");
+    assert_eq!(
+        v["cache"], "hit",
+        "the second run loads the precompiled artifact"
+    );
+    assert_eq!(v["sample"]["decision"]["reflect"], true);
+    assert!(
+        home.path().join("cache/wasm").is_dir(),
+        "the cache lives in the state folder"
+    );
+}
+
+#[test]
+fn check_names_the_world_of_a_strategy() {
+    let home = tempfile::tempdir().unwrap();
+    let out = csep(home.path())
+        .args(["policy", "check", "--format", "json"])
+        .arg(fixture("hostile-strategy.wasm"))
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(v["world"], "reflection-strategy");
+    assert_eq!(v["contract_version"], "0.1.0");
+}
+
+#[test]
+fn check_refuses_what_this_host_cannot_run_with_a_clear_error() {
+    let home = tempfile::tempdir().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let core = scratch.path().join("core.wasm");
+    std::fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
+    let text = scratch.path().join("notes.wasm");
+    std::fs::write(&text, "just some notes").unwrap();
+    let missing = scratch.path().join("missing.wasm");
+
+    let cases: [(&Path, &str, &str); 4] = [
+        (
+            &fixture("future-policy.wasm"),
+            "unsupported-version",
+            "targets csep:engine 9.0.0",
+        ),
+        (
+            &core,
+            "core-module",
+            "core WebAssembly module, not a component",
+        ),
+        (&text, "not-wasm", "not a WebAssembly file"),
+        (&missing, "error", "reading"),
+    ];
+    for (file, kind, message) in cases {
+        let out = csep(home.path())
+            .args(["policy", "check", "--format", "json"])
+            .arg(file)
+            .assert()
+            .code(1);
+        let v = json(&out.get_output().stdout);
+        assert_eq!(v["valid"], false, "{}", file.display());
+        assert_eq!(v["kind"], kind, "{}: {v}", file.display());
+        let error = v["error"].as_str().unwrap();
+        assert!(error.contains(message), "{}: {error}", file.display());
+        assert!(
+            error.contains(&file.display().to_string()),
+            "names the file: {error}"
+        );
+
+        let out = csep(home.path())
+            .args(["policy", "check"])
+            .arg(file)
+            .assert()
+            .code(1);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(stderr.contains(message), "{stderr}");
+    }
+}
+
+#[test]
+fn decide_runs_an_input_with_the_configured_settings() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        "# mine\n[policy.settings]\nmemory_stop_interval = 1\n",
+    )
+    .unwrap();
+    let input = home.path().join("input.json");
+    std::fs::write(
+        &input,
+        r#"{"digest": {"client": "claude", "session_id": "abc",
+            "user_messages": [{"text": "fix the build"}], "readable_chars": 40}}"#,
+    )
+    .unwrap();
+    let out = csep(home.path())
+        .args(["policy", "decide", "--input"])
+        .arg(&input)
+        .assert()
+        .success();
+    let v = json(&out.get_output().stdout);
+    assert_eq!(
+        v["reflect"], true,
+        "one stop is enough with the configured interval: {v}"
+    );
+    assert_eq!(v["reasons"][0], "memory-stop-interval");
+    assert!(v["session_state"].as_str().unwrap().contains("stops=1"));
+
+    let out = csep(home.path())
+        .args(["policy", "decide", "--input", "-"])
+        .write_stdin(r#"{"digest": {"user_messages": [{"text": "ok"}]}, "settings": {"memory_stop_interval": 5}}"#)
+        .assert()
+        .success();
+    assert_eq!(json(&out.get_output().stdout)["reflect"], false);
+}
+
+#[test]
+fn a_malformed_config_is_an_error_naming_file_and_key() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "[sandbox]\nmemory_mib = \"lots\"\n").unwrap();
+    let out = csep(home.path()).args(["policy", "check"]).assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains(&config.display().to_string()), "{stderr}");
+    assert!(stderr.contains("memory_mib"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        "[sandbox]\nmemory_mib = \"lots\"\n",
+        "the config is left as it was"
+    );
+}
+
+#[test]
+fn a_pinned_policy_that_changed_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join("policies")).unwrap();
+    std::fs::copy(
+        fixture("hostile-policy.wasm"),
+        home.path().join("policies/mine.wasm"),
+    )
+    .unwrap();
+    let pin = "0".repeat(64);
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!("[policy]\npath = \"policies/mine.wasm\"\nsha256 = \"{pin}\"\n"),
+    )
+    .unwrap();
+    let out = csep(home.path()).args(["policy", "check"]).assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("but the config pins"), "{stderr}");
+
+    let actual = {
+        use sha2::Digest;
+        let bytes = std::fs::read(home.path().join("policies/mine.wasm")).unwrap();
+        sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!("[policy]\npath = \"policies/mine.wasm\"\nsha256 = \"{actual}\"\n"),
+    )
+    .unwrap();
+    let out = csep(home.path())
+        .args(["policy", "check"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        stdout.contains("policies/mine.wasm: a valid trigger-policy"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_state_folder_follows_the_environment_variable() {
+    let home = tempfile::tempdir().unwrap();
+    Command::cargo_bin("csep")
+        .unwrap()
+        .env("CODEX_SELF_EVOLUTION_HOME", home.path())
+        .args(["policy", "check"])
+        .assert()
+        .success();
+    assert!(home.path().join("cache/wasm").is_dir());
+}
