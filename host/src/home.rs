@@ -46,8 +46,33 @@ impl Home {
         self.root.join("config.toml")
     }
 
+    /// The recall index (a name of its own: an older tool's database may sit beside it).
+    pub fn recall_db(&self) -> PathBuf {
+        self.root.join("recall").join("index.db")
+    }
+
     /// Precompiled guest components.
     pub fn wasm_cache_dir(&self) -> PathBuf {
         self.root.join("cache").join("wasm")
     }
+}
+
+/// Codex's own folder: `$CODEX_HOME`, else `~/.codex`, as Codex itself resolves it.
+pub fn codex_home() -> Option<PathBuf> {
+    env_dir("CODEX_HOME").or_else(|| user_home().map(|h| h.join(".codex")))
+}
+
+/// Claude Code's folder: `$CLAUDE_CONFIG_DIR`, else `~/.claude`.
+pub fn claude_home() -> Option<PathBuf> {
+    env_dir("CLAUDE_CONFIG_DIR").or_else(|| user_home().map(|h| h.join(".claude")))
+}
+
+fn env_dir(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+fn user_home() -> Option<PathBuf> {
+    env_dir("HOME")
 }

@@ -4,10 +4,15 @@
 //! `sandbox` engine, which alone touches wasmtime, and `fs_authority`, which alone
 //! turns paths into filesystem authority.
 
+pub mod bucket;
 pub mod bundled;
 pub mod config;
 pub mod fs_authority;
 pub mod guests;
 pub mod home;
 pub mod model;
+pub mod recall;
+pub mod redact;
 pub mod sandbox;
+pub mod timefmt;
+pub mod transcript;

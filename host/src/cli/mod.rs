@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch; each command lives in its own module.
 
 mod policy;
+mod recall;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ enum Command {
     /// Check and run trigger policies and reflection strategies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Search past sessions of this repo (or --global), list recent ones, import transcripts.
+    Recall(recall::RecallArgs),
 }
 
 #[derive(Clone, Copy, Default, ValueEnum)]
@@ -40,6 +43,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Policy(cmd) => policy::run(cmd, cli.home.as_deref()),
+        Command::Recall(args) => recall::run(args, cli.home.as_deref()),
     };
     match result {
         Ok(code) => code,

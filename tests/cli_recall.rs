@@ -1,0 +1,535 @@
+//! `csep recall` through the real binary, on transcripts in the real formats, into a
+//! real SQLite database.
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use support::corpus::{self, Rng, SessionSpec};
+
+/// A state folder, a Codex home and a Claude home, all in one temp folder, and a
+/// repository (with a linked worktree) the sessions ran in.
+struct World {
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let w = World { dir };
+        for d in [
+            "state",
+            "codex/sessions",
+            "claude/projects",
+            "repo/.git/worktrees/wt",
+            "other",
+        ] {
+            std::fs::create_dir_all(w.path(d)).unwrap();
+        }
+        std::fs::create_dir_all(w.path("wt")).unwrap();
+        std::fs::write(
+            w.path("wt/.git"),
+            format!("gitdir: {}\n", w.path("repo/.git/worktrees/wt").display()),
+        )
+        .unwrap();
+        std::fs::write(w.path("repo/.git/worktrees/wt/commondir"), "../..\n").unwrap();
+        w
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        std::fs::canonicalize(self.dir.path()).unwrap().join(rel)
+    }
+
+    fn csep(&self) -> Command {
+        Command::from_std(self.std_csep())
+    }
+
+    /// For processes the test starts and stops itself.
+    fn std_csep(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("csep"));
+        cmd.env("CODEX_SELF_EVOLUTION_HOME", self.path("state"))
+            .env("CODEX_HOME", self.path("codex"))
+            .env("CLAUDE_CONFIG_DIR", self.path("claude"))
+            .env("HOME", self.path("home-unused"))
+            .current_dir(self.path("repo"));
+        cmd
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.csep().args(args).arg("--json").output().unwrap();
+        assert!(
+            out.status.success(),
+            "csep {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    }
+
+    fn bootstrap(&self) -> Value {
+        self.json(&["recall", "bootstrap", "--all-history"])
+    }
+
+    /// Writes a rollout for a session run in `cwd`, with `planted` user text.
+    fn codex_session(&self, id: &str, cwd: &Path, planted: &[&str]) -> PathBuf {
+        let mut rng = Rng::new(id.len() as u64);
+        let text = corpus::rollout(
+            &mut rng,
+            &SessionSpec {
+                id: id.to_string(),
+                cwd: cwd.to_str().unwrap(),
+                start_ms: 1_764_000_000_000,
+                messages: 12,
+                cjk: false,
+                planted,
+            },
+        );
+        let dir = self.path("codex/sessions/2025/11/24");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("rollout-2025-11-24T16-00-00-{id}.jsonl"));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+fn search(w: &World, query: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["recall", query];
+    args.extend_from_slice(extra);
+    w.json(&args)
+}
+
+fn session_ids(v: &Value) -> Vec<String> {
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const A: &str = "019a0000-0000-7000-8000-00000000000a";
+const B: &str = "019a0000-0000-7000-8000-00000000000b";
+
+#[test]
+fn a_bootstrapped_session_is_found_with_its_context() {
+    let w = World::new();
+    let path = w.codex_session(
+        A,
+        &w.path("repo"),
+        &["the zanzibar_widget crashes on startup"],
+    );
+    let report = w.bootstrap();
+    assert_eq!(report["new_sessions"], 1);
+    assert_eq!(report["error_count"], 0);
+
+    let v = search(&w, "zanzibar_widget", &[]);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["status"], "matched");
+    assert_eq!(v["scope"], "repo");
+    assert_eq!(session_ids(&v), vec![A]);
+    let r = &v["results"][0];
+    assert_eq!(r["client"], "codex");
+    assert_eq!(r["repo"], w.path("repo").to_str().unwrap());
+    assert_eq!(r["branch"], "main");
+    assert_eq!(r["transcript_paths"][0], path.to_str().unwrap());
+    let hit = &r["hits"][0];
+    assert_eq!(hit["role"], "user");
+    assert!(
+        hit["snippet"]
+            .as_str()
+            .unwrap()
+            .contains(">>>zanzibar_widget<<<"),
+        "{hit}"
+    );
+    assert!(
+        hit["at"].as_str().unwrap().starts_with("2025-11-2"),
+        "{hit}"
+    );
+
+    // Part of an identifier, and a path, are found too.
+    assert_eq!(session_ids(&search(&w, "zanzibar", &[])), vec![A]);
+    assert_eq!(session_ids(&search(&w, "widget", &[])), vec![A]);
+
+    let shown = w.json(&["recall", "show", A]);
+    let texts: Vec<&str> = shown["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert!(texts.iter().any(|t| t.contains("zanzibar_widget")));
+    assert!(
+        !texts.iter().any(|t| t.contains("<environment_context>")),
+        "injected context is not indexed"
+    );
+}
+
+#[test]
+fn commands_and_tool_output_are_searchable_but_rank_below_what_people_wrote() {
+    let w = World::new();
+    let dir = w.path("codex/sessions/2025/11/24");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cwd = w.path("repo");
+    let lines = [
+        format!(r#"{{"timestamp":"2025-11-24T10:00:00.000Z","type":"session_meta","payload":{{"id":"{A}","cwd":"{}","timestamp":"2025-11-24T10:00:00.000Z"}}}}"#, cwd.display()),
+        r#"{"timestamp":"2025-11-24T10:00:01.000Z","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"run the migrations please"}]}}"#.to_string(),
+        r#"{"timestamp":"2025-11-24T10:00:02.000Z","type":"response_item","payload":{"type":"function_call","name":"exec_command","arguments":"{\"cmd\": \"sqlx migrate run --source db/quokka\"}","call_id":"c1"}}"#.to_string(),
+        r#"{"timestamp":"2025-11-24T10:00:03.000Z","type":"response_item","payload":{"type":"function_call_output","call_id":"c1","output":"Process exited with code 1\nOutput:\nerror: relation \"wombat_ledger\" does not exist\n"}}"#.to_string(),
+    ];
+    std::fs::write(
+        dir.join(format!("rollout-2025-11-24T10-00-00-{A}.jsonl")),
+        lines.join("\n") + "\n",
+    )
+    .unwrap();
+    w.codex_session(B, &cwd, &["the wombat_ledger table needs an index"]);
+    w.bootstrap();
+
+    let v = search(&w, "quokka", &[]);
+    assert_eq!(session_ids(&v), vec![A], "a command line is indexed");
+    assert_eq!(v["results"][0]["hits"][0]["role"], "tool-call");
+
+    let v = search(&w, "wombat_ledger", &[]);
+    assert_eq!(
+        session_ids(&v),
+        vec![B, A],
+        "the user's words rank above a tool output"
+    );
+    assert_eq!(v["results"][1]["hits"][0]["role"], "tool-output");
+}
+
+#[test]
+fn bad_lines_are_skipped_and_a_live_session_is_completed_later() {
+    let w = World::new();
+    let dir = w.path("codex/sessions/2025/11/24");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("rollout-2025-11-24T10-00-00-{A}.jsonl"));
+    let cwd = w.path("repo");
+    let user = |text: &str| {
+        format!(
+            r#"{{"timestamp":"2025-11-24T10:00:01.000Z","type":"response_item","payload":{{"type":"message","role":"user","content":[{{"type":"input_text","text":"{text}"}}]}}}}"#
+        )
+    };
+    let mut body = String::new();
+    body.push_str(&format!(
+        r#"{{"timestamp":"2025-11-24T10:00:00.000Z","type":"session_meta","payload":{{"id":"{A}","cwd":"{}"}}}}"#,
+        cwd.display()
+    ));
+    body.push('\n');
+    body.push_str(&user("before the damage: aardvark"));
+    body.push('\n');
+    body.push_str("{this is not json\n");
+    body.push_str(
+        r#"{"timestamp":"2025-11-24T10:00:02.000Z","type":"hologram_record","payload":{"x":1}}"#,
+    );
+    body.push('\n');
+    body.push_str(&user("after the damage: pangolin"));
+    body.push('\n');
+    let last = user("still being typed: narwhal");
+    body.push_str(&last[..last.len() / 2]);
+    std::fs::write(&path, &body).unwrap();
+
+    let report = w.bootstrap();
+    assert_eq!(report["new_sessions"], 1);
+    assert_eq!(report["error_count"], 0);
+    assert_eq!(session_ids(&search(&w, "aardvark", &[])), vec![A]);
+    assert_eq!(session_ids(&search(&w, "pangolin", &[])), vec![A]);
+    assert!(
+        session_ids(&search(&w, "narwhal", &[])).is_empty(),
+        "a half-written line waits"
+    );
+
+    // The session resumes: the line is finished and a new turn appended.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    f.write_all(&last.as_bytes()[last.len() / 2..]).unwrap();
+    f.write_all(b"\n").unwrap();
+    f.write_all(user("resumed: okapi").as_bytes()).unwrap();
+    f.write_all(b"\n").unwrap();
+    drop(f);
+    let report = w.bootstrap();
+    assert_eq!(report["updated_sessions"], 1);
+    assert_eq!(report["new_sessions"], 0);
+    assert_eq!(session_ids(&search(&w, "narwhal", &[])), vec![A]);
+    assert_eq!(session_ids(&search(&w, "okapi", &[])), vec![A]);
+    let shown = w.json(&["recall", "show", A]);
+    assert_eq!(
+        shown["messages"].as_array().unwrap().len(),
+        4,
+        "appending read only the new lines, without duplicates"
+    );
+
+    let report = w.bootstrap();
+    assert_eq!(report["unchanged_sessions"], 1);
+}
+
+#[test]
+fn chinese_japanese_and_korean_text_is_found() {
+    let w = World::new();
+    w.codex_session(
+        A,
+        &w.path("repo"),
+        &[
+            "记住：这个仓库跑测试用 cargo nextest run",
+            "設定ファイルが壊れています",
+            "배포 스크립트가 실패했습니다",
+        ],
+    );
+    w.bootstrap();
+    for needle in [
+        "仓库",
+        "测试用",
+        "跑测试",
+        "設定ファイル",
+        "壊れ",
+        "배포 스크립트",
+        "실패",
+    ] {
+        assert_eq!(session_ids(&search(&w, needle, &[])), vec![A], "{needle}");
+    }
+    let v = search(&w, "仓库", &[]);
+    let snippet = v["results"][0]["hits"][0]["snippet"].as_str().unwrap();
+    assert!(snippet.contains(">>>仓库<<<"), "{snippet}");
+}
+
+#[test]
+fn secrets_are_redacted_before_anything_is_stored() {
+    let w = World::new();
+    let key = format!(
+        "sk-proj-{}{}",
+        "T3BlbkFJq8xV2mN7pL4kR9sW1d", "Z6cY0hG5jE3uB8nQ2vX7aK4fM1tH"
+    );
+    let said = format!(
+        "my key is {key} and GITHUB_TOKEN=ghp_{}{}",
+        "k7Lq2Vx9Rt4Mz8Bw1", "Nc6Hy3Pd5Gf0Js2Ua9E"
+    );
+    w.codex_session(A, &w.path("repo"), &[&said]);
+    let report = w.bootstrap();
+    assert!(report["redactions"].as_u64().unwrap() >= 2, "{report}");
+
+    assert!(session_ids(&search(&w, &key, &["--global"])).is_empty());
+    assert!(session_ids(&search(&w, "T3BlbkFJq8xV2mN7pL4kR9sW1d", &["--global"])).is_empty());
+    let v = search(&w, "GITHUB_TOKEN", &[]);
+    assert_eq!(
+        session_ids(&v),
+        vec![A],
+        "the variable name stays searchable"
+    );
+    let shown = w.json(&["recall", "show", A]);
+    let all = shown.to_string();
+    assert!(!all.contains(&key));
+    assert!(all.contains("[REDACTED:"), "{all}");
+
+    // Nothing of the key reaches the database files either.
+    for f in std::fs::read_dir(w.path("state/recall")).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap();
+        assert!(
+            !bytes.windows(12).any(|win| win == &key.as_bytes()[..12]),
+            "the key is on disk"
+        );
+    }
+}
+
+#[test]
+fn the_reflection_workers_own_sessions_are_never_indexed() {
+    let w = World::new();
+    w.codex_session(
+        A,
+        &w.path("repo"),
+        &["CSEP_REFLECTION_JOB_ID=job-42 reflect on the session about capybara"],
+    );
+    w.codex_session(B, &w.path("repo"), &["an ordinary session about capybara"]);
+    let report = w.bootstrap();
+    assert_eq!(report["skipped_sessions"], 1);
+    assert_eq!(report["new_sessions"], 1);
+    assert_eq!(session_ids(&search(&w, "capybara", &["--global"])), vec![B]);
+    assert_eq!(w.bootstrap()["skipped_sessions"], 1, "and stays skipped");
+}
+
+#[test]
+fn results_are_scoped_to_the_repo_and_its_worktrees_unless_global() {
+    let w = World::new();
+    w.codex_session(A, &w.path("wt"), &["the flamingo bug"]);
+    w.codex_session(B, &w.path("other"), &["another flamingo bug"]);
+    w.bootstrap();
+    assert_eq!(
+        session_ids(&search(&w, "flamingo", &[])),
+        vec![A],
+        "a worktree is the same repo"
+    );
+    let mut global = session_ids(&search(&w, "flamingo", &["--global"]));
+    global.sort();
+    assert_eq!(global, vec![A, B]);
+    let other = w.path("other");
+    let v = search(&w, "flamingo", &["--cwd", other.to_str().unwrap()]);
+    assert_eq!(session_ids(&v), vec![B]);
+    assert_eq!(v["repo"], other.to_str().unwrap());
+
+    let recent = w.json(&["recall", "--recent"]);
+    assert_eq!(session_ids(&recent), vec![A]);
+    assert_eq!(recent["recent"], true);
+}
+
+#[test]
+fn alternatives_are_separated_by_bars() {
+    let w = World::new();
+    w.codex_session(A, &w.path("repo"), &["the tapir module"]);
+    w.codex_session(B, &w.path("repo"), &["the gecko module"]);
+    w.bootstrap();
+    let mut ids = session_ids(&search(&w, "tapir|gecko|nothing-like-this", &[]));
+    ids.sort();
+    assert_eq!(ids, vec![A, B]);
+    assert_eq!(
+        search(&w, "tapir|gecko", &[])["needles"],
+        serde_json::json!(["tapir", "gecko"])
+    );
+}
+
+#[test]
+fn claude_code_sessions_are_imported() {
+    let w = World::new();
+    let dir = w.path("claude/projects/-home-dev-proj");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/transcripts/claude-2.1.332-transcript-sample.jsonl");
+    std::fs::copy(
+        &fixture,
+        dir.join("60ee10f8-b2ca-42ac-b604-e79d2fe621b4.jsonl"),
+    )
+    .unwrap();
+    let report = w.json(&["recall", "sync-claude", "--all-history"]);
+    assert_eq!(report["new_sessions"], 1, "{report}");
+    let v = search(&w, "cc-tool-ran", &["--global"]);
+    assert_eq!(
+        session_ids(&v),
+        vec!["60ee10f8-b2ca-42ac-b604-e79d2fe621b4"]
+    );
+    assert_eq!(v["results"][0]["client"], "claude");
+    let v = search(&w, "marker command", &["--global", "--client", "claude"]);
+    assert_eq!(v["count"], 1);
+    assert_eq!(
+        search(&w, "marker command", &["--global", "--client", "codex"])["count"],
+        0
+    );
+}
+
+#[test]
+fn errors_are_a_typed_envelope_and_a_missing_index_is_no_match() {
+    let w = World::new();
+    let out = w.csep().args(["recall", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["status"], "error");
+    assert_eq!(v["error"]["kind"], "missing-query");
+    assert!(v["error"]["hint"].as_str().unwrap().contains("--recent"));
+
+    let out = w
+        .csep()
+        .args(["recall", "x", "--since", "soon", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "bad-since");
+
+    let v = search(&w, "anything", &[]);
+    assert_eq!(v["status"], "no_match");
+    assert_eq!(v["count"], 0);
+
+    let out = w
+        .csep()
+        .args(["recall", "show", "nope", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "unknown-session");
+}
+
+#[test]
+fn two_imports_at_once_both_succeed_without_duplicates() {
+    let w = World::new();
+    let repo = w.path("repo");
+    corpus::write_codex_corpus(
+        &w.path("codex/sessions"),
+        60,
+        40,
+        &[repo.to_str().unwrap()],
+        7,
+    );
+    let spawn = || {
+        w.std_csep()
+            .args(["recall", "bootstrap", "--all-history", "--json"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut a = spawn();
+    let mut b = spawn();
+    let (ra, rb) = (a.wait().unwrap(), b.wait().unwrap());
+    assert!(ra.success() && rb.success());
+    let mut out = String::new();
+    std::io::Read::read_to_string(a.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let va: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(va["error_count"], 0, "{va}");
+
+    let fresh = World::new();
+    corpus::write_codex_corpus(
+        &fresh.path("codex/sessions"),
+        60,
+        40,
+        &[repo.to_str().unwrap()],
+        7,
+    );
+    fresh.bootstrap();
+    assert_eq!(count_messages(&w), count_messages(&fresh), "no duplicates");
+}
+
+fn count_messages(w: &World) -> u64 {
+    let recent = w.json(&["recall", "--recent", "--global", "--limit", "1000"]);
+    let mut total = 0;
+    for id in session_ids(&recent) {
+        total += w.json(&["recall", "show", &id])["messages"]
+            .as_array()
+            .unwrap()
+            .len() as u64;
+    }
+    total
+}
+
+#[test]
+fn an_import_killed_midway_is_completed_by_the_next_run() {
+    let w = World::new();
+    let repo = w.path("repo");
+    corpus::write_codex_corpus(
+        &w.path("codex/sessions"),
+        150,
+        60,
+        &[repo.to_str().unwrap()],
+        9,
+    );
+    let mut child = w
+        .std_csep()
+        .args(["recall", "bootstrap", "--all-history"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let _ = child.kill();
+    let _ = child.wait();
+    let report = w.bootstrap();
+    assert_eq!(report["error_count"], 0);
+
+    let fresh = World::new();
+    corpus::write_codex_corpus(
+        &fresh.path("codex/sessions"),
+        150,
+        60,
+        &[repo.to_str().unwrap()],
+        9,
+    );
+    fresh.bootstrap();
+    assert_eq!(count_messages(&w), count_messages(&fresh));
+}

@@ -1,0 +1,156 @@
+//! Properties over generated text: no panics on any cut, idempotence,
+//! agreement between `redact` and `contains_secret`, and linear time on
+//! inputs built to provoke re-scanning.
+
+use std::time::{Duration, Instant};
+
+use csep::redact::{contains_secret, redact};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+    fn word(&mut self, len: usize) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        (0..len)
+            .map(|_| A[(self.next() % 62) as usize] as char)
+            .collect()
+    }
+}
+
+/// Text assembled from fragments that sit on detector boundaries.
+fn generated(r: &mut Rng, pieces: usize) -> String {
+    const FRAGMENTS: &[&str] = &[
+        " ",
+        "\n",
+        "\\n",
+        "\\\"",
+        "\"",
+        "'",
+        "`",
+        ":",
+        "=",
+        "://",
+        "@",
+        ".",
+        "-",
+        "_",
+        "/",
+        "é",
+        "中文",
+        "🎉",
+        "TOKEN",
+        "token",
+        "api_key",
+        "PASSWORD",
+        "Authorization",
+        "Bearer ",
+        "bearer",
+        "sk-",
+        "sk-proj-",
+        "ghp_",
+        "AKIA",
+        "AIza",
+        "eyJ",
+        "xoxb-",
+        "hooks.slack.com/services/",
+        "SG.",
+        "ya29.",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "-----END RSA PRIVATE KEY-----",
+        "https://u:",
+        "${X}",
+        "<k>",
+        "xxxx",
+        "REDACTED",
+        "[REDACTED:jwt]",
+        "4096",
+        "--password=",
+        "export ",
+    ];
+    let mut s = String::new();
+    for _ in 0..pieces {
+        if r.next().is_multiple_of(3) {
+            let len = (r.next() % 50) as usize;
+            s.push_str(&r.word(len));
+        } else {
+            s.push_str(r.pick(FRAGMENTS));
+        }
+    }
+    s
+}
+
+#[test]
+fn generated_text_keeps_the_invariants() {
+    let seed =
+        std::env::var("REDACT_FUZZ_SEED").map_or(0xDEC0_DE00_1234_5678, |v| v.parse().unwrap());
+    let mut r = Rng(seed);
+    let rounds = std::env::var("REDACT_FUZZ_ROUNDS").map_or(3000, |v| v.parse().unwrap());
+    for _ in 0..rounds {
+        let text = generated(&mut r, 40);
+        let (out, counts) = redact(&text);
+        assert_eq!(contains_secret(&text), counts.total > 0, "{text:?}");
+        let (again, more) = redact(&out);
+        assert_eq!(
+            more.total, 0,
+            "not idempotent:\n{text:?}\n{out:?}\n{again:?}"
+        );
+        assert!(!contains_secret(&out), "{out:?}");
+    }
+}
+
+#[test]
+fn every_cut_of_a_secret_laden_text_is_safe() {
+    let text = format!(
+        "a ghp_{k36} b sk-proj-{k60}x\nAuthorization: Bearer eyJ{k20}.eyJ{k20}.{k20}\n\
+         PASSWORD=\"hunter22\" postgres://u:pw12345@h/db -----BEGIN EC PRIVATE KEY-----\n{k60}\n\
+         -----END EC PRIVATE KEY----- 中文 hooks.slack.com/services/T{k20}/B{k20}/{k20} é",
+        k36 = "aB3".repeat(12),
+        k60 = "Zq8vK2".repeat(10),
+        k20 = "Xy7Zq8vK2pLm9Rt4Wx7Y",
+    );
+    let cuts = (0..=text.len()).filter(|&i| text.is_char_boundary(i));
+    for i in cuts {
+        for part in [&text[..i], &text[i..]] {
+            let (out, counts) = redact(part);
+            assert_eq!(contains_secret(part), counts.total > 0, "{part:?}");
+            assert_eq!(redact(&out).1.total, 0, "{part:?} -> {out:?}");
+        }
+    }
+}
+
+#[track_caller]
+fn fast(text: &str) {
+    let t = Instant::now();
+    let _ = redact(text);
+    let _ = contains_secret(text);
+    // Quadratic behaviour on ~300 KB would take minutes even in release.
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+}
+
+#[test]
+fn adversarial_repetitions_run_in_linear_time() {
+    let n = 50_000;
+    fast(&"token=".repeat(n));
+    fast(&"TOKEN:".repeat(n));
+    fast(&format!("token=\"{}", "a".repeat(6 * n)));
+    fast(&"a://".repeat(n));
+    fast(&"a://u:p".repeat(n));
+    fast(&"Bearer a/".repeat(n));
+    fast(&"SG.".repeat(n));
+    fast(&"-----BEGIN RSA PRIVATE KEY-----".repeat(n / 4));
+    fast(&"-----BEGIN RSA PRIVATE KEY----- -----END CERTIFICATE-----".repeat(n / 8));
+    fast(&"Authorization: ".repeat(n / 2));
+    fast(&"\\n".repeat(n));
+    fast(&"eyJhbGciOiJIUzI1NiJ9.".repeat(n / 4));
+    fast(&":".repeat(6 * n));
+    fast(&"x".repeat(6 * n));
+}
