@@ -230,6 +230,17 @@ pub struct SessionSpec<'a> {
     pub planted: &'a [&'a str],
 }
 
+/// What 0.169 attaches to every response item: the turn it belongs to and the
+/// history sequence (see the captured rollout in tests/fixtures/transcripts).
+fn passthrough(turn_id: &str, clock: u64, seq: u64) -> String {
+    format!(
+        r#""internal_chat_message_metadata_passthrough":{{"turn_id":"{turn_id}","create_time":{}.{:03}}}}},"metadata":{{"history_sequence":{seq},"sampled_through_sequence":{},"client_authored":false,"mcp_attribution":{{"status":"none"}}"#,
+        1_764_000_000 + clock / 1000,
+        clock % 1000,
+        seq.saturating_sub(2)
+    )
+}
+
 /// One rollout file's text.
 pub fn rollout(rng: &mut Rng, spec: &SessionSpec) -> String {
     let mut out = String::new();
@@ -272,6 +283,7 @@ pub fn rollout(rng: &mut Rng, spec: &SessionSpec) -> String {
     );
     let mut written = 0;
     let mut turn = 0u64;
+    let mut seq = 0u64;
     while written < spec.messages {
         turn += 1;
         let turn_id = format!("turn-{}-{turn}", spec.id);
@@ -293,21 +305,44 @@ pub fn rollout(rng: &mut Rng, spec: &SessionSpec) -> String {
                 user.push_str(p);
             }
         }
-        for kind in ["response_item", "event_msg"] {
-            let payload = if kind == "response_item" {
-                format!(
-                    r#"{{"type":"message","role":"user","content":[{{"type":"input_text","text":{}}}]}}"#,
-                    json_str(&user)
-                )
-            } else {
-                format!(
-                    r#"{{"type":"user_message","message":{},"images":[]}}"#,
-                    json_str(&user)
-                )
-            };
-            line(&mut out, clock, kind, payload);
-        }
+        line(
+            &mut out,
+            clock,
+            "response_item",
+            format!(
+                r#"{{"type":"message","id":"msg_{turn_id}_u","role":"user","content":[{{"type":"input_text","text":{}}}],{}}}"#,
+                json_str(&user),
+                passthrough(&turn_id, clock, {
+                    seq += 1;
+                    seq
+                })
+            ),
+        );
+        line(
+            &mut out,
+            clock,
+            "event_msg",
+            format!(
+                r#"{{"type":"item_completed","thread_id":"{id}","turn_id":"{turn_id}","item":{{"type":"UserMessage","id":"u_{turn_id}","content":[{{"type":"text","text":{}}}]}}}}"#,
+                json_str(&user),
+                id = spec.id
+            ),
+        );
         written += 1;
+        let summary = sentence(rng, 6, false);
+        line(
+            &mut out,
+            clock,
+            "response_item",
+            format!(
+                r#"{{"type":"reasoning","id":"rs_{turn_id}","summary":[{{"type":"summary_text","text":{}}}],"content":null,"encrypted_content":null,{}}}"#,
+                json_str(&summary),
+                passthrough(&turn_id, clock, {
+                    seq += 1;
+                    seq
+                })
+            ),
+        );
         let calls = rng.below(3) as usize;
         for c in 0..calls {
             if written + 2 > spec.messages {
@@ -321,8 +356,12 @@ pub fn rollout(rng: &mut Rng, spec: &SessionSpec) -> String {
                 clock,
                 "response_item",
                 format!(
-                    r#"{{"type":"function_call","name":"exec_command","arguments":{},"call_id":"{call_id}"}}"#,
-                    json_str(&format!("{{\"cmd\": {}}}", json_str(cmd)))
+                    r#"{{"type":"function_call","id":"fc_{call_id}","name":"exec_command","arguments":{},"call_id":"{call_id}",{}}}"#,
+                    json_str(&format!("{{\"cmd\": {}}}", json_str(cmd))),
+                    passthrough(&turn_id, clock, {
+                        seq += 1;
+                        seq
+                    })
                 ),
             );
             let lines = 3 + rng.below(40) as usize;
@@ -348,10 +387,14 @@ pub fn rollout(rng: &mut Rng, spec: &SessionSpec) -> String {
                 clock,
                 "response_item",
                 format!(
-                    r#"{{"type":"function_call_output","call_id":"{call_id}","output":{}}}"#,
+                    r#"{{"type":"function_call_output","id":"fco_{call_id}","call_id":"{call_id}","output":{},{}}}"#,
                     json_str(&format!(
                         "Chunk ID: 98ef41\nWall time: 0.4 seconds\nProcess exited with code {code}\nOutput:\n{body}"
-                    ))
+                    )),
+                    passthrough(&turn_id, clock, {
+                        seq += 1;
+                        seq
+                    })
                 ),
             );
             written += 2;

@@ -42,6 +42,7 @@ pub const MIGRATIONS: &[&str] = &[
         response_items INTEGER NOT NULL DEFAULT 0,
         skipped   TEXT
     );
+    CREATE INDEX files_by_session ON files (session);
 
     -- Redacted text only. role: user, assistant, tool-call, tool-output.
     -- flags: 1 tool error, 2 sidechain, 4 holds CJK text.

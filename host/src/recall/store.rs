@@ -99,9 +99,6 @@ impl Store {
             .map_err(sql("setting synchronous"))?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(sql("enabling foreign keys"))?;
-        // Reads through a memory map cost no system call per page.
-        conn.pragma_update(None, "mmap_size", 1_i64 << 30)
-            .map_err(sql("setting the memory map size"))?;
         // A larger page cache keeps FTS segment merges in memory during imports.
         conn.pragma_update(None, "cache_size", -32_768)
             .map_err(sql("setting the cache size"))?;
