@@ -533,3 +533,76 @@ fn an_import_killed_midway_is_completed_by_the_next_run() {
     fresh.bootstrap();
     assert_eq!(count_messages(&w), count_messages(&fresh));
 }
+
+/// The JSON shape agents rely on, pinned. `CSEP_UPDATE_GOLDEN=1` rewrites the file
+/// after a deliberate change (and `SCHEMA_VERSION` must then be bumped).
+#[test]
+fn the_json_shape_is_pinned_by_a_golden_file() {
+    let w = World::new();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/transcripts/codex-0.169.0-rollout-sample.jsonl");
+    let text = std::fs::read_to_string(fixture)
+        .unwrap()
+        .replace("/home/dev/proj", w.path("repo").to_str().unwrap());
+    let dir = w.path("codex/sessions/2026/11/25");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("rollout-2026-11-25T12-55-09-01a212c6-364d-70b0-bc7e-4efda03ec0ae.jsonl"),
+        text,
+    )
+    .unwrap();
+    w.bootstrap();
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["recall", "hook-e2e-tool-ran|say hello"],
+        vec!["recall", "--recent"],
+        vec!["recall", "show", "01a212c6-364d-70b0-bc7e-4efda03ec0ae", "--around"],
+    ] {
+        let mut args = args;
+        let around;
+        if args[1] == "show" {
+            let v = search(&w, "follow-up", &[]);
+            around = v["results"][0]["hits"][0]["message_id"].to_string();
+            args.push(&around);
+            args.extend(["--context", "1"]);
+        }
+        outputs.push(w.json(&args));
+    }
+    let actual = serde_json::to_string_pretty(&outputs)
+        .unwrap()
+        .replace(w.path("").to_str().unwrap(), "<root>/");
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/recall.json");
+    if std::env::var_os("CSEP_UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(&golden, format!("{actual}\n")).unwrap();
+    }
+    let expected = std::fs::read_to_string(&golden)
+        .expect("tests/golden/recall.json is missing: run with CSEP_UPDATE_GOLDEN=1 once");
+    assert_eq!(actual.trim_end(), expected.trim_end(), "the recall JSON changed");
+}
+
+#[test]
+fn a_rewritten_transcript_is_indexed_again() {
+    let w = World::new();
+    let path = w.codex_session(A, &w.path("repo"), &["the original mentions a jackalope"]);
+    w.bootstrap();
+    assert_eq!(session_ids(&search(&w, "jackalope", &[])), vec![A]);
+    let mut rng = Rng::new(99);
+    let text = corpus::rollout(
+        &mut rng,
+        &SessionSpec {
+            id: A.to_string(),
+            cwd: w.path("repo").to_str().unwrap(),
+            start_ms: 1_764_000_000_000,
+            messages: 4,
+            cjk: false,
+            planted: &["the rewrite mentions a wolpertinger"],
+        },
+    );
+    std::fs::write(&path, text).unwrap();
+    let report = w.bootstrap();
+    assert_eq!(report["updated_sessions"], 1, "{report}");
+    assert!(session_ids(&search(&w, "jackalope", &[])).is_empty());
+    assert_eq!(session_ids(&search(&w, "wolpertinger", &[])), vec![A]);
+    assert_eq!(w.json(&["recall", "show", A])["messages"].as_array().unwrap().len(), 4);
+}
