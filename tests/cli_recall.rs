@@ -556,7 +556,12 @@ fn the_json_shape_is_pinned_by_a_golden_file() {
     for args in [
         vec!["recall", "hook-e2e-tool-ran|say hello"],
         vec!["recall", "--recent"],
-        vec!["recall", "show", "01a212c6-364d-70b0-bc7e-4efda03ec0ae", "--around"],
+        vec![
+            "recall",
+            "show",
+            "01a212c6-364d-70b0-bc7e-4efda03ec0ae",
+            "--around",
+        ],
     ] {
         let mut args = args;
         let around;
@@ -578,7 +583,11 @@ fn the_json_shape_is_pinned_by_a_golden_file() {
     }
     let expected = std::fs::read_to_string(&golden)
         .expect("tests/golden/recall.json is missing: run with CSEP_UPDATE_GOLDEN=1 once");
-    assert_eq!(actual.trim_end(), expected.trim_end(), "the recall JSON changed");
+    assert_eq!(
+        actual.trim_end(),
+        expected.trim_end(),
+        "the recall JSON changed"
+    );
 }
 
 #[test]
@@ -604,5 +613,11 @@ fn a_rewritten_transcript_is_indexed_again() {
     assert_eq!(report["updated_sessions"], 1, "{report}");
     assert!(session_ids(&search(&w, "jackalope", &[])).is_empty());
     assert_eq!(session_ids(&search(&w, "wolpertinger", &[])), vec![A]);
-    assert_eq!(w.json(&["recall", "show", A])["messages"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        w.json(&["recall", "show", A])["messages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
 }
