@@ -14,6 +14,24 @@ pub struct Config {
     pub sandbox: Limits,
     pub policy: GuestConfig,
     pub strategy: GuestConfig,
+    pub session_start: SessionStartConfig,
+}
+
+/// What SessionStart injects.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionStartConfig {
+    /// Characters of MEMORY.md injected at most; the rest is left out at an entry
+    /// boundary, with a marker saying so.
+    pub memory_budget_chars: usize,
+}
+
+impl Default for SessionStartConfig {
+    fn default() -> Self {
+        SessionStartConfig {
+            memory_budget_chars: 6000,
+        }
+    }
 }
 
 /// Which component to run for one world, and its settings.
@@ -61,6 +79,9 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
         config.sandbox.validate()?;
+        if config.session_start.memory_budget_chars < 200 {
+            return Err("session_start.memory_budget_chars must be at least 200".into());
+        }
         for (name, guest) in [("policy", &config.policy), ("strategy", &config.strategy)] {
             Settings::from_toml(&guest.settings).map_err(|e| format!("[{name}.settings] {e}"))?;
             if let Some(sha) = &guest.sha256

@@ -10,6 +10,7 @@ pub mod config;
 pub mod fs_authority;
 pub mod guests;
 pub mod home;
+pub mod hooks;
 pub mod model;
 pub mod recall;
 pub mod redact;

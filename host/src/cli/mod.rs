@@ -1,5 +1,6 @@
 //! Argument parsing and dispatch; each command lives in its own module.
 
+mod hooks;
 mod policy;
 mod recall;
 
@@ -30,6 +31,8 @@ enum Command {
     Policy(policy::PolicyCommand),
     /// Search past sessions of this repo (or --global), list recent ones, import transcripts.
     Recall(recall::RecallArgs),
+    /// The SessionStart hook: prints the repo's memory for the agent. Always exits 0.
+    SessionStart(hooks::HookArgs),
 }
 
 #[derive(Clone, Copy, Default, ValueEnum)]
@@ -39,11 +42,31 @@ pub enum Format {
     Json,
 }
 
+/// Hooks must exit 0 with valid output even when their own command line is off
+/// (a newer hook declaration with a flag this version lacks).
+const HOOKS: &[&str] = &["session-start"];
+
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let hook = std::env::args()
+                .nth(1)
+                .filter(|a| HOOKS.contains(&a.as_str()));
+            match hook.as_deref() {
+                Some("session-start") => {
+                    eprintln!("csep: ignoring hook arguments: {e}");
+                    let args = hooks::HookArgs::default();
+                    return hooks::session_start(args, None);
+                }
+                _ => e.exit(),
+            }
+        }
+    };
     let result = match cli.command {
         Command::Policy(cmd) => policy::run(cmd, cli.home.as_deref()),
         Command::Recall(args) => recall::run(args, cli.home.as_deref()),
+        Command::SessionStart(args) => return hooks::session_start(args, cli.home.as_deref()),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,90 @@
+//! The hook commands. Fail-open lives here, once: whatever goes wrong (no payload,
+//! bad JSON, an unreadable state folder, a panic), the hook prints valid output for
+//! the client, exits 0, and records the problem in the hook log.
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+
+use csep::home::Home;
+use csep::hooks::{self, HookRecord, MAX_PAYLOAD_BYTES};
+use csep::timefmt::rfc3339;
+
+#[derive(Args, Default)]
+pub struct HookArgs {
+    /// Read the client's JSON payload from stdin (the default; kept for hook
+    /// declarations written for the original tool).
+    #[arg(long)]
+    from_stdin: bool,
+    /// The folder to use when the payload names none.
+    #[arg(long, value_name = "DIR")]
+    cwd: Option<PathBuf>,
+}
+
+/// Reads at most `MAX_PAYLOAD_BYTES` of stdin, then drains (bounded) the rest so the
+/// client never blocks writing to a hook that stopped reading. A terminal is no payload.
+fn read_stdin() -> (Vec<u8>, bool) {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return (Vec::new(), false);
+    }
+    let mut buf = Vec::new();
+    let mut handle = stdin.lock();
+    let _ = (&mut handle)
+        .take(MAX_PAYLOAD_BYTES as u64 + 1)
+        .read_to_end(&mut buf);
+    let truncated = buf.len() > MAX_PAYLOAD_BYTES;
+    if truncated {
+        let _ = std::io::copy(&mut (&mut handle).take(256 << 20), &mut std::io::sink());
+    }
+    (buf, truncated)
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+pub fn session_start(args: HookArgs, home_flag: Option<&Path>) -> ExitCode {
+    let _ = args.from_stdin;
+    let started = Instant::now();
+    let (stdin, truncated) = read_stdin();
+    let home = Home::resolve(home_flag);
+    let outcome = std::panic::catch_unwind(|| {
+        let home = home.as_ref().map_err(|e| e.clone())?;
+        hooks::session_start(home, &stdin, truncated, args.cwd.as_deref())
+            .map_err(|e| e.to_string())
+    });
+    let (stdout, mut record) = match outcome {
+        Ok(Ok(run)) => (run.stdout, run.record),
+        Ok(Err(error)) => (String::new(), failed("session-start", error)),
+        Err(_) => (
+            String::new(),
+            failed("session-start", "panicked".to_string()),
+        ),
+    };
+    // An empty stdout is a success with no effect for both clients.
+    if !stdout.is_empty() {
+        println!("{stdout}");
+    }
+    record.at = rfc3339(now_ms());
+    record.ms = (started.elapsed().as_secs_f64() * 1e5).round() / 100.0;
+    if let Ok(home) = &home {
+        let _ = hooks::append_log(&home.root().join("logs"), &record);
+    }
+    ExitCode::SUCCESS
+}
+
+fn failed(hook: &'static str, error: String) -> HookRecord {
+    HookRecord {
+        hook,
+        ok: false,
+        error: Some(error),
+        ..HookRecord::default()
+    }
+}

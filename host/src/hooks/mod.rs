@@ -1,0 +1,111 @@
+//! The lifecycle hooks the clients run. Each returns what to print; the CLI prints
+//! it, logs the run and exits 0 whatever happened (fail-open lives there, once).
+
+mod log;
+pub mod memory;
+pub mod payload;
+
+pub use log::{HookRecord, append as append_log};
+pub use payload::{HookClient, HookPayload, MAX_PAYLOAD_BYTES, PayloadError};
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::bucket::Bucket;
+use crate::config::Config;
+use crate::fs_authority;
+use crate::home::Home;
+
+/// The line every SessionStart adds, so the agent knows recall exists.
+const RECALL_HINT: &str = "Past sessions of this repository are searchable: run `csep recall \
+\"needle1|needle2\"` (file names, commands, error text, the user's own words) and \
+`csep recall show SESSION_ID` to read one.";
+
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    #[error("{0}")]
+    Config(String),
+    #[error("reading the memory of bucket {bucket}: {source}")]
+    Memory {
+        bucket: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What a SessionStart run produced.
+pub struct SessionStart {
+    pub stdout: String,
+    pub record: HookRecord,
+}
+
+/// Builds the SessionStart output: the bucket's memory within its budget, and the
+/// recall hint. `cwd_flag` stands in for a payload without `cwd`.
+pub fn session_start(
+    home: &Home,
+    stdin: &[u8],
+    truncated: bool,
+    cwd_flag: Option<&Path>,
+) -> Result<SessionStart, HookError> {
+    let payload = HookPayload::parse(stdin, truncated)?;
+    let config = Config::load(&home.config_path()).map_err(|e| HookError::Config(e.to_string()))?;
+    let cwd: PathBuf = match (payload.cwd.as_deref(), cwd_flag) {
+        (Some(c), _) => PathBuf::from(c),
+        (None, Some(c)) => c.to_path_buf(),
+        (None, None) => std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+    };
+    let bucket = Bucket::resolve(&cwd);
+    let memory_path = home
+        .root()
+        .join("projects")
+        .join(&bucket.id)
+        .join("memory/MEMORY.md");
+    let text = match fs_authority::open_dir(&home.root().join("projects"))
+        .and_then(|projects| projects.open_dir(&bucket.id))
+    {
+        Ok(dir) => memory::read(&dir).map_err(|source| HookError::Memory {
+            bucket: bucket.id.clone(),
+            source,
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(HookError::Memory {
+                bucket: bucket.id.clone(),
+                source,
+            });
+        }
+    };
+    let loaded = memory::prepare(
+        &text,
+        config.session_start.memory_budget_chars,
+        &memory_path,
+    );
+    let body = if loaded.text.is_empty() {
+        "No memory for this repository yet.".to_string()
+    } else {
+        loaded.text.clone()
+    };
+    let context = format!("# Repository memory (csep)\n\n{body}\n\n{RECALL_HINT}");
+    let stdout = json!({
+        "hookSpecificOutput": {
+            "hookEventName": "SessionStart",
+            "additionalContext": context,
+        }
+    })
+    .to_string();
+    Ok(SessionStart {
+        stdout,
+        record: HookRecord {
+            hook: "session-start",
+            ok: true,
+            session_id: payload.session_id,
+            bucket: Some(bucket.id),
+            withheld: loaded.withheld,
+            injected_chars: Some(context.chars().count()),
+            ..HookRecord::default()
+        },
+    })
+}
