@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::Value;
 
+mod support;
+use support::corpus::{self, Rng, SessionSpec};
+
 struct World {
     dir: tempfile::TempDir,
 }
@@ -282,4 +285,248 @@ impl World {
         let value = (!stdout.trim().is_empty()).then(|| serde_json::from_str(&stdout).unwrap());
         (value, String::from_utf8_lossy(&out.stderr).into_owned())
     }
+}
+
+// ---------------------------------------------------------------- session-stop
+
+impl World {
+    /// A Codex rollout for session `id` in `repo/`, with `planted` user words.
+    fn rollout(&self, id: &str, planted: &[&str], messages: usize) -> PathBuf {
+        let text = corpus::rollout(
+            &mut Rng::new(7),
+            &SessionSpec {
+                id: id.to_string(),
+                cwd: self.path("repo").to_str().unwrap(),
+                start_ms: 1_764_000_000_000,
+                messages,
+                cjk: false,
+                planted,
+            },
+        );
+        let dir = self.path("codex/sessions/2025/11/24");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("rollout-2025-11-24T16-00-00-{id}.jsonl"));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// A short rollout without any high-signal word.
+    fn quiet_rollout(&self, id: &str) -> PathBuf {
+        let cwd = self.path("repo");
+        let lines = [
+            format!(r#"{{"timestamp":"2025-11-24T16:00:00.000Z","type":"session_meta","payload":{{"id":"{id}","cwd":"{}"}}}}"#, cwd.display()),
+            r#"{"timestamp":"2025-11-24T16:00:01.000Z","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"please fix the parser"}]}}"#.to_string(),
+            r#"{"timestamp":"2025-11-24T16:00:02.000Z","type":"response_item","payload":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Fixed the off-by-one in the tokenizer."}]}}"#.to_string(),
+        ];
+        let dir = self.path("codex/sessions/2025/11/24");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("rollout-2025-11-24T16-00-00-{id}.jsonl"));
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        path
+    }
+
+    fn jobs(&self) -> Vec<Value> {
+        let Ok(dir) = std::fs::read_dir(self.path("state/session_reflection/jobs")) else {
+            return Vec::new();
+        };
+        dir.map(|e| serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap())
+            .collect()
+    }
+
+    fn recall(&self, needle: &str) -> Value {
+        let out = Command::cargo_bin("csep")
+            .unwrap()
+            .env("CODEX_SELF_EVOLUTION_HOME", self.path("state"))
+            .args(["recall", "--global", "--json", needle])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+fn codex_stop(id: &str, transcript: &Path, cwd: &Path) -> String {
+    format!(
+        r#"{{"session_id":"{id}","turn_id":"t1","transcript_path":"{}","cwd":"{}","hook_event_name":"Stop","model":"gpt-5.3-codex","permission_mode":"default","stop_hook_active":false,"last_assistant_message":"done"}}"#,
+        transcript.display(),
+        cwd.display()
+    )
+}
+
+const S1: &str = "019a0000-0000-7000-8000-0000000000c1";
+
+#[test]
+fn a_stop_archives_the_session_and_queues_a_job_when_the_user_asks_to_remember() {
+    let w = World::new();
+    let t = w.rollout(S1, &["记住：这个仓库跑测试用 cargo nextest run"], 10);
+    let (out, _) = w.hook("session-stop", codex_stop(S1, &t, &w.path("repo")));
+    assert!(out.is_none(), "a Stop hook prints nothing");
+    assert_eq!(w.recall("nextest")["count"], 1, "the session is archived");
+    let jobs = w.jobs();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["status"], "queued");
+    assert_eq!(jobs[0]["session_id"], S1);
+    assert_eq!(jobs[0]["scopes"], serde_json::json!(["memory"]));
+    assert_eq!(
+        jobs[0]["reasons"],
+        serde_json::json!(["high-signal-memory"])
+    );
+    let log = w.log();
+    let last = log.last().unwrap();
+    assert_eq!(last["hook"], "session-stop");
+    assert_eq!(last["ok"], true, "{last}");
+    assert_eq!(last["job"], jobs[0]["job_id"]);
+    assert_eq!(last["policy"], "bundled policy-default");
+}
+
+#[test]
+fn quiet_stops_are_counted_and_the_third_queues_a_job() {
+    let w = World::new();
+    let t = w.quiet_rollout(S1);
+    for stop in 1..=3 {
+        let (out, _) = w.hook("session-stop", codex_stop(S1, &t, &w.path("repo")));
+        assert!(out.is_none());
+        assert_eq!(w.jobs().len(), usize::from(stop == 3), "after stop {stop}");
+        // The session goes on: one more turn before the next Stop.
+        let mut f = std::fs::OpenOptions::new().append(true).open(&t).unwrap();
+        std::io::Write::write_all(
+            &mut f,
+            br#"{"timestamp":"2025-11-24T17:00:00.000Z","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"keep going"}]}}
+"#,
+        )
+        .unwrap();
+    }
+    let log = w.log();
+    assert!(
+        log[0]["decision"].as_str().unwrap().contains("1/3 stops"),
+        "{}",
+        log[0]
+    );
+    assert!(
+        log[1]["decision"].as_str().unwrap().contains("2/3 stops"),
+        "{}",
+        log[1]
+    );
+}
+
+#[test]
+fn a_reflection_workers_stop_is_ignored() {
+    let w = World::new();
+    let t = w.rollout(S1, &["记住 this"], 6);
+    let out = Command::cargo_bin("csep")
+        .unwrap()
+        .env("CODEX_SELF_EVOLUTION_HOME", w.path("state"))
+        .env("CSEP_REFLECTION_CHILD", "1")
+        .arg("session-stop")
+        .write_stdin(codex_stop(S1, &t, &w.path("repo")))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    assert!(w.jobs().is_empty());
+    assert_eq!(w.recall("this")["count"], 0, "not archived either");
+    assert!(
+        w.log()[0]["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("CSEP_REFLECTION_CHILD")
+    );
+}
+
+#[test]
+fn a_stop_with_bad_input_exits_zero_and_logs_why() {
+    let w = World::new();
+    let (out, _) = w.hook("session-stop", "{oops");
+    assert!(out.is_none());
+    assert!(
+        w.log()[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON")
+    );
+    let missing = w.path("codex/sessions/missing.jsonl");
+    let (out, _) = w.hook("session-stop", codex_stop(S1, &missing, &w.path("repo")));
+    assert!(out.is_none());
+    let last = w.log().pop().unwrap();
+    assert_eq!(last["ok"], false);
+    assert!(
+        last["error"].as_str().unwrap().contains("missing.jsonl"),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_broken_drop_in_policy_gives_way_to_the_bundled_one() {
+    let w = World::new();
+    std::fs::create_dir_all(w.path("state/policies")).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/wasm/future-policy.wasm"),
+        w.path("state/policies/mine.wasm"),
+    )
+    .unwrap();
+    std::fs::write(
+        w.path("state/config.toml"),
+        "[policy]\npath = \"policies/mine.wasm\"\n",
+    )
+    .unwrap();
+    let t = w.rollout(S1, &["remember: staging first"], 6);
+    let (out, _) = w.hook("session-stop", codex_stop(S1, &t, &w.path("repo")));
+    assert!(out.is_none());
+    let last = w.log().pop().unwrap();
+    assert_eq!(last["ok"], true, "{last}");
+    let policy = last["policy"].as_str().unwrap();
+    assert!(
+        policy.starts_with("bundled policy-default (fallback:"),
+        "{policy}"
+    );
+    assert!(policy.contains("csep:engine 9.0.0"), "{policy}");
+    assert_eq!(w.jobs().len(), 1, "the bundled policy decided");
+}
+
+#[test]
+fn twenty_stops_of_different_sessions_at_once_are_all_counted() {
+    let w = World::new();
+    // Warm the compiled-policy cache, as an install step would.
+    let t0 = w.quiet_rollout("019a0000-0000-7000-8000-0000000000ff");
+    w.hook(
+        "session-stop",
+        codex_stop("019a0000-0000-7000-8000-0000000000ff", &t0, &w.path("repo")),
+    );
+    let ids: Vec<String> = (0..20)
+        .map(|i| format!("019a0000-0000-7000-8000-0000000001{i:02}"))
+        .collect();
+    let mut children = Vec::new();
+    for id in &ids {
+        let t = w.quiet_rollout(id);
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("csep"))
+            .env("CODEX_SELF_EVOLUTION_HOME", w.path("state"))
+            .arg("session-stop")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let payload = codex_stop(id, &t, &w.path("repo"));
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), payload.as_bytes()).unwrap();
+        drop(child.stdin.take());
+        children.push(child);
+    }
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        assert!(out.stdout.is_empty());
+    }
+    let log = w.log();
+    let stops: Vec<&Value> = log.iter().skip(1).collect();
+    assert_eq!(stops.len(), 20);
+    for r in &stops {
+        assert_eq!(r["ok"], true, "{r}");
+        assert!(r["decision"].as_str().unwrap().contains("1/3 stops"), "{r}");
+    }
+    let recent = Command::cargo_bin("csep")
+        .unwrap()
+        .env("CODEX_SELF_EVOLUTION_HOME", w.path("state"))
+        .args(["recall", "--recent", "--global", "--limit", "100", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&recent.stdout).unwrap();
+    assert_eq!(v["count"], 21, "every session archived");
 }

@@ -11,6 +11,7 @@ pub mod fs_authority;
 pub mod guests;
 pub mod home;
 pub mod hooks;
+pub mod jobs;
 pub mod model;
 pub mod recall;
 pub mod redact;

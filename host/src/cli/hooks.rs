@@ -52,21 +52,42 @@ fn now_ms() -> u64 {
 
 pub fn session_start(args: HookArgs, home_flag: Option<&Path>) -> ExitCode {
     let _ = args.from_stdin;
+    run_hook("session-start", home_flag, |home, stdin, truncated| {
+        hooks::session_start(home, stdin, truncated, args.cwd.as_deref())
+            .map(|run| (run.stdout, run.record))
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// The Stop hook prints nothing: for Codex, any plain text on a Stop hook's stdout
+/// is a failure, and a `block` decision would make the agent go on.
+pub fn session_stop(args: HookArgs, home_flag: Option<&Path>) -> ExitCode {
+    let _ = (args.from_stdin, args.cwd);
+    run_hook("session-stop", home_flag, |home, stdin, truncated| {
+        hooks::session_stop(home, stdin, truncated, now_ms())
+            .map(|record| (String::new(), record))
+            .map_err(|e| e.to_string())
+    })
+}
+
+/// Reads the payload, runs `work` behind `catch_unwind`, prints its output (or
+/// nothing), logs the run with its time, and exits 0 whatever happened.
+fn run_hook(
+    hook: &'static str,
+    home_flag: Option<&Path>,
+    work: impl FnOnce(&Home, &[u8], bool) -> Result<(String, HookRecord), String>,
+) -> ExitCode {
     let started = Instant::now();
     let (stdin, truncated) = read_stdin();
     let home = Home::resolve(home_flag);
-    let outcome = std::panic::catch_unwind(|| {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let home = home.as_ref().map_err(|e| e.clone())?;
-        hooks::session_start(home, &stdin, truncated, args.cwd.as_deref())
-            .map_err(|e| e.to_string())
-    });
+        work(home, &stdin, truncated)
+    }));
     let (stdout, mut record) = match outcome {
-        Ok(Ok(run)) => (run.stdout, run.record),
-        Ok(Err(error)) => (String::new(), failed("session-start", error)),
-        Err(_) => (
-            String::new(),
-            failed("session-start", "panicked".to_string()),
-        ),
+        Ok(Ok(run)) => run,
+        Ok(Err(error)) => (String::new(), failed(hook, error)),
+        Err(_) => (String::new(), failed(hook, "panicked".to_string())),
     };
     // An empty stdout is a success with no effect for both clients.
     if !stdout.is_empty() {

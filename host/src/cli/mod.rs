@@ -33,6 +33,9 @@ enum Command {
     Recall(recall::RecallArgs),
     /// The SessionStart hook: prints the repo's memory for the agent. Always exits 0.
     SessionStart(hooks::HookArgs),
+    /// The Stop hook: archives the session, asks the trigger policy, queues a
+    /// reflection job when it says so. Prints nothing; always exits 0.
+    SessionStop(hooks::HookArgs),
 }
 
 #[derive(Clone, Copy, Default, ValueEnum)]
@@ -44,7 +47,7 @@ pub enum Format {
 
 /// Hooks must exit 0 with valid output even when their own command line is off
 /// (a newer hook declaration with a flag this version lacks).
-const HOOKS: &[&str] = &["session-start"];
+const HOOKS: &[&str] = &["session-start", "session-stop"];
 
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -54,10 +57,14 @@ pub fn main() -> ExitCode {
                 .nth(1)
                 .filter(|a| HOOKS.contains(&a.as_str()));
             match hook.as_deref() {
-                Some("session-start") => {
+                Some(name) => {
                     eprintln!("csep: ignoring hook arguments: {e}");
                     let args = hooks::HookArgs::default();
-                    return hooks::session_start(args, None);
+                    return if name == "session-start" {
+                        hooks::session_start(args, None)
+                    } else {
+                        hooks::session_stop(args, None)
+                    };
                 }
                 _ => e.exit(),
             }
@@ -67,6 +74,7 @@ pub fn main() -> ExitCode {
         Command::Policy(cmd) => policy::run(cmd, cli.home.as_deref()),
         Command::Recall(args) => recall::run(args, cli.home.as_deref()),
         Command::SessionStart(args) => return hooks::session_start(args, cli.home.as_deref()),
+        Command::SessionStop(args) => return hooks::session_stop(args, cli.home.as_deref()),
     };
     match result {
         Ok(code) => code,

@@ -29,6 +29,16 @@ pub struct HookRecord {
     pub withheld: Vec<(usize, &'static str)>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub injected_chars: Option<usize>,
+    /// Why a Stop hook did nothing (a reflection worker's own session, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// Which policy decided (and whether it fell back to the bundled one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
 }
 
 /// Appends one record; failures are returned for the caller to ignore (a hook must

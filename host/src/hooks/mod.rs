@@ -1,9 +1,14 @@
 //! The lifecycle hooks the clients run. Each returns what to print; the CLI prints
 //! it, logs the run and exits 0 whatever happened (fail-open lives there, once).
 
+mod digest;
 mod log;
 pub mod memory;
 pub mod payload;
+mod stop;
+mod trigger_state;
+
+pub use stop::{CHILD_ENV, session_stop};
 
 pub use log::{HookRecord, append as append_log};
 pub use payload::{HookClient, HookPayload, MAX_PAYLOAD_BYTES, PayloadError};
@@ -28,6 +33,17 @@ pub enum HookError {
     Payload(#[from] PayloadError),
     #[error("{0}")]
     Config(String),
+    #[error("recall: {0}")]
+    Recall(String),
+    #[error("trigger policy: {0}")]
+    Policy(String),
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("reading the memory of bucket {bucket}: {source}")]
     Memory {
         bucket: String,

@@ -1,0 +1,233 @@
+//! The Stop hook: archive what is new in the transcript, show it to the trigger
+//! policy, keep the policy's state, and queue a reflection job when it asks.
+
+use std::fs::File;
+use std::io::{BufReader, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+use super::HookError;
+use super::digest;
+use super::log::HookRecord;
+use super::payload::{HookClient, HookPayload};
+use super::trigger_state::{self, BucketState, SessionLock, SessionState};
+use crate::bucket::Bucket;
+use crate::bundled;
+use crate::config::Config;
+use crate::fs_authority;
+use crate::guests::{self, Source};
+use crate::home::Home;
+use crate::jobs::{self, Job};
+use crate::model::{DecideInput, Digest};
+use crate::recall::{BucketCache, Outcome, Store};
+use crate::sandbox::Sandbox;
+use crate::timefmt::rfc3339;
+use crate::transcript::{self, Client};
+
+/// Environment markers the reflection worker sets for anything it runs.
+pub const CHILD_ENV: &[&str] = &["CSEP_REFLECTION_CHILD", "CSEP_REFLECTION_JOB_ID"];
+
+fn short_hash(text: &str) -> String {
+    Sha256::digest(text.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> HookError + 'a {
+    move |source| HookError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+pub fn session_stop(
+    home: &Home,
+    stdin: &[u8],
+    truncated: bool,
+    now_ms: u64,
+) -> Result<HookRecord, HookError> {
+    let payload = HookPayload::parse(stdin, truncated)?;
+    let mut record = HookRecord {
+        hook: "session-stop",
+        ok: true,
+        session_id: payload.session_id.clone(),
+        ..HookRecord::default()
+    };
+    if let Some(var) = CHILD_ENV.iter().find(|v| std::env::var_os(v).is_some()) {
+        record.skipped = Some(format!("reflection worker ({var} is set)"));
+        return Ok(record);
+    }
+    let Some(session_id) = payload.session_id.clone() else {
+        record.skipped = Some("the payload names no session".into());
+        return Ok(record);
+    };
+    let child_marker = home
+        .root()
+        .join("session_reflection/child_threads")
+        .join(format!("{}.json", short_hash(&session_id)));
+    if child_marker.exists() {
+        record.skipped = Some("reflection worker (child-thread registry)".into());
+        return Ok(record);
+    }
+    let config = Config::load(&home.config_path()).map_err(|e| HookError::Config(e.to_string()))?;
+    let cwd = payload.cwd.clone().unwrap_or_default();
+    let bucket = Bucket::resolve(Path::new(if cwd.is_empty() { "." } else { &cwd }));
+    record.bucket = Some(bucket.id.clone());
+    let Some(transcript_path) = payload.transcript_path.clone().map(PathBuf::from) else {
+        record.skipped = Some("the payload names no transcript".into());
+        return Ok(record);
+    };
+    let client = match payload.client {
+        Some(HookClient::Claude) => Client::Claude,
+        _ => Client::Codex,
+    };
+
+    // Archive first: whatever the policy does, the session is searchable.
+    let mut store = Store::open(&home.recall_db()).map_err(|e| HookError::Recall(e.to_string()))?;
+    let archived = store
+        .ingest_file(&transcript_path, Some(client), &mut BucketCache::default())
+        .map_err(|e| HookError::Recall(e.to_string()))?;
+    drop(store);
+    if archived.outcome == Outcome::Skipped {
+        record.skipped = Some("reflection worker (transcript marker)".into());
+        return Ok(record);
+    }
+
+    let triggers = home.root().join("triggers").join(short_hash(&format!(
+        "{}:{session_id}",
+        if client == Client::Claude {
+            "claude"
+        } else {
+            "codex"
+        }
+    )));
+    let dir = fs_authority::create_private_dir_all(&triggers).map_err(io("creating", &triggers))?;
+    let Some(_lock) = SessionLock::acquire(&dir).map_err(io("locking", &triggers))? else {
+        record.skipped = Some("another Stop hook of this session holds the lock".into());
+        return Ok(record);
+    };
+    let mut state: SessionState = trigger_state::read(&dir, "state.json");
+
+    // What is new since the policy last decided on this session.
+    let mut file = File::open(&transcript_path).map_err(io("opening", &transcript_path))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if state.offset > len {
+        state.offset = 0; // the transcript was replaced
+    }
+    file.seek(SeekFrom::Start(state.offset))
+        .map_err(io("reading", &transcript_path))?;
+    let seed = transcript::SessionMeta {
+        response_items: state.response_items,
+        ..transcript::SessionMeta::default()
+    };
+    let chunk = transcript::read_continue(client, BufReader::new(file), state.offset, seed)
+        .map_err(io("reading", &transcript_path))?;
+    let mut digest = Digest {
+        client: if client == Client::Claude {
+            "claude"
+        } else {
+            "codex"
+        }
+        .into(),
+        session_id: session_id.clone(),
+        bucket_id: bucket.id.clone(),
+        cwd: cwd.clone(),
+        session_started_ms: chunk.meta.started_ms,
+        now_ms,
+        ..Digest::default()
+    };
+    digest::fill(&mut digest, &chunk.messages);
+
+    let projects = home.root().join("projects").join(&bucket.id);
+    let bucket_dir =
+        fs_authority::create_private_dir_all(&projects).map_err(io("creating", &projects))?;
+    let bucket_state: BucketState = trigger_state::read(&bucket_dir, "policy-state.json");
+    let input = DecideInput {
+        digest,
+        session_state: state.policy_state.clone(),
+        bucket_state: bucket_state.policy_state.clone(),
+        settings: config.policy_settings(),
+    };
+    let (decision, policy_note) = decide(home, &config, &input)?;
+    record.policy = Some(policy_note);
+
+    state.schema_version = 1;
+    state.session_id = session_id.clone();
+    state.offset = chunk.end_offset;
+    state.response_items |= chunk.meta.response_items;
+    state.policy_state = decision.session_state.clone();
+    state.last_decision = serde_json::to_value(&decision).ok();
+    state.updated_at = rfc3339(now_ms);
+    trigger_state::write(&dir, "state.json", &state).map_err(io("writing", &triggers))?;
+    trigger_state::write(
+        &bucket_dir,
+        "policy-state.json",
+        &BucketState {
+            schema_version: 1,
+            policy_state: decision.bucket_state.clone(),
+        },
+    )
+    .map_err(io("writing", &projects))?;
+
+    record.decision = Some(decision.summary.clone());
+    if decision.reflect {
+        let job = Job {
+            schema_version: 1,
+            job_id: format!(
+                "{}-{}",
+                rfc3339(now_ms).replace([':', '-'], ""),
+                short_hash(&format!("{session_id}{now_ms}"))
+            ),
+            status: "queued".into(),
+            created_at: rfc3339(now_ms),
+            client: input.digest.client.clone(),
+            session_id,
+            transcript_path: payload.transcript_path,
+            cwd,
+            bucket: bucket.id,
+            scopes: decision.scopes.clone(),
+            reasons: decision.reasons.clone(),
+            summary: decision.summary.clone(),
+            queued_policy_state: decision.session_state.clone(),
+        };
+        let jobs_dir = home.root().join("session_reflection/jobs");
+        jobs::queue(&jobs_dir, &job).map_err(io("queueing a job in", &jobs_dir))?;
+        record.job = Some(job.job_id);
+    }
+    Ok(record)
+}
+
+/// Runs the configured policy; a drop-in that fails to load or to run gives way to
+/// the bundled one, and the note says so.
+fn decide(
+    home: &Home,
+    config: &Config,
+    input: &DecideInput,
+) -> Result<(crate::model::Decision, String), HookError> {
+    let sandbox = Sandbox::new(config.sandbox.clone(), Some(&home.wasm_cache_dir()))
+        .map_err(|e| HookError::Policy(e.to_string()))?;
+    let source = Source::policy(home, &config.policy);
+    let run = |source: &Source, pin: Option<&str>| -> anyhow::Result<crate::model::Decision> {
+        let guest = guests::load(&sandbox, source, pin)?;
+        Ok(sandbox.policy(&guest)?.decide(input)?)
+    };
+    match run(&source, config.policy.sha256.as_deref()) {
+        Ok(d) => Ok((d, policy_name(&source))),
+        Err(e) if matches!(source, Source::File(_)) => {
+            let bundled_source = Source::Bundled(&bundled::POLICY_DEFAULT);
+            let d = run(&bundled_source, None).map_err(|e| HookError::Policy(format!("{e:#}")))?;
+            Ok((d, format!("bundled policy-default (fallback: {e:#})")))
+        }
+        Err(e) => Err(HookError::Policy(format!("{e:#}"))),
+    }
+}
+
+fn policy_name(source: &Source) -> String {
+    match source {
+        Source::Bundled(b) => format!("bundled {}", b.name),
+        Source::File(p) => p.display().to_string(),
+    }
+}
