@@ -25,6 +25,10 @@ use crate::sandbox::Sandbox;
 use crate::timefmt::rfc3339;
 use crate::transcript::{self, Client};
 
+/// A queued job younger than this keeps the session from queueing another; an older
+/// one is taken as lost (its worker died) and no longer holds the session back.
+const PENDING_JOB_STALE_MS: u64 = 30 * 60 * 1000;
+
 /// Environment markers the reflection worker sets for anything it runs.
 pub const CHILD_ENV: &[&str] = &["CSEP_REFLECTION_CHILD", "CSEP_REFLECTION_JOB_ID"];
 
@@ -173,7 +177,17 @@ pub fn session_stop(
     .map_err(io("writing", &projects))?;
 
     record.decision = Some(decision.summary.clone());
-    if decision.reflect {
+    let pending = state
+        .pending_job
+        .clone()
+        .filter(|(_, at)| now_ms.saturating_sub(*at) < PENDING_JOB_STALE_MS);
+    if decision.reflect
+        && let Some((job_id, _)) = pending
+    {
+        record.skipped = Some(format!(
+            "reflection deferred: job {job_id} is still pending"
+        ));
+    } else if decision.reflect {
         let job = Job {
             schema_version: 1,
             job_id: format!(
@@ -195,6 +209,8 @@ pub fn session_stop(
         };
         let jobs_dir = home.root().join("session_reflection/jobs");
         jobs::queue(&jobs_dir, &job).map_err(io("queueing a job in", &jobs_dir))?;
+        state.pending_job = Some((job.job_id.clone(), now_ms));
+        trigger_state::write(&dir, "state.json", &state).map_err(io("writing", &triggers))?;
         record.job = Some(job.job_id);
     }
     Ok(record)

@@ -23,6 +23,8 @@ pub struct SessionState {
     /// The policy's own opaque state.
     pub policy_state: Option<String>,
     pub last_decision: Option<serde_json::Value>,
+    /// The job queued for this session and when (ms): no second one while it is fresh.
+    pub pending_job: Option<(String, u64)>,
     pub updated_at: String,
 }
 
