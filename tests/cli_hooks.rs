@@ -531,3 +531,51 @@ fn twenty_stops_of_different_sessions_at_once_are_all_counted() {
     let v: Value = serde_json::from_slice(&recent.stdout).unwrap();
     assert_eq!(v["count"], 21, "every session archived");
 }
+
+#[test]
+fn status_shows_hook_failures_timings_and_a_broken_policy() {
+    let w = World::new();
+    w.memory("- a fact\n");
+    w.hook("session-start", codex_start(&w.path("repo")));
+    w.hook("session-start", "{oops");
+    std::fs::create_dir_all(w.path("state/policies")).unwrap();
+    std::fs::write(w.path("state/policies/mine.wasm"), "not wasm").unwrap();
+    std::fs::write(
+        w.path("state/config.toml"),
+        "[policy]\npath = \"policies/mine.wasm\"\n",
+    )
+    .unwrap();
+    let before = std::fs::read_dir(w.path("state")).unwrap().count();
+    let out = Command::cargo_bin("csep")
+        .unwrap()
+        .env("CODEX_SELF_EVOLUTION_HOME", w.path("state"))
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let start = &s["hooks"]["session-start"];
+    assert_eq!(start["runs"], 2);
+    assert_eq!(start["failures"], 1);
+    assert!(start["median_ms"].as_f64().unwrap() > 0.0);
+    assert!(
+        start["recent_errors"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON")
+    );
+    assert_eq!(s["config"]["valid"], true);
+    assert_eq!(s["policy"]["healthy"], false);
+    assert!(
+        s["policy"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a WebAssembly file")
+    );
+    assert_eq!(s["recall"]["exists"], false);
+    assert_eq!(
+        std::fs::read_dir(w.path("state")).unwrap().count(),
+        before,
+        "status creates nothing"
+    );
+}

@@ -3,6 +3,7 @@
 mod hooks;
 mod policy;
 mod recall;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +34,12 @@ enum Command {
     Recall(recall::RecallArgs),
     /// The SessionStart hook: prints the repo's memory for the agent. Always exits 0.
     SessionStart(hooks::HookArgs),
+    /// What csep sees of its state: config, policy health, recall index, jobs, hook
+    /// timings and recent errors. Read-only; JSON when piped or with --json.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
     /// The Stop hook: archives the session, asks the trigger policy, queues a
     /// reflection job when it says so. Prints nothing; always exits 0.
     SessionStop(hooks::HookArgs),
@@ -74,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Policy(cmd) => policy::run(cmd, cli.home.as_deref()),
         Command::Recall(args) => recall::run(args, cli.home.as_deref()),
         Command::SessionStart(args) => return hooks::session_start(args, cli.home.as_deref()),
+        Command::Status { json } => status::run(cli.home.as_deref(), json),
         Command::SessionStop(args) => return hooks::session_stop(args, cli.home.as_deref()),
     };
     match result {

@@ -1,0 +1,195 @@
+//! `csep status`: a read-only look at the state folder, as JSON (and text on a
+//! terminal). It never creates or changes anything.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use csep::config::Config;
+use csep::guests::{self, Source};
+use csep::home::Home;
+use csep::recall::Store;
+use csep::sandbox::{CONTRACT_VERSION, Limits, Sandbox};
+
+/// Hook runs looked at for timings and recent errors.
+const RECENT_RUNS: usize = 100;
+
+pub fn run(home_flag: Option<&Path>, json_only: bool) -> anyhow::Result<ExitCode> {
+    let home = Home::resolve(home_flag).map_err(anyhow::Error::msg)?;
+    let config = Config::load(&home.config_path());
+    let config_json = match &config {
+        Ok(_) => json!({"path": home.config_path(), "valid": true}),
+        Err(e) => json!({"path": home.config_path(), "valid": false, "error": e.to_string()}),
+    };
+    let config = config.unwrap_or_default();
+    let status = json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "contract_version": CONTRACT_VERSION,
+        "state_dir": home.root(),
+        "config": config_json,
+        "policy": policy(&home, &config),
+        "recall": recall(&home),
+        "reflection": reflection(&home),
+        "hooks": hooks(&home),
+    });
+    if json_only || !std::io::stdout().is_terminal() {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        print_text(&status);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks the active policy loads, without writing the compiled cache.
+fn policy(home: &Home, config: &Config) -> Value {
+    let source = Source::policy(home, &config.policy);
+    let name = match &source {
+        Source::Bundled(b) => b.origin(),
+        Source::File(p) => p.display().to_string(),
+    };
+    let sandbox = match Sandbox::new(Limits::default(), None) {
+        Ok(s) => s,
+        Err(e) => return json!({"source": name, "healthy": false, "error": e.to_string()}),
+    };
+    match guests::load(&sandbox, &source, config.policy.sha256.as_deref())
+        .and_then(|g| sandbox.policy(&g).map(|_| g).map_err(Into::into))
+    {
+        Ok(g) => json!({
+            "source": name, "healthy": true, "sha256": g.sha256(),
+            "world": g.world(), "contract_version": g.version(),
+        }),
+        Err(e) => json!({
+            "source": name, "healthy": false, "error": format!("{e:#}"),
+            "in_use": "bundled:policy-default (fallback)",
+        }),
+    }
+}
+
+fn recall(home: &Home) -> Value {
+    let path = home.recall_db();
+    match Store::open_existing(&path) {
+        Ok(None) => json!({"path": path, "exists": false}),
+        Ok(Some(store)) => match store.counts() {
+            Ok((sessions, messages, errors)) => json!({
+                "path": path, "exists": true, "sessions": sessions, "messages": messages,
+                "ingest_errors": errors,
+                "bytes": std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+            }),
+            Err(e) => json!({"path": path, "exists": true, "error": e.to_string()}),
+        },
+        Err(e) => json!({"path": path, "error": e.to_string()}),
+    }
+}
+
+fn reflection(home: &Home) -> Value {
+    let dir = home.root().join("session_reflection/jobs");
+    let mut queued = 0;
+    let mut other = 0;
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let status = std::fs::read(entry.path())
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|v| v["status"].as_str().map(str::to_string));
+        match status.as_deref() {
+            Some("queued") => queued += 1,
+            _ => other += 1,
+        }
+    }
+    json!({"jobs_dir": dir, "queued": queued, "other": other})
+}
+
+fn hooks(home: &Home) -> Value {
+    let path = home.root().join("logs/hooks.jsonl");
+    let records: Vec<Value> = std::fs::read_to_string(&path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let mut out = serde_json::Map::new();
+    for hook in ["session-start", "session-stop"] {
+        let runs: Vec<&Value> = records
+            .iter()
+            .filter(|r| r["hook"] == hook)
+            .rev()
+            .take(RECENT_RUNS)
+            .collect();
+        let mut ms: Vec<f64> = runs.iter().filter_map(|r| r["ms"].as_f64()).collect();
+        ms.sort_by(f64::total_cmp);
+        let at = |q: f64| ms.get(((ms.len().max(1) - 1) as f64 * q) as usize).copied();
+        let errors: Vec<&Value> = runs
+            .iter()
+            .filter(|r| r["ok"] == false)
+            .take(5)
+            .copied()
+            .collect();
+        out.insert(
+            hook.to_string(),
+            json!({
+                "runs": runs.len(), "median_ms": at(0.5), "p95_ms": at(0.95),
+                "failures": runs.iter().filter(|r| r["ok"] == false).count(),
+                "recent_errors": errors,
+                "last": runs.first(),
+            }),
+        );
+    }
+    out.insert("log".into(), json!(path));
+    Value::Object(out)
+}
+
+fn print_text(s: &Value) {
+    println!(
+        "csep {} (contract {})",
+        s["version"].as_str().unwrap_or(""),
+        s["contract_version"].as_str().unwrap_or("")
+    );
+    println!("state      {}", s["state_dir"].as_str().unwrap_or(""));
+    let c = &s["config"];
+    println!(
+        "config     {} ({})",
+        c["path"].as_str().unwrap_or(""),
+        if c["valid"] == true {
+            "valid".to_string()
+        } else {
+            format!("INVALID: {}", c["error"].as_str().unwrap_or(""))
+        }
+    );
+    let p = &s["policy"];
+    println!(
+        "policy     {} ({})",
+        p["source"].as_str().unwrap_or(""),
+        if p["healthy"] == true {
+            "healthy".to_string()
+        } else {
+            format!(
+                "BROKEN, using the bundled one: {}",
+                p["error"].as_str().unwrap_or("")
+            )
+        }
+    );
+    let r = &s["recall"];
+    if r["exists"] == true {
+        println!(
+            "recall     {} sessions, {} messages, {} ingest errors",
+            r["sessions"], r["messages"], r["ingest_errors"]
+        );
+    } else {
+        println!("recall     no index yet (csep recall bootstrap)");
+    }
+    println!("reflection {} queued jobs", s["reflection"]["queued"]);
+    for hook in ["session-start", "session-stop"] {
+        let h = &s["hooks"][hook];
+        println!(
+            "{hook:<14} {} runs, median {} ms, p95 {} ms, {} failed",
+            h["runs"], h["median_ms"], h["p95_ms"], h["failures"]
+        );
+        for e in h["recent_errors"].as_array().into_iter().flatten() {
+            println!(
+                "    {} {}",
+                e["at"].as_str().unwrap_or(""),
+                e["error"].as_str().unwrap_or("")
+            );
+        }
+    }
+}
