@@ -227,3 +227,58 @@ fn the_state_folder_follows_the_environment_variable() {
         .success();
     assert!(home.path().join("cache/wasm").is_dir());
 }
+
+#[test]
+fn config_path_show_and_validate() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    let out = csep(home.path())
+        .args(["config", "path"])
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8_lossy(&out.get_output().stdout).trim(),
+        config.display().to_string()
+    );
+    csep(home.path())
+        .args(["config", "validate"])
+        .assert()
+        .success();
+    assert!(!config.exists(), "validate creates nothing");
+
+    let default = csep(home.path())
+        .args(["config", "show", "--default"])
+        .assert()
+        .success();
+    std::fs::write(&config, &default.get_output().stdout).unwrap();
+    csep(home.path())
+        .args(["config", "validate"])
+        .assert()
+        .success();
+
+    std::fs::write(&config, "# mine\n[sandbox]\nmemory_mib = 16\n").unwrap();
+    let shown = csep(home.path())
+        .args(["config", "show"])
+        .assert()
+        .success();
+    let shown = String::from_utf8_lossy(&shown.get_output().stdout).into_owned();
+    assert!(shown.contains("memory_mib = 16"), "{shown}");
+    assert!(
+        shown.contains("memory_budget_chars = 6000"),
+        "defaults fill the rest: {shown}"
+    );
+
+    std::fs::write(&config, "[sandbox]\nmemory_mb = 16\n").unwrap();
+    let out = csep(home.path())
+        .args(["config", "validate", "--json"])
+        .assert()
+        .code(1);
+    let v = json(&out.get_output().stdout);
+    assert_eq!(v["valid"], false);
+    let error = v["error"].as_str().unwrap();
+    assert!(error.contains(&config.display().to_string()), "{error}");
+    assert!(
+        error.contains("memory_mb") && error.contains("memory_mib"),
+        "names the key and the choices: {error}"
+    );
+}

@@ -3,12 +3,49 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Settings;
 use crate::sandbox::Limits;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The commented default file `csep config show --default` prints. A test keeps it
+/// equal to `Config::default()`.
+pub const DEFAULT_TOML: &str = r#"# csep configuration: ~/.codex-self-evolution/config.toml
+# Every key is optional; these are the defaults.
+
+[sandbox]                       # limits of the sandboxed components, always on
+memory_mib = 64                 # linear memory cap of a guest
+policy_timeout_ms = 500         # wall clock of one trigger-policy call
+strategy_timeout_ms = 300000    # wall clock of one reflection-strategy call
+max_instances = 20              # core instances a component may create
+max_tables = 20
+max_memories = 4
+max_table_elements = 100000
+max_output_bytes = 262144       # cap on a string a guest returns, and on one log line
+
+[session_start]
+memory_budget_chars = 6000      # characters of MEMORY.md injected at most
+
+[policy]                        # the trigger policy (default: the bundled one)
+# path = "policies/mine.wasm"   # a drop-in, relative to this folder
+# sha256 = "..."                # refuse the drop-in if it changes
+
+[policy.settings]               # passed to the policy as data; the bundled one takes:
+# memory_stop_interval = 3      # reflect on memory after this many Stops
+# memory_context_chars = 16000  # ... or this many readable characters
+# skill_tool_call_interval = 15 # reflect on skills after this many tool calls
+# high_signal_immediate = true  # "remember", "next time", 记住, 下次 ... reflect at once
+# extra_memory_keywords = []
+# extra_skill_keywords = []
+
+[strategy]                      # the reflection strategy
+# path = "strategies/mine.wasm"
+# sha256 = "..."
+
+[strategy.settings]
+"#;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct Config {
     pub sandbox: Limits,
@@ -18,7 +55,7 @@ pub struct Config {
 }
 
 /// What SessionStart injects.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SessionStartConfig {
     /// Characters of MEMORY.md injected at most; the rest is left out at an entry
@@ -35,12 +72,14 @@ impl Default for SessionStartConfig {
 }
 
 /// Which component to run for one world, and its settings.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GuestConfig {
     /// A `.wasm` to use instead of the bundled one (relative to the state folder).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
     /// When set, the file at `path` must have this sha256 or it is refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
     /// Passed to the guest as data.
     pub settings: toml::Table,
@@ -106,6 +145,17 @@ impl Config {
 mod tests {
     use super::*;
     use crate::model::SettingValue;
+
+    #[test]
+    fn the_commented_default_file_is_the_default() {
+        let c = Config::parse(DEFAULT_TOML).unwrap();
+        assert_eq!(c.sandbox, Limits::default());
+        assert_eq!(
+            c.session_start.memory_budget_chars,
+            SessionStartConfig::default().memory_budget_chars
+        );
+        assert!(c.policy.path.is_none() && c.policy.settings.is_empty());
+    }
 
     #[test]
     fn missing_sections_give_defaults() {

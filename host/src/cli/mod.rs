@@ -1,5 +1,6 @@
 //! Argument parsing and dispatch; each command lives in its own module.
 
+mod config;
 mod hooks;
 mod policy;
 mod recall;
@@ -27,6 +28,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Where the config file is, what is in effect, whether it is valid.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Check and run trigger policies and reflection strategies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -79,6 +83,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Policy(cmd) => policy::run(cmd, cli.home.as_deref()),
+        Command::Config(cmd) => config::run(cmd, cli.home.as_deref()),
         Command::Recall(args) => recall::run(args, cli.home.as_deref()),
         Command::SessionStart(args) => return hooks::session_start(args, cli.home.as_deref()),
         Command::Status { json } => status::run(cli.home.as_deref(), json),

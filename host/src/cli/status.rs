@@ -69,7 +69,7 @@ fn policy(home: &Home, config: &Config) -> Value {
 
 fn recall(home: &Home) -> Value {
     let path = home.recall_db();
-    match Store::open_existing(&path) {
+    match Store::open_readonly(&path) {
         Ok(None) => json!({"path": path, "exists": false}),
         Ok(Some(store)) => match store.counts() {
             Ok((sessions, messages, errors)) => json!({

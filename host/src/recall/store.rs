@@ -90,6 +90,28 @@ impl Store {
         Ok(Some(store))
     }
 
+    /// Opens an existing database without writing anything (for `csep status`).
+    pub fn open_readonly(path: &Path) -> Result<Option<Store>, StoreError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(sql("setting the busy timeout"))?;
+        Ok(Some(Store {
+            conn,
+            path: path.to_path_buf(),
+            in_batch: false,
+        }))
+    }
+
     fn configure(conn: Connection, path: &Path) -> Result<Store, StoreError> {
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(sql("setting the busy timeout"))?;
