@@ -549,6 +549,7 @@ fn status_shows_hook_failures_timings_and_a_broken_policy() {
     let out = Command::cargo_bin("csep")
         .unwrap()
         .env("CODEX_SELF_EVOLUTION_HOME", w.path("state"))
+        .env("CODEX_HOME", w.path("codex"))
         .args(["status", "--json"])
         .output()
         .unwrap();
@@ -577,5 +578,68 @@ fn status_shows_hook_failures_timings_and_a_broken_policy() {
         std::fs::read_dir(w.path("state")).unwrap().count(),
         before,
         "status creates nothing"
+    );
+}
+
+#[test]
+fn status_says_whether_codex_will_run_the_hooks() {
+    let w = World::new();
+    std::fs::create_dir_all(w.path("codex/plugins/cache/csep-local/csep/0.1.0/.codex-plugin"))
+        .unwrap();
+    std::fs::write(
+        w.path("codex/plugins/cache/csep-local/csep/0.1.0/.codex-plugin/plugin.json"),
+        "{}",
+    )
+    .unwrap();
+    // The SessionStart hash Codex 0.169.0 accepted for plugin/hooks/hooks.json; the
+    // Stop hook was trusted before its command changed.
+    let config = r#"
+[plugins."csep@csep-local"]
+enabled = true
+
+[hooks.state."csep@csep-local:hooks/hooks.json:session_start:0:0"]
+trusted_hash = "sha256:3f83a1e26182677b6080b138b441e89d12ef441ede7f52e792848ffaa2740507"
+
+[hooks.state."csep@csep-local:hooks/hooks.json:stop:0:0"]
+trusted_hash = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+"#;
+    std::fs::write(w.path("codex/config.toml"), config).unwrap();
+    let status = |w: &World| -> Value {
+        let out = Command::cargo_bin("csep")
+            .unwrap()
+            .env("CODEX_SELF_EVOLUTION_HOME", w.path("state"))
+            .env("CODEX_HOME", w.path("codex"))
+            .args(["status", "--json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let s = status(&w);
+    let install = &s["plugin_hooks"]["installs"][0];
+    assert_eq!(install["plugin"], "csep@csep-local");
+    assert_eq!(install["enabled"], true);
+    assert_eq!(install["manifest_exists"], true);
+    assert_eq!(install["trust"]["SessionStart"]["status"], "trusted");
+    assert_eq!(install["trust"]["Stop"]["status"], "modified");
+    assert_eq!(install["codex_will_run_hooks"], false);
+
+    let fixed = config.replace(
+        "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        install["trust"]["Stop"]["expected_hash"].as_str().unwrap(),
+    );
+    std::fs::write(
+        w.path("codex/config.toml"),
+        fixed + "\n[features]\nhooks = false\n",
+    )
+    .unwrap();
+    let s = status(&w);
+    assert_eq!(
+        s["plugin_hooks"]["installs"][0]["trust"]["Stop"]["status"],
+        "trusted"
+    );
+    assert_eq!(s["plugin_hooks"]["hooks_feature_enabled"], false);
+    assert_eq!(
+        s["plugin_hooks"]["installs"][0]["codex_will_run_hooks"], false,
+        "hooks are off in Codex"
     );
 }

@@ -6,6 +6,7 @@
 
 pub mod bucket;
 pub mod bundled;
+pub mod codex_trust;
 pub mod config;
 pub mod fs_authority;
 pub mod guests;

@@ -33,6 +33,7 @@ pub fn run(home_flag: Option<&Path>, json_only: bool) -> anyhow::Result<ExitCode
         "recall": recall(&home),
         "reflection": reflection(&home),
         "hooks": hooks(&home),
+        "plugin_hooks": plugin_hooks(),
     });
     if json_only || !std::io::stdout().is_terminal() {
         println!("{}", serde_json::to_string_pretty(&status)?);
@@ -138,6 +139,85 @@ fn hooks(home: &Home) -> Value {
     Value::Object(out)
 }
 
+/// Whether Codex has the plugin, enables it, and trusts its hooks (an untrusted or
+/// modified hook is skipped by Codex without a word).
+fn plugin_hooks() -> Value {
+    use csep::codex_trust::{PLUGIN_HOOKS_JSON, declared_hashes};
+    let Some(codex_home) = csep::home::codex_home() else {
+        return json!({"codex_home": null});
+    };
+    let config_path = codex_home.join("config.toml");
+    let config: toml::Table = match std::fs::read_to_string(&config_path) {
+        Ok(text) => match text.parse() {
+            Ok(t) => t,
+            Err(e) => return json!({"codex_config": config_path, "error": e.to_string()}),
+        },
+        Err(_) => toml::Table::new(),
+    };
+    let hooks_feature = config
+        .get("features")
+        .and_then(|f| f.get("hooks"))
+        .and_then(toml::Value::as_bool)
+        .unwrap_or(true);
+    let declared: Value = serde_json::from_str(PLUGIN_HOOKS_JSON).unwrap_or_default();
+    let mut installs = Vec::new();
+    for (key, entry) in config
+        .get("plugins")
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flatten()
+    {
+        let Some(marketplace) = key.strip_prefix("csep@") else {
+            continue;
+        };
+        let enabled = entry
+            .get("enabled")
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(false);
+        let cache = codex_home
+            .join("plugins/cache")
+            .join(marketplace)
+            .join("csep");
+        let manifest_exists = std::fs::read_dir(&cache)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|v| v.path().join(".codex-plugin/plugin.json").is_file());
+        let mut trust = serde_json::Map::new();
+        for (hook_key, event, hash) in
+            declared_hashes(&declared, &format!("csep@{marketplace}:hooks/hooks.json"))
+        {
+            let stored = config
+                .get("hooks")
+                .and_then(|h| h.get("state"))
+                .and_then(|s| s.get(&hook_key))
+                .and_then(|s| s.get("trusted_hash"))
+                .and_then(toml::Value::as_str);
+            let state = match stored {
+                Some(h) if h == hash => "trusted",
+                Some(_) => "modified",
+                None => "untrusted",
+            };
+            trust.insert(
+                event,
+                json!({"key": hook_key, "status": state, "expected_hash": hash}),
+            );
+        }
+        let runs = enabled && hooks_feature && trust.values().all(|t| t["status"] == "trusted");
+        installs.push(json!({
+            "plugin": key, "enabled": enabled, "manifest_exists": manifest_exists,
+            "session_start_declared": trust.contains_key("SessionStart"),
+            "stop_declared": trust.contains_key("Stop"),
+            "trust": trust, "codex_will_run_hooks": runs,
+        }));
+    }
+    json!({
+        "codex_config": config_path,
+        "hooks_feature_enabled": hooks_feature,
+        "installs": installs,
+    })
+}
+
 fn print_text(s: &Value) {
     println!(
         "csep {} (contract {})",
@@ -178,6 +258,26 @@ fn print_text(s: &Value) {
         println!("recall     no index yet (csep recall bootstrap)");
     }
     println!("reflection {} queued jobs", s["reflection"]["queued"]);
+    let installs = s["plugin_hooks"]["installs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if installs.is_empty() {
+        println!(
+            "codex      the csep plugin is not installed in {}",
+            s["plugin_hooks"]["codex_config"]
+                .as_str()
+                .unwrap_or("Codex")
+        );
+    }
+    for i in &installs {
+        println!(
+            "codex      {} enabled={} hooks run: {}",
+            i["plugin"].as_str().unwrap_or(""),
+            i["enabled"],
+            i["codex_will_run_hooks"]
+        );
+    }
     for hook in ["session-start", "session-stop"] {
         let h = &s["hooks"][hook];
         println!(
