@@ -188,13 +188,6 @@ fn role_name(role: Role) -> &'static str {
     }
 }
 
-pub(crate) fn client_name(client: Client) -> &'static str {
-    match client {
-        Client::Codex => "codex",
-        Client::Claude => "claude",
-    }
-}
-
 impl Store {
     fn known(&self, path: &str) -> Result<Option<Known>, StoreError> {
         self.conn
@@ -293,7 +286,9 @@ impl Store {
             }
             None => 0,
         };
-        let client = match client.or_else(|| known.as_ref().and_then(|k| client_from(&k.client))) {
+        let client = match client
+            .or_else(|| known.as_ref().and_then(|k| Client::from_name(&k.client)))
+        {
             Some(c) => c,
             None => {
                 let mut first = Vec::new();
@@ -435,14 +430,6 @@ impl Store {
     }
 }
 
-pub(crate) fn client_from(name: &str) -> Option<Client> {
-    match name {
-        "codex" => Some(Client::Codex),
-        "claude" => Some(Client::Claude),
-        _ => None,
-    }
-}
-
 fn known_now(tx: &rusqlite::Connection, key: &str) -> Result<Option<(u64, String)>, StoreError> {
     tx.query_row(
         "SELECT offset, head FROM files WHERE path = ?1",
@@ -493,7 +480,7 @@ fn upsert_session(
     let existing: Option<(i64, String, String)> = tx
         .query_row(
             "SELECT id, bucket, scope FROM sessions WHERE client = ?1 AND session_id = ?2",
-            params![client_name(client), session_id],
+            params![client.name(), session_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()
@@ -506,7 +493,7 @@ fn upsert_session(
     match existing {
         Some((id, old_bucket, old_scope)) => {
             let bucket_now = bucket_id.clone().unwrap_or(old_bucket);
-            let scope = scope_tokens(&bucket_now, client_name(client));
+            let scope = scope_tokens(&bucket_now, client.name());
             tx.execute(
                 "UPDATE sessions SET
                      cwd = COALESCE(?2, cwd), bucket = ?3, repo = COALESCE(?4, repo),
@@ -532,13 +519,13 @@ fn upsert_session(
         }
         None => {
             let bucket_now = bucket_id.unwrap_or_default();
-            let scope = scope_tokens(&bucket_now, client_name(client));
+            let scope = scope_tokens(&bucket_now, client.name());
             tx.execute(
                 "INSERT INTO sessions (client, session_id, cwd, bucket, repo, branch, title,
                                        started_ms, scope)
                  VALUES (?1, ?2, COALESCE(?3, ''), ?4, COALESCE(?5, ''), ?6, ?7, ?8, ?9)",
                 params![
-                    client_name(client),
+                    client.name(),
                     session_id,
                     meta.cwd,
                     bucket_now,
@@ -611,7 +598,7 @@ fn upsert_file(
              response_items = MAX(response_items, excluded.response_items)",
         params![
             key,
-            client_name(client),
+            client.name(),
             session,
             size as i64,
             mtime,

@@ -26,6 +26,25 @@ pub enum Client {
     Claude,
 }
 
+impl Client {
+    /// The name used in the index, in job files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Client::Codex => "codex",
+            Client::Claude => "claude",
+        }
+    }
+
+    /// The client of a [`Client::name`].
+    pub fn from_name(name: &str) -> Option<Client> {
+        match name {
+            "codex" => Some(Client::Codex),
+            "claude" => Some(Client::Claude),
+            _ => None,
+        }
+    }
+}
+
 /// Who a [`Message`] is from, or what it records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
