@@ -282,3 +282,37 @@ fn config_path_show_and_validate() {
         "names the key and the choices: {error}"
     );
 }
+
+#[test]
+fn environment_variables_override_the_file() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("config.toml"),
+        "# mine\n[sandbox]\nmemory_mib = 16\n",
+    )
+    .unwrap();
+    let out = csep(home.path())
+        .env("CSEP__SANDBOX__MEMORY_MIB", "32")
+        .env(
+            "CSEP__POLICY__SETTINGS__EXTRA_MEMORY_KEYWORDS",
+            r#"["note to self"]"#,
+        )
+        .args(["config", "show"])
+        .assert()
+        .success();
+    let shown = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(shown.contains("memory_mib = 32"), "{shown}");
+    assert!(
+        shown.contains(r#"extra_memory_keywords = ["note to self"]"#),
+        "{shown}"
+    );
+
+    let out = csep(home.path())
+        .env("CSEP__SANDBOX__MEMORY_MIB", "0")
+        .args(["config", "validate"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("CSEP__SANDBOX__MEMORY_MIB"), "{stderr}");
+    assert!(stderr.contains("memory_mib"), "{stderr}");
+}

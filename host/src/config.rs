@@ -95,13 +95,56 @@ pub enum ConfigError {
     },
     #[error("{} is not valid: {message}", path.display())]
     Invalid { path: PathBuf, message: String },
+    #[error("the environment overrides ({vars}) make the config invalid: {message}")]
+    Env { vars: String, message: String },
+}
+
+/// Environment variables that override config values, for tests and CI:
+/// `CSEP__SESSION_START__MEMORY_BUDGET_CHARS=3000` sets
+/// `[session_start] memory_budget_chars`. The value is read as TOML (`3000`, `true`,
+/// `["a"]`), and as a plain string when it is not TOML.
+pub const ENV_PREFIX: &str = "CSEP__";
+
+fn env_overrides() -> Vec<(String, Vec<String>, toml::Value)> {
+    let mut out: Vec<_> = std::env::vars()
+        .filter_map(|(var, raw)| {
+            let path = var.strip_prefix(ENV_PREFIX)?;
+            let keys: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+            if keys.iter().any(String::is_empty) {
+                return None;
+            }
+            let value = format!("v = {raw}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(raw));
+            Some((var, keys, value))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn set(table: &mut toml::Table, keys: &[String], value: toml::Value) {
+    let (last, parents) = keys.split_last().expect("at least one key");
+    let mut at = table;
+    for k in parents {
+        let entry = at
+            .entry(k.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        at = entry.as_table_mut().expect("made a table above");
+    }
+    at.insert(last.clone(), value);
 }
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(source) => {
                 return Err(ConfigError::Read {
                     path: path.to_path_buf(),
@@ -109,14 +152,37 @@ impl Config {
                 });
             }
         };
-        Config::parse(&text).map_err(|message| ConfigError::Invalid {
+        // The file alone first, so its errors carry its line numbers.
+        let config = Config::parse(&text).map_err(|message| ConfigError::Invalid {
             path: path.to_path_buf(),
             message,
-        })
+        })?;
+        let overrides = env_overrides();
+        if overrides.is_empty() {
+            return Ok(config);
+        }
+        let vars = overrides
+            .iter()
+            .map(|(v, _, _)| v.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut table: toml::Table = text.parse().unwrap_or_default();
+        for (_, keys, value) in overrides {
+            set(&mut table, &keys, value);
+        }
+        toml::Value::Table(table)
+            .try_into::<Config>()
+            .map_err(|e| e.to_string().trim().to_string())
+            .and_then(Config::validated)
+            .map_err(|message| ConfigError::Env { vars, message })
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        Config::validated(config)
+    }
+
+    fn validated(config: Config) -> Result<Config, String> {
         config.sandbox.validate()?;
         if config.session_start.memory_budget_chars < 200 {
             return Err("session_start.memory_budget_chars must be at least 200".into());
@@ -145,6 +211,27 @@ impl Config {
 mod tests {
     use super::*;
     use crate::model::SettingValue;
+
+    #[test]
+    fn nested_keys_are_set_and_replace_what_is_there() {
+        let mut t: toml::Table = "[sandbox]\nmemory_mib = 64\n".parse().unwrap();
+        set(
+            &mut t,
+            &["sandbox".into(), "memory_mib".into()],
+            toml::Value::Integer(8),
+        );
+        set(
+            &mut t,
+            &["policy".into(), "settings".into(), "x".into()],
+            toml::Value::Boolean(true),
+        );
+        let c: Config = toml::Value::Table(t).try_into().unwrap();
+        assert_eq!(c.sandbox.memory_mib, 8);
+        assert_eq!(
+            c.policy_settings().get("x"),
+            Some(&SettingValue::Boolean(true))
+        );
+    }
 
     #[test]
     fn the_commented_default_file_is_the_default() {
