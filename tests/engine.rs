@@ -615,7 +615,7 @@ fn a_cache_entry_of_another_engine_config_is_not_used() {
     assert_eq!(content.len(), 32);
     assert_eq!(compat.len(), 16);
     assert!(
-        content == &csep::sandbox::sha256_hex(bundled::POLICY_DEFAULT.bytes)[..32],
+        content == &csep::hash::sha256_hex(bundled::POLICY_DEFAULT.bytes)[..32],
         "keyed by the component's own hash"
     );
 }

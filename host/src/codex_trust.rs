@@ -3,8 +3,8 @@
 //! hook's definition: sha256 over the compact, key-sorted JSON of
 //! `{event_name, [matcher], hooks: [{type, command, timeout, async, [statusMessage]}]}`.
 
+use crate::hash::sha256_hex;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 
 /// The hooks declaration the plugin ships.
 pub const PLUGIN_HOOKS_JSON: &str = include_str!("../../plugin/hooks/hooks.json");
@@ -56,13 +56,7 @@ pub fn handler_hash(event: &str, matcher: Option<&str>, handler: &Value) -> Opti
     }
     // serde_json's map is ordered by key, so this is the key-sorted compact form.
     let blob = serde_json::to_string(&ident).ok()?;
-    Some(format!(
-        "sha256:{}",
-        Sha256::digest(blob.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    ))
+    Some(format!("sha256:{}", sha256_hex(blob.as_bytes())))
 }
 
 /// `(key, event, hash)` of every command handler in a hooks declaration, keyed from

@@ -7,8 +7,9 @@ use anyhow::{Context, bail};
 use crate::bundled::{self, Bundled};
 use crate::config::GuestConfig;
 use crate::fs_authority;
+use crate::hash::sha256_hex;
 use crate::home::Home;
-use crate::sandbox::{Guest, Sandbox, sha256_hex};
+use crate::sandbox::{Guest, Sandbox};
 
 /// Where a guest comes from.
 #[derive(Debug, Clone)]

@@ -10,6 +10,7 @@ pub mod codex_trust;
 pub mod config;
 pub mod fs_authority;
 pub mod guests;
+pub mod hash;
 pub mod home;
 pub mod hooks;
 pub mod jobs;

@@ -1,5 +1,13 @@
 //! UTC timestamps as `YYYY-MM-DDTHH:MM:SSZ`, and back, without a date library.
 
+/// The wall clock in milliseconds since the Unix epoch (0 if the clock is before it).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 /// Formats milliseconds since the Unix epoch.
 pub fn rfc3339(ms: u64) -> String {
     let secs = ms / 1000;

@@ -11,7 +11,7 @@ use clap::Args;
 
 use csep::home::Home;
 use csep::hooks::{self, HookRecord, MAX_PAYLOAD_BYTES};
-use csep::timefmt::rfc3339;
+use csep::timefmt::{now_ms, rfc3339};
 
 #[derive(Args, Default)]
 pub struct HookArgs {
@@ -41,13 +41,6 @@ fn read_stdin() -> (Vec<u8>, bool) {
         let _ = std::io::copy(&mut (&mut handle).take(256 << 20), &mut std::io::sink());
     }
     (buf, truncated)
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 pub fn session_start(args: HookArgs, home_flag: Option<&Path>) -> ExitCode {

@@ -1,9 +1,9 @@
 //! `csep policy`: check a component against this host's contract, run a policy.
 
+use csep::timefmt::now_ms;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -227,13 +227,6 @@ fn report_valid(guest: &Guest, sample: &serde_json::Value, format: Format) {
             }
         }
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// A short Codex session in which the user asks for something to be remembered.

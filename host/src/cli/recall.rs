@@ -12,7 +12,7 @@ use super::Format;
 use csep::bucket::Bucket;
 use csep::home::{self, Home};
 use csep::recall::{self, SearchQuery, SessionHits, Store};
-use csep::timefmt::{parse_date, rfc3339};
+use csep::timefmt::{now_ms, parse_date, rfc3339};
 use csep::transcript::Client;
 
 /// The JSON shape's version: bumped on any change an agent could trip on.
@@ -160,13 +160,6 @@ fn parse_since(s: &str, now_ms: u64) -> Option<u64> {
     } else {
         parse_date(s)
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 fn search(home: &Home, args: RecallArgs) -> anyhow::Result<ExitCode> {

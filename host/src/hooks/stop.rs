@@ -5,8 +5,6 @@ use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest as _, Sha256};
-
 use super::HookError;
 use super::digest;
 use super::log::HookRecord;
@@ -17,6 +15,7 @@ use crate::bundled;
 use crate::config::Config;
 use crate::fs_authority;
 use crate::guests::{self, Source};
+use crate::hash::short_hex;
 use crate::home::Home;
 use crate::jobs::{self, Job};
 use crate::model::{DecideInput, Digest};
@@ -31,13 +30,6 @@ const PENDING_JOB_STALE_MS: u64 = 30 * 60 * 1000;
 
 /// Environment markers the reflection worker sets for anything it runs.
 pub const CHILD_ENV: &[&str] = &["CSEP_REFLECTION_CHILD", "CSEP_REFLECTION_JOB_ID"];
-
-fn short_hash(text: &str) -> String {
-    Sha256::digest(text.as_bytes())[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> HookError + 'a {
     move |source| HookError::Io {
@@ -71,7 +63,7 @@ pub fn session_stop(
     let child_marker = home
         .root()
         .join("session_reflection/child_threads")
-        .join(format!("{}.json", short_hash(&session_id)));
+        .join(format!("{}.json", short_hex(session_id.as_bytes())));
     if child_marker.exists() {
         record.skipped = Some("reflection worker (child-thread registry)".into());
         return Ok(record);
@@ -100,14 +92,9 @@ pub fn session_stop(
         return Ok(record);
     }
 
-    let triggers = home.root().join("triggers").join(short_hash(&format!(
-        "{}:{session_id}",
-        if client == Client::Claude {
-            "claude"
-        } else {
-            "codex"
-        }
-    )));
+    let triggers = home.root().join("triggers").join(short_hex(
+        format!("{}:{session_id}", client.name()).as_bytes(),
+    ));
     let dir = fs_authority::create_private_dir_all(&triggers).map_err(io("creating", &triggers))?;
     let Some(_lock) = SessionLock::acquire(&dir).map_err(io("locking", &triggers))? else {
         record.skipped = Some("another Stop hook of this session holds the lock".into());
@@ -130,12 +117,7 @@ pub fn session_stop(
     let chunk = transcript::read_continue(client, BufReader::new(file), state.offset, seed)
         .map_err(io("reading", &transcript_path))?;
     let mut digest = Digest {
-        client: if client == Client::Claude {
-            "claude"
-        } else {
-            "codex"
-        }
-        .into(),
+        client: client.name().into(),
         session_id: session_id.clone(),
         bucket_id: bucket.id.clone(),
         cwd: cwd.clone(),
@@ -158,24 +140,8 @@ pub fn session_stop(
     let (decision, policy_note) = decide(home, &config, &input)?;
     record.policy = Some(policy_note);
 
-    state.schema_version = 1;
-    state.session_id = session_id.clone();
-    state.offset = chunk.end_offset;
-    state.response_items |= chunk.meta.response_items;
-    state.policy_state = decision.session_state.clone();
-    state.last_decision = serde_json::to_value(&decision).ok();
-    state.updated_at = rfc3339(now_ms);
-    trigger_state::write(&dir, "state.json", &state).map_err(io("writing", &triggers))?;
-    trigger_state::write(
-        &bucket_dir,
-        "policy-state.json",
-        &BucketState {
-            schema_version: 1,
-            policy_state: decision.bucket_state.clone(),
-        },
-    )
-    .map_err(io("writing", &projects))?;
-
+    // The job file goes first: a crash before the state is written costs at most a
+    // second job later, never a lost one.
     record.decision = Some(decision.summary.clone());
     let pending = state
         .pending_job
@@ -193,12 +159,12 @@ pub fn session_stop(
             job_id: format!(
                 "{}-{}",
                 rfc3339(now_ms).replace([':', '-'], ""),
-                short_hash(&format!("{session_id}{now_ms}"))
+                short_hex(format!("{session_id}{now_ms}").as_bytes())
             ),
             status: "queued".into(),
             created_at: rfc3339(now_ms),
             client: input.digest.client.clone(),
-            session_id,
+            session_id: session_id.clone(),
             transcript_path: payload.transcript_path,
             cwd,
             bucket: bucket.id,
@@ -210,9 +176,26 @@ pub fn session_stop(
         let jobs_dir = home.root().join("session_reflection/jobs");
         jobs::queue(&jobs_dir, &job).map_err(io("queueing a job in", &jobs_dir))?;
         state.pending_job = Some((job.job_id.clone(), now_ms));
-        trigger_state::write(&dir, "state.json", &state).map_err(io("writing", &triggers))?;
         record.job = Some(job.job_id);
     }
+
+    state.schema_version = 1;
+    state.session_id = session_id;
+    state.offset = chunk.end_offset;
+    state.response_items |= chunk.meta.response_items;
+    state.policy_state = decision.session_state.clone();
+    state.last_decision = serde_json::to_value(&decision).ok();
+    state.updated_at = rfc3339(now_ms);
+    trigger_state::write(&dir, "state.json", &state).map_err(io("writing", &triggers))?;
+    trigger_state::write(
+        &bucket_dir,
+        "policy-state.json",
+        &BucketState {
+            schema_version: 1,
+            policy_state: decision.bucket_state.clone(),
+        },
+    )
+    .map_err(io("writing", &projects))?;
     Ok(record)
 }
 

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
 
 use super::search::{cjk_pairs, has_cjk};
 use super::store::{Store, StoreError, sql};
 use crate::bucket::Bucket;
+use crate::hash::{sha256_hex, short_hex};
 use crate::redact::{self, Redactions};
 use crate::transcript::{self, Client, Message, Role};
 
@@ -155,10 +155,7 @@ fn head_hash(file: &mut File, upto: u64) -> std::io::Result<String> {
     file.by_ref()
         .take(upto.min(HEAD_BYTES))
         .read_to_end(&mut buf)?;
-    Ok(Sha256::digest(&buf)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(sha256_hex(&buf))
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
@@ -456,14 +453,7 @@ pub(crate) fn scope_tokens(bucket: &str, client: &str) -> String {
 }
 
 pub(crate) fn bucket_token(bucket: &str) -> String {
-    let h = Sha256::digest(bucket.as_bytes());
-    format!(
-        "b{}",
-        h[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
+    format!("b{}", short_hex(bucket.as_bytes()))
 }
 
 pub(crate) fn client_token(client: &str) -> String {

@@ -8,16 +8,16 @@
 //! foreign file is rebuilt, never trusted.
 
 use std::hash::{Hash, Hasher};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
-use cap_std::fs::{Dir, MetadataExt, OpenOptions, OpenOptionsExt, PermissionsExt};
-use sha2::{Digest as _, Sha256};
+use cap_std::fs::{Dir, MetadataExt, PermissionsExt};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::error::SandboxError;
 use crate::fs_authority;
+use crate::hash::sha256_hex;
 
 /// How a load went, for diagnostics and benchmarks.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,14 +36,6 @@ const WASMTIME_LINE: &str = "48";
 pub struct ComponentCache {
     dir: Dir,
     path: PathBuf,
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> SandboxError + 'a {
@@ -138,23 +130,7 @@ impl ComponentCache {
     fn store(&self, name: &str, artifact: &[u8]) -> io::Result<()> {
         let sidecar = format!("{name}.sha256");
         let _ = self.dir.remove_file(&sidecar);
-        self.write_atomic(name, artifact)?;
-        self.write_atomic(&sidecar, sha256_hex(artifact).as_bytes())
-    }
-
-    fn write_atomic(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        let tmp = format!("{name}.tmp{}", std::process::id());
-        let mut opts = OpenOptions::new();
-        opts.write(true).create(true).truncate(true).mode(0o600);
-        let result = (|| {
-            let mut f = self.dir.open_with(&tmp, &opts)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            self.dir.rename(&tmp, &self.dir, name)
-        })();
-        if result.is_err() {
-            let _ = self.dir.remove_file(&tmp);
-        }
-        result
+        fs_authority::write_atomic(&self.dir, name, artifact)?;
+        fs_authority::write_atomic(&self.dir, &sidecar, sha256_hex(artifact).as_bytes())
     }
 }

@@ -20,8 +20,10 @@ use std::sync::{Arc, OnceLock};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
+use crate::hash::sha256_hex;
+
 pub use bindings::VERSION as CONTRACT_VERSION;
-pub use cache::{CacheOutcome, sha256_hex};
+pub use cache::CacheOutcome;
 pub use contract::supported_range;
 pub use error::SandboxError;
 pub use limits::Limits;
