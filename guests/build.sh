@@ -15,6 +15,7 @@ export CARGO_TARGET_DIR="$here/target"
 out=$CARGO_TARGET_DIR/wasm32-wasip2/release
 declare -A dest=(
   [policy_default]="$root/host/assets/guests/policy-default.wasm"
+  [strategy_default]="$root/host/assets/guests/strategy-default.wasm"
   [hostile_policy]="$root/tests/fixtures/wasm/hostile-policy.wasm"
   [hostile_strategy]="$root/tests/fixtures/wasm/hostile-strategy.wasm"
   [future_policy]="$root/tests/fixtures/wasm/future-policy.wasm"

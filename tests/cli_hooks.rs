@@ -9,6 +9,14 @@ use serde_json::Value;
 mod support;
 use support::corpus::{self, Rng, SessionSpec};
 
+/// The binary, with the reflection worker off: these tests look at queued jobs,
+/// and the worker has tests of its own.
+fn csep() -> Command {
+    let mut cmd = Command::cargo_bin("csep").unwrap();
+    cmd.env("CSEP__REFLECTION__ENABLED", "false");
+    cmd
+}
+
 struct World {
     dir: tempfile::TempDir,
 }
@@ -51,8 +59,7 @@ impl World {
     }
 
     fn hook(&self, name: &str, stdin: impl Into<Vec<u8>>) -> (Option<Value>, String) {
-        let out = Command::cargo_bin("csep")
-            .unwrap()
+        let out = csep()
             .env("CODEX_SELF_EVOLUTION_HOME", self.path("state"))
             .current_dir(self.path("elsewhere"))
             .arg(name)
@@ -272,8 +279,7 @@ fn an_unusable_state_folder_or_config_still_exits_zero() {
 
 impl World {
     fn hook_with_args(&self, args: &[&str]) -> (Option<Value>, String) {
-        let out = Command::cargo_bin("csep")
-            .unwrap()
+        let out = csep()
             .env("CODEX_SELF_EVOLUTION_HOME", self.path("state"))
             .current_dir(self.path("elsewhere"))
             .args(args)
@@ -334,8 +340,7 @@ impl World {
     }
 
     fn recall(&self, needle: &str) -> Value {
-        let out = Command::cargo_bin("csep")
-            .unwrap()
+        let out = csep()
             .env("CODEX_SELF_EVOLUTION_HOME", self.path("state"))
             .args(["recall", "--global", "--json", needle])
             .output()
@@ -413,8 +418,7 @@ fn quiet_stops_are_counted_and_the_third_queues_a_job() {
 fn a_reflection_workers_stop_is_ignored() {
     let w = World::new();
     let t = w.rollout(S1, &["记住 this"], 6);
-    let out = Command::cargo_bin("csep")
-        .unwrap()
+    let out = csep()
         .env("CODEX_SELF_EVOLUTION_HOME", w.path("state"))
         .env("CSEP_REFLECTION_CHILD", "1")
         .arg("session-stop")
@@ -522,8 +526,7 @@ fn twenty_stops_of_different_sessions_at_once_are_all_counted() {
         assert_eq!(r["ok"], true, "{r}");
         assert!(r["decision"].as_str().unwrap().contains("1/3 stops"), "{r}");
     }
-    let recent = Command::cargo_bin("csep")
-        .unwrap()
+    let recent = csep()
         .env("CODEX_SELF_EVOLUTION_HOME", w.path("state"))
         .args(["recall", "--recent", "--global", "--limit", "100", "--json"])
         .output()
@@ -546,8 +549,7 @@ fn status_shows_hook_failures_timings_and_a_broken_policy() {
     )
     .unwrap();
     let before = std::fs::read_dir(w.path("state")).unwrap().count();
-    let out = Command::cargo_bin("csep")
-        .unwrap()
+    let out = csep()
         .env("CODEX_SELF_EVOLUTION_HOME", w.path("state"))
         .env("CODEX_HOME", w.path("codex"))
         .args(["status", "--json"])
@@ -605,8 +607,7 @@ trusted_hash = "sha256:000000000000000000000000000000000000000000000000000000000
 "#;
     std::fs::write(w.path("codex/config.toml"), config).unwrap();
     let status = |w: &World| -> Value {
-        let out = Command::cargo_bin("csep")
-            .unwrap()
+        let out = csep()
             .env("CODEX_SELF_EVOLUTION_HOME", w.path("state"))
             .env("CODEX_HOME", w.path("codex"))
             .args(["status", "--json"])

@@ -149,13 +149,48 @@ fn every_bundled_component_instantiates_against_current_bindings() {
             "{}",
             b.name
         );
-        let policy = sandbox().policy(&guest).unwrap();
-        policy
-            .decide(&DecideInput {
-                digest: digest(&["hello"]),
-                ..DecideInput::default()
-            })
-            .unwrap();
+        match guest.world() {
+            csep::sandbox::World::TriggerPolicy => {
+                sandbox()
+                    .policy(&guest)
+                    .unwrap()
+                    .decide(&DecideInput {
+                        digest: digest(&["hello"]),
+                        ..DecideInput::default()
+                    })
+                    .unwrap();
+            }
+            csep::sandbox::World::ReflectionStrategy => {
+                let root = tempfile::tempdir().unwrap();
+                let open = |d: &str| {
+                    std::fs::create_dir(root.path().join(d)).unwrap();
+                    fs_authority::open_dir(&root.path().join(d)).unwrap()
+                };
+                let (session, memory, skills) = (open("session"), open("memory"), open("skills"));
+                std::fs::write(root.path().join("session/transcript.jsonl"), "").unwrap();
+                std::fs::write(
+                    root.path().join("session/job.json"),
+                    r#"{"job_id":"job-1","scopes":["memory"],"reasons":[],"client":"codex","cwd":"/r","bucket_id":"-r"}"#,
+                )
+                .unwrap();
+                let preopens = Preopens {
+                    session: &session,
+                    memory: &memory,
+                    skills: &skills,
+                };
+                let input = ReflectInput {
+                    job_id: "job-1".into(),
+                    digest: digest(&["hello"]),
+                    scopes: vec![Scope::Memory],
+                    ..ReflectInput::default()
+                };
+                sandbox()
+                    .strategy(&guest)
+                    .unwrap()
+                    .reflect(&input, &preopens, Box::new(Unavailable))
+                    .unwrap();
+            }
+        }
     }
 }
 

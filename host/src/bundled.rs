@@ -12,8 +12,13 @@ pub const POLICY_DEFAULT: Bundled = Bundled {
     bytes: include_bytes!("../assets/guests/policy-default.wasm"),
 };
 
+pub const STRATEGY_DEFAULT: Bundled = Bundled {
+    name: "strategy-default",
+    bytes: include_bytes!("../assets/guests/strategy-default.wasm"),
+};
+
 /// Every embedded component.
-pub const ALL: &[Bundled] = &[POLICY_DEFAULT];
+pub const ALL: &[Bundled] = &[POLICY_DEFAULT, STRATEGY_DEFAULT];
 
 impl Bundled {
     /// The origin a loaded guest reports: `bundled:<name>`.

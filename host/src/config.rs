@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::model::Settings;
+use crate::provider::ProviderConfig;
 use crate::sandbox::Limits;
 
 /// The commented default file `csep config show --default` prints. A test keeps it
@@ -42,7 +43,36 @@ memory_budget_chars = 6000      # characters of MEMORY.md injected at most
 # path = "strategies/mine.wasm"
 # sha256 = "..."
 
-[strategy.settings]
+[strategy.settings]              # passed to the strategy as data; the bundled one takes:
+# mode = "auto"                 # auto (model when one is configured), deterministic, model
+# max_entries_per_run = 10
+
+[reflection]                    # the background worker
+enabled = true                  # start a worker when the policy asks for a reflection
+max_concurrent_workers = 1      # workers running at once, across all sessions
+max_calls_per_day = 50          # model calls per UTC day, all jobs together
+max_tokens_per_day = 2000000    # model tokens (input + output) per UTC day
+max_calls_per_job = 4
+max_tokens_per_job = 200000
+lease_minutes = 30              # a running job whose worker is gone is taken over after this
+max_attempts = 3                # a job whose worker died this often is given up
+max_file_kib = 64               # any one memory or skill file a strategy writes
+max_job_kib = 1024              # everything one job writes
+max_active_skills = 20          # generated csep-reflect-* skills per skills folder
+transcript_kib = 2048           # newest part of the session shown to the strategy
+
+[provider]                      # the model a strategy may call; keys go in .env.provider
+kind = "none"                   # none, openai-responses, openai-chat, anthropic, codex-exec
+# base_url = "http://127.0.0.1:8080/v1"  # default: the public endpoint of the kind
+# model = "gpt-5-mini"          # required for the HTTP kinds
+# api_key_var = "OPENAI_API_KEY" # the .env.provider variable holding the key
+timeout_ms = 120000             # per attempt (codex-exec: the whole run)
+connect_timeout_ms = 10000
+max_retries = 2                 # after a 429, a 5xx, a timeout or a refused connection
+retry_base_ms = 500             # first backoff; doubles, or the server's Retry-After
+max_output_tokens = 4000        # cap on what a strategy may ask for
+codex_bin = "codex"
+codex_args = []
 "#;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -52,6 +82,45 @@ pub struct Config {
     pub policy: GuestConfig,
     pub strategy: GuestConfig,
     pub session_start: SessionStartConfig,
+    pub reflection: ReflectionConfig,
+    pub provider: ProviderConfig,
+}
+
+/// The background reflection worker: its caps and budgets.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReflectionConfig {
+    pub enabled: bool,
+    pub max_concurrent_workers: u32,
+    pub max_calls_per_day: u32,
+    pub max_tokens_per_day: u64,
+    pub max_calls_per_job: u32,
+    pub max_tokens_per_job: u64,
+    pub lease_minutes: u64,
+    pub max_attempts: u32,
+    pub max_file_kib: u64,
+    pub max_job_kib: u64,
+    pub max_active_skills: usize,
+    pub transcript_kib: u64,
+}
+
+impl Default for ReflectionConfig {
+    fn default() -> Self {
+        ReflectionConfig {
+            enabled: true,
+            max_concurrent_workers: 1,
+            max_calls_per_day: 50,
+            max_tokens_per_day: 2_000_000,
+            max_calls_per_job: 4,
+            max_tokens_per_job: 200_000,
+            lease_minutes: 30,
+            max_attempts: 3,
+            max_file_kib: 64,
+            max_job_kib: 1024,
+            max_active_skills: 20,
+            transcript_kib: 2048,
+        }
+    }
 }
 
 /// What SessionStart injects.
@@ -187,6 +256,15 @@ impl Config {
         if config.session_start.memory_budget_chars < 200 {
             return Err("session_start.memory_budget_chars must be at least 200".into());
         }
+        let r = &config.reflection;
+        if r.max_concurrent_workers == 0 || r.max_concurrent_workers > 16 {
+            return Err("reflection.max_concurrent_workers must be between 1 and 16".into());
+        }
+        if r.max_attempts == 0 || r.lease_minutes == 0 {
+            return Err(
+                "reflection.max_attempts and reflection.lease_minutes must be at least 1".into(),
+            );
+        }
         for (name, guest) in [("policy", &config.policy), ("strategy", &config.strategy)] {
             Settings::from_toml(&guest.settings).map_err(|e| format!("[{name}.settings] {e}"))?;
             if let Some(sha) = &guest.sha256
@@ -242,6 +320,8 @@ mod tests {
             SessionStartConfig::default().memory_budget_chars
         );
         assert!(c.policy.path.is_none() && c.policy.settings.is_empty());
+        assert_eq!(c.reflection, ReflectionConfig::default());
+        assert_eq!(c.provider, ProviderConfig::default());
     }
 
     #[test]

@@ -26,6 +26,24 @@ impl Source {
             None => Source::Bundled(&bundled::POLICY_DEFAULT),
         }
     }
+
+    /// The configured strategy, or the bundled default.
+    pub fn strategy(home: &Home, config: &GuestConfig) -> Source {
+        match &config.path {
+            Some(path) => Source::File(home.root().join(path)),
+            None => Source::Bundled(&bundled::STRATEGY_DEFAULT),
+        }
+    }
+}
+
+impl Source {
+    /// How `csep status` and the logs name it.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Bundled(b) => format!("bundled {}", b.name),
+            Source::File(p) => p.display().to_string(),
+        }
+    }
 }
 
 /// Reads and loads a guest; a pinned hash that does not match refuses the file.

@@ -2,8 +2,10 @@
 
 mod config;
 mod hooks;
+mod memory;
 mod policy;
 mod recall;
+mod reflect;
 mod status;
 
 use std::path::PathBuf;
@@ -31,11 +33,17 @@ enum Command {
     /// Where the config file is, what is in effect, whether it is valid.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// What reflection jobs changed in memory and skills; undo a job.
+    #[command(subcommand)]
+    Memory(memory::MemoryCommand),
     /// Check and run trigger policies and reflection strategies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
     /// Search past sessions of this repo (or --global), list recent ones, import transcripts.
     Recall(recall::RecallArgs),
+    /// Run a reflection job (the Stop hook starts this, detached), run pending
+    /// jobs, or list jobs with their outcomes.
+    SessionReflect(reflect::ReflectArgs),
     /// The SessionStart hook: prints the repo's memory for the agent. Always exits 0.
     SessionStart(hooks::HookArgs),
     /// What csep sees of its state: config, policy health, recall index, jobs, hook
@@ -82,9 +90,11 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Memory(cmd) => memory::run(cmd, cli.home.as_deref()),
         Command::Policy(cmd) => policy::run(cmd, cli.home.as_deref()),
         Command::Config(cmd) => config::run(cmd, cli.home.as_deref()),
         Command::Recall(args) => recall::run(args, cli.home.as_deref()),
+        Command::SessionReflect(args) => reflect::run(args, cli.home.as_deref()),
         Command::SessionStart(args) => return hooks::session_start(args, cli.home.as_deref()),
         Command::Status { json } => status::run(cli.home.as_deref(), json),
         Command::SessionStop(args) => return hooks::session_stop(args, cli.home.as_deref()),

@@ -12,6 +12,7 @@ use csep::guests::{self, Source};
 use csep::home::Home;
 use csep::recall::Store;
 use csep::sandbox::{CONTRACT_VERSION, Limits, Sandbox};
+use csep::timefmt::rfc3339;
 
 /// Hook runs looked at for timings and recent errors.
 const RECENT_RUNS: usize = 100;
@@ -29,9 +30,11 @@ pub fn run(home_flag: Option<&Path>, json_only: bool) -> anyhow::Result<ExitCode
         "contract_version": CONTRACT_VERSION,
         "state_dir": home.root(),
         "config": config_json,
-        "policy": policy(&home, &config),
+        "policy": guest(Source::policy(&home, &config.policy), config.policy.sha256.as_deref(), false),
+        "strategy": guest(Source::strategy(&home, &config.strategy), config.strategy.sha256.as_deref(), true),
         "recall": recall(&home),
-        "reflection": reflection(&home),
+        "reflection": reflection(&home, &config),
+        "generated_skills": generated_skills(&home),
         "hooks": hooks(&home),
         "plugin_hooks": plugin_hooks(),
     });
@@ -43,29 +46,73 @@ pub fn run(home_flag: Option<&Path>, json_only: bool) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// Checks the active policy loads, without writing the compiled cache.
-fn policy(home: &Home, config: &Config) -> Value {
-    let source = Source::policy(home, &config.policy);
-    let name = match &source {
-        Source::Bundled(b) => b.origin(),
-        Source::File(p) => p.display().to_string(),
+/// Checks the active policy or strategy loads, without writing the compiled cache.
+fn guest(source: Source, pin: Option<&str>, strategy: bool) -> Value {
+    let name = source.name();
+    let fallback = if strategy {
+        "bundled strategy-default (fallback)"
+    } else {
+        "bundled policy-default (fallback)"
     };
     let sandbox = match Sandbox::new(Limits::default(), None) {
         Ok(s) => s,
         Err(e) => return json!({"source": name, "healthy": false, "error": e.to_string()}),
     };
-    match guests::load(&sandbox, &source, config.policy.sha256.as_deref())
-        .and_then(|g| sandbox.policy(&g).map(|_| g).map_err(Into::into))
-    {
+    let checked = guests::load(&sandbox, &source, pin).and_then(|g| {
+        if strategy {
+            sandbox.strategy(&g).map(|_| g).map_err(Into::into)
+        } else {
+            sandbox.policy(&g).map(|_| g).map_err(Into::into)
+        }
+    });
+    match checked {
         Ok(g) => json!({
             "source": name, "healthy": true, "sha256": g.sha256(),
             "world": g.world(), "contract_version": g.version(),
         }),
         Err(e) => json!({
-            "source": name, "healthy": false, "error": format!("{e:#}"),
-            "in_use": "bundled:policy-default (fallback)",
+            "source": name, "healthy": false, "error": format!("{e:#}"), "in_use": fallback,
         }),
     }
+}
+
+/// Generated skills on disk for each client, with how often recall saw them used.
+fn generated_skills(home: &Home) -> Value {
+    let uses: std::collections::HashMap<String, (i64, Option<u64>)> =
+        Store::open_readonly(&home.recall_db())
+            .ok()
+            .flatten()
+            .and_then(|s| s.skill_uses().ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, n, at)| (name, (n, at)))
+            .collect();
+    let mut skills = Vec::new();
+    let mut never_used = Vec::new();
+    for client in ["codex", "claude"] {
+        let Some(dir) = csep::reflect::material::skills_path(client) else {
+            continue;
+        };
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.starts_with(csep::reflect::material::SKILL_PREFIX))
+            .collect();
+        names.sort();
+        for name in names {
+            let (sessions, last) = uses.get(&name).copied().unwrap_or((0, None));
+            if sessions == 0 {
+                never_used.push(name.clone());
+            }
+            skills.push(json!({
+                "client": client, "name": name, "path": dir.join(&name),
+                "sessions_used": sessions, "last_used": last.map(rfc3339),
+            }));
+        }
+    }
+    json!({"skills": skills, "never_used": never_used})
 }
 
 fn recall(home: &Home) -> Value {
@@ -84,21 +131,32 @@ fn recall(home: &Home) -> Value {
     }
 }
 
-fn reflection(home: &Home) -> Value {
-    let dir = home.root().join("session_reflection/jobs");
-    let mut queued = 0;
-    let mut other = 0;
-    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        let status = std::fs::read(entry.path())
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            .and_then(|v| v["status"].as_str().map(str::to_string));
-        match status.as_deref() {
-            Some("queued") => queued += 1,
-            _ => other += 1,
+fn reflection(home: &Home, config: &Config) -> Value {
+    match csep::reflect::status::collect(home, config) {
+        Ok(mut s) => {
+            s.jobs.truncate(20);
+            let failed: Vec<_> = s
+                .jobs
+                .iter()
+                .filter(|j| j.status == csep::jobs::Status::Failed)
+                .collect();
+            let mut v = json!({
+                "jobs_dir": s.jobs_dir,
+                "counts": s.counts,
+                "queued": s.counts.get("queued").copied().unwrap_or(0),
+                "failed_recent": failed,
+                "latest": s.latest,
+                "usage_today": s.usage_today,
+                "max_calls_per_day": s.max_calls_per_day,
+                "unreadable_jobs": s.unreadable,
+            });
+            if let Some(receipt) = s.jobs.iter().find_map(|j| j.receipt.clone()) {
+                v["last_receipt"] = json!(receipt);
+            }
+            v
         }
+        Err(e) => json!({"error": e}),
     }
-    json!({"jobs_dir": dir, "queued": queued, "other": other})
 }
 
 fn hooks(home: &Home) -> Value {
@@ -257,7 +315,10 @@ fn print_text(s: &Value) {
     } else {
         println!("recall     no index yet (csep recall bootstrap)");
     }
-    println!("reflection {} queued jobs", s["reflection"]["queued"]);
+    println!(
+        "reflection {} (csep session-reflect --status for each job)",
+        s["reflection"]["counts"]
+    );
     let installs = s["plugin_hooks"]["installs"]
         .as_array()
         .cloned()

@@ -39,6 +39,9 @@ pub struct HookRecord {
     pub decision: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub job: Option<String>,
+    /// The detached reflection worker started for `job`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_pid: Option<u32>,
 }
 
 /// Appends one record; failures are returned for the caller to ignore (a hook must

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use cap_std::fs::Dir;
 
+use crate::content_scan;
 use crate::redact;
 
 /// What to do with `MEMORY.md` bigger than this: it is not memory any more.
@@ -20,35 +21,6 @@ pub struct LoadedMemory {
     pub withheld: Vec<(usize, &'static str)>,
     /// Lines left out by the budget.
     pub cut_lines: usize,
-}
-
-/// Phrases that try to steer the agent rather than inform it. Lowercase.
-const INJECTION: &[&str] = &[
-    "ignore previous instructions",
-    "ignore all previous",
-    "ignore the above",
-    "ignore any previous",
-    "disregard previous",
-    "disregard all previous",
-    "disregard the above",
-    "forget your instructions",
-    "forget all previous",
-    "you are now",
-    "new instructions:",
-    "system prompt",
-    "<system>",
-    "</system>",
-    "<|im_start|>",
-    "[inst]",
-    "do not tell the user",
-    "忽略之前的指令",
-    "忽略以上",
-    "忽略所有指令",
-];
-
-fn injection(line: &str) -> bool {
-    let folded = line.to_lowercase();
-    INJECTION.iter().any(|p| folded.contains(p))
 }
 
 /// Reads `memory/MEMORY.md` under the bucket folder; a missing file is empty memory.
@@ -85,7 +57,7 @@ pub fn prepare(text: &str, budget: usize, path_hint: &Path) -> LoadedMemory {
     for (i, line) in text.lines().enumerate() {
         if redact::contains_secret(line) {
             out.withheld.push((i + 1, "secret"));
-        } else if injection(line) {
+        } else if content_scan::looks_like_injection(line) {
             out.withheld.push((i + 1, "prompt-injection"));
         } else {
             kept.push(line);

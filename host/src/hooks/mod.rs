@@ -1,14 +1,12 @@
 //! The lifecycle hooks the clients run. Each returns what to print; the CLI prints
 //! it, logs the run and exits 0 whatever happened (fail-open lives there, once).
 
-mod digest;
 mod log;
 pub mod memory;
 pub mod payload;
 mod stop;
-mod trigger_state;
 
-pub use stop::{CHILD_ENV, session_stop};
+pub use stop::session_stop;
 
 pub use log::{HookRecord, append as append_log};
 pub use payload::{HookClient, HookPayload, MAX_PAYLOAD_BYTES, PayloadError};
@@ -37,6 +35,8 @@ pub enum HookError {
     Recall(String),
     #[error("trigger policy: {0}")]
     Policy(String),
+    #[error("reflection job: {0}")]
+    Job(String),
     #[error("{what} {}: {source}", path.display())]
     Io {
         what: &'static str,

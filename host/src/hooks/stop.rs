@@ -6,30 +6,26 @@ use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::HookError;
-use super::digest;
 use super::log::HookRecord;
 use super::payload::{HookClient, HookPayload};
-use super::trigger_state::{self, BucketState, SessionLock, SessionState};
 use crate::bucket::Bucket;
-use crate::bundled;
 use crate::config::Config;
+use crate::digest;
 use crate::fs_authority;
-use crate::guests::{self, Source};
 use crate::hash::short_hex;
 use crate::home::Home;
-use crate::jobs::{self, Job};
+use crate::jobs::{Job, JobQueue, Status};
 use crate::model::{DecideInput, Digest};
+use crate::policy_runner;
 use crate::recall::{BucketCache, Outcome, Store};
-use crate::sandbox::Sandbox;
+use crate::reflect::{CHILD_ENV, spawn};
 use crate::timefmt::rfc3339;
 use crate::transcript::{self, Client};
+use crate::trigger_state::{self, BucketState, SessionLock, SessionState};
 
 /// A queued job younger than this keeps the session from queueing another; an older
 /// one is taken as lost (its worker died) and no longer holds the session back.
 const PENDING_JOB_STALE_MS: u64 = 30 * 60 * 1000;
-
-/// Environment markers the reflection worker sets for anything it runs.
-pub const CHILD_ENV: &[&str] = &["CSEP_REFLECTION_CHILD", "CSEP_REFLECTION_JOB_ID"];
 
 fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> HookError + 'a {
     move |source| HookError::Io {
@@ -92,9 +88,7 @@ pub fn session_stop(
         return Ok(record);
     }
 
-    let triggers = home.root().join("triggers").join(short_hex(
-        format!("{}:{session_id}", client.name()).as_bytes(),
-    ));
+    let triggers = trigger_state::session_path(home, client.name(), &session_id);
     let dir = fs_authority::create_private_dir_all(&triggers).map_err(io("creating", &triggers))?;
     let Some(_lock) = SessionLock::acquire(&dir).map_err(io("locking", &triggers))? else {
         record.skipped = Some("another Stop hook of this session holds the lock".into());
@@ -127,7 +121,7 @@ pub fn session_stop(
     };
     digest::fill(&mut digest, &chunk.messages);
 
-    let projects = home.root().join("projects").join(&bucket.id);
+    let projects = trigger_state::bucket_path(home, &bucket.id);
     let bucket_dir =
         fs_authority::create_private_dir_all(&projects).map_err(io("creating", &projects))?;
     let bucket_state: BucketState = trigger_state::read(&bucket_dir, "policy-state.json");
@@ -137,7 +131,8 @@ pub fn session_stop(
         bucket_state: bucket_state.policy_state.clone(),
         settings: config.policy_settings(),
     };
-    let (decision, policy_note) = decide(home, &config, &input)?;
+    let (decision, policy_note) =
+        policy_runner::decide(home, &config, &input).map_err(HookError::Policy)?;
     record.policy = Some(policy_note);
 
     // The job file goes first: a crash before the state is written costs at most a
@@ -161,7 +156,7 @@ pub fn session_stop(
                 rfc3339(now_ms).replace([':', '-'], ""),
                 short_hex(format!("{session_id}{now_ms}").as_bytes())
             ),
-            status: "queued".into(),
+            status: Status::Queued,
             created_at: rfc3339(now_ms),
             client: input.digest.client.clone(),
             session_id: session_id.clone(),
@@ -172,9 +167,19 @@ pub fn session_stop(
             reasons: decision.reasons.clone(),
             summary: decision.summary.clone(),
             queued_policy_state: decision.session_state.clone(),
+            attempts: 0,
+            updated_at: None,
+            started_at: None,
+            finished_at: None,
+            worker_pid: None,
+            lease_until_ms: None,
+            reason: None,
+            outcome: None,
+            receipt: None,
         };
-        let jobs_dir = home.root().join("session_reflection/jobs");
-        jobs::queue(&jobs_dir, &job).map_err(io("queueing a job in", &jobs_dir))?;
+        JobQueue::open(home)
+            .and_then(|q| q.write(&job))
+            .map_err(|e| HookError::Job(e.to_string()))?;
         state.pending_job = Some((job.job_id.clone(), now_ms));
         record.job = Some(job.job_id);
     }
@@ -196,37 +201,19 @@ pub fn session_stop(
         },
     )
     .map_err(io("writing", &projects))?;
-    Ok(record)
-}
 
-/// Runs the configured policy; a drop-in that fails to load or to run gives way to
-/// the bundled one, and the note says so.
-fn decide(
-    home: &Home,
-    config: &Config,
-    input: &DecideInput,
-) -> Result<(crate::model::Decision, String), HookError> {
-    let sandbox = Sandbox::new(config.sandbox.clone(), Some(&home.wasm_cache_dir()))
-        .map_err(|e| HookError::Policy(e.to_string()))?;
-    let source = Source::policy(home, &config.policy);
-    let run = |source: &Source, pin: Option<&str>| -> anyhow::Result<crate::model::Decision> {
-        let guest = guests::load(&sandbox, source, pin)?;
-        Ok(sandbox.policy(&guest)?.decide(input)?)
-    };
-    match run(&source, config.policy.sha256.as_deref()) {
-        Ok(d) => Ok((d, policy_name(&source))),
-        Err(e) if matches!(source, Source::File(_)) => {
-            let bundled_source = Source::Bundled(&bundled::POLICY_DEFAULT);
-            let d = run(&bundled_source, None).map_err(|e| HookError::Policy(format!("{e:#}")))?;
-            Ok((d, format!("bundled policy-default (fallback: {e:#})")))
+    // Started last, after every state write: the worker settles this session's
+    // counters, and must see the state this hook kept.
+    if let Some(job_id) = &record.job
+        && config.reflection.enabled
+    {
+        match spawn::worker(home, job_id) {
+            Ok(pid) => record.worker_pid = Some(pid),
+            Err(e) => {
+                record.ok = false;
+                record.error = Some(format!("starting the reflection worker: {e}"));
+            }
         }
-        Err(e) => Err(HookError::Policy(format!("{e:#}"))),
     }
-}
-
-fn policy_name(source: &Source) -> String {
-    match source {
-        Source::Bundled(b) => format!("bundled {}", b.name),
-        Source::File(p) => p.display().to_string(),
-    }
+    Ok(record)
 }

@@ -176,15 +176,6 @@ fn id_from_name(path: &Path) -> Option<String> {
     }
 }
 
-fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::User => "user",
-        Role::Assistant => "assistant",
-        Role::ToolCall => "tool-call",
-        Role::ToolOutput => "tool-output",
-    }
-}
-
 impl Store {
     fn known(&self, path: &str) -> Result<Option<Known>, StoreError> {
         self.conn
@@ -658,7 +649,7 @@ fn insert_messages(
                 id,
                 session,
                 file,
-                role_name(m.role),
+                m.role.name(),
                 m.tool_name,
                 m.at_ms.map(|v| v as i64),
                 flags,
@@ -675,10 +666,43 @@ fn insert_messages(
             Err(e) => return Err(sql("adding a message")(e)),
         }
         index_message(tx, tx.last_insert_rowid(), &text, &scope)?;
+        if m.role == Role::ToolCall {
+            for skill in generated_skills_named(&text) {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO skill_uses (skill, session, at_ms) VALUES (?1, ?2, ?3)",
+                )
+                .and_then(|mut st| st.execute(params![skill, session, m.at_ms.map(|v| v as i64)]))
+                .map_err(sql("recording a skill use"))?;
+            }
+        }
         next_id = next_id.map(|id| id + 1);
         n += 1;
     }
     Ok(n)
+}
+
+/// Generated skill names (`csep-reflect-...`) a tool call mentions: reading its
+/// SKILL.md, or Claude Code's Skill tool naming it.
+pub(crate) fn generated_skills_named(text: &str) -> Vec<&str> {
+    const PREFIX: &str = "csep-reflect-";
+    let mut out: Vec<&str> = Vec::new();
+    let mut rest = text;
+    let mut base = 0;
+    while let Some(at) = rest.find(PREFIX) {
+        let start = base + at;
+        let tail = &text[start + PREFIX.len()..];
+        let len = tail
+            .bytes()
+            .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+            .count();
+        let name = text[start..start + PREFIX.len() + len].trim_end_matches('-');
+        if name.len() > PREFIX.len() && !out.contains(&name) {
+            out.push(name);
+        }
+        base = start + PREFIX.len();
+        rest = &text[base..];
+    }
+    out
 }
 
 fn refresh_count(tx: &rusqlite::Connection, session: i64) -> Result<(), StoreError> {
@@ -689,4 +713,24 @@ fn refresh_count(tx: &rusqlite::Connection, session: i64) -> Result<(), StoreErr
     )
     .map(|_| ())
     .map_err(sql("recounting a session"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_skill_names_are_found_in_tool_calls() {
+        assert_eq!(
+            generated_skills_named(
+                "sed -n 1,200p ~/.codex/skills/csep-reflect-release-flow/SKILL.md"
+            ),
+            vec!["csep-reflect-release-flow"]
+        );
+        assert_eq!(
+            generated_skills_named(r#"{"skill":"csep-reflect-db-migrations"} csep-reflect-"#),
+            vec!["csep-reflect-db-migrations"]
+        );
+        assert!(generated_skills_named("my-own-skill/SKILL.md").is_empty());
+    }
 }

@@ -98,6 +98,25 @@ impl Store {
         Ok(Some((session, messages)))
     }
 
+    /// Generated skills seen in use: name, sessions that used it, last use (ms).
+    pub fn skill_uses(&self) -> Result<Vec<(String, i64, Option<u64>)>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT skill, COUNT(*), MAX(at_ms) FROM skill_uses GROUP BY skill ORDER BY skill",
+            )
+            .and_then(|mut st| {
+                st.query_map([], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
+                    ))
+                })?
+                .collect()
+            })
+            .map_err(sql("reading skill uses"))
+    }
+
     /// Counts for `csep status`.
     pub fn counts(&self) -> Result<(i64, i64, i64), StoreError> {
         self.conn

@@ -81,4 +81,13 @@ pub const MIGRATIONS: &[&str] = &[
         error TEXT NOT NULL
     );
     "#,
+    // 2: generated skills seen being used in a session (a tool call that names one).
+    r#"
+    CREATE TABLE skill_uses (
+        skill   TEXT NOT NULL,
+        session INTEGER NOT NULL REFERENCES sessions (id),
+        at_ms   INTEGER,
+        PRIMARY KEY (skill, session)
+    ) WITHOUT ROWID;
+    "#,
 ];

@@ -58,6 +58,32 @@ pub enum Role {
     ToolOutput,
 }
 
+impl Role {
+    /// The name the recall index stores.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::ToolCall => "tool-call",
+            Role::ToolOutput => "tool-output",
+        }
+    }
+
+    /// The role a stored name stands for.
+    pub fn from_name(name: &str) -> Option<Role> {
+        [
+            Role::User,
+            Role::Assistant,
+            Role::ToolCall,
+            Role::ToolOutput,
+        ]
+        .into_iter()
+        .find(|r| r.name() == name)
+    }
+}
+
+pub use text::is_shell as is_shell_tool;
+
 /// Facts about the session learned from the lines read (each Option filled when a line says it).
 /// The first value seen wins, so a value from the seed given to [`read_continue`] is kept.
 #[derive(Debug, Clone, Default, PartialEq)]

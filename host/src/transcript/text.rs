@@ -151,7 +151,7 @@ pub(crate) fn runs(pieces: Vec<(bool, Cow<'_, str>)>) -> Vec<(bool, String)> {
 }
 
 /// Tools whose arguments are a command line: the line itself is the readable form.
-fn is_shell(name: &str) -> bool {
+pub fn is_shell(name: &str) -> bool {
     [
         "shell",
         "shell_command",

@@ -1,12 +1,16 @@
 //! Per-session and per-bucket state kept for the trigger policy, and the lock that
 //! stops two Stop hooks of one session from counting the same messages twice.
 
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use cap_std::fs::Dir;
 use serde::{Deserialize, Serialize};
 
+use crate::filelock::FileLock;
 use crate::fs_authority;
+use crate::hash::short_hex;
+use crate::home::Home;
 
 /// How long a Stop hook waits for another Stop hook of the same session.
 const LOCK_WAIT: Duration = Duration::from_secs(3);
@@ -35,6 +39,18 @@ pub struct BucketState {
     pub policy_state: Option<String>,
 }
 
+/// The folder of one session's trigger state.
+pub fn session_path(home: &Home, client: &str, session_id: &str) -> PathBuf {
+    home.root()
+        .join("triggers")
+        .join(short_hex(format!("{client}:{session_id}").as_bytes()))
+}
+
+/// The folder of one repo bucket (its memory and the policy's bucket state).
+pub fn bucket_path(home: &Home, bucket: &str) -> PathBuf {
+    home.root().join("projects").join(bucket)
+}
+
 /// Reads a JSON state file; a missing or unreadable one starts afresh.
 pub fn read<T: Default + for<'de> Deserialize<'de>>(dir: &Dir, name: &str) -> T {
     dir.read(name)
@@ -48,29 +64,14 @@ pub fn write<T: Serialize>(dir: &Dir, name: &str, value: &T) -> std::io::Result<
     fs_authority::write_atomic(dir, name, &bytes)
 }
 
-/// An exclusive lock on `lock` in `dir`, held until dropped.
+/// The per-session lock: waits up to a few seconds for another Stop hook.
 pub struct SessionLock {
-    _file: cap_std::fs::File,
+    _lock: FileLock,
 }
 
 impl SessionLock {
-    /// Waits up to a few seconds; `None` when another hook keeps it longer.
+    /// `None` when another hook keeps it longer than a few seconds.
     pub fn acquire(dir: &Dir) -> std::io::Result<Option<SessionLock>> {
-        use cap_std::fs::{OpenOptions, OpenOptionsExt};
-        use rustix::fs::{FlockOperation, flock};
-        let mut opts = OpenOptions::new();
-        opts.write(true).create(true).mode(0o600);
-        let file = dir.open_with("lock", &opts)?;
-        let started = Instant::now();
-        loop {
-            match flock(&file, FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => return Ok(Some(SessionLock { _file: file })),
-                Err(rustix::io::Errno::WOULDBLOCK) if started.elapsed() < LOCK_WAIT => {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Err(rustix::io::Errno::WOULDBLOCK) => return Ok(None),
-                Err(e) => return Err(e.into()),
-            }
-        }
+        Ok(FileLock::acquire(dir, "lock", LOCK_WAIT)?.map(|l| SessionLock { _lock: l }))
     }
 }

@@ -1,0 +1,835 @@
+//! `MEMORY.md`: parse, edit, budget and render.
+//!
+//! The format is `# Memory`, then `## <Section>` headings (`Commands`, `Rules`,
+//! `Facts`, `Notes`, or any other name) holding `- ` bullet entries; lines indented
+//! by two spaces continue the entry above. Every line this module does not
+//! understand (free text, sub-headings, code blocks) is kept as it was, and a
+//! document that is parsed and rendered without edits comes back byte for byte.
+
+use crate::text::normalize;
+
+/// Sections in the order new ones are placed.
+pub const CANONICAL: [&str; 4] = ["Commands", "Rules", "Facts", "Notes"];
+
+/// Sections whose oldest entries move to the archive when over budget, in order.
+const ARCHIVABLE: [&str; 2] = ["Notes", "Facts"];
+
+/// Marks a command this strategy saw succeed rather than one a person stated.
+pub const OBSERVED_SUFFIX: &str = "(ran successfully)";
+
+#[derive(Debug, Clone, PartialEq)]
+enum Item {
+    /// A bullet entry: its first line (`- ...`) and continuation lines, verbatim.
+    Entry(Vec<String>),
+    /// Any other line, verbatim.
+    Raw(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Section {
+    heading: String,
+    name: String,
+    items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemoryDoc {
+    preamble: Vec<Item>,
+    sections: Vec<Section>,
+    trailing_newline: bool,
+    /// Lines end in `\r\n`: new lines follow suit.
+    crlf: bool,
+}
+
+/// An entry moved out of the document, with the section it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moved {
+    pub section: String,
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Replaced,
+    /// Nothing to do: the entry is already there (or a person's entry wins).
+    Unchanged,
+    /// The entry to replace or remove is not in the document.
+    NotFound,
+    /// The text is empty.
+    Empty,
+}
+
+impl Default for MemoryDoc {
+    fn default() -> Self {
+        MemoryDoc {
+            preamble: vec![Item::Raw("# Memory".into()), Item::Raw(String::new())],
+            sections: Vec::new(),
+            trailing_newline: true,
+            crlf: false,
+        }
+    }
+}
+
+impl MemoryDoc {
+    /// Parses any text; a missing or blank file gives the default skeleton.
+    pub fn parse(text: Option<&str>) -> MemoryDoc {
+        let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+            return MemoryDoc::default();
+        };
+        let (body, trailing_newline) = match text.strip_suffix('\n') {
+            Some(body) => (body, true),
+            None => (text, false),
+        };
+        let mut doc = MemoryDoc {
+            preamble: Vec::new(),
+            sections: Vec::new(),
+            trailing_newline,
+            crlf: body.split('\n').next().is_some_and(|l| l.ends_with('\r')),
+        };
+        let mut in_fence = false;
+        for line in body.split('\n') {
+            let bare = line.trim_end_matches('\r');
+            let fence = {
+                let t = bare.trim_start();
+                t.starts_with("```") || t.starts_with("~~~")
+            };
+            let items = match doc.sections.last_mut() {
+                Some(s) => &mut s.items,
+                None => &mut doc.preamble,
+            };
+            let continues = !bare.trim().is_empty()
+                && (bare.starts_with("  ") || bare.starts_with('\t'))
+                && matches!(items.last(), Some(Item::Entry(_)));
+            if continues {
+                if fence {
+                    in_fence = !in_fence;
+                }
+                if let Some(Item::Entry(lines)) = items.last_mut() {
+                    lines.push(line.to_string());
+                }
+                continue;
+            }
+            if fence {
+                in_fence = !in_fence;
+                items.push(Item::Raw(line.to_string()));
+                continue;
+            }
+            if !in_fence {
+                if let Some(name) = bare.strip_prefix("## ") {
+                    doc.sections.push(Section {
+                        heading: line.to_string(),
+                        name: name.trim().to_string(),
+                        items: Vec::new(),
+                    });
+                    continue;
+                }
+                if bare.starts_with("- ") {
+                    items.push(Item::Entry(vec![line.to_string()]));
+                    continue;
+                }
+            }
+            items.push(Item::Raw(line.to_string()));
+        }
+        doc
+    }
+
+    pub fn render(&self) -> String {
+        fn push_items<'a>(lines: &mut Vec<&'a str>, items: &'a [Item]) {
+            for item in items {
+                lines.extend(item_lines(item));
+            }
+        }
+        let mut lines: Vec<&str> = Vec::new();
+        push_items(&mut lines, &self.preamble);
+        for section in &self.sections {
+            lines.push(&section.heading);
+            push_items(&mut lines, &section.items);
+        }
+        let mut out = lines.join("\n");
+        if self.trailing_newline {
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Every entry's text (continuation lines joined by newlines), with its section
+    /// (`""` for entries above the first section).
+    #[cfg(test)]
+    pub fn entries(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for item in &self.preamble {
+            if let Item::Entry(lines) = item {
+                out.push((String::new(), entry_text(lines)));
+            }
+        }
+        for section in &self.sections {
+            for item in &section.items {
+                if let Item::Entry(lines) = item {
+                    out.push((section.name.clone(), entry_text(lines)));
+                }
+            }
+        }
+        out
+    }
+
+    /// Adds an entry to a section (created when missing). An entry equal to any
+    /// existing one, ignoring case and whitespace, is not added again.
+    pub fn add(&mut self, section: &str, text: &str) -> Change {
+        let lines = self.entry_lines(text);
+        if lines.is_empty() {
+            return Change::Empty;
+        }
+        if self.find(text).is_some() {
+            return Change::Unchanged;
+        }
+        let index = self.section_index_or_create(section);
+        let items = &mut self.sections[index].items;
+        let at = insertion_point(items);
+        items.insert(at, Item::Entry(lines));
+        self.trailing_newline = true;
+        Change::Added
+    }
+
+    /// Replaces the entry whose text is `old` (ignoring case, whitespace and a
+    /// leading `- `; a match on its first line alone also counts).
+    pub fn replace(&mut self, old: &str, text: &str) -> Change {
+        let lines = self.entry_lines(text);
+        if lines.is_empty() {
+            return Change::Empty;
+        }
+        let Some(at) = self.find(old) else {
+            return Change::NotFound;
+        };
+        if normalize(&entry_text(self.entry_at(at))) == normalize(&entry_text(&lines)) {
+            return Change::Unchanged;
+        }
+        match self.find(text) {
+            // The new text is already another entry: the old one just goes.
+            Some(other) if other != at => {
+                self.take(at);
+            }
+            _ => *self.entry_at_mut(at) = lines,
+        }
+        self.trailing_newline = true;
+        Change::Replaced
+    }
+
+    pub fn remove(&mut self, old: &str) -> Change {
+        match self.find(old) {
+            Some(at) => {
+                self.take(at);
+                self.trailing_newline = true;
+                Change::Replaced
+            }
+            None => Change::NotFound,
+        }
+    }
+
+    /// Records a command in `Commands` as `- <Label>: `cmd``, with
+    /// `(ran successfully)` when it was only observed. One entry per label: a new
+    /// command replaces the old one, except that an observed command never
+    /// replaces one a person stated.
+    pub fn set_command(&mut self, label: &str, command: &str, observed: bool) -> Change {
+        let text = command_entry(label, command, observed);
+        let prefix = format!("{}:", label.to_lowercase());
+        let existing = self.positions().into_iter().find(|at| {
+            normalize(&entry_text(self.entry_at(*at))).starts_with(&prefix)
+                && self.section_name(*at).eq_ignore_ascii_case("Commands")
+        });
+        let Some(at) = existing else {
+            return self.add("Commands", &text);
+        };
+        let current = entry_text(self.entry_at(at));
+        let current_observed = current.trim_end().ends_with(OBSERVED_SUFFIX);
+        let same_command =
+            first_code_span(&current).is_some_and(|c| normalize(c) == normalize(command));
+        if same_command && (observed || !current_observed) {
+            return Change::Unchanged;
+        }
+        if observed && !current_observed {
+            return Change::Unchanged;
+        }
+        *self.entry_at_mut(at) = self.entry_lines(&text);
+        self.trailing_newline = true;
+        Change::Replaced
+    }
+
+    /// Moves the oldest entries of `Notes`, then `Facts`, out until the rendered
+    /// document has at most `budget` characters. Entries larger than the budget
+    /// by themselves never move, and when moving every other one would still not
+    /// make the document fit, nothing moves: it is left over budget as it is.
+    pub fn enforce_budget(&mut self, budget: usize) -> Vec<Moved> {
+        if self.chars() <= budget {
+            return Vec::new();
+        }
+        // Removing an entry takes its lines and one newline per line away (the
+        // section heading stays, so the document never runs out of lines).
+        let movable: usize = ARCHIVABLE
+            .iter()
+            .flat_map(|name| {
+                self.sections
+                    .iter()
+                    .filter(move |s| s.name.eq_ignore_ascii_case(name))
+            })
+            .flat_map(|s| &s.items)
+            .filter_map(|i| match i {
+                Item::Entry(lines) => Some(entry_cost(lines)),
+                Item::Raw(_) => None,
+            })
+            .filter(|cost| *cost <= budget)
+            .sum();
+        let size = self.chars() + usize::from(!self.trailing_newline);
+        if size.saturating_sub(movable) > budget {
+            return Vec::new();
+        }
+        self.trailing_newline = true;
+        let mut size = size;
+        let mut moved = Vec::new();
+        while size > budget {
+            match self.take_oldest_archivable(budget) {
+                Some(m) => {
+                    size -= entry_cost(&m.lines);
+                    moved.push(m);
+                }
+                None => break,
+            }
+        }
+        moved
+    }
+
+    /// The length of [`MemoryDoc::render`] in characters, without rendering.
+    pub fn chars(&self) -> usize {
+        let mut chars = 0usize;
+        let mut lines = 0usize;
+        let mut count = |line: &str| {
+            chars += line.chars().count();
+            lines += 1;
+        };
+        for item in &self.preamble {
+            item_lines(item).for_each(&mut count);
+        }
+        for section in &self.sections {
+            count(&section.heading);
+            for item in &section.items {
+                item_lines(item).for_each(&mut count);
+            }
+        }
+        chars + lines.saturating_sub(1) + usize::from(self.trailing_newline)
+    }
+
+    /// Removes and returns the first entry of `Notes` (then `Facts`) of at most
+    /// `max_chars` characters.
+    fn take_oldest_archivable(&mut self, max_chars: usize) -> Option<Moved> {
+        let (si, ii) = ARCHIVABLE.iter().find_map(|name| {
+            self.sections
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.name.eq_ignore_ascii_case(name))
+                .find_map(|(si, s)| {
+                    s.items
+                        .iter()
+                        .position(|i| match i {
+                            Item::Entry(lines) => entry_cost(lines) <= max_chars,
+                            Item::Raw(_) => false,
+                        })
+                        .map(|ii| (si, ii))
+                })
+        })?;
+        let Item::Entry(lines) = self.sections[si].items.remove(ii) else {
+            unreachable!("position() found an entry");
+        };
+        Some(Moved {
+            section: self.sections[si].name.clone(),
+            lines,
+        })
+    }
+
+    /// A new line as this document writes them (`\r` kept for CRLF files).
+    fn line(&self, text: String) -> String {
+        if self.crlf { text + "\r" } else { text }
+    }
+
+    fn entry_lines(&self, text: &str) -> Vec<String> {
+        entry_lines(text)
+            .into_iter()
+            .map(|l| self.line(l))
+            .collect()
+    }
+
+    fn section_name(&self, at: Pos) -> &str {
+        match at.0 {
+            Some(si) => &self.sections[si].name,
+            None => "",
+        }
+    }
+
+    fn positions(&self) -> Vec<Pos> {
+        let mut out = Vec::new();
+        for (ii, item) in self.preamble.iter().enumerate() {
+            if matches!(item, Item::Entry(_)) {
+                out.push((None, ii));
+            }
+        }
+        for (si, section) in self.sections.iter().enumerate() {
+            for (ii, item) in section.items.iter().enumerate() {
+                if matches!(item, Item::Entry(_)) {
+                    out.push((Some(si), ii));
+                }
+            }
+        }
+        out
+    }
+
+    fn find(&self, text: &str) -> Option<Pos> {
+        let wanted = normalize(strip_bullet(text));
+        if wanted.is_empty() {
+            return None;
+        }
+        let positions = self.positions();
+        positions
+            .iter()
+            .find(|at| normalize(&entry_text(self.entry_at(**at))) == wanted)
+            .or_else(|| {
+                positions.iter().find(|at| {
+                    let lines = self.entry_at(**at);
+                    normalize(strip_bullet(&lines[0])) == wanted
+                })
+            })
+            .copied()
+    }
+
+    fn items(&self, section: Option<usize>) -> &Vec<Item> {
+        match section {
+            Some(si) => &self.sections[si].items,
+            None => &self.preamble,
+        }
+    }
+
+    fn items_mut(&mut self, section: Option<usize>) -> &mut Vec<Item> {
+        match section {
+            Some(si) => &mut self.sections[si].items,
+            None => &mut self.preamble,
+        }
+    }
+
+    fn entry_at(&self, (section, index): Pos) -> &Vec<String> {
+        match &self.items(section)[index] {
+            Item::Entry(lines) => lines,
+            Item::Raw(_) => unreachable!("positions point at entries"),
+        }
+    }
+
+    fn entry_at_mut(&mut self, (section, index): Pos) -> &mut Vec<String> {
+        match &mut self.items_mut(section)[index] {
+            Item::Entry(lines) => lines,
+            Item::Raw(_) => unreachable!("positions point at entries"),
+        }
+    }
+
+    fn take(&mut self, (section, index): Pos) {
+        self.items_mut(section).remove(index);
+    }
+
+    /// The index of the section named `name` (case-insensitively), creating it:
+    /// known sections go in canonical order, others at the end.
+    fn section_index_or_create(&mut self, name: &str) -> usize {
+        let name = canonical_name(name);
+        if let Some(i) = self
+            .sections
+            .iter()
+            .position(|s| s.name.eq_ignore_ascii_case(&name))
+        {
+            return i;
+        }
+        let rank = |n: &str| CANONICAL.iter().position(|c| c.eq_ignore_ascii_case(n));
+        let at = match rank(&name) {
+            Some(r) => self
+                .sections
+                .iter()
+                .position(|s| rank(&s.name).is_some_and(|other| other > r))
+                .unwrap_or(self.sections.len()),
+            None => self.sections.len(),
+        };
+        // A blank line before the new heading, and after it when a section follows.
+        let blank = self.line(String::new());
+        let heading = self.line(format!("## {name}"));
+        let before = if at == 0 {
+            &mut self.preamble
+        } else {
+            &mut self.sections[at - 1].items
+        };
+        if !matches!(before.last(), Some(Item::Raw(r)) if r.trim().is_empty()) {
+            before.push(Item::Raw(blank.clone()));
+        }
+        let items = if at < self.sections.len() {
+            vec![Item::Raw(blank)]
+        } else {
+            Vec::new()
+        };
+        self.sections.insert(
+            at,
+            Section {
+                heading,
+                name,
+                items,
+            },
+        );
+        at
+    }
+}
+
+/// The characters an entry takes in the rendered document, newlines included.
+fn entry_cost(lines: &[String]) -> usize {
+    lines.iter().map(|l| l.chars().count() + 1).sum()
+}
+
+fn item_lines(item: &Item) -> Box<dyn Iterator<Item = &str> + '_> {
+    match item {
+        Item::Entry(lines) => Box::new(lines.iter().map(String::as_str)),
+        Item::Raw(raw) => Box::new(std::iter::once(raw.as_str())),
+    }
+}
+
+/// Where an entry sits: section index (`None` above the first section) and item index.
+type Pos = (Option<usize>, usize);
+
+/// After the section's last entry; else after its last non-blank line; else first.
+fn insertion_point(items: &[Item]) -> usize {
+    if let Some(i) = items.iter().rposition(|i| matches!(i, Item::Entry(_))) {
+        return i + 1;
+    }
+    items
+        .iter()
+        .rposition(|i| matches!(i, Item::Raw(r) if !r.trim().is_empty()))
+        .map_or(0, |i| i + 1)
+}
+
+pub fn canonical_name(name: &str) -> String {
+    let name = name.trim().trim_start_matches('#').trim();
+    if name.is_empty() {
+        return "Notes".to_string();
+    }
+    CANONICAL
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(name))
+        .map_or_else(|| name.to_string(), |c| (*c).to_string())
+}
+
+fn strip_bullet(s: &str) -> &str {
+    let t = s.trim_start();
+    t.strip_prefix("- ").unwrap_or(t)
+}
+
+/// An entry's text: its lines without the bullet and indentation.
+fn entry_text(lines: &[String]) -> String {
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                strip_bullet(l).trim()
+            } else {
+                l.trim()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The lines of an entry for `text`: `- first`, then `  rest` for each other line.
+fn entry_lines(text: &str) -> Vec<String> {
+    let text = strip_bullet(text.trim());
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("- {l}")
+            } else {
+                format!("  {l}")
+            }
+        })
+        .collect()
+}
+
+/// `Test: `cmd`` or `Test: `cmd` (ran successfully)`.
+pub fn command_entry(label: &str, command: &str, observed: bool) -> String {
+    let fence = if command.contains('`') { "``" } else { "`" };
+    let pad = if command.contains('`') { " " } else { "" };
+    let mut s = format!("{label}: {fence}{pad}{command}{pad}{fence}");
+    if observed {
+        s.push(' ');
+        s.push_str(OBSERVED_SUFFIX);
+    }
+    s
+}
+
+fn first_code_span(text: &str) -> Option<&str> {
+    let start = text.find('`')?;
+    let ticks = text[start..].chars().take_while(|c| *c == '`').count();
+    let open = &text[start..start + ticks];
+    let body_start = start + ticks;
+    let end = text[body_start..].find(open)?;
+    Some(text[body_start..body_start + end].trim())
+}
+
+/// The block appended to `refs/archive.md` for entries moved out of `MEMORY.md`,
+/// appended to what the archive held before (a title starts a new archive).
+pub fn append_archive(existing: Option<&str>, header: &str, moved: &[Moved]) -> String {
+    let mut out = match existing {
+        Some(text) if !text.trim().is_empty() => {
+            let mut t = text.to_string();
+            if !t.ends_with('\n') {
+                t.push('\n');
+            }
+            t
+        }
+        _ => "# Archived memory\n\nEntries moved out of MEMORY.md to keep it within its budget.\n"
+            .to_string(),
+    };
+    out.push_str(&format!("\n## Archived {header}\n"));
+    let mut current: Option<&str> = None;
+    for m in moved {
+        if current != Some(m.section.as_str()) {
+            out.push_str(&format!("\n### {}\n\n", m.section));
+            current = Some(&m.section);
+        }
+        for line in &m.lines {
+            out.push_str(line.trim_end_matches('\r'));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "# Memory\n\nWritten by hand: keep this paragraph.\n\n## Commands\n- Test: `cargo test --workspace` (confirmed 2026-11-25)\n\n## Rules\n- Do not edit `vendor/` (the user said so)\n  because it is synced from upstream\n\n### Sub heading a person added\n\n```\n## not a heading inside a fence\n- not an entry either\n```\n\n## Notes\n- first note\n- second note\n";
+
+    #[test]
+    fn round_trips_byte_for_byte() {
+        for text in [
+            SAMPLE,
+            "no trailing newline\n## Notes\n- x",
+            "crlf\r\n## Notes\r\n- x\r\n",
+            "## Custom\n* star bullet\n- dash\n",
+        ] {
+            assert_eq!(MemoryDoc::parse(Some(text)).render(), text);
+        }
+    }
+
+    #[test]
+    fn reads_entries_with_continuations_and_ignores_fenced_lines() {
+        let doc = MemoryDoc::parse(Some(SAMPLE));
+        let entries = doc.entries();
+        assert_eq!(entries.len(), 4);
+        assert_eq!(
+            entries[1],
+            (
+                "Rules".to_string(),
+                "Do not edit `vendor/` (the user said so)\nbecause it is synced from upstream"
+                    .to_string()
+            )
+        );
+        assert!(entries.iter().all(|(_, t)| !t.contains("not an entry")));
+    }
+
+    #[test]
+    fn creates_the_skeleton_and_sections_in_order() {
+        let mut doc = MemoryDoc::parse(None);
+        assert_eq!(doc.add("Notes", "a note"), Change::Added);
+        assert_eq!(doc.add("rules", "- Do not modify `vendor/`"), Change::Added);
+        assert_eq!(doc.set_command("Test", "make check", false), Change::Added);
+        assert_eq!(
+            doc.render(),
+            "# Memory\n\n## Commands\n- Test: `make check`\n\n## Rules\n- Do not modify `vendor/`\n\n## Notes\n- a note\n"
+        );
+    }
+
+    #[test]
+    fn keeps_unknown_content_when_editing() {
+        let mut doc = MemoryDoc::parse(Some(SAMPLE));
+        doc.add("Notes", "third note");
+        doc.add("Facts", "a fact");
+        let out = doc.render();
+        assert!(out.contains("Written by hand: keep this paragraph.\n"));
+        assert!(out.contains("### Sub heading a person added\n"));
+        assert!(out.contains("```\n## not a heading inside a fence\n- not an entry either\n```\n"));
+        assert!(out.contains("- second note\n- third note\n"));
+        assert!(out.contains("## Facts\n- a fact\n\n## Notes\n"));
+    }
+
+    #[test]
+    fn adding_a_duplicate_is_a_no_op() {
+        let mut doc = MemoryDoc::parse(Some(SAMPLE));
+        assert_eq!(doc.add("Notes", "  FIRST   note "), Change::Unchanged);
+        assert_eq!(doc.add("Facts", "- Second Note"), Change::Unchanged);
+        assert_eq!(doc.add("Notes", ""), Change::Empty);
+        assert_eq!(doc.render(), SAMPLE);
+    }
+
+    #[test]
+    fn replaces_and_removes_by_text() {
+        let mut doc = MemoryDoc::parse(Some(SAMPLE));
+        assert_eq!(
+            doc.replace("- first note", "first note, revised"),
+            Change::Replaced
+        );
+        // The first line alone identifies a multi-line entry.
+        assert_eq!(
+            doc.remove("do not edit `vendor/` (the user said so)"),
+            Change::Replaced
+        );
+        assert_eq!(doc.remove("no such entry"), Change::NotFound);
+        assert_eq!(
+            doc.replace("second note", "Second  NOTE"),
+            Change::Unchanged
+        );
+        let out = doc.render();
+        assert!(out.contains("## Notes\n- first note, revised\n- second note\n"));
+        assert!(!out.contains("vendor"));
+        assert!(out.contains("### Sub heading a person added"));
+    }
+
+    #[test]
+    fn replace_onto_an_existing_entry_merges() {
+        let mut doc = MemoryDoc::parse(Some(SAMPLE));
+        assert_eq!(doc.replace("first note", "second note"), Change::Replaced);
+        let notes: Vec<_> = doc
+            .entries()
+            .into_iter()
+            .filter(|(s, _)| s == "Notes")
+            .collect();
+        assert_eq!(notes, [("Notes".to_string(), "second note".to_string())]);
+    }
+
+    #[test]
+    fn commands_one_per_label_and_stated_ones_win() {
+        let (stated, observed) = (false, true);
+        let mut doc = MemoryDoc::parse(None);
+        assert_eq!(doc.set_command("Test", "cargo test", stated), Change::Added);
+        assert_eq!(
+            doc.set_command("Test", "cargo test", stated),
+            Change::Unchanged
+        );
+        assert_eq!(
+            doc.set_command("Test", "make check", observed),
+            Change::Unchanged
+        );
+        assert_eq!(
+            doc.set_command("Test", "make check", stated),
+            Change::Replaced
+        );
+        assert_eq!(
+            doc.set_command("Build", "cargo build", observed),
+            Change::Added
+        );
+        assert_eq!(
+            doc.set_command("Build", "cargo build --release", observed),
+            Change::Replaced
+        );
+        assert_eq!(
+            doc.set_command("Build", "cargo build --release", stated),
+            Change::Replaced
+        );
+        assert_eq!(
+            doc.set_command("Build", "cargo build", observed),
+            Change::Unchanged
+        );
+        assert_eq!(
+            doc.render(),
+            "# Memory\n\n## Commands\n- Test: `make check`\n- Build: `cargo build --release`\n"
+        );
+        // A person's entry is kept against observed commands, replaced by stated ones.
+        let mut doc = MemoryDoc::parse(Some(SAMPLE));
+        assert_eq!(
+            doc.set_command("Test", "npm test", observed),
+            Change::Unchanged
+        );
+        assert_eq!(
+            doc.set_command("Test", "npm test", stated),
+            Change::Replaced
+        );
+        assert!(doc.render().contains("- Test: `npm test`\n"));
+        assert_eq!(
+            command_entry("Test", "echo `x`", true),
+            "Test: `` echo `x` `` (ran successfully)"
+        );
+    }
+
+    #[test]
+    fn budget_moves_oldest_notes_then_facts_and_keeps_every_entry() {
+        let mut doc = MemoryDoc::parse(None);
+        doc.set_command("Test", "cargo test", false);
+        doc.add("Rules", "Do not modify `vendor/` (the user said so)");
+        for i in 0..5 {
+            doc.add("Facts", &format!("fact number {i} with some padding text"));
+            doc.add("Notes", &format!("note number {i} with some padding text"));
+        }
+        let before = doc.entries();
+        let moved = doc.enforce_budget(300);
+        let out = doc.render();
+        assert!(out.chars().count() <= 300, "{out}");
+        assert_eq!(moved[0].section, "Notes");
+        assert_eq!(moved[0].lines, ["- note number 0 with some padding text"]);
+        assert!(moved.iter().any(|m| m.section == "Facts"));
+        // Nothing is lost: what stayed plus what moved is what was there.
+        let mut after: Vec<String> = doc.entries().into_iter().map(|(_, t)| t).collect();
+        after.extend(moved.iter().map(|m| m.lines[0][2..].to_string()));
+        let mut before: Vec<String> = before.into_iter().map(|(_, t)| t).collect();
+        after.sort();
+        before.sort();
+        assert_eq!(before, after);
+        let archive = append_archive(None, "2026-11-25 (job j1)", &moved);
+        assert!(archive.starts_with("# Archived memory\n"));
+        assert!(
+            archive.contains("## Archived 2026-11-25 (job j1)\n\n### Notes\n\n- note number 0")
+        );
+        let again = append_archive(Some(&archive), "later", &moved[..1]);
+        assert!(again.starts_with(&archive));
+    }
+
+    #[test]
+    fn a_giant_entry_stays_and_nothing_moves_in_vain() {
+        let mut doc = MemoryDoc::parse(Some("# Memory\n\n- kept\n"));
+        doc.add("Notes", "an ordinary note");
+        doc.add("Notes", &"x".repeat(5000));
+        let before = doc.render();
+        assert!(doc.enforce_budget(1000).is_empty());
+        assert_eq!(doc.render(), before);
+    }
+
+    #[test]
+    fn crlf_documents_stay_crlf() {
+        let mut doc = MemoryDoc::parse(Some("# Memory\r\n\r\n- odd  spacing\r\n"));
+        doc.add("Rules", "Do not modify `vendor/`");
+        doc.set_command("Test", "cargo test", true);
+        let out = doc.render();
+        assert_eq!(
+            out,
+            "# Memory\r\n\r\n- odd  spacing\r\n\r\n## Commands\r\n- Test: `cargo test` (ran successfully)\r\n\r\n## Rules\r\n- Do not modify `vendor/`\r\n"
+        );
+    }
+
+    #[test]
+    fn counts_rendered_characters_without_rendering() {
+        for text in [SAMPLE, "no trailing newline\n## Notes\n- x", "记住\n", "x"] {
+            let doc = MemoryDoc::parse(Some(text));
+            assert_eq!(doc.chars(), doc.render().chars().count(), "{text:?}");
+        }
+        assert_eq!(MemoryDoc::default().chars(), "# Memory\n\n".len());
+    }
+
+    #[test]
+    fn budget_counts_characters_not_bytes() {
+        let mut doc = MemoryDoc::parse(None);
+        doc.add("Notes", &"记".repeat(40));
+        let size = doc.render().chars().count();
+        assert!(doc.render().len() > size);
+        assert!(doc.enforce_budget(size).is_empty());
+    }
+}

@@ -1,0 +1,917 @@
+//! One reflection run: read the session, pick the model or the heuristics, apply
+//! the result to the staging folders, keep `MEMORY.md` within budget, and say
+//! what changed. The host's imports come in through [`Host`], so the whole run
+//! can be exercised against temporary folders and a scripted model.
+
+use crate::extract::{self, Candidate};
+use crate::memory_doc::{self, Change, MemoryDoc};
+use crate::model_output::{self, MemoryOp, Plan, SkillOut};
+use crate::prompt::{self, Prompt, PromptInput};
+use crate::session::{self, Message};
+use crate::settings::{Mode, Settings};
+use crate::staging::{self, Paths};
+use crate::text::{cut_chars, date_from_ms};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// What a run needs from the host.
+pub trait Host {
+    fn log(&mut self, level: Level, message: &str);
+    /// Model calls the job may still make.
+    fn remaining_calls(&mut self) -> u32;
+    /// The model's text, or why the host refused (`unavailable: ...`).
+    fn complete(&mut self, prompt: &Prompt) -> Result<Completion, String>;
+}
+
+#[derive(Debug, Clone)]
+pub struct Completion {
+    pub text: String,
+    pub truncated: bool,
+}
+
+/// The job as the host described it in `reflect-input`.
+#[derive(Debug, Clone, Default)]
+pub struct Job {
+    pub job_id: String,
+    pub now_ms: u64,
+    pub memory: bool,
+    pub skill: bool,
+    pub reasons: Vec<String>,
+    pub cwd: String,
+    pub client: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// The session folder lacks what the host should have put there.
+    InvalidState(String),
+    /// Staging could not be read or written.
+    Internal(String),
+}
+
+pub fn run(
+    job: &Job,
+    settings: &Settings,
+    paths: &Paths,
+    host: &mut dyn Host,
+) -> Result<String, Failure> {
+    let job_file = staging::read_optional(&paths.session.join("job.json"))
+        .ok()
+        .flatten()
+        .map(|t| session::parse_job(&t))
+        .unwrap_or_default();
+    let cwd = first_nonempty(&job_file.cwd, &job.cwd);
+    let client = first_nonempty(&job_file.client, &job.client);
+
+    let transcript_path = paths.session.join("transcript.jsonl");
+    let transcript = staging::read_optional(&transcript_path)
+        .map_err(|e| {
+            Failure::InvalidState(format!("cannot read {}: {e}", transcript_path.display()))
+        })?
+        .ok_or_else(|| {
+            Failure::InvalidState(format!("{} is missing", transcript_path.display()))
+        })?;
+    let (messages, skipped) = session::parse_transcript(&transcript);
+    if skipped > 0 {
+        host.log(
+            Level::Warn,
+            &format!("skipped {skipped} unreadable transcript lines"),
+        );
+    }
+    if !job.memory && !job.skill {
+        return Ok("nothing to do: the job covers neither memory nor skills".into());
+    }
+
+    let memory_path = paths.memory_md();
+    let original = staging::read_optional(&memory_path)
+        .map_err(|e| Failure::Internal(format!("cannot read MEMORY.md: {e}")))?;
+    let candidates = extract::extract(&messages, &cwd);
+    host.log(
+        Level::Debug,
+        &format!(
+            "{} transcript messages, {} heuristic candidates",
+            messages.len(),
+            candidates.len()
+        ),
+    );
+
+    let mut run = Run {
+        job,
+        settings,
+        paths,
+        doc: MemoryDoc::parse(original.as_deref()),
+        report: Report::default(),
+    };
+    let use_model = match settings.mode {
+        Mode::Deterministic => false,
+        Mode::Model => true,
+        Mode::Auto => host.remaining_calls() > 0,
+    };
+    if use_model {
+        let context = Context {
+            client: &client,
+            cwd: &cwd,
+            memory_md: original.as_deref(),
+            candidates: &candidates,
+            messages: &messages,
+        };
+        match ask_model(&run, &context, host) {
+            Ok(plan) => run.apply_plan(plan, host),
+            Err(note) => {
+                host.log(Level::Warn, &note);
+                run.report.fallback = Some(note);
+                run.apply_candidates(&candidates);
+            }
+        }
+    } else {
+        run.apply_candidates(&candidates);
+    }
+    run.enforce_budget(host);
+    run.save_memory(original.as_deref())?;
+    Ok(run.report.render())
+}
+
+fn first_nonempty(a: &str, b: &str) -> String {
+    if a.trim().is_empty() { b } else { a }.to_string()
+}
+
+struct Context<'a> {
+    client: &'a str,
+    cwd: &'a str,
+    memory_md: Option<&'a str>,
+    candidates: &'a [Candidate],
+    messages: &'a [Message],
+}
+
+/// The model's plan, or a note saying why the heuristics are used instead.
+fn ask_model(run: &Run, cx: &Context, host: &mut dyn Host) -> Result<Plan, String> {
+    let refs = staging::list_refs(&run.paths.refs());
+    let skills = staging::list_skills(&run.paths.skills);
+    let prompt = prompt::build(&PromptInput {
+        client: cx.client,
+        cwd: cx.cwd,
+        reasons: &run.job.reasons,
+        memory_scope: run.job.memory,
+        skill_scope: run.job.skill,
+        memory_md: cx.memory_md,
+        budget_chars: run.settings.memory_budget_chars,
+        refs: &refs,
+        skills: &skills,
+        candidates: cx.candidates,
+        messages: cx.messages,
+    });
+    host.log(
+        Level::Info,
+        &format!("asking the model ({} prompt characters)", prompt.chars()),
+    );
+    let answer = host
+        .complete(&prompt)
+        .map_err(|denial| format!("model unavailable ({denial}); used the heuristics"))?;
+    let (plan, warnings) = model_output::parse(&answer.text).map_err(|e| {
+        let cut = if answer.truncated {
+            ", the answer was cut at the output limit"
+        } else {
+            ""
+        };
+        format!("model output was malformed ({e}{cut}); used the heuristics")
+    })?;
+    for w in warnings {
+        host.log(Level::Warn, &format!("model output: {w}"));
+    }
+    Ok(plan)
+}
+
+struct Run<'a> {
+    job: &'a Job,
+    settings: &'a Settings,
+    paths: &'a Paths,
+    doc: MemoryDoc,
+    report: Report,
+}
+
+impl Run<'_> {
+    /// True while entries may still be added or rewritten in this run.
+    fn within_cap(&mut self) -> bool {
+        if self.report.written() < self.settings.max_entries_per_run {
+            return true;
+        }
+        self.report.over_cap += 1;
+        false
+    }
+
+    fn apply_candidates(&mut self, candidates: &[Candidate]) {
+        if !self.job.memory {
+            return;
+        }
+        for c in candidates {
+            if !self.within_cap() {
+                continue;
+            }
+            let (section, change) = match c {
+                Candidate::Command {
+                    kind,
+                    command,
+                    stated,
+                } => (
+                    "Commands",
+                    self.doc.set_command(kind.label(), command, !stated),
+                ),
+                Candidate::Entry { section, text } => (*section, self.doc.add(section, text)),
+            };
+            self.report.count(section, change);
+        }
+    }
+
+    fn apply_plan(&mut self, plan: Plan, host: &mut dyn Host) {
+        self.report.model_summary = Some(plan.summary.clone());
+        if !self.job.memory && (!plan.memory.is_empty() || !plan.refs.is_empty()) {
+            host.log(
+                Level::Warn,
+                "ignored the model's memory changes: this job does not cover memory",
+            );
+        } else {
+            for op in &plan.memory {
+                self.apply_op(op, host);
+            }
+            for r in &plan.refs {
+                let path = self.paths.refs().join(&r.path);
+                match staging::write_if_changed(&path, &r.content) {
+                    Ok(true) => self.report.refs_written += 1,
+                    Ok(false) => {}
+                    Err(e) => host.log(
+                        Level::Warn,
+                        &format!("could not write ref `{}`: {e}", r.path),
+                    ),
+                }
+            }
+        }
+        match plan.skill {
+            Some(skill) if self.job.skill => self.write_skill(&skill, host),
+            Some(skill) => host.log(
+                Level::Warn,
+                &format!(
+                    "ignored skill `{}`: this job does not cover skills",
+                    skill.name
+                ),
+            ),
+            None => {}
+        }
+    }
+
+    fn apply_op(&mut self, op: &MemoryOp, host: &mut dyn Host) {
+        let (section, change, old) = match op {
+            MemoryOp::Add { section, text } => {
+                if !self.within_cap() {
+                    return;
+                }
+                (
+                    memory_doc::canonical_name(section),
+                    self.doc.add(section, text),
+                    None,
+                )
+            }
+            MemoryOp::Replace { old, text } => {
+                if !self.within_cap() {
+                    return;
+                }
+                (String::new(), self.doc.replace(old, text), Some(old))
+            }
+            MemoryOp::Remove { old } => {
+                let change = match self.doc.remove(old) {
+                    Change::Replaced => {
+                        self.report.removed += 1;
+                        return;
+                    }
+                    other => other,
+                };
+                (String::new(), change, Some(old))
+            }
+        };
+        match change {
+            Change::NotFound => host.log(
+                Level::Warn,
+                &format!(
+                    "no memory entry matches `{}`",
+                    cut_chars(old.map_or("", String::as_str), 120)
+                ),
+            ),
+            Change::Empty => host.log(Level::Warn, "skipped an empty memory entry"),
+            _ => self.report.count(&section, change),
+        }
+    }
+
+    fn write_skill(&mut self, skill: &SkillOut, host: &mut dyn Host) {
+        let dir = self.paths.skills.join(&skill.name);
+        let skill_md = dir.join("SKILL.md");
+        let existed = skill_md.exists();
+        let text = staging::skill_markdown(&skill.name, &skill.description, &skill.body);
+        let wrote = match staging::write_if_changed(&skill_md, &text) {
+            Ok(wrote) => wrote,
+            Err(e) => {
+                host.log(
+                    Level::Warn,
+                    &format!("could not write skill `{}`: {e}", skill.name),
+                );
+                self.report.skill = Some(format!("could not write skill {}", skill.name));
+                return;
+            }
+        };
+        let mut files = 0;
+        for f in &skill.files {
+            match staging::write_if_changed(&dir.join(&f.path), &f.content) {
+                Ok(true) => files += 1,
+                Ok(false) => {}
+                Err(e) => host.log(
+                    Level::Warn,
+                    &format!(
+                        "could not write skill file `{}/{}`: {e}",
+                        skill.name, f.path
+                    ),
+                ),
+            }
+        }
+        self.report.skill = Some(match (wrote || files > 0, existed) {
+            (false, _) => format!("skill {} unchanged", skill.name),
+            (true, false) => format!("created skill {}", skill.name),
+            (true, true) => format!("updated skill {}", skill.name),
+        });
+    }
+
+    /// Moves old `Notes`/`Facts` entries to `refs/archive.md` while `MEMORY.md` is
+    /// over budget. The archive is written first; if that fails nothing moves.
+    fn enforce_budget(&mut self, host: &mut dyn Host) {
+        if !self.job.memory {
+            return;
+        }
+        let before = self.doc.clone();
+        let moved = self.doc.enforce_budget(self.settings.memory_budget_chars);
+        if moved.is_empty() {
+            return;
+        }
+        let archive_path = self.paths.refs().join("archive.md");
+        let header = if self.job.now_ms > 0 {
+            format!(
+                "{} (job {})",
+                date_from_ms(self.job.now_ms),
+                self.job.job_id
+            )
+        } else {
+            format!("job {}", self.job.job_id)
+        };
+        let existing = staging::read_optional(&archive_path).unwrap_or(None);
+        let archive = memory_doc::append_archive(existing.as_deref(), &header, &moved);
+        match staging::write_if_changed(&archive_path, &archive) {
+            Ok(_) => self.report.archived = moved.len(),
+            Err(e) => {
+                host.log(
+                    Level::Error,
+                    &format!("could not write refs/archive.md, MEMORY.md stays over budget: {e}"),
+                );
+                self.doc = before;
+            }
+        }
+    }
+
+    fn save_memory(&self, original: Option<&str>) -> Result<(), Failure> {
+        if !self.job.memory || !self.report.memory_changed() {
+            return Ok(());
+        }
+        let text = self.doc.render();
+        if original == Some(text.as_str()) {
+            return Ok(());
+        }
+        staging::write_if_changed(&self.paths.memory_md(), &text)
+            .map(|_| ())
+            .map_err(|e| Failure::Internal(format!("cannot write MEMORY.md: {e}")))
+    }
+}
+
+/// What a run changed, for the summary.
+#[derive(Debug, Default)]
+struct Report {
+    added: Vec<(String, usize)>,
+    replaced: usize,
+    removed: usize,
+    over_cap: usize,
+    refs_written: usize,
+    archived: usize,
+    skill: Option<String>,
+    model_summary: Option<String>,
+    fallback: Option<String>,
+}
+
+impl Report {
+    fn count(&mut self, section: &str, change: Change) {
+        match change {
+            Change::Added => match self.added.iter_mut().find(|(s, _)| s == section) {
+                Some((_, n)) => *n += 1,
+                None => self.added.push((section.to_string(), 1)),
+            },
+            Change::Replaced => self.replaced += 1,
+            Change::Unchanged | Change::NotFound | Change::Empty => {}
+        }
+    }
+
+    fn total_added(&self) -> usize {
+        self.added.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Entries added or rewritten, which `max_entries_per_run` bounds.
+    fn written(&self) -> usize {
+        self.total_added() + self.replaced
+    }
+
+    fn memory_changed(&self) -> bool {
+        self.written() + self.removed + self.archived > 0
+    }
+
+    fn render(&self) -> String {
+        let entries = |n: usize| if n == 1 { "entry" } else { "entries" };
+        let mut parts = Vec::new();
+        let added = self.total_added();
+        if added > 0 {
+            let mut sections = self.added.clone();
+            let rank = |s: &str| {
+                memory_doc::CANONICAL
+                    .iter()
+                    .position(|c| *c == s)
+                    .unwrap_or(memory_doc::CANONICAL.len())
+            };
+            sections.sort_by_key(|(s, _)| rank(s));
+            let breakdown: Vec<String> =
+                sections.iter().map(|(s, n)| format!("{s}: {n}")).collect();
+            parts.push(format!(
+                "added {added} memory {} ({})",
+                entries(added),
+                breakdown.join(", ")
+            ));
+        }
+        if self.replaced > 0 {
+            parts.push(format!(
+                "replaced {} memory {}",
+                self.replaced,
+                entries(self.replaced)
+            ));
+        }
+        if self.removed > 0 {
+            parts.push(format!(
+                "removed {} memory {}",
+                self.removed,
+                entries(self.removed)
+            ));
+        }
+        if self.refs_written > 0 {
+            let files = if self.refs_written == 1 {
+                "file"
+            } else {
+                "files"
+            };
+            parts.push(format!("wrote {} ref {files}", self.refs_written));
+        }
+        if self.archived > 0 {
+            parts.push(format!(
+                "archived {} {} to refs/archive.md",
+                self.archived,
+                entries(self.archived)
+            ));
+        }
+        if self.over_cap > 0 {
+            parts.push(format!(
+                "skipped {} over max_entries_per_run",
+                self.over_cap
+            ));
+        }
+        let mut out = match (parts.is_empty(), &self.skill) {
+            (true, None) => "nothing new".to_string(),
+            (true, Some(skill)) => skill.clone(),
+            (false, None) => format!("{}; no skill", parts.join(", ")),
+            (false, Some(skill)) => format!("{}; {skill}", parts.join(", ")),
+        };
+        if let Some(summary) = self.model_summary.as_deref().filter(|s| !s.is_empty()) {
+            out.push_str(&format!(" (model: {})", cut_chars(summary, 200)));
+        }
+        match &self.fallback {
+            Some(note) => format!("{note}: {out}"),
+            None => out,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::staging::testdir::TempDir;
+    use std::fs;
+    use std::path::Path;
+
+    /// A scripted model: hands out the answers in order, records the prompts and logs.
+    #[derive(Default)]
+    struct FakeHost {
+        calls_left: u32,
+        answers: Vec<Result<String, String>>,
+        prompts: Vec<Prompt>,
+        logs: Vec<(Level, String)>,
+    }
+
+    impl FakeHost {
+        fn answering(answer: Result<&str, &str>) -> FakeHost {
+            FakeHost {
+                calls_left: 1,
+                answers: vec![answer.map(str::to_string).map_err(str::to_string)],
+                ..FakeHost::default()
+            }
+        }
+
+        fn warned(&self, needle: &str) -> bool {
+            self.logs
+                .iter()
+                .any(|(l, m)| *l == Level::Warn && m.contains(needle))
+        }
+    }
+
+    impl Host for FakeHost {
+        fn log(&mut self, level: Level, message: &str) {
+            self.logs.push((level, message.to_string()));
+        }
+        fn remaining_calls(&mut self) -> u32 {
+            self.calls_left
+        }
+        fn complete(&mut self, prompt: &Prompt) -> Result<Completion, String> {
+            self.prompts.push(prompt.clone());
+            self.calls_left = self.calls_left.saturating_sub(1);
+            let answer = if self.answers.is_empty() {
+                Err("budget-exceeded: no calls left".to_string())
+            } else {
+                self.answers.remove(0)
+            };
+            answer.map(|text| Completion {
+                text,
+                truncated: false,
+            })
+        }
+    }
+
+    struct Setup {
+        _dir: TempDir,
+        paths: Paths,
+        job: Job,
+    }
+
+    fn line(role: &str, tool: Option<&str>, error: bool, text: &str) -> String {
+        serde_json::json!({"role": role, "tool": tool, "at_ms": null, "error": error, "text": text})
+            .to_string()
+    }
+
+    const SESSION: &[(&str, Option<&str>, bool, &str)] = &[
+        (
+            "user",
+            None,
+            false,
+            "Fix the flaky parser test. The test command is `make check`, and don't touch vendor/.",
+        ),
+        (
+            "tool-call",
+            Some("shell"),
+            false,
+            r#"{"command":["bash","-lc","cargo build"],"workdir":"/repo"}"#,
+        ),
+        (
+            "tool-output",
+            Some("shell"),
+            false,
+            "Exit code: 0\nOutput:\nFinished",
+        ),
+        (
+            "tool-call",
+            Some("shell"),
+            false,
+            r#"{"command":"npm test","description":"Run tests"}"#,
+        ),
+        ("tool-output", Some("shell"), true, "npm ERR! Test failed"),
+        ("assistant", None, false, "Done."),
+    ];
+
+    fn setup(memory_md: Option<&str>, session: &[(&str, Option<&str>, bool, &str)]) -> Setup {
+        let dir = TempDir::new("run");
+        let paths = Paths {
+            session: dir.path().join("session"),
+            memory: dir.path().join("memory"),
+            skills: dir.path().join("skills"),
+        };
+        for p in [&paths.session, &paths.memory, &paths.skills] {
+            fs::create_dir_all(p).unwrap();
+        }
+        let transcript: Vec<String> = session
+            .iter()
+            .map(|(r, t, e, x)| line(r, *t, *e, x))
+            .collect();
+        fs::write(
+            paths.session.join("transcript.jsonl"),
+            transcript.join("\n"),
+        )
+        .unwrap();
+        fs::write(
+            paths.session.join("job.json"),
+            r#"{"job_id":"j1","scopes":["memory","skill"],"reasons":["high-signal-memory"],"client":"codex","cwd":"/repo","bucket_id":"-repo"}"#,
+        )
+        .unwrap();
+        if let Some(text) = memory_md {
+            fs::write(paths.memory_md(), text).unwrap();
+        }
+        Setup {
+            _dir: dir,
+            paths,
+            job: Job {
+                job_id: "j1".into(),
+                now_ms: 1_798_156_800_000,
+                memory: true,
+                skill: true,
+                reasons: vec!["high-signal-memory".into()],
+                cwd: "/repo".into(),
+                client: "codex".into(),
+            },
+        }
+    }
+
+    fn read(path: &Path) -> String {
+        fs::read_to_string(path).unwrap()
+    }
+
+    /// Every file under `dir`, relative, sorted.
+    fn tree(dir: &Path) -> Vec<String> {
+        fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+            for e in fs::read_dir(dir).unwrap() {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_dir() {
+                    walk(base, &e.path(), out);
+                } else {
+                    out.push(e.path().strip_prefix(base).unwrap().display().to_string());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(dir, dir, &mut out);
+        out.sort();
+        out
+    }
+
+    fn deterministic() -> Settings {
+        Settings {
+            mode: Mode::Deterministic,
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn deterministic_run_writes_memory_and_a_second_run_changes_nothing() {
+        let s = setup(None, SESSION);
+        let mut host = FakeHost::default();
+        let summary = run(&s.job, &Settings::default(), &s.paths, &mut host).unwrap();
+        assert_eq!(
+            summary,
+            "added 3 memory entries (Commands: 2, Rules: 1); no skill"
+        );
+        assert!(
+            host.prompts.is_empty(),
+            "auto mode with no calls left uses no model"
+        );
+        let first = read(&s.paths.memory_md());
+        assert_eq!(
+            first,
+            "# Memory\n\n## Commands\n- Test: `make check`\n- Build: `cargo build` (ran successfully)\n\n## Rules\n- Do not modify `vendor/` (the user said so)\n"
+        );
+        let again = run(&s.job, &deterministic(), &s.paths, &mut host).unwrap();
+        assert_eq!(again, "nothing new");
+        assert_eq!(read(&s.paths.memory_md()), first);
+        assert_eq!(tree(&s.paths.memory), ["MEMORY.md"]);
+    }
+
+    #[test]
+    fn unknown_content_survives_a_run() {
+        let person = "# Memory\n\nA paragraph a person wrote.\n\n## Commands\n- Test: `cargo test` (confirmed 2026-11-25)\n\n## Deploy notes\nship on fridays\n";
+        let s = setup(Some(person), SESSION);
+        let summary = run(&s.job, &deterministic(), &s.paths, &mut FakeHost::default()).unwrap();
+        assert_eq!(
+            summary,
+            "added 2 memory entries (Commands: 1, Rules: 1), replaced 1 memory entry; no skill"
+        );
+        let out = read(&s.paths.memory_md());
+        assert!(out.starts_with("# Memory\n\nA paragraph a person wrote.\n\n## Commands\n- Test: `make check`\n- Build: `cargo build` (ran successfully)\n"));
+        assert!(out.contains("## Deploy notes\nship on fridays\n"));
+        assert!(out.contains("## Rules\n- Do not modify `vendor/` (the user said so)\n"));
+    }
+
+    #[test]
+    fn nothing_found_leaves_staging_untouched() {
+        let s = setup(None, &[("user", None, false, "thanks, looks good")]);
+        let summary = run(&s.job, &deterministic(), &s.paths, &mut FakeHost::default()).unwrap();
+        assert_eq!(summary, "nothing new");
+        assert!(tree(&s.paths.memory).is_empty());
+    }
+
+    #[test]
+    fn model_plan_is_applied_faithfully() {
+        let existing = "# Memory\n\n## Notes\n- old fact about ports\n- wrong note\n";
+        let s = setup(Some(existing), SESSION);
+        fs::create_dir_all(s.paths.skills.join("csep-reflect-release")).unwrap();
+        fs::write(
+            s.paths.skills.join("csep-reflect-release/SKILL.md"),
+            "---\nname: csep-reflect-release\ndescription: Cut a release\n---\n\nold body\n",
+        )
+        .unwrap();
+        let answer = r##"Sure! Here is the JSON:
+```json
+{"memory": [{"op": "add", "section": "Commands", "text": "Test: `make check`"},
+            {"op": "add", "section": "notes", "text": "OLD fact about   ports"},
+            {"op": "replace", "old": "old fact about ports", "text": "The dev server listens on 8080"},
+            {"op": "remove", "old": "wrong note"},
+            {"op": "remove", "old": "not there"}],
+ "refs": [{"path": "topics/db.md", "content": "# DB\n\nMigrations live in db/.\n"}],
+ "skill": {"name": "csep-reflect-release", "description": "Cut a release", "body": "1. Tag\n2. Push",
+           "files": [{"path": "run.sh", "content": "echo hi\n"}]},
+ "summary": "recorded the test command"}
+```"##;
+        let mut host = FakeHost::answering(Ok(answer));
+        let summary = run(&s.job, &Settings::default(), &s.paths, &mut host).unwrap();
+        assert_eq!(
+            summary,
+            "added 1 memory entry (Commands: 1), replaced 1 memory entry, removed 1 memory entry, wrote 1 ref file; updated skill csep-reflect-release (model: recorded the test command)"
+        );
+        assert_eq!(
+            read(&s.paths.memory_md()),
+            "# Memory\n\n## Commands\n- Test: `make check`\n\n## Notes\n- The dev server listens on 8080\n"
+        );
+        assert_eq!(
+            read(&s.paths.refs().join("topics/db.md")),
+            "# DB\n\nMigrations live in db/.\n"
+        );
+        assert_eq!(
+            read(&s.paths.skills.join("csep-reflect-release/SKILL.md")),
+            "---\nname: csep-reflect-release\ndescription: Cut a release\n---\n\n1. Tag\n2. Push\n"
+        );
+        // Not filtered here: the host decides about `run.sh`.
+        assert_eq!(
+            read(&s.paths.skills.join("csep-reflect-release/run.sh")),
+            "echo hi\n"
+        );
+        assert!(host.warned("not there"));
+        let prompt = &host.prompts[0];
+        assert!(
+            prompt
+                .user
+                .contains("- csep-reflect-release: Cut a release")
+        );
+        assert!(prompt.user.contains("- wrong note"));
+    }
+
+    #[test]
+    fn skill_names_are_not_vetted_and_write_errors_only_warn() {
+        let s = setup(None, SESSION);
+        fs::create_dir_all(s.paths.refs()).unwrap();
+        fs::write(s.paths.refs().join("plain.md"), "a file").unwrap();
+        let answer = r#"{"memory": [],
+            "refs": [{"path": "plain.md/inside.md", "content": "x"}, {"path": "ok.md", "content": "y"}],
+            "skill": {"name": "release-helper", "description": "d", "body": "b"},
+            "summary": ""}"#;
+        let mut host = FakeHost::answering(Ok(answer));
+        let summary = run(&s.job, &Settings::default(), &s.paths, &mut host).unwrap();
+        assert_eq!(summary, "wrote 1 ref file; created skill release-helper");
+        assert!(s.paths.skills.join("release-helper/SKILL.md").exists());
+        assert!(host.warned("plain.md/inside.md"));
+        assert_eq!(read(&s.paths.refs().join("ok.md")), "y");
+    }
+
+    #[test]
+    fn malformed_model_output_falls_back_to_the_heuristics() {
+        let s = setup(None, SESSION);
+        let mut host = FakeHost::answering(Ok("I think the test command is make check."));
+        let summary = run(&s.job, &Settings::default(), &s.paths, &mut host).unwrap();
+        assert!(
+            summary.starts_with("model output was malformed (no JSON object in the answer); used the heuristics: added 3 memory entries"),
+            "{summary}"
+        );
+        assert!(host.warned("malformed"));
+        assert!(read(&s.paths.memory_md()).contains("- Test: `make check`"));
+    }
+
+    #[test]
+    fn a_denial_falls_back_and_says_so() {
+        let s = setup(None, SESSION);
+        let mut host = FakeHost::answering(Err("unavailable: no provider configured"));
+        let settings = Settings {
+            mode: Mode::Model,
+            ..Settings::default()
+        };
+        let summary = run(&s.job, &settings, &s.paths, &mut host).unwrap();
+        assert!(
+            summary.starts_with("model unavailable (unavailable: no provider configured); used the heuristics: added 3"),
+            "{summary}"
+        );
+        // `model` mode asks even when the budget says no calls are left.
+        let s = setup(None, SESSION);
+        let mut host = FakeHost::default();
+        let summary = run(&s.job, &settings, &s.paths, &mut host).unwrap();
+        assert_eq!(host.prompts.len(), 1);
+        assert!(
+            summary.starts_with("model unavailable (budget-exceeded"),
+            "{summary}"
+        );
+    }
+
+    #[test]
+    fn the_empty_answer_changes_nothing() {
+        let s = setup(None, SESSION);
+        let mut host = FakeHost::answering(Ok(
+            r#"{"memory": [], "skill": null, "summary": "nothing worth keeping"}"#,
+        ));
+        let summary = run(&s.job, &Settings::default(), &s.paths, &mut host).unwrap();
+        assert_eq!(summary, "nothing new (model: nothing worth keeping)");
+        assert!(tree(&s.paths.memory).is_empty());
+        assert!(tree(&s.paths.skills).is_empty());
+    }
+
+    #[test]
+    fn scopes_limit_what_is_written() {
+        let s = setup(None, SESSION);
+        let mut job = s.job.clone();
+        job.memory = false;
+        let answer = r#"{"memory": [{"op": "add", "text": "x"}], "skill": {"name": "csep-reflect-a", "body": "b"}}"#;
+        let mut host = FakeHost::answering(Ok(answer));
+        let summary = run(&job, &Settings::default(), &s.paths, &mut host).unwrap();
+        assert_eq!(summary, "created skill csep-reflect-a");
+        assert!(tree(&s.paths.memory).is_empty());
+        assert!(host.warned("does not cover memory"));
+
+        let mut job = s.job.clone();
+        job.skill = false;
+        let answer = r#"{"memory": [], "skill": {"name": "csep-reflect-b", "body": "b"}}"#;
+        let mut host = FakeHost::answering(Ok(answer));
+        assert_eq!(
+            run(&job, &Settings::default(), &s.paths, &mut host).unwrap(),
+            "nothing new"
+        );
+        assert!(!s.paths.skills.join("csep-reflect-b").exists());
+    }
+
+    #[test]
+    fn max_entries_per_run_caps_additions() {
+        let s = setup(None, SESSION);
+        let settings = Settings {
+            max_entries_per_run: 1,
+            mode: Mode::Deterministic,
+            ..Settings::default()
+        };
+        let summary = run(&s.job, &settings, &s.paths, &mut FakeHost::default()).unwrap();
+        assert_eq!(
+            summary,
+            "added 1 memory entry (Commands: 1), skipped 2 over max_entries_per_run; no skill"
+        );
+    }
+
+    #[test]
+    fn over_budget_moves_old_notes_to_the_archive_and_keeps_everything() {
+        let mut existing =
+            String::from("# Memory\n\n## Facts\n- a fact that stays if it can\n\n## Notes\n");
+        for i in 0..30 {
+            existing.push_str(&format!(
+                "- note {i:02}: something learned in an earlier session\n"
+            ));
+        }
+        let s = setup(Some(&existing), SESSION);
+        let settings = Settings {
+            memory_budget_chars: 600,
+            mode: Mode::Deterministic,
+            ..Settings::default()
+        };
+        let summary = run(&s.job, &settings, &s.paths, &mut FakeHost::default()).unwrap();
+        let memory = read(&s.paths.memory_md());
+        assert!(memory.chars().count() <= 600, "{}", memory.chars().count());
+        let archive = read(&s.paths.refs().join("archive.md"));
+        assert!(archive.contains("## Archived 2026-12-25 (job j1)\n\n### Notes\n\n- note 00:"));
+        for i in 0..30 {
+            let entry = format!("- note {i:02}: something");
+            assert!(
+                memory.contains(&entry) ^ archive.contains(&entry),
+                "{entry}"
+            );
+        }
+        assert!(memory.contains("- note 29:"));
+        assert!(memory.contains("- Do not modify `vendor/`"));
+        assert!(summary.contains("archived"), "{summary}");
+        assert!(tree(&s.paths.memory).iter().all(|f| !f.ends_with(".tmp")));
+    }
+
+    #[test]
+    fn missing_transcript_is_invalid_state() {
+        let s = setup(None, SESSION);
+        fs::remove_file(s.paths.session.join("transcript.jsonl")).unwrap();
+        let err = run(&s.job, &deterministic(), &s.paths, &mut FakeHost::default()).unwrap_err();
+        assert!(matches!(err, Failure::InvalidState(m) if m.contains("transcript.jsonl")));
+    }
+}

@@ -1,0 +1,108 @@
+//! `csep memory`: what reflection jobs changed, and undoing a job's changes.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use serde_json::json;
+
+use csep::bucket::Bucket;
+use csep::home::Home;
+use csep::reflect::history;
+
+#[derive(Subcommand)]
+pub enum MemoryCommand {
+    /// Receipts of reflection jobs, newest first (this repo's, or --all).
+    History {
+        #[arg(long)]
+        all: bool,
+        /// The folder whose repo to list (default: the current folder).
+        #[arg(long, value_name = "DIR")]
+        cwd: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What a job changed, as a unified diff of each file before and after it.
+    Diff {
+        /// A job id from `csep memory history`, or a receipt.json path.
+        receipt: String,
+    },
+    /// Restores the files a job changed as they were before it. Refuses, changing
+    /// nothing, when one of them was edited since.
+    Revert { receipt: String },
+}
+
+pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let home = Home::resolve(home).map_err(anyhow::Error::msg)?;
+    match cmd {
+        MemoryCommand::History { all, cwd, json } => {
+            let bucket = if all {
+                None
+            } else {
+                let cwd = match cwd {
+                    Some(c) => c,
+                    None => std::env::current_dir()?,
+                };
+                Some(Bucket::resolve(&cwd).id)
+            };
+            let list = history::list(&home, bucket.as_deref());
+            if json || !std::io::stdout().is_terminal() {
+                let items: Vec<_> = list
+                    .iter()
+                    .map(|(dir, r)| json!({"run_dir": dir, "receipt": r}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&items)?);
+            } else if list.is_empty() {
+                println!("no reflection has changed memory or skills here yet");
+            } else {
+                for (_, r) in &list {
+                    let reverted = r.reverted_at.as_ref().map(|_| " (reverted)").unwrap_or("");
+                    println!(
+                        "{}  {}{}  {} accepted, {} rejected  {}",
+                        r.job_id,
+                        r.status.name(),
+                        reverted,
+                        r.accepted.len(),
+                        r.rejected.len(),
+                        r.finished_at
+                    );
+                    for f in &r.accepted {
+                        println!("    {:?} {}/{}", f.kind, f.area, f.path);
+                    }
+                    for x in &r.rejected {
+                        println!("    rejected {}/{}: {}", x.area, x.path, x.reason);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        MemoryCommand::Diff { receipt } => {
+            let (dir, r) = history::find(&home, &receipt).map_err(anyhow::Error::msg)?;
+            for d in history::diff(&dir, &r) {
+                let name = format!("{}/{}", d.area, d.path);
+                let before = d.before.unwrap_or_default();
+                let after = d.after.unwrap_or_default();
+                let text = similar::TextDiff::from_lines(&before, &after);
+                print!(
+                    "{}",
+                    text.unified_diff()
+                        .context_radius(3)
+                        .header(&format!("a/{name}"), &format!("b/{name}"))
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        MemoryCommand::Revert { receipt } => {
+            let (dir, mut r) = history::find(&home, &receipt).map_err(anyhow::Error::msg)?;
+            let done = history::revert(&dir, &mut r).map_err(anyhow::Error::msg)?;
+            println!(
+                "reverted job {}: {} restored, {} removed",
+                r.job_id,
+                done.restored.len(),
+                done.removed.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

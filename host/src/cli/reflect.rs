@@ -1,0 +1,118 @@
+//! `csep session-reflect`: run a queued reflection job (what the Stop hook starts,
+//! detached), run every pending job, or list jobs with their outcomes.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use csep::config::Config;
+use csep::home::Home;
+use csep::reflect::status;
+use csep::reflect::worker::{self, Ran};
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["job", "pending", "status"])))]
+pub struct ReflectArgs {
+    /// Run this job (a file name under session_reflection/jobs/, without `.json`).
+    #[arg(long, value_name = "ID")]
+    job: Option<String>,
+    /// After the job, go on with other queued jobs (what the Stop hook asks for).
+    #[arg(long, requires = "job")]
+    and_pending: bool,
+    /// Run every queued, deferred or orphaned job.
+    #[arg(long)]
+    pending: bool,
+    /// List jobs (queued, running, finished, failed) with their reasons.
+    #[arg(long)]
+    status: bool,
+    /// JSON output (the default when stdout is not a terminal).
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ReflectArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let home = Home::resolve(home).map_err(anyhow::Error::msg)?;
+    let json = args.json || !std::io::stdout().is_terminal();
+    let model = &csep::reflect::provider_setup::model;
+    if args.status {
+        let config = Config::load(&home.config_path())?;
+        let s = status::collect(&home, &config).map_err(anyhow::Error::msg)?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&s)?);
+        } else {
+            print_status(&s);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.pending {
+        let ran = worker::run_all_pending(&home, model)?;
+        println!("ran {ran} job(s)");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let id = args.job.expect("clap requires one of job, pending, status");
+    let ran = worker::run(&home, &id, args.and_pending, model)?;
+    let (job, note) = match ran {
+        Ran::Done(job) => (job, None),
+        Ran::Busy(job) => (job, Some("another worker is running this job")),
+        Ran::Waiting(job) => (
+            job,
+            Some(
+                "every worker slot is busy (reflection.max_concurrent_workers): the job stays queued and the running worker takes it next",
+            ),
+        ),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&job)?);
+    } else {
+        println!("job {}: {}", job.job_id, job.status.name());
+        for line in [job.reason.as_deref(), job.outcome.as_deref(), note]
+            .into_iter()
+            .flatten()
+        {
+            println!("  {line}");
+        }
+        if let Some(r) = &job.receipt {
+            println!("  receipt: {}", r.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_status(s: &status::ReflectionStatus) {
+    println!("jobs in {}", s.jobs_dir.display());
+    let counts: Vec<String> = s.counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    println!(
+        "  {}",
+        if counts.is_empty() {
+            "none".to_string()
+        } else {
+            counts.join(", ")
+        }
+    );
+    println!(
+        "model usage today: {} of {} calls, {} of {} tokens",
+        s.usage_today.calls,
+        s.max_calls_per_day,
+        s.usage_today.tokens(),
+        s.max_tokens_per_day
+    );
+    for j in &s.jobs {
+        let orphan = if j.orphaned {
+            " (worker gone; taken over next)"
+        } else {
+            ""
+        };
+        println!("{}  {}{}  {}", j.job_id, j.status.name(), orphan, j.bucket);
+        for line in [j.reason.as_deref(), j.outcome.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            println!("    {line}");
+        }
+    }
+    for u in &s.unreadable {
+        println!("unreadable: {u}");
+    }
+}

@@ -1,0 +1,121 @@
+//! `csep memory history|diff|revert`: every job that changed memory or skills,
+//! what it changed, and undoing it from the backup its run folder keeps.
+
+use std::path::{Path, PathBuf};
+
+use super::apply::{self, Area, Committed};
+use super::receipt::Receipt;
+use crate::fs_authority;
+use crate::home::Home;
+use crate::jobs;
+use crate::timefmt::{now_ms, rfc3339};
+
+pub fn runs_path(home: &Home) -> PathBuf {
+    home.root().join("session_reflection").join("runs")
+}
+
+/// Receipts newest first, of one bucket or of all; unreadable ones are skipped.
+pub fn list(home: &Home, bucket: Option<&str>) -> Vec<(PathBuf, Receipt)> {
+    let runs = runs_path(home);
+    let mut ids: Vec<String> = std::fs::read_dir(&runs)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|id| jobs::valid_id(id))
+        .collect();
+    ids.sort();
+    ids.reverse();
+    ids.into_iter()
+        .filter_map(|id| {
+            let dir = runs.join(&id);
+            let receipt = Receipt::read(&dir).ok()?;
+            Some((dir, receipt))
+        })
+        .filter(|(_, r)| bucket.is_none_or(|b| r.bucket == b))
+        .collect()
+}
+
+/// Finds a receipt by job id or by the path of its `receipt.json` or run folder.
+pub fn find(home: &Home, which: &str) -> Result<(PathBuf, Receipt), String> {
+    let given = Path::new(which);
+    let dir = if jobs::valid_id(which) {
+        runs_path(home).join(which)
+    } else if given.file_name().is_some_and(|n| n == super::receipt::FILE) {
+        given.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        given.to_path_buf()
+    };
+    let receipt = Receipt::read(&dir).map_err(|e| {
+        format!("{e} (name a job id from `csep memory history`, or a receipt.json path)")
+    })?;
+    Ok((dir, receipt))
+}
+
+/// The text of one accepted file before and after the job.
+pub struct FileDiff {
+    pub area: Area,
+    pub path: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+pub fn diff(run_dir: &Path, receipt: &Receipt) -> Vec<FileDiff> {
+    let read = |sub: &str, area: Area, path: &str| {
+        std::fs::read(run_dir.join(sub).join(area.as_str()).join(path))
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
+    receipt
+        .accepted
+        .iter()
+        .map(|f| FileDiff {
+            area: f.area,
+            path: f.path.clone(),
+            before: f
+                .before_sha256
+                .as_ref()
+                .and_then(|_| read("backup", f.area, &f.path)),
+            after: f
+                .after_sha256
+                .as_ref()
+                .and_then(|_| read("after", f.area, &f.path)),
+        })
+        .collect()
+}
+
+/// Restores every file the job changed, or changes nothing and says which file
+/// was edited since.
+pub fn revert(run_dir: &Path, receipt: &mut Receipt) -> Result<apply::Reverted, String> {
+    if let Some(at) = &receipt.reverted_at {
+        return Err(format!(
+            "job {} was already reverted at {at}",
+            receipt.job_id
+        ));
+    }
+    let open =
+        |p: &Path| fs_authority::open_dir(p).map_err(|e| format!("opening {}: {e}", p.display()));
+    let memory = open(&receipt.memory_dir)?;
+    let no_skills;
+    let skills = match &receipt.skills_dir {
+        Some(p) if p.is_dir() => open(p)?,
+        _ => {
+            no_skills = tempfile::tempdir().map_err(|e| e.to_string())?;
+            open(no_skills.path())?
+        }
+    };
+    let backup = open(&run_dir.join("backup"))?;
+    let committed = Committed {
+        files: receipt.accepted.clone(),
+        rejected_at_commit: Vec::new(),
+        created_dirs: receipt.created_dirs.clone(),
+        removed_dirs: receipt.removed_dirs.clone(),
+    };
+    let reverted =
+        apply::revert(&committed, &memory, &skills, &backup).map_err(|e| e.to_string())?;
+    receipt.reverted_at = Some(rfc3339(now_ms()));
+    receipt
+        .write(run_dir)
+        .map_err(|e| format!("the files were restored, but the receipt was not marked: {e}"))?;
+    Ok(reverted)
+}

@@ -1,0 +1,153 @@
+//! What a strategy's `log`, `llm` and `recall` calls reach during one job: the
+//! configured model within the job's and the day's budgets, the recall index
+//! (redacted text only, this repo unless asked otherwise), and the run's log.
+
+use std::sync::{Arc, Mutex};
+
+use crate::model::{Denial, LlmRequest, LlmResponse, RecallHit, RecallQuery};
+use crate::recall::{SearchQuery, Store, parse_needles};
+use crate::redact;
+use crate::sandbox::StrategyHost;
+use crate::timefmt::now_ms;
+
+use super::budget::DailyBudget;
+
+/// A language model the worker can call (a configured provider).
+pub trait Model: Send {
+    fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, Denial>;
+    /// Which provider and model, without secrets.
+    fn describe(&self) -> String;
+}
+
+/// Hits a search may return at most.
+const MAX_HITS: u32 = 50;
+/// Log lines kept per job.
+const MAX_LOG_LINES: usize = 500;
+
+/// What one job spent and said, read by the worker after the strategy returns.
+#[derive(Debug, Default, Clone)]
+pub struct JobRecord {
+    pub calls: u32,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub models: Vec<String>,
+    pub denials: Vec<String>,
+    pub log: Vec<String>,
+}
+
+pub struct JobHost {
+    pub model: Option<Box<dyn Model>>,
+    pub budget: DailyBudget,
+    pub max_calls: u32,
+    pub max_tokens: u64,
+    pub store: Option<Store>,
+    pub bucket: String,
+    pub record: Arc<Mutex<JobRecord>>,
+}
+
+impl JobHost {
+    fn note_denial(&self, d: &Denial) {
+        let mut r = self.record.lock().expect("record lock");
+        r.denials.push(d.to_string());
+    }
+}
+
+impl StrategyHost for JobHost {
+    fn log(&mut self, level: &'static str, message: &str) {
+        let mut r = self.record.lock().expect("record lock");
+        if r.log.len() < MAX_LOG_LINES {
+            let (clean, _) = redact::redact(message);
+            r.log.push(format!("[{level}] {clean}"));
+        }
+    }
+
+    fn complete(&mut self, request: LlmRequest) -> Result<LlmResponse, Denial> {
+        if self.model.is_none() {
+            let d = Denial::Unavailable(
+                "no model provider is configured ([provider] in config.toml)".into(),
+            );
+            self.note_denial(&d);
+            return Err(d);
+        }
+        let (calls, tokens) = self.remaining();
+        if calls == 0 || tokens == 0 {
+            let d = Denial::BudgetExceeded(format!(
+                "this job may make {} model calls and use {} tokens \
+                 (reflection.max_calls_per_job, reflection.max_tokens_per_job)",
+                self.max_calls, self.max_tokens
+            ));
+            self.note_denial(&d);
+            return Err(d);
+        }
+        if let Err(reason) = self.budget.reserve_call(now_ms()) {
+            let d = Denial::BudgetExceeded(reason);
+            self.note_denial(&d);
+            return Err(d);
+        }
+        self.record.lock().expect("record lock").calls += 1;
+        let model = self.model.as_ref().expect("checked above");
+        match model.complete(&request) {
+            Ok(response) => {
+                self.budget
+                    .record_tokens(now_ms(), response.input_tokens, response.output_tokens);
+                let mut r = self.record.lock().expect("record lock");
+                r.input_tokens += response.input_tokens;
+                r.output_tokens += response.output_tokens;
+                if !r.models.contains(&response.model) {
+                    r.models.push(response.model.clone());
+                }
+                Ok(response)
+            }
+            Err(d) => {
+                self.note_denial(&d);
+                Err(d)
+            }
+        }
+    }
+
+    fn remaining(&mut self) -> (u32, u64) {
+        if self.model.is_none() || self.budget.spent(now_ms()).is_some() {
+            return (0, 0);
+        }
+        let r = self.record.lock().expect("record lock");
+        (
+            self.max_calls.saturating_sub(r.calls),
+            self.max_tokens
+                .saturating_sub(r.input_tokens + r.output_tokens),
+        )
+    }
+
+    fn search(&mut self, query: RecallQuery) -> Result<Vec<RecallHit>, Denial> {
+        let Some(store) = &self.store else {
+            return Err(Denial::Unavailable("the recall index is empty".into()));
+        };
+        let needles = parse_needles(&query.text);
+        if needles.is_empty() {
+            return Err(Denial::InvalidRequest("the query has no words".into()));
+        }
+        let q = SearchQuery {
+            needles,
+            bucket: (!query.global).then(|| self.bucket.clone()),
+            limit: query.limit.clamp(1, MAX_HITS) as usize,
+            since_ms: None,
+            client: None,
+        };
+        let sessions = store
+            .search(&q)
+            .map_err(|e| Denial::Unavailable(format!("recall: {e}")))?;
+        let mut out = Vec::new();
+        for s in sessions {
+            for h in s.hits {
+                out.push(RecallHit {
+                    session_id: s.session_id.clone(),
+                    client: s.client.clone(),
+                    role: h.role,
+                    snippet: h.snippet,
+                    at_ms: h.at_ms,
+                });
+            }
+        }
+        out.truncate(query.limit.clamp(1, MAX_HITS) as usize);
+        Ok(out)
+    }
+}

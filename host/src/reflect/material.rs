@@ -1,0 +1,304 @@
+//! What a strategy is given, per job, in `session_reflection/runs/<job>/`:
+//! `session/` (read-only to the guest: the job, the redacted transcript as the
+//! recall index holds it, a digest), and staging copies of the live memory
+//! (`staging/memory`) and of the generated skills (`staging/skills`).
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use cap_std::fs::Dir;
+use serde_json::json;
+
+use crate::digest;
+use crate::fs_authority;
+use crate::home::Home;
+use crate::jobs::Job;
+use crate::model::Digest;
+use crate::recall::{ShownMessage, Store};
+use crate::transcript::{self, Message, Role};
+
+/// Generated skill folders start with this; everything else in a skills folder is
+/// the user's and never copied, read or written.
+pub use super::apply::SKILL_PREFIX;
+
+/// Files copied per staging tree at most, and how deep.
+const MAX_COPY_FILES: usize = 500;
+const MAX_COPY_DEPTH: usize = 8;
+
+/// The folders of one job's run.
+pub struct RunDirs {
+    pub path: PathBuf,
+    pub run: Dir,
+    pub session: Dir,
+    pub memory: Dir,
+    pub skills: Dir,
+}
+
+/// The live memory folder of a bucket.
+pub fn memory_path(home: &Home, bucket: &str) -> PathBuf {
+    home.root().join("projects").join(bucket).join("memory")
+}
+
+/// Where generated skills of a client live: `$CODEX_HOME/skills` or
+/// `$CLAUDE_CONFIG_DIR/skills`.
+pub fn skills_path(client: &str) -> Option<PathBuf> {
+    let base = if client == "claude" {
+        crate::home::claude_home()
+    } else {
+        crate::home::codex_home()
+    };
+    base.map(|b| b.join("skills"))
+}
+
+/// Creates a fresh run folder for `job` (a retry starts from scratch).
+pub fn prepare(home: &Home, job: &Job) -> io::Result<RunDirs> {
+    let runs = home.root().join("session_reflection").join("runs");
+    let runs_dir = fs_authority::create_private_dir_all(&runs)?;
+    if runs_dir.exists(&job.job_id) {
+        runs_dir.remove_dir_all(&job.job_id)?;
+    }
+    let path = runs.join(&job.job_id);
+    let run = fs_authority::create_private_dir_all(&path)?;
+    for sub in [
+        "session",
+        "staging",
+        "staging/memory",
+        "staging/skills",
+        "backup",
+    ] {
+        run.create_dir(sub)?;
+    }
+    Ok(RunDirs {
+        session: run.open_dir("session")?,
+        memory: run.open_dir("staging/memory")?,
+        skills: run.open_dir("staging/skills")?,
+        run,
+        path,
+    })
+}
+
+/// Writes `job.json`, `transcript.jsonl` and `digest.json` into `session/`, from
+/// the recall index (redacted text only). Returns the digest.
+pub fn write_session(
+    dirs: &RunDirs,
+    job: &Job,
+    store: Option<&Store>,
+    max_bytes: u64,
+    now_ms: u64,
+) -> io::Result<Digest> {
+    let shown = match store {
+        Some(store) => store
+            .show(&job.session_id, None, 0)
+            .map_err(io::Error::other)?
+            .map(|(_, m)| m)
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let kept = newest_within(&shown, max_bytes);
+    let mut lines = Vec::new();
+    for m in kept {
+        lines.extend_from_slice(transcript_line(m).to_string().as_bytes());
+        lines.push(b'\n');
+    }
+    let mut digest = Digest {
+        client: job.client.clone(),
+        session_id: job.session_id.clone(),
+        bucket_id: job.bucket.clone(),
+        cwd: job.cwd.clone(),
+        now_ms,
+        ..Digest::default()
+    };
+    let messages: Vec<Message> = kept.iter().filter_map(to_message).collect();
+    digest::fill(&mut digest, &messages);
+    digest.session_started_ms = shown.first().and_then(|m| m.at_ms);
+
+    let job_json = json!({
+        "job_id": job.job_id,
+        "scopes": job.scopes,
+        "reasons": job.reasons,
+        "client": job.client,
+        "cwd": job.cwd,
+        "bucket_id": job.bucket,
+        "session_id": job.session_id,
+    });
+    write_new(
+        &dirs.session,
+        "job.json",
+        &serde_json::to_vec_pretty(&job_json)?,
+    )?;
+    write_new(&dirs.session, "transcript.jsonl", &lines)?;
+    write_new(
+        &dirs.session,
+        "digest.json",
+        &serde_json::to_vec_pretty(&digest)?,
+    )?;
+    Ok(digest)
+}
+
+/// The newest messages whose text fits in `max_bytes`, oldest first.
+fn newest_within(messages: &[ShownMessage], max_bytes: u64) -> &[ShownMessage] {
+    let mut total = 0u64;
+    let mut start = messages.len();
+    while start > 0 {
+        total += messages[start - 1].text.len() as u64 + 64;
+        if total > max_bytes {
+            break;
+        }
+        start -= 1;
+    }
+    &messages[start..]
+}
+
+/// One line of `transcript.jsonl`. A shell call's text is its command, as
+/// `{"command": "..."}`, the shape both clients give their shell tools.
+fn transcript_line(m: &ShownMessage) -> serde_json::Value {
+    let mut text = m.text.clone();
+    if m.role == "tool-call"
+        && let Some(tool) = &m.tool_name
+    {
+        let bare = text.strip_prefix(&format!("{tool}: ")).map(str::to_string);
+        if transcript::is_shell_tool(tool) {
+            text = json!({ "command": bare.unwrap_or_default() }).to_string();
+        } else if let Some(bare) = bare {
+            text = bare;
+        }
+    }
+    json!({
+        "role": m.role,
+        "tool": m.tool_name,
+        "at_ms": m.at_ms,
+        "error": m.is_error,
+        "text": text,
+    })
+}
+
+fn to_message(m: &ShownMessage) -> Option<Message> {
+    Some(Message {
+        role: Role::from_name(&m.role)?,
+        text: m.text.clone(),
+        tool_name: m.tool_name.clone(),
+        at_ms: m.at_ms,
+        injected: false,
+        is_error: m.is_error,
+        sidechain: false,
+        offset: 0,
+    })
+}
+
+fn write_new(dir: &Dir, name: &str, bytes: &[u8]) -> io::Result<()> {
+    use cap_std::fs::{OpenOptions, OpenOptionsExt};
+    let mut opts = OpenOptions::new();
+    opts.write(true).create_new(true).mode(0o600);
+    let mut f = dir.open_with(name, &opts)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Copies the live memory (`MEMORY.md`, `refs/**/*.md`) into staging. Symlinks and
+/// special files are not followed or copied.
+pub fn stage_memory(live: Option<&Dir>, staging: &Dir) -> io::Result<()> {
+    let Some(live) = live else { return Ok(()) };
+    let mut budget = MAX_COPY_FILES;
+    if is_file(live, Path::new("MEMORY.md")) {
+        live.copy("MEMORY.md", staging, "MEMORY.md")?;
+    }
+    if is_dir(live, Path::new("refs")) {
+        staging.create_dir("refs")?;
+        copy_tree(
+            &live.open_dir("refs")?,
+            &staging.open_dir("refs")?,
+            0,
+            &mut budget,
+        )?;
+    }
+    Ok(())
+}
+
+/// Copies the generated skill folders (and only those) into staging.
+pub fn stage_skills(live: Option<&Dir>, staging: &Dir) -> io::Result<()> {
+    let Some(live) = live else { return Ok(()) };
+    let mut budget = MAX_COPY_FILES;
+    for entry in live.entries()? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if !name.starts_with(SKILL_PREFIX) || !is_dir(live, Path::new(&name)) {
+            continue;
+        }
+        staging.create_dir(&name)?;
+        copy_tree(
+            &live.open_dir(&name)?,
+            &staging.open_dir(&name)?,
+            1,
+            &mut budget,
+        )?;
+    }
+    Ok(())
+}
+
+fn is_file(dir: &Dir, path: &Path) -> bool {
+    dir.symlink_metadata(path).is_ok_and(|m| m.is_file())
+}
+
+fn is_dir(dir: &Dir, path: &Path) -> bool {
+    dir.symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+fn copy_tree(src: &Dir, dst: &Dir, depth: usize, budget: &mut usize) -> io::Result<()> {
+    if depth > MAX_COPY_DEPTH {
+        return Ok(());
+    }
+    for entry in src.entries()? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let meta = src.symlink_metadata(&name)?;
+        if meta.is_dir() {
+            dst.create_dir(&name)?;
+            copy_tree(
+                &src.open_dir(&name)?,
+                &dst.open_dir(&name)?,
+                depth + 1,
+                budget,
+            )?;
+        } else if meta.is_file() && *budget > 0 {
+            *budget -= 1;
+            src.copy(&name, dst, &name)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(role: &str, tool: Option<&str>, text: &str) -> ShownMessage {
+        ShownMessage {
+            message_id: 1,
+            role: role.into(),
+            tool_name: tool.map(str::to_string),
+            at_ms: None,
+            is_error: false,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn shell_calls_become_commands_and_other_calls_lose_their_prefix() {
+        let line = transcript_line(&shown("tool-call", Some("shell"), "shell: cargo test"));
+        assert_eq!(line["text"], r#"{"command":"cargo test"}"#);
+        let line = transcript_line(&shown("tool-call", Some("Read"), "Read: {\"file\":\"a\"}"));
+        assert_eq!(line["text"], "{\"file\":\"a\"}");
+    }
+
+    #[test]
+    fn the_newest_messages_are_kept() {
+        let m: Vec<_> = (0..10)
+            .map(|i| shown("user", None, &format!("{i}").repeat(100)))
+            .collect();
+        let kept = newest_within(&m, 400);
+        assert_eq!(kept.len(), 2);
+        assert!(kept[1].text.starts_with('9'));
+    }
+}

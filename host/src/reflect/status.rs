@@ -1,0 +1,94 @@
+//! What `csep session-reflect --status` and `csep status` show of the worker:
+//! every job with its status and reason, the newest outcome, today's model usage.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::budget::{DailyBudget, Usage};
+use crate::config::Config;
+use crate::home::Home;
+use crate::jobs::{JobQueue, Status};
+use crate::timefmt::now_ms;
+
+#[derive(Debug, Serialize)]
+pub struct JobLine {
+    pub job_id: String,
+    pub status: Status,
+    pub session_id: String,
+    pub bucket: String,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    pub attempts: u32,
+    /// A `running` job whose worker is gone (it is taken over by the next worker).
+    pub orphaned: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReflectionStatus {
+    pub jobs_dir: std::path::PathBuf,
+    pub counts: BTreeMap<&'static str, usize>,
+    /// Newest first.
+    pub jobs: Vec<JobLine>,
+    /// Job files that do not parse, with why.
+    pub unreadable: Vec<String>,
+    pub latest: Option<serde_json::Value>,
+    pub usage_today: Usage,
+    pub max_calls_per_day: u32,
+    pub max_tokens_per_day: u64,
+}
+
+pub fn collect(home: &Home, config: &Config) -> Result<ReflectionStatus, String> {
+    let jobs_dir = JobQueue::jobs_path(home);
+    let queue = JobQueue::open_existing(home).map_err(|e| e.to_string())?;
+    let mut counts = BTreeMap::new();
+    let mut jobs = Vec::new();
+    let mut unreadable = Vec::new();
+    let listed = queue.as_ref().map(JobQueue::list).unwrap_or_default();
+    for job in listed {
+        match job {
+            Ok(j) => {
+                *counts.entry(j.status.name()).or_insert(0) += 1;
+                let orphaned = j.status == Status::Running
+                    && !queue.as_ref().is_some_and(|q| q.is_claimed(&j.job_id));
+                jobs.push(JobLine {
+                    orphaned,
+                    job_id: j.job_id,
+                    status: j.status,
+                    session_id: j.session_id,
+                    bucket: j.bucket,
+                    created_at: j.created_at,
+                    finished_at: j.finished_at,
+                    attempts: j.attempts,
+                    reason: j.reason,
+                    outcome: j.outcome,
+                    receipt: j.receipt,
+                });
+            }
+            Err(e) => unreadable.push(e.to_string()),
+        }
+    }
+    jobs.reverse();
+    let latest = std::fs::read(jobs_dir.with_file_name("latest.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let r = &config.reflection;
+    let usage_today = DailyBudget::peek(home, now_ms());
+    Ok(ReflectionStatus {
+        jobs_dir,
+        counts,
+        jobs,
+        unreadable,
+        latest,
+        usage_today,
+        max_calls_per_day: r.max_calls_per_day,
+        max_tokens_per_day: r.max_tokens_per_day,
+    })
+}

@@ -1,0 +1,529 @@
+//! One worker process: claims jobs, runs each to a final status, and never lets a
+//! failure of one job leave memory half-written or a job claimed forever.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::apply::{self, Area, Rules};
+use super::budget::DailyBudget;
+use super::history;
+use super::job_host::{JobHost, JobRecord, Model};
+use super::material::{self, RunDirs};
+use super::receipt::{ModelUsage, Receipt, StrategyInfo};
+use super::settle;
+use crate::bundled;
+use crate::config::Config;
+use crate::content_scan;
+use crate::filelock::FileLock;
+use crate::fs_authority;
+use crate::guests::{self, Source};
+use crate::home::Home;
+use crate::jobs::{Job, JobError, JobQueue, Status};
+use crate::model::{ReflectInput, Scope};
+use crate::recall::Store;
+use crate::sandbox::{Preopens, Sandbox};
+use crate::timefmt::{now_ms, rfc3339};
+
+/// Jobs one process runs at most when it goes on to the queue.
+const MAX_JOBS_PER_PROCESS: usize = 20;
+/// How long a worker waits for a free slot before leaving its job queued.
+const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Job(#[from] JobError),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// What happened to the job a command asked for.
+#[derive(Debug)]
+pub enum Ran {
+    /// It ran (or had already finished): its job file as it is now.
+    Done(Job),
+    /// Another live worker holds it.
+    Busy(Job),
+    /// It waits for a free worker slot.
+    Waiting(Job),
+}
+
+/// Builds the model a job may call; `None` when no provider is configured.
+pub type ModelFactory<'a> = &'a dyn Fn(&Home, &Config) -> Result<Option<Box<dyn Model>>, String>;
+
+/// Runs job `id`, then, with `and_pending`, every other open job (oldest first).
+pub fn run(
+    home: &Home,
+    id: &str,
+    and_pending: bool,
+    model: ModelFactory,
+) -> Result<Ran, WorkerError> {
+    let config =
+        Config::load(&home.config_path()).map_err(|e| WorkerError::Config(e.to_string()))?;
+    let queue = JobQueue::open(home)?;
+    let job = queue.read(id)?;
+    let Some(slot) = take_slot(home, &config)? else {
+        return Ok(Ran::Waiting(job));
+    };
+    let first = run_one(home, &config, &queue, id, model)?;
+    if and_pending {
+        run_pending(home, &config, &queue, model, MAX_JOBS_PER_PROCESS);
+    }
+    drop(slot);
+    Ok(first)
+}
+
+/// Runs every open job nobody holds (oldest first); returns how many ran.
+pub fn run_all_pending(home: &Home, model: ModelFactory) -> Result<usize, WorkerError> {
+    let config =
+        Config::load(&home.config_path()).map_err(|e| WorkerError::Config(e.to_string()))?;
+    let queue = JobQueue::open(home)?;
+    let Some(_slot) = take_slot(home, &config)? else {
+        return Ok(0);
+    };
+    Ok(run_pending(home, &config, &queue, model, usize::MAX))
+}
+
+fn run_pending(
+    home: &Home,
+    config: &Config,
+    queue: &JobQueue,
+    model: ModelFactory,
+    max: usize,
+) -> usize {
+    let mut ran = 0;
+    let mut tried = std::collections::HashSet::new();
+    while ran < max {
+        let next = queue.list().into_iter().flatten().find(|j| {
+            j.status.is_open() && !tried.contains(&j.job_id) && !queue.is_claimed(&j.job_id)
+        });
+        let Some(job) = next else { break };
+        tried.insert(job.job_id.clone());
+        if let Ok(Ran::Done(done)) = run_one(home, config, queue, &job.job_id, model)
+            && done.status != Status::Deferred
+        {
+            ran += 1;
+        }
+    }
+    ran
+}
+
+/// Holds one of `max_concurrent_workers` slot locks.
+fn take_slot(home: &Home, config: &Config) -> Result<Option<FileLock>, WorkerError> {
+    let path = home.root().join("session_reflection").join("workers");
+    let io_err = |source| {
+        WorkerError::Job(JobError::Io {
+            what: "taking a worker slot in",
+            path: path.clone(),
+            source,
+        })
+    };
+    let dir = fs_authority::create_private_dir_all(&path).map_err(io_err)?;
+    // A worker that is about to exit holds its slot a moment after its last look
+    // at the queue: waiting a little keeps a job queued in that moment from
+    // being left for the next Stop.
+    let deadline = std::time::Instant::now() + SLOT_WAIT;
+    loop {
+        for n in 0..config.reflection.max_concurrent_workers {
+            if let Some(lock) =
+                FileLock::try_acquire(&dir, &format!("slot-{n}.lock")).map_err(io_err)?
+            {
+                return Ok(Some(lock));
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+fn run_one(
+    home: &Home,
+    config: &Config,
+    queue: &JobQueue,
+    id: &str,
+    model: ModelFactory,
+) -> Result<Ran, WorkerError> {
+    let Some(_claim) = queue.claim(id)? else {
+        return Ok(Ran::Busy(queue.read(id)?));
+    };
+    // Read under the claim: another worker may have finished it meanwhile.
+    let mut job = queue.read(id)?;
+    if !job.status.is_open() {
+        return Ok(Ran::Done(job));
+    }
+    let now = now_ms();
+    let r = &config.reflection;
+    if job.status == Status::Running && job.attempts >= r.max_attempts {
+        return finish(home, config, queue, job, Status::Failed, |j| {
+            j.reason = Some(format!(
+                "its worker stopped before the end {} times (reflection.max_attempts)",
+                j.attempts
+            ));
+        });
+    }
+    let model = match model(home, config) {
+        Ok(m) => m,
+        Err(e) => {
+            return finish(home, config, queue, job, Status::Failed, |j| {
+                j.reason = Some(format!("the model provider is not usable: {e}"));
+            });
+        }
+    };
+    let budget =
+        DailyBudget::open(home, r.max_calls_per_day, r.max_tokens_per_day).map_err(|source| {
+            JobError::Io {
+                what: "opening the usage folder",
+                path: home.root().join("session_reflection/usage"),
+                source,
+            }
+        })?;
+    if model.is_some()
+        && let Some(reason) = budget.spent(now)
+    {
+        job.status = Status::Deferred;
+        job.reason = Some(reason);
+        job.updated_at = Some(rfc3339(now));
+        queue.write(&job)?;
+        return Ok(Ran::Done(job));
+    }
+
+    job.status = Status::Running;
+    job.attempts += 1;
+    job.reason = None;
+    job.started_at = Some(rfc3339(now));
+    job.updated_at = job.started_at.clone();
+    job.worker_pid = Some(std::process::id());
+    job.lease_until_ms = Some(now + r.lease_minutes * 60_000);
+    queue.write(&job)?;
+
+    match execute(home, config, &job, model, budget) {
+        Ok(done) => {
+            let settled = settle::settle(home, config, &job, &done.covered, now_ms());
+            finish(home, config, queue, job, done.status, |j| {
+                j.outcome = Some(done.outcome);
+                j.receipt = Some(done.receipt);
+                if let Err(e) = settled {
+                    j.reason = Some(format!("the policy's counters were not reset: {e}"));
+                }
+            })
+        }
+        Err(e) => {
+            let _ = settle::settle(home, config, &job, &[], now_ms());
+            finish(home, config, queue, job, Status::Failed, |j| {
+                j.reason = Some(e);
+            })
+        }
+    }
+}
+
+fn finish(
+    _home: &Home,
+    _config: &Config,
+    queue: &JobQueue,
+    mut job: Job,
+    status: Status,
+    fill: impl FnOnce(&mut Job),
+) -> Result<Ran, WorkerError> {
+    job.status = status;
+    fill(&mut job);
+    let now = rfc3339(now_ms());
+    job.finished_at = Some(now.clone());
+    job.updated_at = Some(now);
+    job.lease_until_ms = None;
+    queue.write(&job)?;
+    Ok(Ran::Done(job))
+}
+
+struct Executed {
+    status: Status,
+    outcome: String,
+    receipt: PathBuf,
+    covered: Vec<Scope>,
+}
+
+/// The job itself; any error leaves the live folders as they were.
+fn execute(
+    home: &Home,
+    config: &Config,
+    job: &Job,
+    model: Option<Box<dyn Model>>,
+    budget: DailyBudget,
+) -> Result<Executed, String> {
+    let started = rfc3339(now_ms());
+    let ctx = |what: &str| {
+        let what = what.to_string();
+        move |e: std::io::Error| format!("{what}: {e}")
+    };
+    undo_cut_short_commit(home, job)?;
+    let dirs = material::prepare(home, job).map_err(ctx("preparing the run folder"))?;
+    let store = Store::open_readonly(&home.recall_db()).map_err(|e| e.to_string())?;
+    let digest = material::write_session(
+        &dirs,
+        job,
+        store.as_ref(),
+        config.reflection.transcript_kib * 1024,
+        now_ms(),
+    )
+    .map_err(ctx("writing the session material"))?;
+
+    let memory_path = material::memory_path(home, &job.bucket);
+    let live_memory = fs_authority::create_private_dir_all(&memory_path)
+        .map_err(ctx("opening the memory folder"))?;
+    let skills_path = material::skills_path(&job.client);
+    let live_skills = match &skills_path {
+        Some(p) if p.is_dir() => {
+            fs_authority::open_dir(p).map_err(ctx("opening the skills folder"))?
+        }
+        // No skills folder yet: plan against an empty one; it is created only if a
+        // skill is accepted.
+        _ => {
+            dirs.run
+                .create_dir("no-skills")
+                .map_err(ctx("preparing the run folder"))?;
+            dirs.run
+                .open_dir("no-skills")
+                .map_err(ctx("preparing the run folder"))?
+        }
+    };
+    material::stage_memory(Some(&live_memory), &dirs.memory).map_err(ctx("staging the memory"))?;
+    material::stage_skills(Some(&live_skills), &dirs.skills).map_err(ctx("staging the skills"))?;
+
+    let record = Arc::new(Mutex::new(JobRecord::default()));
+    let provider = model.as_ref().map(|m| m.describe());
+    let host = JobHost {
+        model,
+        budget,
+        max_calls: config.reflection.max_calls_per_job,
+        max_tokens: config.reflection.max_tokens_per_job,
+        store,
+        bucket: job.bucket.clone(),
+        record: record.clone(),
+    };
+    let mut settings = config.strategy_settings();
+    if settings.get("memory_budget_chars").is_none() && config.strategy.path.is_none() {
+        settings.0.push((
+            "memory_budget_chars".into(),
+            crate::model::SettingValue::Integer(config.session_start.memory_budget_chars as i64),
+        ));
+    }
+    let input = ReflectInput {
+        job_id: job.job_id.clone(),
+        digest,
+        scopes: job.scopes.clone(),
+        reasons: job.reasons.clone(),
+        settings,
+    };
+    let (strategy, output) = run_strategy(home, config, &input, &dirs, Box::new(host))?;
+
+    let rules = Rules {
+        memory_budget_chars: config.session_start.memory_budget_chars,
+        max_file_bytes: config.reflection.max_file_kib * 1024,
+        max_total_bytes: config.reflection.max_job_kib * 1024,
+        max_active_skills: config.reflection.max_active_skills,
+        ..Rules::default()
+    };
+    let check = |text: &str| content_scan::reject_reason(text);
+    let plan = apply::plan(
+        &live_memory,
+        &dirs.memory,
+        &live_skills,
+        &dirs.skills,
+        &rules,
+        &check,
+    )
+    .map_err(ctx("comparing staging with the live folders"))?;
+    let wants_skills = plan.accepted.iter().any(|c| c.area == Area::Skills);
+    let live_skills = match (&skills_path, wants_skills) {
+        (Some(p), true) if !p.is_dir() => {
+            fs_authority::create_private_dir_all(p).map_err(ctx("creating the skills folder"))?
+        }
+        _ => live_skills,
+    };
+    let backup = dirs
+        .run
+        .open_dir("backup")
+        .map_err(ctx("opening the backup folder"))?;
+    let committed = apply::commit(
+        &plan,
+        &live_memory,
+        &dirs.memory,
+        &live_skills,
+        &dirs.skills,
+        &backup,
+    )
+    .map_err(|e| format!("committing: {e}"))?;
+    keep_after_copies(&dirs, &committed.files).map_err(ctx("keeping the accepted files"))?;
+
+    let mut rejected = plan.rejected.clone();
+    rejected.extend(committed.rejected_at_commit.iter().cloned());
+    let status = match (committed.files.is_empty(), rejected.is_empty()) {
+        (false, true) => Status::Succeeded,
+        (false, false) => Status::Partial,
+        (true, _) => Status::Skipped,
+    };
+    // A scope is covered when nothing of it was rejected: its counters reset.
+    let covered: Vec<Scope> = job
+        .scopes
+        .iter()
+        .copied()
+        .filter(|s| {
+            let area = match s {
+                Scope::Memory => Area::Memory,
+                Scope::Skill => Area::Skills,
+            };
+            !rejected.iter().any(|r| r.area == area)
+        })
+        .collect();
+    let record = record.lock().expect("record lock").clone();
+    write_log(&dirs.path, &record.log);
+    let receipt = Receipt {
+        schema_version: 1,
+        job_id: job.job_id.clone(),
+        session_id: job.session_id.clone(),
+        client: job.client.clone(),
+        bucket: job.bucket.clone(),
+        status,
+        strategy: StrategyInfo {
+            claimed_summary: output,
+            ..strategy
+        },
+        model: ModelUsage {
+            provider,
+            models: record.models,
+            calls: record.calls,
+            input_tokens: record.input_tokens,
+            output_tokens: record.output_tokens,
+            denials: record.denials,
+        },
+        memory_dir: memory_path,
+        skills_dir: skills_path,
+        accepted: committed.files.clone(),
+        created_dirs: committed.created_dirs.clone(),
+        removed_dirs: committed.removed_dirs.clone(),
+        rejected,
+        notes: plan.notes.clone(),
+        started_at: started,
+        finished_at: rfc3339(now_ms()),
+        reverted_at: None,
+    };
+    receipt
+        .write(&dirs.path)
+        .map_err(ctx("writing the receipt"))?;
+    let _ = dirs.run.remove_dir_all("staging");
+    let _ = dirs.run.remove_dir_all("no-skills");
+    let outcome = format!(
+        "{} file(s) changed, {} change(s) rejected",
+        receipt.accepted.len(),
+        receipt.rejected.len()
+    );
+    Ok(Executed {
+        status,
+        outcome,
+        receipt: dirs.path.join(super::receipt::FILE),
+        covered,
+    })
+}
+
+/// A worker killed while committing left a journal and no receipt: put the live
+/// files back as they were before the job, so the retry starts from them.
+fn undo_cut_short_commit(home: &Home, job: &Job) -> Result<(), String> {
+    let run = history::runs_path(home).join(&job.job_id);
+    let backup_path = run.join("backup");
+    if run.join(super::receipt::FILE).exists() || !backup_path.join(apply::JOURNAL_NAME).exists() {
+        return Ok(());
+    }
+    let open =
+        |p: &Path| fs_authority::open_dir(p).map_err(|e| format!("opening {}: {e}", p.display()));
+    let backup = open(&backup_path)?;
+    let committed = apply::read_journal(&backup).map_err(|e| e.to_string())?;
+    let memory = open(&material::memory_path(home, &job.bucket))?;
+    let skills_path = material::skills_path(&job.client);
+    let no_skills = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let skills = match &skills_path {
+        Some(p) if p.is_dir() => open(p)?,
+        _ => open(no_skills.path())?,
+    };
+    apply::revert(&committed, &memory, &skills, &backup)
+        .map(|_| ())
+        .map_err(|e| format!("undoing the commit a killed worker left half done: {e}"))
+}
+
+/// Loads the configured strategy (a broken drop-in gives way to the bundled one)
+/// and runs it on the job's folders.
+fn run_strategy(
+    home: &Home,
+    config: &Config,
+    input: &ReflectInput,
+    dirs: &RunDirs,
+    host: Box<dyn crate::sandbox::StrategyHost>,
+) -> Result<(StrategyInfo, String), String> {
+    let sandbox = Sandbox::new(config.sandbox.clone(), Some(&home.wasm_cache_dir()))
+        .map_err(|e| e.to_string())?;
+    let source = Source::strategy(home, &config.strategy);
+    let load = |source: &Source, pin: Option<&str>| -> anyhow::Result<_> {
+        let guest = guests::load(&sandbox, source, pin)?;
+        let strategy = sandbox.strategy(&guest)?;
+        Ok((guest, strategy))
+    };
+    let (guest, strategy, fallback) = match load(&source, config.strategy.sha256.as_deref()) {
+        Ok((g, s)) => (g, s, None),
+        Err(e) if matches!(source, Source::File(_)) => {
+            let (g, s) = load(&Source::Bundled(&bundled::STRATEGY_DEFAULT), None)
+                .map_err(|e| format!("{e:#}"))?;
+            (
+                g,
+                s,
+                Some(format!("{} could not be loaded: {e:#}", source.name())),
+            )
+        }
+        Err(e) => return Err(format!("{e:#}")),
+    };
+    let preopens = Preopens {
+        session: &dirs.session,
+        memory: &dirs.memory,
+        skills: &dirs.skills,
+    };
+    let out = strategy
+        .reflect(input, &preopens, host)
+        .map_err(|e| format!("the strategy {} failed: {e}", guest.origin()))?;
+    Ok((
+        StrategyInfo {
+            origin: guest.origin().to_string(),
+            sha256: guest.sha256().to_string(),
+            world_version: crate::sandbox::CONTRACT_VERSION.to_string(),
+            fallback,
+            claimed_summary: String::new(),
+        },
+        out.summary,
+    ))
+}
+
+/// Copies each accepted file as committed into `after/`, so `csep memory diff`
+/// shows what the job wrote even after later edits.
+fn keep_after_copies(dirs: &RunDirs, files: &[apply::CommittedFile]) -> std::io::Result<()> {
+    dirs.run.create_dir_all("after")?;
+    let after = dirs.run.open_dir("after")?;
+    for f in files.iter().filter(|f| f.after_sha256.is_some()) {
+        let (src, area) = match f.area {
+            Area::Memory => (&dirs.memory, "memory"),
+            Area::Skills => (&dirs.skills, "skills"),
+        };
+        let target = Path::new(area).join(&f.path);
+        if let Some(parent) = target.parent() {
+            after.create_dir_all(parent)?;
+        }
+        src.copy(&f.path, &after, &target)?;
+    }
+    Ok(())
+}
+
+fn write_log(run: &Path, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    if let Ok(dir) = fs_authority::open_dir(run) {
+        let _ = fs_authority::write_atomic(&dir, "strategy.log", lines.join("\n").as_bytes());
+    }
+}

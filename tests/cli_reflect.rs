@@ -1,0 +1,507 @@
+//! The reflection worker through the real binary: jobs queued by the real Stop
+//! hook, the bundled strategy in its sandbox, the host's diff, receipts and undo.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+#[path = "support/world.rs"]
+mod world;
+use world::{Turn, World, sha256_hex};
+
+const S1: &str = "019a0000-0000-7000-8000-0000000000d1";
+
+/// A session in which the user states the test command and a folder not to touch,
+/// and the agent runs the tests successfully.
+fn instructive_session(w: &World, id: &str) -> std::path::PathBuf {
+    w.rollout(
+        id,
+        &[
+            Turn::User(
+                "The test command for this repo is `cargo test --workspace`. \
+                 Don't touch vendor/, it is generated.",
+            ),
+            Turn::Assistant("Understood. Running the tests."),
+            Turn::Shell {
+                cmd: "cargo test --workspace",
+                exit: 0,
+            },
+            Turn::Assistant("All tests pass."),
+        ],
+    )
+}
+
+/// Queues a job for `id` (memory and skills) through the Stop hook, with the
+/// worker not started.
+fn queue_job(w: &World, id: &str) -> String {
+    let t = instructive_session(w, id);
+    w.stop_with(
+        id,
+        &t,
+        &[
+            ("CSEP__REFLECTION__ENABLED", "false"),
+            ("CSEP__POLICY__SETTINGS__MEMORY_STOP_INTERVAL", "1"),
+            ("CSEP__POLICY__SETTINGS__SKILL_TOOL_CALL_INTERVAL", "1"),
+        ],
+    );
+    let jobs = w.jobs();
+    let job = jobs
+        .iter()
+        .rev()
+        .find(|j| j["session_id"] == id)
+        .expect("the policy queued a job");
+    assert_eq!(job["status"], "queued");
+    job["job_id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn with_no_model_the_session_becomes_memory_entries() {
+    let w = World::new();
+    let before = "# Memory\n\n## Notes\n- The CI runs on every push.\n";
+    w.write_memory(before);
+    let id = queue_job(&w, S1);
+    let job = w.reflect(&id);
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+
+    let memory = w.memory();
+    assert!(memory.contains("cargo test --workspace"), "{memory}");
+    assert!(memory.contains("vendor/"), "{memory}");
+    assert!(
+        memory.contains("The CI runs on every push."),
+        "what was there is kept: {memory}"
+    );
+
+    let receipt = w.receipt(&job);
+    assert_eq!(receipt["status"], "succeeded");
+    assert_eq!(receipt["strategy"]["origin"], "bundled:strategy-default");
+    let accepted = receipt["accepted"].as_array().unwrap();
+    assert_eq!(accepted.len(), 1, "{receipt:#}");
+    assert_eq!(accepted[0]["path"], "MEMORY.md");
+    assert_eq!(accepted[0]["before_sha256"], sha256_hex(before.as_bytes()));
+    assert_eq!(accepted[0]["after_sha256"], sha256_hex(memory.as_bytes()));
+    assert_eq!(receipt["model"]["calls"], 0);
+
+    // The next session starts with it.
+    let out = w
+        .csep()
+        .arg("session-start")
+        .write_stdin(format!(
+            r#"{{"session_id":"x","cwd":"{}","hook_event_name":"SessionStart","source":"startup"}}"#,
+            w.path("repo").display()
+        ))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ctx = v["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap();
+    assert!(ctx.contains("cargo test --workspace"), "{ctx}");
+
+    // The status lists it, and the session may queue again.
+    let out = w
+        .csep()
+        .args(["session-reflect", "--status", "--json"])
+        .output()
+        .unwrap();
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["counts"]["succeeded"], 1, "{s:#}");
+    assert_eq!(s["latest"]["job_id"], id.as_str());
+}
+
+#[test]
+fn revert_restores_the_bytes_and_refuses_after_an_edit() {
+    let w = World::new();
+    let before = "# Memory\r\n\r\n- odd  spacing\tand CRLF kept\r\n";
+    let file = w.write_memory(before);
+    let id = queue_job(&w, S1);
+    assert_eq!(w.reflect(&id)["status"], "succeeded");
+    let after = std::fs::read(&file).unwrap();
+    assert_ne!(after, before.as_bytes());
+
+    let diff = w.csep().args(["memory", "diff", &id]).output().unwrap();
+    let diff = String::from_utf8(diff.stdout).unwrap();
+    assert!(
+        diff.contains("+") && diff.contains("cargo test --workspace"),
+        "{diff}"
+    );
+
+    // Edited since: refused, nothing changed.
+    std::fs::write(&file, b"edited by hand\n").unwrap();
+    let out = w.csep().args(["memory", "revert", &id]).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("MEMORY.md") && err.contains("edited"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"edited by hand\n");
+
+    std::fs::write(&file, &after).unwrap();
+    let out = w.csep().args(["memory", "revert", &id]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read(&file).unwrap(), before.as_bytes());
+
+    let out = w
+        .csep()
+        .args(["memory", "history", "--json"])
+        .output()
+        .unwrap();
+    let h: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(h[0]["receipt"]["job_id"], id.as_str());
+    assert!(h[0]["receipt"]["reverted_at"].is_string());
+}
+
+#[test]
+fn the_stop_hook_starts_the_worker_only_when_the_policy_asks() {
+    let mut w = World::new();
+    w.set("CSEP__POLICY__SETTINGS__MEMORY_STOP_INTERVAL", "2");
+    let t = instructive_session(&w, S1);
+    w.stop(S1, &t);
+    assert!(w.jobs().is_empty(), "one Stop is below the interval");
+    let log = std::fs::read_to_string(w.path("state/logs/hooks.jsonl")).unwrap();
+    assert!(!log.contains("worker_pid"), "{log}");
+
+    w.stop(S1, &t);
+    let jobs = w.jobs();
+    assert_eq!(jobs.len(), 1);
+    let id = jobs[0]["job_id"].as_str().unwrap();
+    let job = w.wait_final(id, Duration::from_secs(60));
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert!(w.memory().contains("cargo test --workspace"));
+    let log = std::fs::read_to_string(w.path("state/logs/hooks.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["job"], id);
+    assert_eq!(
+        last["worker_pid"], job["worker_pid"],
+        "the process the hook started is the one that ran the job"
+    );
+}
+
+#[path = "support/mock_llm.rs"]
+mod mock_llm;
+use mock_llm::{MockLlm, Reply};
+
+/// Points the worker at `mock` through the Responses API.
+fn use_model(w: &mut World, mock: &MockLlm) {
+    w.set("CSEP__PROVIDER__KIND", "openai-responses");
+    w.set("CSEP__PROVIDER__BASE_URL", &format!("{}/v1", mock.url()));
+    w.set("CSEP__PROVIDER__MODEL", "mock-model");
+    w.set("CSEP__PROVIDER__TIMEOUT_MS", "2000");
+    w.set("CSEP__PROVIDER__RETRY_BASE_MS", "10");
+}
+
+/// Runs one job whose model answers `answer`; returns the job and its receipt.
+fn job_with_model(script: Vec<Reply>) -> (World, MockLlm, Value, Value) {
+    let mut w = World::new();
+    let mock = MockLlm::start(script);
+    use_model(&mut w, &mock);
+    let id = queue_job(&w, S1);
+    let job = w.reflect(&id);
+    let receipt = if job["receipt"].is_string() {
+        w.receipt(&job)
+    } else {
+        Value::Null
+    };
+    (w, mock, job, receipt)
+}
+
+fn answer(v: Value) -> Reply {
+    Reply::responses_text(&v.to_string(), 1200, 80)
+}
+
+fn rejected_codes(receipt: &Value) -> Vec<String> {
+    receipt["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            format!(
+                "{}:{}",
+                r["path"].as_str().unwrap(),
+                r["code"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_good_memory_update_from_the_model_is_committed_with_its_usage() {
+    let (w, mock, job, receipt) = job_with_model(vec![answer(serde_json::json!({
+        "memory": [{"op": "add", "section": "Rules", "text": "Release branches are cut on Thursdays."}],
+        "skill": null, "summary": "one rule"
+    }))]);
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert!(
+        w.memory()
+            .contains("Release branches are cut on Thursdays.")
+    );
+    assert_eq!(receipt["model"]["calls"], 1);
+    assert_eq!(receipt["model"]["input_tokens"], 1200);
+    assert_eq!(receipt["model"]["output_tokens"], 80);
+    assert_eq!(receipt["model"]["models"][0], "mock-model");
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 1);
+    assert!(
+        requests[0].body.contains("cargo test --workspace"),
+        "the prompt carries the session"
+    );
+    let accepted = &receipt["accepted"][0];
+    assert_eq!(
+        accepted["after_sha256"],
+        sha256_hex(w.memory().as_bytes()),
+        "the receipt's hash is the file's"
+    );
+}
+
+#[test]
+fn a_new_skill_lands_in_the_clients_skills_folder() {
+    let (w, _mock, job, receipt) = job_with_model(vec![answer(serde_json::json!({
+        "memory": [],
+        "skill": {"name": "csep-reflect-release-flow", "description": "Cut a release of this repo.",
+                  "body": "## Workflow\n1. Run `cargo test --workspace`.\n2. Tag the commit.\n"},
+        "summary": "a skill"
+    }))]);
+    assert_eq!(job["status"], "succeeded", "{receipt:#}");
+    let skill = w.path("codex/skills/csep-reflect-release-flow/SKILL.md");
+    let text = std::fs::read_to_string(&skill).unwrap();
+    assert!(
+        text.starts_with("---\nname: csep-reflect-release-flow\n"),
+        "{text}"
+    );
+    let paths: Vec<&str> = receipt["accepted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"csep-reflect-release-flow/SKILL.md"),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn nothing_to_do_changes_nothing() {
+    let (w, _mock, job, receipt) = job_with_model(vec![answer(serde_json::json!({
+        "memory": [], "skill": null, "summary": "nothing worth keeping"
+    }))]);
+    assert_eq!(job["status"], "skipped", "{receipt:#}");
+    assert!(receipt["accepted"].as_array().unwrap().is_empty());
+    assert_eq!(w.memory(), "");
+}
+
+#[test]
+fn malformed_model_output_falls_back_to_the_no_model_path() {
+    let (w, _mock, job, receipt) = job_with_model(vec![Reply::responses_text(
+        "Sure! Here are my thoughts: {not json",
+        10,
+        5,
+    )]);
+    assert_eq!(job["status"], "succeeded", "{receipt:#}");
+    assert!(w.memory().contains("cargo test --workspace"));
+    assert_eq!(receipt["model"]["calls"], 1);
+}
+
+#[test]
+fn a_server_error_is_retried() {
+    let (w, mock, job, receipt) = job_with_model(vec![
+        Reply::error(500, "overloaded"),
+        answer(serde_json::json!({
+            "memory": [{"op": "add", "section": "Facts", "text": "The API is versioned under /v2."}],
+            "skill": null, "summary": "a fact"
+        })),
+    ]);
+    assert_eq!(job["status"], "succeeded", "{receipt:#}");
+    assert_eq!(mock.requests().len(), 2);
+    assert!(w.memory().contains("/v2"));
+}
+
+#[test]
+fn a_model_that_times_out_leaves_the_job_to_the_no_model_path() {
+    let mut w = World::new();
+    let mock = MockLlm::start(vec![
+        answer(serde_json::json!({"memory": []})).with_delay(5_000),
+    ]);
+    use_model(&mut w, &mock);
+    w.set("CSEP__PROVIDER__TIMEOUT_MS", "300");
+    w.set("CSEP__PROVIDER__MAX_RETRIES", "1");
+    let id = queue_job(&w, S1);
+    let job = w.reflect(&id);
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    let receipt = w.receipt(&job);
+    let denials = receipt["model"]["denials"].to_string();
+    assert!(denials.contains("unavailable"), "{denials}");
+    assert_eq!(mock.requests().len(), 2, "one retry");
+    assert!(w.memory().contains("cargo test --workspace"));
+}
+
+#[test]
+fn hostile_answers_are_rejected_and_the_live_folders_untouched() {
+    let big = "x".repeat(7 << 20);
+    let secret = format!("ghp_{}", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5");
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            serde_json::json!({"refs": [{"path": "../../etc/x", "content": "owned"}]}),
+            "",
+        ),
+        (
+            serde_json::json!({"skill": {"name": "release-flow", "description": "d", "body": "b"}}),
+            "release-flow:skill-prefix",
+        ),
+        (
+            serde_json::json!({"skill": {"name": "my-own-skill", "description": "d", "body": "replaced"}}),
+            "my-own-skill:skill-prefix",
+        ),
+        (
+            serde_json::json!({"memory": [{"op": "add", "section": "Notes", "text": big}]}),
+            ":too-large|:memory-over-budget",
+        ),
+        (
+            serde_json::json!({"skill": {"name": "csep-reflect-cleanup", "description": "d", "body": "b",
+                "files": [{"path": "run.sh", "content": "#!/bin/sh\nrm -rf ~\n"}]}}),
+            "csep-reflect-cleanup/run.sh:not-markdown",
+        ),
+        (
+            serde_json::json!({"memory": [{"op": "add", "section": "Notes", "text": format!("deploy token {secret}")}]}),
+            "MEMORY.md:secret",
+        ),
+    ];
+    for (mut hostile, expect) in cases {
+        hostile["summary"] = "done".into();
+        let mut w = World::new();
+        let own = w.path("codex/skills/my-own-skill/SKILL.md");
+        std::fs::create_dir_all(own.parent().unwrap()).unwrap();
+        std::fs::write(
+            &own,
+            "---\nname: my-own-skill\ndescription: mine\n---\nmine\n",
+        )
+        .unwrap();
+        let before = "# Memory\n\n- kept\n";
+        w.write_memory(before);
+        let mock = MockLlm::start(vec![answer(hostile.clone())]);
+        use_model(&mut w, &mock);
+        w.set("CSEP__STRATEGY__SETTINGS__MODE", "\"model\"");
+        let id = queue_job(&w, S1);
+        let job = w.reflect(&id);
+        let receipt = w.receipt(&job);
+        let codes = rejected_codes(&receipt);
+        if !expect.is_empty() {
+            assert!(
+                expect
+                    .split('|')
+                    .any(|e| codes.iter().any(|c| c.starts_with(e) || c.ends_with(e))),
+                "{hostile:.200} -> {codes:?}"
+            );
+            assert_eq!(w.memory(), before, "rejected memory is not written");
+        }
+        assert!(
+            receipt["accepted"].as_array().unwrap().is_empty(),
+            "{receipt:#}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&own).unwrap(),
+            "---\nname: my-own-skill\ndescription: mine\n---\nmine\n"
+        );
+        assert!(!w.path("state/etc/x").exists() && !w.path("etc/x").exists());
+        let skills: Vec<_> = std::fs::read_dir(w.path("codex/skills"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(skills, vec!["my-own-skill"], "{hostile:.200}");
+    }
+}
+
+#[test]
+fn a_killed_worker_leaves_memory_whole_and_its_job_is_taken_over() {
+    let mut w = World::new();
+    let mock = MockLlm::start(vec![
+        answer(serde_json::json!({"memory": []})).with_delay(30_000),
+        answer(serde_json::json!({
+            "memory": [{"op": "add", "section": "Facts", "text": "Deploys go through staging first."}],
+            "skill": null, "summary": "a fact"
+        })),
+    ]);
+    use_model(&mut w, &mock);
+    w.set("CSEP__PROVIDER__TIMEOUT_MS", "60000");
+    let before = "# Memory\n\n- kept\n";
+    w.write_memory(before);
+    let id = queue_job(&w, S1);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("csep"))
+        .envs(w.envs())
+        .current_dir(w.path("repo"))
+        .args(["session-reflect", "--job", &id])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while mock.requests().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the worker never called the model"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(w.memory(), before);
+    let leftovers: Vec<_> = std::fs::read_dir(w.memory_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers, vec!["MEMORY.md"], "no temporary files");
+
+    let out = w
+        .csep()
+        .args(["session-reflect", "--status", "--json"])
+        .output()
+        .unwrap();
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["jobs"][0]["status"], "running");
+    assert_eq!(s["jobs"][0]["orphaned"], true);
+
+    let out = w
+        .csep()
+        .args(["session-reflect", "--pending"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let job = w.wait_final(&id, Duration::from_secs(5));
+    assert_eq!(job["status"], "succeeded", "{job:#}");
+    assert_eq!(job["attempts"], 2);
+    assert!(w.memory().contains("Deploys go through staging first."));
+}
+
+#[test]
+fn past_the_daily_call_budget_a_job_is_deferred_with_its_reason() {
+    let mut w = World::new();
+    let mock = MockLlm::start(vec![answer(serde_json::json!({
+        "memory": [], "skill": null, "summary": "nothing"
+    }))]);
+    use_model(&mut w, &mock);
+    w.set("CSEP__REFLECTION__MAX_CALLS_PER_DAY", "1");
+    let first = queue_job(&w, S1);
+    let second = queue_job(&w, "019a0000-0000-7000-8000-0000000000d2");
+    assert_eq!(w.reflect(&first)["status"], "skipped");
+    let job = w.reflect(&second);
+    assert_eq!(job["status"], "deferred", "{job:#}");
+    assert!(job["reason"].as_str().unwrap().contains("daily"), "{job:#}");
+    assert_eq!(mock.requests().len(), 1);
+
+    let out = w
+        .csep()
+        .args(["session-reflect", "--status", "--json"])
+        .output()
+        .unwrap();
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = s["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["job_id"] == second.as_str())
+        .unwrap();
+    assert_eq!(listed["status"], "deferred");
+    assert!(
+        listed["reason"]
+            .as_str()
+            .unwrap()
+            .contains("max_calls_per_day")
+    );
+    assert_eq!(s["usage_today"]["calls"], 1);
+}

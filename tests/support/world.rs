@@ -1,0 +1,210 @@
+//! A temporary machine for the worker tests: a state folder, a repository, Codex
+//! and Claude Code folders, and rollouts written in Codex 0.169's format.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+
+pub struct World {
+    dir: tempfile::TempDir,
+    /// Extra environment for every command (config overrides).
+    pub env: Vec<(String, String)>,
+}
+
+/// One step of a session.
+pub enum Turn<'a> {
+    User(&'a str),
+    Assistant(&'a str),
+    Shell { cmd: &'a str, exit: i32 },
+}
+
+impl World {
+    pub fn new() -> World {
+        let w = World {
+            dir: tempfile::tempdir().unwrap(),
+            env: Vec::new(),
+        };
+        for d in ["state", "repo/.git", "repo/src", "codex/skills", "claude"] {
+            std::fs::create_dir_all(w.path(d)).unwrap();
+        }
+        w
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        std::fs::canonicalize(self.dir.path()).unwrap().join(rel)
+    }
+
+    pub fn set(&mut self, var: &str, value: &str) {
+        self.env.push((var.into(), value.into()));
+    }
+
+    /// The environment every command gets: this world's folders and overrides.
+    pub fn envs(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            (
+                "CODEX_SELF_EVOLUTION_HOME".to_string(),
+                self.path("state").display().to_string(),
+            ),
+            (
+                "CODEX_HOME".to_string(),
+                self.path("codex").display().to_string(),
+            ),
+            (
+                "CLAUDE_CONFIG_DIR".to_string(),
+                self.path("claude").display().to_string(),
+            ),
+            ("HOME".to_string(), self.path("").display().to_string()),
+        ];
+        env.extend(self.env.iter().cloned());
+        env
+    }
+
+    pub fn csep(&self) -> Command {
+        let mut cmd = Command::cargo_bin("csep").unwrap();
+        cmd.envs(self.envs()).current_dir(self.path("repo"));
+        cmd
+    }
+
+    pub fn bucket(&self) -> String {
+        self.path("repo").display().to_string().replace('/', "-")
+    }
+
+    pub fn memory_dir(&self) -> PathBuf {
+        self.path(&format!("state/projects/{}/memory", self.bucket()))
+    }
+
+    pub fn write_memory(&self, text: &str) -> PathBuf {
+        std::fs::create_dir_all(self.memory_dir()).unwrap();
+        let f = self.memory_dir().join("MEMORY.md");
+        std::fs::write(&f, text).unwrap();
+        f
+    }
+
+    pub fn memory(&self) -> String {
+        std::fs::read_to_string(self.memory_dir().join("MEMORY.md")).unwrap_or_default()
+    }
+
+    /// Writes a Codex rollout of `turns` for session `id` in `repo/`.
+    pub fn rollout(&self, id: &str, turns: &[Turn]) -> PathBuf {
+        let ts = |i: usize| format!("2026-11-25T10:00:{:02}.000Z", i % 60);
+        let mut lines = vec![json!({"timestamp": ts(0), "type": "session_meta",
+            "payload": {"id": id, "cwd": self.path("repo"), "cli_version": "0.169.0"}})];
+        for (i, t) in turns.iter().enumerate() {
+            let at = ts(i + 1);
+            match t {
+                Turn::User(text) => lines.push(json!({"timestamp": at, "type": "response_item",
+                    "payload": {"type": "message", "role": "user",
+                        "content": [{"type": "input_text", "text": text}]}})),
+                Turn::Assistant(text) => {
+                    lines.push(json!({"timestamp": at, "type": "response_item",
+                    "payload": {"type": "message", "role": "assistant",
+                        "content": [{"type": "output_text", "text": text}]}}))
+                }
+                Turn::Shell { cmd, exit } => {
+                    let call = format!("call_{i}");
+                    lines.push(json!({"timestamp": at, "type": "response_item",
+                        "payload": {"type": "function_call", "name": "exec_command",
+                            "arguments": json!({"cmd": cmd}).to_string(), "call_id": call}}));
+                    lines.push(json!({"timestamp": at, "type": "response_item",
+                        "payload": {"type": "function_call_output", "call_id": call,
+                            "output": format!("Process exited with code {exit}\nOutput:\nok\n")}}));
+                }
+            }
+        }
+        let dir = self.path("codex/sessions/2026/11/25");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("rollout-2026-11-25T10-00-00-{id}.jsonl"));
+        let text: String = lines.iter().map(|l| l.to_string() + "\n").collect();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Runs the Stop hook for session `id`; it must exit 0 and print no text.
+    pub fn stop(&self, id: &str, transcript: &Path) {
+        self.stop_with(id, transcript, &[]);
+    }
+
+    /// The Stop hook with extra environment variables.
+    pub fn stop_with(&self, id: &str, transcript: &Path, env: &[(&str, &str)]) {
+        let payload = json!({"session_id": id, "turn_id": "t1",
+            "transcript_path": transcript, "cwd": self.path("repo"),
+            "hook_event_name": "Stop", "model": "gpt-5.3-codex",
+            "permission_mode": "default", "stop_hook_active": false,
+            "last_assistant_message": "done"});
+        let out = self
+            .csep()
+            .envs(env.iter().copied())
+            .arg("session-stop")
+            .write_stdin(payload.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.trim().is_empty() || stdout.trim() == r#"{"continue":true}"#,
+            "{stdout}"
+        );
+    }
+
+    pub fn jobs(&self) -> Vec<Value> {
+        let Ok(dir) = std::fs::read_dir(self.path("state/session_reflection/jobs")) else {
+            return Vec::new();
+        };
+        let mut jobs: Vec<Value> = dir
+            .filter_map(|e| {
+                let p = e.unwrap().path();
+                (p.extension()? == "json")
+                    .then(|| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
+            })
+            .collect();
+        jobs.sort_by_key(|j| j["job_id"].as_str().unwrap().to_string());
+        jobs
+    }
+
+    /// Waits until job `id` has a final status.
+    pub fn wait_final(&self, id: &str, within: Duration) -> Value {
+        let path = self.path(&format!("state/session_reflection/jobs/{id}.json"));
+        let started = Instant::now();
+        loop {
+            if let Ok(b) = std::fs::read(&path)
+                && let Ok(v) = serde_json::from_slice::<Value>(&b)
+                && !["queued", "running"].contains(&v["status"].as_str().unwrap_or(""))
+            {
+                return v;
+            }
+            assert!(
+                started.elapsed() < within,
+                "job {id} did not finish: {:?}",
+                std::fs::read_to_string(&path)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `csep session-reflect --job ID --json`, which must succeed.
+    pub fn reflect(&self, id: &str) -> Value {
+        let out = self
+            .csep()
+            .args(["session-reflect", "--json", "--job", id])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    pub fn receipt(&self, job: &Value) -> Value {
+        let path = job["receipt"].as_str().expect("the job names its receipt");
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
