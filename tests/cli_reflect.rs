@@ -505,3 +505,39 @@ fn past_the_daily_call_budget_a_job_is_deferred_with_its_reason() {
     );
     assert_eq!(s["usage_today"]["calls"], 1);
 }
+
+#[test]
+fn the_demo_runs_the_loop_end_to_end_in_its_own_folder() {
+    let w = World::new();
+    let keep = w.path("demo");
+    let out = w
+        .csep()
+        .args(["demo", "--keep"])
+        .arg(&keep)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "queued job",
+        "succeeded",
+        "- Test: `cargo test --workspace`",
+        "# Repository memory (csep)",
+        ">>>vendor<<<",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+    // It wrote only inside its folder: the world's own state stays empty.
+    assert!(w.jobs().is_empty());
+    assert!(keep.join("state/recall/index.db").is_file());
+    assert!(
+        std::fs::read_dir(w.path("codex/skills"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "the user's skills folder is untouched"
+    );
+}

@@ -1,6 +1,7 @@
 //! Argument parsing and dispatch; each command lives in its own module.
 
 mod config;
+mod demo;
 mod hooks;
 mod memory;
 mod policy;
@@ -33,6 +34,9 @@ enum Command {
     /// Where the config file is, what is in effect, whether it is valid.
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// The whole loop on the embedded defaults, in a temporary folder: no client,
+    /// no model key needed.
+    Demo(demo::DemoArgs),
     /// What reflection jobs changed in memory and skills; undo a job.
     #[command(subcommand)]
     Memory(memory::MemoryCommand),
@@ -90,6 +94,7 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Demo(args) => demo::run(args),
         Command::Memory(cmd) => memory::run(cmd, cli.home.as_deref()),
         Command::Policy(cmd) => policy::run(cmd, cli.home.as_deref()),
         Command::Config(cmd) => config::run(cmd, cli.home.as_deref()),
