@@ -324,6 +324,36 @@ mod tests {
         assert_eq!(c.provider, ProviderConfig::default());
     }
 
+    /// Every key of the default file, commented out or not, as `section.key`.
+    fn default_file_keys() -> Vec<String> {
+        let mut section = String::new();
+        let mut keys = Vec::new();
+        for line in DEFAULT_TOML.lines() {
+            let line = line.trim_start_matches('#').trim();
+            if let Some(rest) = line.strip_prefix('[') {
+                section = rest.split(']').next().unwrap().to_string();
+            } else if let Some((key, _)) = line.split_once(" = ")
+                && !key.contains(' ')
+            {
+                keys.push(format!("{section}.{key}"));
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn every_key_of_the_default_file_is_documented() {
+        let doc = include_str!("../../docs/config.md");
+        let keys = default_file_keys();
+        assert!(keys.len() > 30, "{keys:?}");
+        for key in keys {
+            assert!(
+                doc.contains(&format!("`{key}`")),
+                "docs/config.md lacks `{key}`"
+            );
+        }
+    }
+
     #[test]
     fn missing_sections_give_defaults() {
         let c = Config::parse("").unwrap();
