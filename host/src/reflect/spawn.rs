@@ -1,4 +1,4 @@
-//! Starts `csep session-reflect --job ID` detached: its own process group, no
+//! Starts `csep session-reflect --and-pending --job ID` detached: its own process group, no
 //! stdin/stdout/stderr, not waited for. The hook that starts it exits at once.
 
 use std::io;
@@ -14,7 +14,7 @@ pub fn worker(home: &Home, job_id: &str) -> io::Result<u32> {
     let child = Command::new(exe)
         .arg("--home")
         .arg(home.root())
-        .args(["session-reflect", "--job", job_id])
+        .args(["session-reflect", "--and-pending", "--job", job_id])
         // Anything the worker runs (a `codex exec` provider) is marked as its own,
         // so csep's hooks in that child session neither archive nor reflect it.
         .env(CHILD_ENV[0], "1")
