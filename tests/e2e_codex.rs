@@ -1,11 +1,13 @@
-//! The real clients against loopback mocks of their model APIs: Codex CLI (npm
-//! `@openai/codex`) with the csep plugin installed from this repository and its hooks
-//! trusted with the hashes `csep status` computes, and Claude Code (npm
-//! `@anthropic-ai/claude-code`) with the hooks in its settings.
+//! The real clients against loopback mocks of their model APIs, connected by `csep
+//! setup` in a temporary HOME: Codex CLI (npm `@openai/codex`: plugin, marketplace and
+//! hook trust) and Claude Code (npm `@anthropic-ai/claude-code`: hooks in its
+//! settings). A first session is archived and queues a reflection; the worker the Stop
+//! hook starts writes memory; a second session gets that memory; `csep uninstall`
+//! leaves the client's config as it was.
 //!
 //! Needs `CSEP_E2E_CODEX` / `CSEP_E2E_CLAUDE` (the binaries) and `python3`. `.ci/run`
-//! sets both; on a developer machine without them a test says so and passes, in CI it
-//! fails.
+//! sets both when npm is there, and `CSEP_E2E_SKIP` (saying why) when it is not; on a
+//! developer machine without them a test says so and passes, in CI it fails.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -31,6 +33,10 @@ fn repo_root() -> PathBuf {
 
 /// The client binary named by `var`, or `None` (outside CI) to skip.
 fn client(var: &str) -> Option<PathBuf> {
+    if let Some(why) = std::env::var_os("CSEP_E2E_SKIP") {
+        eprintln!("skipped: {}", why.to_string_lossy());
+        return None;
+    }
     let found = std::env::var_os(var).map(PathBuf::from);
     if found.is_none() {
         assert!(
@@ -42,15 +48,16 @@ fn client(var: &str) -> Option<PathBuf> {
     found
 }
 
-/// Starts a mock model server from tests/fixtures/clients and waits for its port.
-fn mock(script: &str, root: &Path) -> (Mock, String) {
-    let port_file = root.join("port");
+/// Starts a mock model server from tests/fixtures/clients and waits for its port; it
+/// logs the requests it gets to `<tag>.jsonl`.
+fn mock(script: &str, root: &Path, tag: &str) -> (Mock, String) {
+    let port_file = root.join(format!("{tag}.port"));
     let mock = Mock(
         Command::new("python3")
             .arg(repo_root().join("tests/fixtures/clients").join(script))
             .env("MOCK_MODE", "tool")
             .env("MOCK_PORTFILE", &port_file)
-            .env("MOCK_LOG", root.join("requests.jsonl"))
+            .env("MOCK_LOG", root.join(format!("{tag}.jsonl")))
             .env("MOCK_LIFETIME", "120")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -79,7 +86,7 @@ fn plant_memory(root: &Path) {
     std::fs::create_dir_all(&memory).unwrap();
     std::fs::write(
         memory.join("MEMORY.md"),
-        "- CSEP-E2E-MEMORY: the test command is cargo nextest run\n",
+        "- CSEP-E2E-MEMORY: planted before the first session\n",
     )
     .unwrap();
 }
@@ -97,7 +104,7 @@ fn assert_remembered(root: &Path, csep_env: impl Fn(&mut Command), needle: &str,
     assert_eq!(start["ok"], true, "{start}");
     assert_eq!(stop["ok"], true, "{stop}");
     assert!(stop["job"].is_string(), "记住 queues a reflection: {stop}");
-    let requests = std::fs::read_to_string(root.join("requests.jsonl")).unwrap();
+    let requests = std::fs::read_to_string(root.join("first.jsonl")).unwrap();
     assert!(
         requests.contains("CSEP-E2E-MEMORY"),
         "the memory reached the model"
@@ -115,6 +122,80 @@ fn assert_remembered(root: &Path, csep_env: impl Fn(&mut Command), needle: &str,
     assert_eq!(found["results"][0]["client"], client);
 }
 
+/// Waits for the job the first session queued to be run by the worker its Stop
+/// hook started, and returns the bucket's MEMORY.md.
+fn memory_after_reflection(root: &Path) -> String {
+    let jobs = root.join("state/session_reflection/jobs");
+    let started = Instant::now();
+    loop {
+        let done: Vec<Value> = std::fs::read_dir(&jobs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .filter_map(|e| serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok())
+            .filter(|j: &Value| {
+                !["queued", "running"].contains(&j["status"].as_str().unwrap_or(""))
+            })
+            .collect();
+        if let Some(job) = done.first() {
+            assert_eq!(job["status"], "succeeded", "{job}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the worker did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let bucket = root.join("repo").display().to_string().replace('/', "-");
+    let memory =
+        std::fs::read_to_string(root.join(format!("state/projects/{bucket}/memory/MEMORY.md")))
+            .unwrap();
+    assert!(memory.contains("cargo nextest"), "{memory}");
+    memory
+}
+
+/// Every string in the request bodies a mock received, decoded (the log holds them
+/// as JSON, possibly as JSON text inside a string).
+fn request_bodies(root: &Path, tag: &str) -> String {
+    fn strings(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => match serde_json::from_str::<Value>(s) {
+                Ok(inner @ (Value::Object(_) | Value::Array(_))) => strings(&inner, out),
+                _ => out.push(s.clone()),
+            },
+            Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for line in std::fs::read_to_string(root.join(format!("{tag}.jsonl")))
+        .unwrap()
+        .lines()
+    {
+        if let Ok(r) = serde_json::from_str::<Value>(line) {
+            strings(&r["body"], &mut out);
+        }
+    }
+    out.join("\n")
+}
+
+/// `csep` with the test's environment.
+fn csep_run(env: &dyn Fn(&mut Command), root: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("csep"));
+    env(&mut cmd);
+    let out = cmd
+        .args(args)
+        .current_dir(root.join("repo"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "csep {args:?}: {out:?}");
+    out
+}
+
 #[test]
 fn codex_runs_the_plugin_hooks_and_the_session_is_remembered() {
     let Some(codex) = client("CSEP_E2E_CODEX") else {
@@ -125,16 +206,18 @@ fn codex_runs_the_plugin_hooks_and_the_session_is_remembered() {
     for d in ["home", "codexhome", "state", "repo/.git"] {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
-    let (mock, port) = mock("mock_responses_api.py", &root);
-    std::fs::write(
-        root.join("codexhome/config.toml"),
+    let (mock1, port) = mock("mock_responses_api.py", &root, "first");
+    let config = root.join("codexhome/config.toml");
+    let provider = |port: &str| {
         format!(
-            "model = \"mock-model\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\n\
-             name = \"Mock local\"\nbase_url = \"http://127.0.0.1:{port}/v1\"\n\
-             wire_api = \"responses\"\nrequest_max_retries = 0\nstream_max_retries = 0\n"
-        ),
-    )
-    .unwrap();
+            "# the user's own settings\nmodel = \"mock-model\"\nmodel_provider = \"mock\"\n\n\
+             [model_providers.mock]\nname = \"Mock local\"\n\
+             base_url = \"http://127.0.0.1:{port}/v1\"\nwire_api = \"responses\"\n\
+             request_max_retries = 0\nstream_max_retries = 0\n"
+        )
+    };
+    std::fs::write(&config, provider(&port)).unwrap();
+    let before_setup = std::fs::read(&config).unwrap();
 
     let csep = assert_cmd::cargo::cargo_bin("csep");
     let path = format!(
@@ -148,67 +231,92 @@ fn codex_runs_the_plugin_hooks_and_the_session_is_remembered() {
             .env("CODEX_HOME", root.join("codexhome"))
             .env("CODEX_SELF_EVOLUTION_HOME", root.join("state"));
     };
-    let run = |program: &Path, args: &[&str]| -> std::process::Output {
-        let mut cmd = Command::new(program);
+    let exec = |prompt: &str| {
+        let mut cmd = Command::new(&codex);
         env(&mut cmd);
-        cmd.args(args)
+        let out = cmd
+            .args([
+                "exec",
+                "--skip-git-repo-check",
+                "-s",
+                "danger-full-access",
+                "--disable",
+                "unbounded_connection_retries",
+                "-c",
+                "analytics.enabled=false",
+                "--json",
+                prompt,
+            ])
             .current_dir(root.join("repo"))
             .stdin(Stdio::null())
             .output()
-            .unwrap()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
     };
-    let repo = repo_root();
-    let out = run(
-        &codex,
-        &["plugin", "marketplace", "add", repo.to_str().unwrap()],
-    );
-    assert!(out.status.success(), "{out:?}");
-    let out = run(&codex, &["plugin", "add", "csep@csep-local"]);
-    assert!(out.status.success(), "{out:?}");
 
-    // Untrusted until the user trusts them; csep status says so, with the hashes.
-    let status: Value = serde_json::from_slice(&run(&csep, &["status", "--json"]).stdout).unwrap();
-    let install = &status["plugin_hooks"]["installs"][0];
-    assert_eq!(install["codex_will_run_hooks"], false, "{status}");
-    let mut trust = String::new();
-    for (_, t) in install["trust"].as_object().unwrap() {
-        trust.push_str(&format!(
-            "\n[hooks.state.\"{}\"]\ntrusted_hash = \"{}\"\n",
-            t["key"].as_str().unwrap(),
-            t["expected_hash"].as_str().unwrap()
-        ));
-    }
-    let config = root.join("codexhome/config.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(&trust);
-    std::fs::write(&config, text).unwrap();
-    let status: Value = serde_json::from_slice(&run(&csep, &["status", "--json"]).stdout).unwrap();
+    // One command connects Codex: plugin, marketplace, hook trust.
+    let codex_arg = codex.display().to_string();
+    let setup = csep_run(
+        &env,
+        &root,
+        &["setup", "--client", "codex", "--codex-bin", &codex_arg],
+    );
+    let text = String::from_utf8_lossy(&setup.stdout);
+    assert!(text.contains("trusted_hash"), "{text}");
+    let status: Value =
+        serde_json::from_slice(&csep_run(&env, &root, &["status", "--json"]).stdout).unwrap();
     assert_eq!(
-        status["plugin_hooks"]["installs"][0]["codex_will_run_hooks"],
-        true
+        status["plugin_hooks"]["installs"][0]["codex_will_run_hooks"], true,
+        "{status}"
+    );
+    let again = csep_run(
+        &env,
+        &root,
+        &["setup", "--client", "codex", "--codex-bin", &codex_arg],
+    );
+    assert!(
+        !String::from_utf8_lossy(&again.stdout).contains(": added"),
+        "a second setup changes nothing"
     );
 
     plant_memory(&root);
-
-    let out = run(
-        &codex,
-        &[
-            "exec",
-            "--skip-git-repo-check",
-            "-s",
-            "danger-full-access",
-            "--disable",
-            "unbounded_connection_retries",
-            "-c",
-            "analytics.enabled=false",
-            "--json",
-            "记住：下次跑测试用 cargo nextest",
-        ],
-    );
-    assert!(out.status.success(), "{out:?}");
-    drop(mock);
-
+    exec("记住：下次跑测试用 cargo nextest");
+    drop(mock1);
     assert_remembered(&root, env, "hook-e2e-tool-ran", "codex");
+    let memory = memory_after_reflection(&root);
+
+    // The second session starts with what the first one taught.
+    let (mock2, port2) = mock("mock_responses_api.py", &root, "second");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(&port, &port2);
+    std::fs::write(&config, text).unwrap();
+    exec("hello again");
+    drop(mock2);
+    let learned = memory
+        .lines()
+        .find(|l| l.contains("cargo nextest"))
+        .unwrap()
+        .trim_start_matches("- ");
+    assert!(
+        request_bodies(&root, "second").contains(learned),
+        "the second session's request carries {learned:?}"
+    );
+
+    // Uninstall leaves config.toml as it was before setup.
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(&port2, &port);
+    std::fs::write(&config, text).unwrap();
+    csep_run(
+        &env,
+        &root,
+        &["uninstall", "--client", "codex", "--codex-bin", &codex_arg],
+    );
+    assert_eq!(
+        String::from_utf8(std::fs::read(&config).unwrap()).unwrap(),
+        String::from_utf8(before_setup).unwrap()
+    );
 }
 
 #[test]
@@ -221,14 +329,7 @@ fn claude_code_runs_the_hooks_and_the_session_is_remembered() {
     for d in ["home", "claude", "state", "repo/.git"] {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
-    let (mock, port) = mock("mock_anthropic_messages.py", &root);
-    // The plugin's hooks declaration, as Claude Code reads it from settings.
-    let hooks: Value = serde_json::from_str(include_str!("../plugin/hooks/hooks.json")).unwrap();
-    std::fs::write(
-        root.join("claude/settings.json"),
-        serde_json::json!({"hooks": hooks["hooks"]}).to_string(),
-    )
-    .unwrap();
+    let (mock1, port) = mock("mock_anthropic_messages.py", &root, "first");
     plant_memory(&root);
     let csep = assert_cmd::cargo::cargo_bin("csep");
     let path = format!(
@@ -242,25 +343,48 @@ fn claude_code_runs_the_hooks_and_the_session_is_remembered() {
             .env("CLAUDE_CONFIG_DIR", root.join("claude"))
             .env("CODEX_SELF_EVOLUTION_HOME", root.join("state"));
     };
-    let mut cmd = Command::new(&claude);
-    env(&mut cmd);
-    let out = cmd
-        .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{port}"))
-        .env("ANTHROPIC_API_KEY", "dummy")
-        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-        .env("DISABLE_TELEMETRY", "1")
-        .env("DISABLE_AUTOUPDATER", "1")
-        .args([
-            "-p",
-            "记住：下次跑测试用 cargo nextest",
-            "--allowedTools",
-            "Bash(echo:*)",
-        ])
-        .current_dir(root.join("repo"))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    drop(mock);
+    let ask = |port: &str, prompt: &str| {
+        let mut cmd = Command::new(&claude);
+        env(&mut cmd);
+        let out = cmd
+            .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{port}"))
+            .env("ANTHROPIC_API_KEY", "dummy")
+            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+            .env("DISABLE_TELEMETRY", "1")
+            .env("DISABLE_AUTOUPDATER", "1")
+            .args(["-p", prompt, "--allowedTools", "Bash(echo:*)"])
+            .current_dir(root.join("repo"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    csep_run(&env, &root, &["setup", "--client", "claude"]);
+    let settings: Value =
+        serde_json::from_slice(&std::fs::read(root.join("claude/settings.json")).unwrap()).unwrap();
+    assert!(settings["hooks"]["Stop"].is_array(), "{settings}");
+
+    ask(&port, "记住：下次跑测试用 cargo nextest");
+    drop(mock1);
     assert_remembered(&root, env, "cc-tool-ran", "claude");
+    let memory = memory_after_reflection(&root);
+
+    let (mock2, port2) = mock("mock_anthropic_messages.py", &root, "second");
+    ask(&port2, "hello again");
+    drop(mock2);
+    let learned = memory
+        .lines()
+        .find(|l| l.contains("cargo nextest"))
+        .unwrap()
+        .trim_start_matches("- ");
+    assert!(
+        request_bodies(&root, "second").contains(learned),
+        "the second session's request carries {learned:?}"
+    );
+
+    csep_run(&env, &root, &["uninstall", "--client", "claude"]);
+    assert!(
+        !root.join("claude/settings.json").exists(),
+        "setup created settings.json; uninstall removes it"
+    );
 }

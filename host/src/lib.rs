@@ -24,6 +24,7 @@ pub mod recall;
 pub mod redact;
 pub mod reflect;
 pub mod sandbox;
+pub mod setup;
 pub mod timefmt;
 pub mod transcript;
 pub mod trigger_state;

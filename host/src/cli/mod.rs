@@ -7,6 +7,7 @@ mod memory;
 mod policy;
 mod recall;
 mod reflect;
+mod setup;
 mod status;
 
 use std::path::PathBuf;
@@ -48,6 +49,11 @@ enum Command {
     /// Run a reflection job (the Stop hook starts this, detached), run pending
     /// jobs, or list jobs with their outcomes.
     SessionReflect(reflect::ReflectArgs),
+    /// Connect Codex (and Claude Code): plugin, hooks and hook trust. Safe to run
+    /// again; --dry-run shows what would change.
+    Setup(setup::SetupArgs),
+    /// Undo exactly what `csep setup` did (--purge also removes the state folder).
+    Uninstall(setup::UninstallArgs),
     /// The SessionStart hook: prints the repo's memory for the agent. Always exits 0.
     SessionStart(hooks::HookArgs),
     /// What csep sees of its state: config, policy health, recall index, jobs, hook
@@ -100,6 +106,8 @@ pub fn main() -> ExitCode {
         Command::Config(cmd) => config::run(cmd, cli.home.as_deref()),
         Command::Recall(args) => recall::run(args, cli.home.as_deref()),
         Command::SessionReflect(args) => reflect::run(args, cli.home.as_deref()),
+        Command::Setup(args) => setup::setup(args, cli.home.as_deref()),
+        Command::Uninstall(args) => setup::uninstall(args, cli.home.as_deref()),
         Command::SessionStart(args) => return hooks::session_start(args, cli.home.as_deref()),
         Command::Status { json } => status::run(cli.home.as_deref(), json),
         Command::SessionStop(args) => return hooks::session_stop(args, cli.home.as_deref()),

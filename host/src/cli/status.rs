@@ -2,7 +2,7 @@
 //! terminal). It never creates or changes anything.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
@@ -236,14 +236,25 @@ fn plugin_hooks() -> Value {
             .join("plugins/cache")
             .join(marketplace)
             .join("csep");
-        let manifest_exists = std::fs::read_dir(&cache)
+        let mut versions: Vec<PathBuf> = std::fs::read_dir(&cache)
             .into_iter()
             .flatten()
             .flatten()
-            .any(|v| v.path().join(".codex-plugin/plugin.json").is_file());
+            .map(|v| v.path())
+            .filter(|v| v.join(".codex-plugin/plugin.json").is_file())
+            .collect();
+        versions.sort();
+        let manifest_exists = !versions.is_empty();
+        // The hooks Codex runs are the installed copy's (setup writes absolute
+        // commands there); the embedded declaration stands in when there is none.
+        let installed: Option<Value> = versions
+            .last()
+            .and_then(|v| std::fs::read_to_string(v.join("hooks/hooks.json")).ok())
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let hooks_json = installed.as_ref().unwrap_or(&declared);
         let mut trust = serde_json::Map::new();
         for (hook_key, event, hash) in
-            declared_hashes(&declared, &format!("csep@{marketplace}:hooks/hooks.json"))
+            declared_hashes(hooks_json, &format!("csep@{marketplace}:hooks/hooks.json"))
         {
             let stored = config
                 .get("hooks")

@@ -1,0 +1,132 @@
+//! The real Codex, when `CSEP_E2E_CODEX` names it (and `python3` runs the loopback model
+//! mock): after setup, `codex exec` runs both hooks, trusted, from the installed copy,
+//! with csep installed by `codex plugin add` and by csep itself; after uninstall
+//! config.toml is as it was. Without the variable the test says so and passes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::super::ClientKind::Codex;
+use super::super::{setup, uninstall};
+use super::*;
+
+struct Mock(Child);
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The mock model server script, from this crate or the repository's tests.
+fn mock_script() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    [manifest.join("tests"), manifest.join("../tests")]
+        .iter()
+        .map(|t| t.join("fixtures/clients/mock_responses_api.py"))
+        .find(|p| p.exists())
+        .expect("tests/fixtures/clients/mock_responses_api.py")
+}
+
+fn start_mock(env: &Env) -> (Mock, String) {
+    let port_file = env.path("port");
+    let mock = Mock(
+        Command::new("python3")
+            .arg(mock_script())
+            .env("MOCK_MODE", "text")
+            .env("MOCK_PORTFILE", &port_file)
+            .env("MOCK_LOG", env.path("requests.jsonl"))
+            .env("MOCK_LIFETIME", "120")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs the mock"),
+    );
+    let started = Instant::now();
+    loop {
+        if let Ok(p) = std::fs::read_to_string(&port_file)
+            && !p.trim().is_empty()
+        {
+            return (mock, p.trim().to_string());
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the mock did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_real_codex_runs_the_hooks_setup_installed() {
+    let Some(codex) = std::env::var_os("CSEP_E2E_CODEX").map(PathBuf::from) else {
+        eprintln!("skipped: CSEP_E2E_CODEX is not set");
+        return;
+    };
+    for use_codex_bin in [true, false] {
+        let env = Env::new();
+        let (_mock, port) = start_mock(&env);
+        let original = format!(
+            "# mine\nmodel = \"mock-model\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\n\
+             name = \"Mock\"\nbase_url = \"http://127.0.0.1:{port}/v1\"\nwire_api = \"responses\"\n\
+             request_max_retries = 0\nstream_max_retries = 0\n"
+        );
+        env.write("codex/config.toml", &original);
+        for d in ["home", "repo"] {
+            std::fs::create_dir_all(env.path(d)).unwrap();
+        }
+        // A csep stand-in in a folder with a space, so the hooks' quoting is exercised.
+        let log = env.path("hooks.log");
+        let mut opts = env.opts(&[Codex]);
+        opts.csep_exe = script(
+            &env.path("my bin/csep"),
+            &format!("echo \"$1\" >> '{}'\ncat > /dev/null\n", log.display()),
+        );
+        opts.codex_bin = use_codex_bin.then(|| codex.clone());
+        let entries = setup(&opts).unwrap();
+        let skipped: Vec<_> = entries
+            .iter()
+            .filter(|e| matches!(e.status, EntryStatus::Skipped(_)))
+            .collect();
+        assert!(skipped.is_empty(), "{skipped:?}");
+
+        let run = |args: &[&str]| {
+            Command::new(&codex)
+                .args(args)
+                .env("CODEX_HOME", env.path("codex"))
+                .env("HOME", env.path("home"))
+                .current_dir(env.path("repo"))
+                .stdin(Stdio::null())
+                .output()
+                .unwrap()
+        };
+        let list = run(&["plugin", "list"]);
+        let listed = String::from_utf8_lossy(&list.stdout);
+        assert!(listed.contains("installed, enabled"), "{listed}");
+        let out = run(&[
+            "exec",
+            "--skip-git-repo-check",
+            "--disable",
+            "unbounded_connection_retries",
+            "-c",
+            "analytics.enabled=false",
+            "say hi",
+        ]);
+        assert!(out.status.success(), "{out:?}");
+        let ran = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(
+            ran, "session-start\nsession-stop\n",
+            "codex_bin used: {use_codex_bin}; {out:?}"
+        );
+
+        uninstall(&opts, false).unwrap();
+        assert_eq!(
+            env.read("codex/config.toml"),
+            original,
+            "codex_bin used: {use_codex_bin}"
+        );
+        assert!(!env.exists("codex/plugins/cache/csep-local/csep"));
+    }
+}
