@@ -106,6 +106,18 @@ fn with_no_model_the_session_becomes_memory_entries() {
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["counts"]["succeeded"], 1, "{s:#}");
     assert_eq!(s["latest"]["job_id"], id.as_str());
+    let triggers = std::fs::read_dir(w.path("state/triggers")).unwrap();
+    let state: Value = triggers
+        .map(|d| std::fs::read(d.unwrap().path().join("state.json")).unwrap())
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .next()
+        .unwrap();
+    assert!(state["pending_job"].is_null(), "settled: {state:#}");
+    let counters = state["policy_state"].as_str().unwrap();
+    assert!(
+        counters.contains("\nstops=0\n"),
+        "the memory counters were reset: {counters}"
+    );
 }
 
 #[test]

@@ -363,6 +363,12 @@ fn claude_code_runs_the_hooks_and_the_session_is_remembered() {
     let settings: Value =
         serde_json::from_slice(&std::fs::read(root.join("claude/settings.json")).unwrap()).unwrap();
     assert!(settings["hooks"]["Stop"].is_array(), "{settings}");
+    let status: Value =
+        serde_json::from_slice(&csep_run(&env, &root, &["status", "--json"]).stdout).unwrap();
+    assert_eq!(
+        status["claude_hooks"]["claude_will_run_hooks"], true,
+        "{status}"
+    );
 
     ask(&port, "记住：下次跑测试用 cargo nextest");
     drop(mock1);

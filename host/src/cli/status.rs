@@ -37,6 +37,7 @@ pub fn run(home_flag: Option<&Path>, json_only: bool) -> anyhow::Result<ExitCode
         "generated_skills": generated_skills(&home),
         "hooks": hooks(&home),
         "plugin_hooks": plugin_hooks(),
+        "claude_hooks": claude_hooks(),
     });
     if json_only || !std::io::stdout().is_terminal() {
         println!("{}", serde_json::to_string_pretty(&status)?);
@@ -287,6 +288,40 @@ fn plugin_hooks() -> Value {
     })
 }
 
+/// Whether Claude Code's settings run csep's hooks (Claude Code has no trust step:
+/// hooks in the user's settings run as written, unless `disableAllHooks`).
+fn claude_hooks() -> Value {
+    let Some(dir) = csep::home::claude_home() else {
+        return json!({"settings": null});
+    };
+    let path = dir.join("settings.json");
+    let settings: Value = match std::fs::read_to_string(&path) {
+        Ok(text) => match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => return json!({"settings": path, "error": e.to_string()}),
+        },
+        Err(_) => return json!({"settings": path, "exists": false}),
+    };
+    let declared = |event: &str, sub: &str| {
+        settings["hooks"][event]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|g| g["hooks"].as_array().into_iter().flatten())
+            .filter_map(|h| h["command"].as_str())
+            .any(|c| c.contains("csep") && c.contains(sub))
+    };
+    let disabled = settings["disableAllHooks"] == true;
+    let start = declared("SessionStart", "session-start");
+    let stop = declared("Stop", "session-stop");
+    json!({
+        "settings": path, "exists": true,
+        "session_start_declared": start, "stop_declared": stop,
+        "all_hooks_disabled": disabled,
+        "claude_will_run_hooks": start && stop && !disabled,
+    })
+}
+
 fn print_text(s: &Value) {
     println!(
         "csep {} (contract {})",
@@ -348,6 +383,32 @@ fn print_text(s: &Value) {
             i["plugin"].as_str().unwrap_or(""),
             i["enabled"],
             i["codex_will_run_hooks"]
+        );
+    }
+    let c = &s["claude_hooks"];
+    if c["exists"] == true {
+        println!(
+            "claude     hooks in {}: run: {}",
+            c["settings"].as_str().unwrap_or(""),
+            c["claude_will_run_hooks"]
+        );
+    }
+    let st = &s["strategy"];
+    println!(
+        "strategy   {} ({})",
+        st["source"].as_str().unwrap_or(""),
+        if st["healthy"] == true {
+            "healthy"
+        } else {
+            "BROKEN, using the bundled one"
+        }
+    );
+    if let Some(never) = s["generated_skills"]["never_used"].as_array()
+        && !never.is_empty()
+    {
+        println!(
+            "skills     generated but never used: {}",
+            Value::Array(never.clone())
         );
     }
     for hook in ["session-start", "session-stop"] {
