@@ -93,7 +93,7 @@ fn plant_memory(root: &Path) {
 
 /// Both hooks ran and succeeded, the memory reached the model, the 记住 prompt queued
 /// a job, and `needle` (from the mock's tool call) finds the session.
-fn assert_remembered(root: &Path, csep_env: impl Fn(&mut Command), needle: &str, client: &str) {
+fn assert_remembered(root: &Path, csep_env: &dyn Fn(&mut Command), needle: &str, client: &str) {
     let log: Vec<Value> = std::fs::read_to_string(root.join("state/logs/hooks.jsonl"))
         .expect("the client ran the hooks")
         .lines()
@@ -182,6 +182,33 @@ fn request_bodies(root: &Path, tag: &str) -> String {
     out.join("\n")
 }
 
+/// A temporary machine: HOME, the client's folder, csep's state, a repository.
+fn machine(client_dir: &str) -> (tempfile::TempDir, PathBuf) {
+    let t = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(t.path()).unwrap();
+    for d in ["home", client_dir, "state", "repo/.git"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    (t, root)
+}
+
+/// The environment of every process of a test: nothing inherited but a PATH that
+/// finds this `csep`, the machine's folders, and the client's folder in `var`.
+fn client_env<'a>(root: &'a Path, var: &'a str, dir: &'a str) -> impl Fn(&mut Command) + 'a {
+    let csep = assert_cmd::cargo::cargo_bin("csep");
+    let path = format!(
+        "{}:/usr/local/bin:/usr/bin:/bin",
+        csep.parent().unwrap().display()
+    );
+    move |cmd: &mut Command| {
+        cmd.env_clear()
+            .env("PATH", &path)
+            .env("HOME", root.join("home"))
+            .env(var, root.join(dir))
+            .env("CODEX_SELF_EVOLUTION_HOME", root.join("state"));
+    }
+}
+
 /// `csep` with the test's environment.
 fn csep_run(env: &dyn Fn(&mut Command), root: &Path, args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("csep"));
@@ -201,11 +228,7 @@ fn codex_runs_the_plugin_hooks_and_the_session_is_remembered() {
     let Some(codex) = client("CSEP_E2E_CODEX") else {
         return;
     };
-    let t = tempfile::tempdir().unwrap();
-    let root = std::fs::canonicalize(t.path()).unwrap();
-    for d in ["home", "codexhome", "state", "repo/.git"] {
-        std::fs::create_dir_all(root.join(d)).unwrap();
-    }
+    let (_t, root) = machine("codexhome");
     let (mock1, port) = mock("mock_responses_api.py", &root, "first");
     let config = root.join("codexhome/config.toml");
     let provider = |port: &str| {
@@ -219,18 +242,7 @@ fn codex_runs_the_plugin_hooks_and_the_session_is_remembered() {
     std::fs::write(&config, provider(&port)).unwrap();
     let before_setup = std::fs::read(&config).unwrap();
 
-    let csep = assert_cmd::cargo::cargo_bin("csep");
-    let path = format!(
-        "{}:/usr/local/bin:/usr/bin:/bin",
-        csep.parent().unwrap().display()
-    );
-    let env = |cmd: &mut Command| {
-        cmd.env_clear()
-            .env("PATH", &path)
-            .env("HOME", root.join("home"))
-            .env("CODEX_HOME", root.join("codexhome"))
-            .env("CODEX_SELF_EVOLUTION_HOME", root.join("state"));
-    };
+    let env = client_env(&root, "CODEX_HOME", "codexhome");
     let exec = |prompt: &str| {
         let mut cmd = Command::new(&codex);
         env(&mut cmd);
@@ -282,7 +294,7 @@ fn codex_runs_the_plugin_hooks_and_the_session_is_remembered() {
     plant_memory(&root);
     exec("记住：下次跑测试用 cargo nextest");
     drop(mock1);
-    assert_remembered(&root, env, "hook-e2e-tool-ran", "codex");
+    assert_remembered(&root, &env, "hook-e2e-tool-ran", "codex");
     let memory = memory_after_reflection(&root);
 
     // The second session starts with what the first one taught.
@@ -324,25 +336,10 @@ fn claude_code_runs_the_hooks_and_the_session_is_remembered() {
     let Some(claude) = client("CSEP_E2E_CLAUDE") else {
         return;
     };
-    let t = tempfile::tempdir().unwrap();
-    let root = std::fs::canonicalize(t.path()).unwrap();
-    for d in ["home", "claude", "state", "repo/.git"] {
-        std::fs::create_dir_all(root.join(d)).unwrap();
-    }
+    let (_t, root) = machine("claude");
     let (mock1, port) = mock("mock_anthropic_messages.py", &root, "first");
     plant_memory(&root);
-    let csep = assert_cmd::cargo::cargo_bin("csep");
-    let path = format!(
-        "{}:/usr/local/bin:/usr/bin:/bin",
-        csep.parent().unwrap().display()
-    );
-    let env = |cmd: &mut Command| {
-        cmd.env_clear()
-            .env("PATH", &path)
-            .env("HOME", root.join("home"))
-            .env("CLAUDE_CONFIG_DIR", root.join("claude"))
-            .env("CODEX_SELF_EVOLUTION_HOME", root.join("state"));
-    };
+    let env = client_env(&root, "CLAUDE_CONFIG_DIR", "claude");
     let ask = |port: &str, prompt: &str| {
         let mut cmd = Command::new(&claude);
         env(&mut cmd);
@@ -372,7 +369,7 @@ fn claude_code_runs_the_hooks_and_the_session_is_remembered() {
 
     ask(&port, "记住：下次跑测试用 cargo nextest");
     drop(mock1);
-    assert_remembered(&root, env, "cc-tool-ran", "claude");
+    assert_remembered(&root, &env, "cc-tool-ran", "claude");
     let memory = memory_after_reflection(&root);
 
     let (mock2, port2) = mock("mock_anthropic_messages.py", &root, "second");
