@@ -79,6 +79,16 @@ pub enum Format {
 const HOOKS: &[&str] = &["session-start", "session-stop"];
 
 pub fn main() -> ExitCode {
+    let hook = std::env::args()
+        .nth(1)
+        .is_some_and(|a| HOOKS.contains(&a.as_str()));
+    if !hook {
+        // `csep recall ... | head` should end quietly, as other command-line tools
+        // do, not panic on a closed pipe. Hooks keep Rust's default (EPIPE as an
+        // error they handle), so a client closing the pipe cannot kill one.
+        // SAFETY: no other thread exists yet; SIG_DFL is a valid disposition.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
