@@ -553,3 +553,56 @@ fn the_demo_runs_the_loop_end_to_end_in_its_own_folder() {
         "the user's skills folder is untouched"
     );
 }
+
+#[test]
+fn two_workers_on_one_job_run_it_once() {
+    let mut w = World::new();
+    let mock = MockLlm::start(vec![
+        answer(serde_json::json!({"memory": [], "skill": null, "summary": "nothing"}))
+            .with_delay(3_000),
+    ]);
+    use_model(&mut w, &mock);
+    w.set("CSEP__REFLECTION__MAX_CONCURRENT_WORKERS", "2");
+    let id = queue_job(&w, S1);
+    let spawn = || {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("csep"))
+            .envs(w.envs())
+            .current_dir(w.path("repo"))
+            .args(["session-reflect", "--json", "--job", &id])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    assert!(outs.iter().all(|o| o.status.success()), "{outs:?}");
+    let busy = outs
+        .iter()
+        .filter(|o| {
+            String::from_utf8_lossy(&o.stderr).contains("another worker is running this job")
+        })
+        .count();
+    assert_eq!(busy, 1, "{outs:?}");
+    assert_eq!(mock.requests().len(), 1, "the model was called once");
+    let job = w.wait_final(&id, Duration::from_secs(10));
+    assert_eq!(job["attempts"], 1);
+}
+
+#[test]
+fn a_job_id_that_names_no_job_is_a_clear_error() {
+    let w = World::new();
+    for (id, says) in [
+        ("../../etc/passwd", "is not a job id"),
+        ("20990101T000000Z-00", "no job"),
+    ] {
+        let out = w
+            .csep()
+            .args(["session-reflect", "--job", id])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{err}");
+    }
+}

@@ -64,6 +64,9 @@ pub fn run(args: ReflectArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
         ),
     };
     if json {
+        if let Some(note) = note {
+            eprintln!("csep: {note}");
+        }
         println!("{}", serde_json::to_string_pretty(&job)?);
     } else {
         println!("job {}: {}", job.job_id, job.status.name());
