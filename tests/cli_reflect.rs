@@ -563,6 +563,7 @@ fn two_workers_on_one_job_run_it_once() {
     ]);
     use_model(&mut w, &mock);
     w.set("CSEP__REFLECTION__MAX_CONCURRENT_WORKERS", "2");
+    w.set("CSEP__PROVIDER__TIMEOUT_MS", "20000");
     let id = queue_job(&w, S1);
     let spawn = || {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("csep"))
