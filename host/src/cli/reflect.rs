@@ -102,7 +102,9 @@ fn print_status(s: &status::ReflectionStatus) {
         s.max_tokens_per_day
     );
     for j in &s.jobs {
-        let orphan = if j.orphaned {
+        let orphan = if j.overdue {
+            " (past its lease: stuck or a slow model)"
+        } else if j.orphaned {
             " (worker gone; taken over next)"
         } else {
             ""

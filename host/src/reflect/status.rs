@@ -23,6 +23,9 @@ pub struct JobLine {
     pub attempts: u32,
     /// A `running` job whose worker is gone (it is taken over by the next worker).
     pub orphaned: bool,
+    /// A `running` job whose live worker is past its lease (`reflection.lease_minutes`):
+    /// stuck, or a very slow model.
+    pub overdue: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,10 +59,14 @@ pub fn collect(home: &Home, config: &Config) -> Result<ReflectionStatus, String>
         match job {
             Ok(j) => {
                 *counts.entry(j.status.name()).or_insert(0) += 1;
-                let orphaned = j.status == Status::Running
-                    && !queue.as_ref().is_some_and(|q| q.is_claimed(&j.job_id));
+                let held = queue.as_ref().is_some_and(|q| q.is_claimed(&j.job_id));
+                let orphaned = j.status == Status::Running && !held;
+                let overdue = j.status == Status::Running
+                    && held
+                    && j.lease_until_ms.is_some_and(|until| until < now_ms());
                 jobs.push(JobLine {
                     orphaned,
+                    overdue,
                     job_id: j.job_id,
                     status: j.status,
                     session_id: j.session_id,

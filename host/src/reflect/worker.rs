@@ -354,7 +354,8 @@ fn execute(
         &backup,
     )
     .map_err(|e| format!("committing: {e}"))?;
-    keep_after_copies(&dirs, &committed.files).map_err(ctx("keeping the accepted files"))?;
+    // Best effort: `csep memory diff` shows nothing for a file it lacks, nothing worse.
+    let _ = keep_after_copies(&dirs, &committed.files);
 
     let mut rejected = plan.rejected.clone();
     rejected.extend(committed.rejected_at_commit.iter().cloned());
@@ -408,9 +409,15 @@ fn execute(
         finished_at: rfc3339(now_ms()),
         reverted_at: None,
     };
-    receipt
-        .write(&dirs.path)
-        .map_err(ctx("writing the receipt"))?;
+    // The live folders changed: without its receipt the change could not be undone,
+    // so a change that cannot be recorded is taken back.
+    if let Err(e) = receipt.write(&dirs.path) {
+        let undone = apply::revert(&committed, &live_memory, &live_skills, &backup);
+        return Err(match undone {
+            Ok(_) => format!("writing the receipt: {e}; the commit was undone"),
+            Err(u) => format!("writing the receipt: {e}; undoing the commit failed too: {u}"),
+        });
+    }
     let _ = dirs.run.remove_dir_all("staging");
     let _ = dirs.run.remove_dir_all("no-skills");
     let outcome = format!(
