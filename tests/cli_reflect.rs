@@ -607,3 +607,40 @@ fn a_job_id_that_names_no_job_is_a_clear_error() {
         assert!(err.contains(says), "{err}");
     }
 }
+
+#[test]
+fn a_claude_code_sessions_skill_goes_to_claude_codes_skills_folder() {
+    let mut w = World::new();
+    let mock = MockLlm::start(vec![answer(serde_json::json!({
+        "memory": [],
+        "skill": {"name": "csep-reflect-db-migrations", "description": "Write a migration.",
+                  "body": "## Workflow\n1. Add the file under migrations/.\n"},
+        "summary": "a skill"
+    }))]);
+    use_model(&mut w, &mock);
+    let id = "6cbe4a8f-3f5b-4b8e-9d1e-2f1f0c8e7a99";
+    let t = w.claude_transcript(
+        id,
+        &[
+            Turn::User("Remember this workflow: migrations must be reversible."),
+            Turn::Assistant("Noted."),
+        ],
+    );
+    w.stop_with(id, &t, &[("CSEP__REFLECTION__ENABLED", "false")]);
+    let jobs = w.jobs();
+    let log = std::fs::read_to_string(w.path("state/logs/hooks.jsonl")).unwrap_or_default();
+    assert_eq!(jobs.len(), 1, "{log}");
+    assert_eq!(jobs[0]["client"], "claude");
+    let job = w.reflect(jobs[0]["job_id"].as_str().unwrap());
+    let receipt = w.receipt(&job);
+    assert!(
+        w.path("claude/skills/csep-reflect-db-migrations/SKILL.md")
+            .is_file(),
+        "{receipt:#}"
+    );
+    assert!(!w.path("codex/skills/csep-reflect-db-migrations").exists());
+    assert_eq!(
+        receipt["skills_dir"],
+        w.path("claude/skills").display().to_string()
+    );
+}

@@ -122,6 +122,35 @@ impl World {
         path
     }
 
+    /// Writes a Claude Code transcript of `turns` (user and assistant text) for `id`.
+    pub fn claude_transcript(&self, id: &str, turns: &[Turn]) -> PathBuf {
+        let cwd = self.path("repo");
+        let mut lines = Vec::new();
+        for (i, t) in turns.iter().enumerate() {
+            let at = format!("2026-11-25T11:00:{:02}.000Z", i % 60);
+            let (kind, message) = match t {
+                Turn::User(text) => ("user", json!({"role": "user", "content": text})),
+                Turn::Assistant(text) => (
+                    "assistant",
+                    json!({"role": "assistant", "content": [{"type": "text", "text": text}]}),
+                ),
+                Turn::Shell { .. } => continue,
+            };
+            lines.push(
+                json!({"parentUuid": null, "isSidechain": false, "type": kind,
+                "message": message, "uuid": format!("u{i}"), "timestamp": at,
+                "userType": "external", "cwd": cwd, "sessionId": id, "version": "2.1.332"}),
+            );
+        }
+        let slug = cwd.display().to_string().replace(['/', '.'], "-");
+        let dir = self.path(&format!("claude/projects/{slug}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{id}.jsonl"));
+        let text: String = lines.iter().map(|l| l.to_string() + "\n").collect();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
     /// Runs the Stop hook for session `id`; it must exit 0 and print no text.
     pub fn stop(&self, id: &str, transcript: &Path) {
         self.stop_with(id, transcript, &[]);
