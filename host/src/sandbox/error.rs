@@ -69,8 +69,10 @@ pub enum SandboxError {
         max: usize,
     },
 
+    /// Not a `source`: the message already holds it, and an error chain printed
+    /// with its sources would say it twice.
     #[error("the guest reported an error: {0}")]
-    Guest(#[from] GuestError),
+    Guest(GuestError),
 
     #[error("{what} {}: {source}", path.display())]
     Io {
@@ -113,5 +115,11 @@ impl SandboxError {
             SandboxError::Io { .. } => "io",
             SandboxError::Engine(_) => "engine",
         }
+    }
+}
+
+impl From<GuestError> for SandboxError {
+    fn from(e: GuestError) -> Self {
+        SandboxError::Guest(e)
     }
 }
