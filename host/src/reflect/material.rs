@@ -20,10 +20,13 @@ use crate::transcript::{self, Message, Role};
 /// Generated skill folders start with this; everything else in a skills folder is
 /// the user's and never copied, read or written.
 pub use super::apply::SKILL_PREFIX;
+use super::apply::TEMP_PREFIX;
 
 /// Files copied per staging tree at most, and how deep.
 const MAX_COPY_FILES: usize = 500;
 const MAX_COPY_DEPTH: usize = 8;
+/// A temporary file older than this belongs to no running commit.
+const TEMP_FILE_AGE: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The folders of one job's run.
 pub struct RunDirs {
@@ -237,6 +240,61 @@ pub fn stage_skills(live: Option<&Dir>, staging: &Dir) -> io::Result<()> {
     Ok(())
 }
 
+/// Removes the temporary files a commit cut short by a kill left behind (a commit
+/// writes `.csep-tmp-*` beside its target, then renames it): in the memory folder
+/// and in generated skill folders only, and only those older than a few minutes,
+/// so a commit running in another worker keeps its own. Returns how many went.
+pub fn sweep_temp_files(memory: &Dir, skills: Option<&Dir>) -> usize {
+    let mut removed = 0;
+    let mut budget = MAX_COPY_FILES;
+    sweep(memory, 0, &mut budget, &mut removed);
+    if let Some(skills) = skills {
+        for entry in skills.entries().into_iter().flatten().flatten() {
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if name.starts_with(SKILL_PREFIX)
+                && is_dir(skills, Path::new(&name))
+                && let Ok(dir) = skills.open_dir(&name)
+            {
+                sweep(&dir, 1, &mut budget, &mut removed);
+            }
+        }
+    }
+    removed
+}
+
+fn sweep(dir: &Dir, depth: usize, budget: &mut usize, removed: &mut usize) {
+    if depth > MAX_COPY_DEPTH {
+        return;
+    }
+    for entry in dir.entries().into_iter().flatten().flatten() {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        let name = entry.file_name();
+        let Ok(meta) = dir.symlink_metadata(&name) else {
+            continue;
+        };
+        if meta.is_dir() {
+            if let Ok(sub) = dir.open_dir(&name) {
+                sweep(&sub, depth + 1, budget, removed);
+            }
+        } else if meta.is_file()
+            && name.to_str().is_some_and(|n| n.starts_with(TEMP_PREFIX))
+            && meta
+                .modified()
+                .ok()
+                .and_then(|m| m.into_std().elapsed().ok())
+                .is_some_and(|age| age >= TEMP_FILE_AGE)
+            && dir.remove_file(&name).is_ok()
+        {
+            *removed += 1;
+        }
+    }
+}
+
 fn is_file(dir: &Dir, path: &Path) -> bool {
     dir.symlink_metadata(path).is_ok_and(|m| m.is_file())
 }
@@ -290,6 +348,43 @@ mod tests {
         assert_eq!(line["text"], r#"{"command":"cargo test"}"#);
         let line = transcript_line(&shown("tool-call", Some("Read"), "Read: {\"file\":\"a\"}"));
         assert_eq!(line["text"], "{\"file\":\"a\"}");
+    }
+
+    #[test]
+    fn only_leftover_temporary_files_are_swept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        for d in ["memory/refs", "skills/csep-reflect-a", "skills/mine"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        for f in [
+            "memory/.csep-tmp-1",
+            "memory/refs/.csep-tmp-2",
+            "skills/csep-reflect-a/.csep-tmp-3",
+            "skills/mine/.csep-tmp-4",
+            "memory/MEMORY.md",
+        ] {
+            std::fs::write(root.join(f), "x").unwrap();
+            let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+            std::fs::File::options()
+                .write(true)
+                .open(root.join(f))
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        std::fs::write(root.join("memory/.csep-tmp-fresh"), "x").unwrap();
+        let open = |d: &str| crate::fs_authority::open_dir(&root.join(d)).unwrap();
+        assert_eq!(sweep_temp_files(&open("memory"), Some(&open("skills"))), 3);
+        assert!(root.join("memory/MEMORY.md").exists());
+        assert!(
+            root.join("memory/.csep-tmp-fresh").exists(),
+            "a running commit's file is kept"
+        );
+        assert!(
+            root.join("skills/mine/.csep-tmp-4").exists(),
+            "the user's skill is not touched"
+        );
     }
 
     #[test]

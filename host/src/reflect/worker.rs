@@ -287,6 +287,7 @@ fn execute(
                 .map_err(ctx("preparing the run folder"))?
         }
     };
+    material::sweep_temp_files(&live_memory, Some(&live_skills));
     material::stage_memory(Some(&live_memory), &dirs.memory).map_err(ctx("staging the memory"))?;
     material::stage_skills(Some(&live_skills), &dirs.skills).map_err(ctx("staging the skills"))?;
 

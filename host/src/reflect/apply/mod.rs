@@ -27,6 +27,7 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
+pub use atomic::TEMP_PREFIX;
 pub use commit::{JOURNAL_NAME, commit, read_journal};
 pub use plan::plan;
 pub use revert::revert;
