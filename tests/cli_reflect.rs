@@ -98,12 +98,7 @@ fn with_no_model_the_session_becomes_memory_entries() {
     assert!(ctx.contains("cargo test --workspace"), "{ctx}");
 
     // The status lists it, and the session may queue again.
-    let out = w
-        .csep()
-        .args(["session-reflect", "--status", "--json"])
-        .output()
-        .unwrap();
-    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = w.json(&["session-reflect", "--status", "--json"]);
     assert_eq!(s["counts"]["succeeded"], 1, "{s:#}");
     assert_eq!(s["latest"]["job_id"], id.as_str());
     let triggers = std::fs::read_dir(w.path("state/triggers")).unwrap();
@@ -150,12 +145,7 @@ fn revert_restores_the_bytes_and_refuses_after_an_edit() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(std::fs::read(&file).unwrap(), before.as_bytes());
 
-    let out = w
-        .csep()
-        .args(["memory", "history", "--json"])
-        .output()
-        .unwrap();
-    let h: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let h = w.json(&["memory", "history", "--json"]);
     assert_eq!(h[0]["receipt"]["job_id"], id.as_str());
     assert!(h[0]["receipt"]["reverted_at"].is_string());
 }
@@ -459,12 +449,7 @@ fn a_killed_worker_leaves_memory_whole_and_its_job_is_taken_over() {
         .collect();
     assert_eq!(leftovers, vec!["MEMORY.md"], "no temporary files");
 
-    let out = w
-        .csep()
-        .args(["session-reflect", "--status", "--json"])
-        .output()
-        .unwrap();
-    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = w.json(&["session-reflect", "--status", "--json"]);
     assert_eq!(s["jobs"][0]["status"], "running");
     assert_eq!(s["jobs"][0]["orphaned"], true);
 
@@ -496,12 +481,7 @@ fn past_the_daily_call_budget_a_job_is_deferred_with_its_reason() {
     assert!(job["reason"].as_str().unwrap().contains("daily"), "{job:#}");
     assert_eq!(mock.requests().len(), 1);
 
-    let out = w
-        .csep()
-        .args(["session-reflect", "--status", "--json"])
-        .output()
-        .unwrap();
-    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = w.json(&["session-reflect", "--status", "--json"]);
     let listed = s["jobs"]
         .as_array()
         .unwrap()

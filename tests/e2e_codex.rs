@@ -209,6 +209,20 @@ fn client_env<'a>(root: &'a Path, var: &'a str, dir: &'a str) -> impl Fn(&mut Co
     }
 }
 
+/// The second session's request to the model carries the line the first session's
+/// reflection wrote into memory.
+fn assert_second_session_got(root: &Path, memory: &str) {
+    let learned = memory
+        .lines()
+        .find(|l| l.contains("cargo nextest"))
+        .unwrap()
+        .trim_start_matches("- ");
+    assert!(
+        request_bodies(root, "second").contains(learned),
+        "the second session's request carries {learned:?}"
+    );
+}
+
 /// `csep` with the test's environment.
 fn csep_run(env: &dyn Fn(&mut Command), root: &Path, args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("csep"));
@@ -305,15 +319,7 @@ fn codex_runs_the_plugin_hooks_and_the_session_is_remembered() {
     std::fs::write(&config, text).unwrap();
     exec("hello again");
     drop(mock2);
-    let learned = memory
-        .lines()
-        .find(|l| l.contains("cargo nextest"))
-        .unwrap()
-        .trim_start_matches("- ");
-    assert!(
-        request_bodies(&root, "second").contains(learned),
-        "the second session's request carries {learned:?}"
-    );
+    assert_second_session_got(&root, &memory);
 
     // Uninstall leaves config.toml as it was before setup.
     let text = std::fs::read_to_string(&config)
@@ -375,15 +381,7 @@ fn claude_code_runs_the_hooks_and_the_session_is_remembered() {
     let (mock2, port2) = mock("mock_anthropic_messages.py", &root, "second");
     ask(&port2, "hello again");
     drop(mock2);
-    let learned = memory
-        .lines()
-        .find(|l| l.contains("cargo nextest"))
-        .unwrap()
-        .trim_start_matches("- ");
-    assert!(
-        request_bodies(&root, "second").contains(learned),
-        "the second session's request carries {learned:?}"
-    );
+    assert_second_session_got(&root, &memory);
 
     csep_run(&env, &root, &["uninstall", "--client", "claude"]);
     assert!(

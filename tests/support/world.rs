@@ -213,6 +213,13 @@ impl World {
         }
     }
 
+    /// A `csep` command's JSON output.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.csep().args(args).output().unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("csep {args:?}: {e}: {out:?}"))
+    }
+
     /// `csep session-reflect --job ID --json`, which must succeed.
     pub fn reflect(&self, id: &str) -> Value {
         let out = self

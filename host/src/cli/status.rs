@@ -144,7 +144,6 @@ fn reflection(home: &Home, config: &Config) -> Value {
             let mut v = json!({
                 "jobs_dir": s.jobs_dir,
                 "counts": s.counts,
-                "queued": s.counts.get("queued").copied().unwrap_or(0),
                 "failed_recent": failed,
                 "latest": s.latest,
                 "usage_today": s.usage_today,

@@ -39,6 +39,13 @@ fn day(now_ms: u64) -> String {
     rfc3339(now_ms)[..10].to_string()
 }
 
+/// A missing or unreadable usage file counts as nothing spent yet.
+fn parse(bytes: Option<Vec<u8>>) -> Usage {
+    bytes
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
 impl DailyBudget {
     pub fn open(home: &Home, max_calls: u32, max_tokens: u64) -> io::Result<DailyBudget> {
         let path = home.root().join("session_reflection").join("usage");
@@ -57,43 +64,16 @@ impl DailyBudget {
             .root()
             .join("session_reflection/usage")
             .join(format!("{}.json", day(now_ms)));
-        std::fs::read(path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
-    }
-
-    pub fn path(&self) -> &PathBuf {
-        &self.path
+        parse(std::fs::read(path).ok())
     }
 
     pub fn today(&self, now_ms: u64) -> Usage {
-        self.dir
-            .read(format!("{}.json", day(now_ms)))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
+        parse(self.dir.read(format!("{}.json", day(now_ms))).ok())
     }
 
     /// Why no call may be made today, if that is so.
     pub fn spent(&self, now_ms: u64) -> Option<String> {
-        let u = self.today(now_ms);
-        if u.calls >= self.max_calls {
-            Some(format!(
-                "the daily budget of {} model calls is spent ({} today); it resets at 00:00 UTC \
-                 (reflection.max_calls_per_day)",
-                self.max_calls, u.calls
-            ))
-        } else if u.tokens() >= self.max_tokens {
-            Some(format!(
-                "the daily budget of {} model tokens is spent ({} today); it resets at 00:00 UTC \
-                 (reflection.max_tokens_per_day)",
-                self.max_tokens,
-                u.tokens()
-            ))
-        } else {
-            None
-        }
+        self.spent_in(&self.today(now_ms))
     }
 
     /// Counts one call if today's budget allows it; the reason when it does not.

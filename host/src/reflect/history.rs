@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::apply::{self, Area, Committed};
+use super::material;
 use super::receipt::Receipt;
 use crate::fs_authority;
 use crate::home::Home;
@@ -96,14 +97,8 @@ pub fn revert(run_dir: &Path, receipt: &mut Receipt) -> Result<apply::Reverted, 
     let open =
         |p: &Path| fs_authority::open_dir(p).map_err(|e| format!("opening {}: {e}", p.display()));
     let memory = open(&receipt.memory_dir)?;
-    let no_skills;
-    let skills = match &receipt.skills_dir {
-        Some(p) if p.is_dir() => open(p)?,
-        _ => {
-            no_skills = tempfile::tempdir().map_err(|e| e.to_string())?;
-            open(no_skills.path())?
-        }
-    };
+    let skills = material::open_live_skills(receipt.skills_dir.as_deref())
+        .map_err(|e| format!("opening the skills folder: {e}"))?;
     let backup = open(&run_dir.join("backup"))?;
     let committed = Committed {
         files: receipt.accepted.clone(),
@@ -112,7 +107,7 @@ pub fn revert(run_dir: &Path, receipt: &mut Receipt) -> Result<apply::Reverted, 
         removed_dirs: receipt.removed_dirs.clone(),
     };
     let reverted =
-        apply::revert(&committed, &memory, &skills, &backup).map_err(|e| e.to_string())?;
+        apply::revert(&committed, &memory, &skills.dir, &backup).map_err(|e| e.to_string())?;
     receipt.reverted_at = Some(rfc3339(now_ms()));
     receipt
         .write(run_dir)

@@ -39,7 +39,7 @@ pub struct RunDirs {
 
 /// The live memory folder of a bucket.
 pub fn memory_path(home: &Home, bucket: &str) -> PathBuf {
-    home.root().join("projects").join(bucket).join("memory")
+    crate::trigger_state::bucket_path(home, bucket).join("memory")
 }
 
 /// Where generated skills of a client live: `$CODEX_HOME/skills` or
@@ -51,6 +51,30 @@ pub fn skills_path(client: &str) -> Option<PathBuf> {
         crate::home::codex_home()
     };
     base.map(|b| b.join("skills"))
+}
+
+/// The live skills folder, or an empty stand-in while the client has none: planning
+/// and reverting against it then see no generated skills, and nothing is created in
+/// the client's folder until a skill is accepted.
+pub struct LiveSkills {
+    pub dir: Dir,
+    _empty: Option<tempfile::TempDir>,
+}
+
+pub fn open_live_skills(path: Option<&Path>) -> io::Result<LiveSkills> {
+    match path {
+        Some(p) if p.is_dir() => Ok(LiveSkills {
+            dir: fs_authority::open_dir(p)?,
+            _empty: None,
+        }),
+        _ => {
+            let empty = tempfile::tempdir()?;
+            Ok(LiveSkills {
+                dir: fs_authority::open_dir(empty.path())?,
+                _empty: Some(empty),
+            })
+        }
+    }
 }
 
 /// Creates a fresh run folder for `job` (a retry starts from scratch).

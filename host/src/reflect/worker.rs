@@ -156,7 +156,7 @@ fn run_one(
     let now = now_ms();
     let r = &config.reflection;
     if job.status == Status::Running && job.attempts >= r.max_attempts {
-        return finish(home, config, queue, job, Status::Failed, |j| {
+        return finish(queue, job, Status::Failed, |j| {
             j.reason = Some(format!(
                 "its worker stopped before the end {} times (reflection.max_attempts)",
                 j.attempts
@@ -166,7 +166,7 @@ fn run_one(
     let model = match model(home, config) {
         Ok(m) => m,
         Err(e) => {
-            return finish(home, config, queue, job, Status::Failed, |j| {
+            return finish(queue, job, Status::Failed, |j| {
                 j.reason = Some(format!("the model provider is not usable: {e}"));
             });
         }
@@ -201,7 +201,7 @@ fn run_one(
     match execute(home, config, &job, model, budget) {
         Ok(done) => {
             let settled = settle::settle(home, config, &job, &done.covered, now_ms());
-            finish(home, config, queue, job, done.status, |j| {
+            finish(queue, job, done.status, |j| {
                 j.outcome = Some(done.outcome);
                 j.receipt = Some(done.receipt);
                 if let Err(e) = settled {
@@ -211,7 +211,7 @@ fn run_one(
         }
         Err(e) => {
             let _ = settle::settle(home, config, &job, &[], now_ms());
-            finish(home, config, queue, job, Status::Failed, |j| {
+            finish(queue, job, Status::Failed, |j| {
                 j.reason = Some(e);
             })
         }
@@ -219,8 +219,6 @@ fn run_one(
 }
 
 fn finish(
-    _home: &Home,
-    _config: &Config,
     queue: &JobQueue,
     mut job: Job,
     status: Status,
@@ -272,24 +270,12 @@ fn execute(
     let live_memory = fs_authority::create_private_dir_all(&memory_path)
         .map_err(ctx("opening the memory folder"))?;
     let skills_path = material::skills_path(&job.client);
-    let live_skills = match &skills_path {
-        Some(p) if p.is_dir() => {
-            fs_authority::open_dir(p).map_err(ctx("opening the skills folder"))?
-        }
-        // No skills folder yet: plan against an empty one; it is created only if a
-        // skill is accepted.
-        _ => {
-            dirs.run
-                .create_dir("no-skills")
-                .map_err(ctx("preparing the run folder"))?;
-            dirs.run
-                .open_dir("no-skills")
-                .map_err(ctx("preparing the run folder"))?
-        }
-    };
-    material::sweep_temp_files(&live_memory, Some(&live_skills));
+    let live_skills = material::open_live_skills(skills_path.as_deref())
+        .map_err(ctx("opening the skills folder"))?;
+    let live_skills = &live_skills.dir;
+    material::sweep_temp_files(&live_memory, Some(live_skills));
     material::stage_memory(Some(&live_memory), &dirs.memory).map_err(ctx("staging the memory"))?;
-    material::stage_skills(Some(&live_skills), &dirs.skills).map_err(ctx("staging the skills"))?;
+    material::stage_skills(Some(live_skills), &dirs.skills).map_err(ctx("staging the skills"))?;
 
     let record = Arc::new(Mutex::new(JobRecord::default()));
     let provider = model.as_ref().map(|m| m.describe());
@@ -329,16 +315,19 @@ fn execute(
     let plan = apply::plan(
         &live_memory,
         &dirs.memory,
-        &live_skills,
+        live_skills,
         &dirs.skills,
         &rules,
         &check,
     )
     .map_err(ctx("comparing staging with the live folders"))?;
     let wants_skills = plan.accepted.iter().any(|c| c.area == Area::Skills);
+    let created;
     let live_skills = match (&skills_path, wants_skills) {
         (Some(p), true) if !p.is_dir() => {
-            fs_authority::create_private_dir_all(p).map_err(ctx("creating the skills folder"))?
+            created = fs_authority::create_private_dir_all(p)
+                .map_err(ctx("creating the skills folder"))?;
+            &created
         }
         _ => live_skills,
     };
@@ -350,7 +339,7 @@ fn execute(
         &plan,
         &live_memory,
         &dirs.memory,
-        &live_skills,
+        live_skills,
         &dirs.skills,
         &backup,
     )
@@ -413,14 +402,13 @@ fn execute(
     // The live folders changed: without its receipt the change could not be undone,
     // so a change that cannot be recorded is taken back.
     if let Err(e) = receipt.write(&dirs.path) {
-        let undone = apply::revert(&committed, &live_memory, &live_skills, &backup);
+        let undone = apply::revert(&committed, &live_memory, live_skills, &backup);
         return Err(match undone {
             Ok(_) => format!("writing the receipt: {e}; the commit was undone"),
             Err(u) => format!("writing the receipt: {e}; undoing the commit failed too: {u}"),
         });
     }
     let _ = dirs.run.remove_dir_all("staging");
-    let _ = dirs.run.remove_dir_all("no-skills");
     let outcome = format!(
         "{} file(s) changed, {} change(s) rejected",
         receipt.accepted.len(),
@@ -447,13 +435,9 @@ fn undo_cut_short_commit(home: &Home, job: &Job) -> Result<(), String> {
     let backup = open(&backup_path)?;
     let committed = apply::read_journal(&backup).map_err(|e| e.to_string())?;
     let memory = open(&material::memory_path(home, &job.bucket))?;
-    let skills_path = material::skills_path(&job.client);
-    let no_skills = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let skills = match &skills_path {
-        Some(p) if p.is_dir() => open(p)?,
-        _ => open(no_skills.path())?,
-    };
-    apply::revert(&committed, &memory, &skills, &backup)
+    let skills = material::open_live_skills(material::skills_path(&job.client).as_deref())
+        .map_err(|e| format!("opening the skills folder: {e}"))?;
+    apply::revert(&committed, &memory, &skills.dir, &backup)
         .map(|_| ())
         .map_err(|e| format!("undoing the commit a killed worker left half done: {e}"))
 }
