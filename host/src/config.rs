@@ -27,11 +27,11 @@ max_output_bytes = 262144       # cap on a string a guest returns, and on one lo
 [session_start]
 memory_budget_chars = 6000      # characters of MEMORY.md injected at most
 
-[policy]                        # the trigger policy (default: the bundled one)
-# path = "policies/mine.wasm"   # a drop-in, relative to this folder
+[policy]                        # the trigger policy
+use = "bundled"                 # or a drop-in's name (policies/NAME.wasm), or a .wasm path
 # sha256 = "..."                # refuse the drop-in if it changes
 
-[policy.settings]               # passed to the policy as data; the bundled one takes:
+[policy.settings]               # passed to the active policy as data; the bundled one takes:
 # memory_stop_interval = 3      # reflect on memory after this many Stops
 # memory_context_chars = 16000  # ... or this many readable characters
 # skill_tool_call_interval = 15 # reflect on skills after this many tool calls
@@ -40,10 +40,10 @@ memory_budget_chars = 6000      # characters of MEMORY.md injected at most
 # extra_skill_keywords = []
 
 [strategy]                      # the reflection strategy
-# path = "strategies/mine.wasm"
+use = "bundled"                 # or a drop-in's name (strategies/NAME.wasm), or a .wasm path
 # sha256 = "..."
 
-[strategy.settings]              # passed to the strategy as data; the bundled one takes:
+[strategy.settings]             # passed to the active strategy as data; the bundled one takes:
 # mode = "auto"                 # auto (model when one is configured), deterministic, model
 # max_entries_per_run = 10
 
@@ -144,10 +144,15 @@ impl Default for SessionStartConfig {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GuestConfig {
-    /// A `.wasm` to use instead of the bundled one (relative to the state folder).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<PathBuf>,
-    /// When set, the file at `path` must have this sha256 or it is refused.
+    /// `bundled`, the name of a drop-in in `policies/` (`strategies/`), or the path
+    /// of a `.wasm` (relative to the state folder). `path` is the older spelling.
+    #[serde(
+        rename = "use",
+        alias = "path",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub use_: Option<String>,
+    /// When set, the drop-in must have this sha256 or it is refused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
     /// Passed to the guest as data.
@@ -319,7 +324,9 @@ mod tests {
             c.session_start.memory_budget_chars,
             SessionStartConfig::default().memory_budget_chars
         );
-        assert!(c.policy.path.is_none() && c.policy.settings.is_empty());
+        assert_eq!(c.policy.use_.as_deref(), Some("bundled"));
+        assert_eq!(c.strategy.use_.as_deref(), Some("bundled"));
+        assert!(c.policy.settings.is_empty() && c.strategy.settings.is_empty());
         assert_eq!(c.reflection, ReflectionConfig::default());
         assert_eq!(c.provider, ProviderConfig::default());
     }
@@ -358,7 +365,7 @@ mod tests {
     fn missing_sections_give_defaults() {
         let c = Config::parse("").unwrap();
         assert_eq!(c.sandbox, Limits::default());
-        assert!(c.policy.path.is_none());
+        assert!(c.policy.use_.is_none());
     }
 
     #[test]

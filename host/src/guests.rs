@@ -1,4 +1,5 @@
-//! Finds the bytes of the guest to run, bundled or from a file, and loads them.
+//! Finds the bytes of the guest to run (bundled, a drop-in by name, or a file) and
+//! loads them.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +10,62 @@ use crate::config::GuestConfig;
 use crate::fs_authority;
 use crate::hash::sha256_hex;
 use crate::home::Home;
-use crate::sandbox::{Guest, Sandbox};
+use crate::sandbox::{Guest, Sandbox, World};
+
+/// What `use = "bundled"` (or no `use` at all) means.
+pub const BUNDLED: &str = "bundled";
+
+/// The two kinds of guest the host runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Policy,
+    Strategy,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 2] = [Kind::Policy, Kind::Strategy];
+
+    /// The state-folder subfolder where drop-ins of this kind live.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Kind::Policy => "policies",
+            Kind::Strategy => "strategies",
+        }
+    }
+
+    /// The config section naming the active guest.
+    pub fn section(self) -> &'static str {
+        match self {
+            Kind::Policy => "policy",
+            Kind::Strategy => "strategy",
+        }
+    }
+
+    pub fn world(self) -> World {
+        match self {
+            Kind::Policy => World::TriggerPolicy,
+            Kind::Strategy => World::ReflectionStrategy,
+        }
+    }
+
+    pub fn of_world(world: World) -> Kind {
+        match world {
+            World::TriggerPolicy => Kind::Policy,
+            World::ReflectionStrategy => Kind::Strategy,
+        }
+    }
+
+    pub fn bundled(self) -> &'static Bundled {
+        match self {
+            Kind::Policy => &bundled::POLICY_DEFAULT,
+            Kind::Strategy => &bundled::STRATEGY_DEFAULT,
+        }
+    }
+
+    pub fn dir(self, home: &Home) -> PathBuf {
+        home.root().join(self.folder())
+    }
+}
 
 /// Where a guest comes from.
 #[derive(Debug, Clone)]
@@ -19,24 +75,30 @@ pub enum Source {
 }
 
 impl Source {
-    /// The configured policy, or the bundled default.
+    /// The guest `config` names for `kind`: `bundled` (or nothing), a drop-in's name
+    /// (`policies/<name>.wasm`), or a path relative to the state folder.
+    pub fn resolve(home: &Home, kind: Kind, config: &GuestConfig) -> Source {
+        match config.use_.as_deref().map(str::trim) {
+            None | Some("") | Some(BUNDLED) => Source::Bundled(kind.bundled()),
+            Some(name) if is_drop_in_name(name) => {
+                Source::File(kind.dir(home).join(format!("{name}.wasm")))
+            }
+            Some(path) => Source::File(home.root().join(path)),
+        }
+    }
+
     pub fn policy(home: &Home, config: &GuestConfig) -> Source {
-        match &config.path {
-            Some(path) => Source::File(home.root().join(path)),
-            None => Source::Bundled(&bundled::POLICY_DEFAULT),
-        }
+        Source::resolve(home, Kind::Policy, config)
     }
 
-    /// The configured strategy, or the bundled default.
     pub fn strategy(home: &Home, config: &GuestConfig) -> Source {
-        match &config.path {
-            Some(path) => Source::File(home.root().join(path)),
-            None => Source::Bundled(&bundled::STRATEGY_DEFAULT),
-        }
+        Source::resolve(home, Kind::Strategy, config)
     }
-}
 
-impl Source {
+    pub fn is_bundled(&self) -> bool {
+        matches!(self, Source::Bundled(_))
+    }
+
     /// How `csep status` and the logs name it.
     pub fn name(&self) -> String {
         match self {
@@ -44,6 +106,16 @@ impl Source {
             Source::File(p) => p.display().to_string(),
         }
     }
+}
+
+/// A drop-in is named by its file stem: no path separator, no `.wasm`, not hidden.
+pub fn is_drop_in_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && !name.ends_with(".wasm")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// Reads and loads a guest; a pinned hash that does not match refuses the file.
@@ -61,15 +133,77 @@ pub fn load_file(sandbox: &Sandbox, path: &Path, pin: Option<&str>) -> anyhow::R
         fs_authority::read_file(path).with_context(|| format!("reading {}", path.display()))?;
     if let Some(pin) = pin {
         let actual = sha256_hex(&bytes);
-        if !actual.eq_ignore_ascii_case(pin) {
+        if !actual.eq_ignore_ascii_case(pin.trim()) {
             bail!(
                 "{} has sha256 {actual}, but the config pins {pin}: the file changed since it \
-                 was approved; check it and update the pin to use it",
-                path.display()
+                 was approved; check it, then approve it again with `csep policy use {}`",
+                path.display(),
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
             );
         }
     }
     sandbox
         .load(&path.display().to_string(), &bytes)
         .with_context(|| format!("loading {}", path.display()))
+}
+
+/// Short form of a hash for logs and one-line reports.
+pub fn short_hash(sha256: &str) -> &str {
+    &sha256[..sha256.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(use_: Option<&str>) -> GuestConfig {
+        GuestConfig {
+            use_: use_.map(str::to_string),
+            ..GuestConfig::default()
+        }
+    }
+
+    #[test]
+    fn use_names_the_bundled_guest_a_drop_in_or_a_path() {
+        let home = Home::at(Path::new("/state"));
+        for bundled in [None, Some("bundled"), Some(" ")] {
+            assert!(Source::policy(&home, &config(bundled)).is_bundled());
+        }
+        let path = |c: Option<&str>, kind| match Source::resolve(&home, kind, &config(c)) {
+            Source::File(p) => p,
+            Source::Bundled(_) => panic!("{c:?} is not bundled"),
+        };
+        assert_eq!(
+            path(Some("only-failures"), Kind::Policy),
+            Path::new("/state/policies/only-failures.wasm")
+        );
+        assert_eq!(
+            path(Some("commands"), Kind::Strategy),
+            Path::new("/state/strategies/commands.wasm")
+        );
+        assert_eq!(
+            path(Some("policies/mine.wasm"), Kind::Policy),
+            Path::new("/state/policies/mine.wasm")
+        );
+        assert_eq!(
+            path(Some("/opt/p.wasm"), Kind::Policy),
+            Path::new("/opt/p.wasm")
+        );
+        assert_eq!(
+            path(Some("mine.wasm"), Kind::Policy),
+            Path::new("/state/mine.wasm")
+        );
+    }
+
+    #[test]
+    fn drop_in_names_are_plain() {
+        for ok in ["a", "only-failures", "v1.2_x"] {
+            assert!(is_drop_in_name(ok), "{ok}");
+        }
+        for bad in ["", ".hidden", "a/b", "a.wasm", "a b", "..", "é"] {
+            assert!(!is_drop_in_name(bad), "{bad}");
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod codex_trust;
 pub mod config;
 pub mod content_scan;
 pub mod digest;
+pub mod dropins;
 pub mod filelock;
 pub mod fs_authority;
 pub mod guests;

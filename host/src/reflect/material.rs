@@ -84,7 +84,11 @@ pub fn prepare(home: &Home, job: &Job) -> io::Result<RunDirs> {
     if runs_dir.exists(&job.job_id) {
         runs_dir.remove_dir_all(&job.job_id)?;
     }
-    let path = runs.join(&job.job_id);
+    prepare_at(runs.join(&job.job_id))
+}
+
+/// Creates the run folder's layout at `path` (which may already exist, empty).
+pub fn prepare_at(path: PathBuf) -> io::Result<RunDirs> {
     let run = fs_authority::create_private_dir_all(&path)?;
     for sub in [
         "session",
@@ -135,8 +139,7 @@ pub fn write_session(
         now_ms,
         ..Digest::default()
     };
-    let messages: Vec<Message> = kept.iter().filter_map(to_message).collect();
-    digest::fill(&mut digest, &messages);
+    fill_digest(&mut digest, kept);
     digest.session_started_ms = shown.first().and_then(|m| m.at_ms);
 
     let job_json = json!({
@@ -160,6 +163,12 @@ pub fn write_session(
         &serde_json::to_vec_pretty(&digest)?,
     )?;
     Ok(digest)
+}
+
+/// Fills `digest` as if every message of `shown` were new since the last decision.
+pub fn fill_digest(digest: &mut Digest, shown: &[ShownMessage]) {
+    let messages: Vec<Message> = shown.iter().filter_map(to_message).collect();
+    digest::fill(digest, &messages);
 }
 
 /// The newest messages whose text fits in `max_bytes`, oldest first.

@@ -9,6 +9,7 @@ pub mod job_host;
 pub mod material;
 pub mod provider_setup;
 pub mod receipt;
+pub mod rehearse;
 pub mod settle;
 pub mod spawn;
 pub mod status;

@@ -11,15 +11,14 @@ use super::job_host::{JobHost, JobRecord, Model};
 use super::material::{self, RunDirs};
 use super::receipt::{ModelUsage, Receipt, StrategyInfo};
 use super::settle;
-use crate::bundled;
 use crate::config::Config;
 use crate::content_scan;
 use crate::filelock::FileLock;
 use crate::fs_authority;
-use crate::guests::{self, Source};
+use crate::guests::{self, Kind, Source};
 use crate::home::Home;
 use crate::jobs::{Job, JobError, JobQueue, Status};
-use crate::model::{ReflectInput, Scope};
+use crate::model::{ReflectInput, Scope, SettingValue, Settings};
 use crate::recall::Store;
 use crate::sandbox::{Preopens, Sandbox};
 use crate::timefmt::{now_ms, rfc3339};
@@ -288,37 +287,22 @@ fn execute(
         bucket: job.bucket.clone(),
         record: record.clone(),
     };
-    let mut settings = config.strategy_settings();
-    if settings.get("memory_budget_chars").is_none() && config.strategy.path.is_none() {
-        settings.0.push((
-            "memory_budget_chars".into(),
-            crate::model::SettingValue::Integer(config.session_start.memory_budget_chars as i64),
-        ));
-    }
     let input = ReflectInput {
         job_id: job.job_id.clone(),
         digest,
         scopes: job.scopes.clone(),
         reasons: job.reasons.clone(),
-        settings,
+        settings: Default::default(),
     };
-    let (strategy, output) = run_strategy(home, config, &input, &dirs, Box::new(host))?;
+    let (strategy, output) = run_strategy(home, config, input, &dirs, Box::new(host))?;
 
-    let rules = Rules {
-        memory_budget_chars: config.session_start.memory_budget_chars,
-        max_file_bytes: config.reflection.max_file_kib * 1024,
-        max_total_bytes: config.reflection.max_job_kib * 1024,
-        max_active_skills: config.reflection.max_active_skills,
-        ..Rules::default()
-    };
-    let check = |text: &str| content_scan::reject_reason(text);
     let plan = apply::plan(
         &live_memory,
         &dirs.memory,
         live_skills,
         &dirs.skills,
-        &rules,
-        &check,
+        &rules(config),
+        &|text: &str| content_scan::reject_reason(text),
     )
     .map_err(ctx("comparing staging with the live folders"))?;
     let wants_skills = plan.accepted.iter().any(|c| c.area == Area::Skills);
@@ -422,6 +406,17 @@ fn execute(
     })
 }
 
+/// The host's rules for what a strategy may write, from the config.
+pub(crate) fn rules(config: &Config) -> Rules {
+    Rules {
+        memory_budget_chars: config.session_start.memory_budget_chars,
+        max_file_bytes: config.reflection.max_file_kib * 1024,
+        max_total_bytes: config.reflection.max_job_kib * 1024,
+        max_active_skills: config.reflection.max_active_skills,
+        ..Rules::default()
+    }
+}
+
 /// A worker killed while committing left a journal and no receipt: put the live
 /// files back as they were before the job, so the retry starts from them.
 fn undo_cut_short_commit(home: &Home, job: &Job) -> Result<(), String> {
@@ -444,10 +439,10 @@ fn undo_cut_short_commit(home: &Home, job: &Job) -> Result<(), String> {
 
 /// Loads the configured strategy (a broken drop-in gives way to the bundled one)
 /// and runs it on the job's folders.
-fn run_strategy(
+pub(crate) fn run_strategy(
     home: &Home,
     config: &Config,
-    input: &ReflectInput,
+    mut input: ReflectInput,
     dirs: &RunDirs,
     host: Box<dyn crate::sandbox::StrategyHost>,
 ) -> Result<(StrategyInfo, String), String> {
@@ -461,8 +456,8 @@ fn run_strategy(
     };
     let (guest, strategy, fallback) = match load(&source, config.strategy.sha256.as_deref()) {
         Ok((g, s)) => (g, s, None),
-        Err(e) if matches!(source, Source::File(_)) => {
-            let (g, s) = load(&Source::Bundled(&bundled::STRATEGY_DEFAULT), None)
+        Err(e) if !source.is_bundled() => {
+            let (g, s) = load(&Source::Bundled(Kind::Strategy.bundled()), None)
                 .map_err(|e| format!("{e:#}"))?;
             (
                 g,
@@ -472,13 +467,14 @@ fn run_strategy(
         }
         Err(e) => return Err(format!("{e:#}")),
     };
+    input.settings = strategy_settings(config, source.is_bundled(), fallback.is_some());
     let preopens = Preopens {
         session: &dirs.session,
         memory: &dirs.memory,
         skills: &dirs.skills,
     };
     let out = strategy
-        .reflect(input, &preopens, host)
+        .reflect(&input, &preopens, host)
         .map_err(|e| format!("the strategy {} failed: {e}", guest.origin()))?;
     Ok((
         StrategyInfo {
@@ -490,6 +486,24 @@ fn run_strategy(
         },
         out.summary,
     ))
+}
+
+/// The active strategy gets its settings table; the bundled one standing in for a
+/// broken drop-in gets its defaults, since the table was written for the drop-in.
+/// The bundled one also learns the memory budget SessionStart injects.
+pub(crate) fn strategy_settings(config: &Config, bundled: bool, fallback: bool) -> Settings {
+    let mut settings = if fallback {
+        Settings::default()
+    } else {
+        config.strategy_settings()
+    };
+    if (bundled || fallback) && settings.get("memory_budget_chars").is_none() {
+        settings.0.push((
+            "memory_budget_chars".into(),
+            SettingValue::Integer(config.session_start.memory_budget_chars as i64),
+        ));
+    }
+    settings
 }
 
 /// Copies each accepted file as committed into `after/`, so `csep memory diff`

@@ -1,80 +1,24 @@
-//! `csep policy`: check a component against this host's contract, run a policy.
+//! `csep policy check` and `decide`: a component against this host's contract, a
+//! policy on one input.
 
 use csep::timefmt::now_ms;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Subcommand;
 use serde_json::json;
 
 use super::Format;
 use csep::config::Config;
 use csep::guests::{self, Source};
-use csep::home::Home;
 use csep::model::{DecideInput, Digest, UserMessage};
 use csep::sandbox::{
     CONTRACT_VERSION, CacheOutcome, Guest, Preopens, Sandbox, SandboxError, Unavailable, World,
     supported_range,
 };
 
-#[derive(Subcommand)]
-pub enum PolicyCommand {
-    /// Tell whether a component is a valid trigger policy or reflection strategy for
-    /// this csep (world, contract version), and run a policy once on a sample session.
-    Check {
-        /// The `.wasm` to check (default: the active policy, configured or bundled).
-        file: Option<PathBuf>,
-        /// A decide input (JSON; `-` for stdin) to run instead of the built-in sample.
-        #[arg(long, value_name = "FILE")]
-        input: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
-    },
-    /// Run a policy's `decide` on an input (JSON; `-` for stdin) and print the decision as JSON.
-    Decide {
-        /// The policy to run (default: the active policy, configured or bundled).
-        #[arg(long, value_name = "FILE")]
-        wasm: Option<PathBuf>,
-        #[arg(long, value_name = "FILE")]
-        input: PathBuf,
-    },
-}
-
-pub fn run(cmd: PolicyCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let home = Home::resolve(home_flag).map_err(anyhow::Error::msg)?;
-    let config = Config::load(&home.config_path())?;
-    let sandbox = Sandbox::new(config.sandbox.clone(), Some(&home.wasm_cache_dir()))
-        .context("starting the sandbox")?;
-    let (source, pin) = match (&cmd, &config.policy.path) {
-        (PolicyCommand::Check { file: Some(f), .. }, _)
-        | (PolicyCommand::Decide { wasm: Some(f), .. }, _) => (Source::File(f.clone()), None),
-        (_, _) => (
-            Source::policy(&home, &config.policy),
-            config.policy.sha256.as_deref(),
-        ),
-    };
-    match cmd {
-        PolicyCommand::Check { input, format, .. } => {
-            check(&sandbox, &config, &source, pin, input.as_deref(), format)
-        }
-        PolicyCommand::Decide { input, .. } => {
-            let guest = guests::load(&sandbox, &source, pin)?;
-            let policy = sandbox
-                .policy(&guest)
-                .with_context(|| format!("preparing {}", guest.origin()))?;
-            let input = read_input(&input, &config)?;
-            let decision = policy
-                .decide(&input)
-                .with_context(|| format!("running decide of {}", guest.origin()))?;
-            println!("{}", serde_json::to_string_pretty(&decision)?);
-            Ok(ExitCode::SUCCESS)
-        }
-    }
-}
-
-fn check(
+pub(super) fn check(
     sandbox: &Sandbox,
     config: &Config,
     source: &Source,
@@ -262,7 +206,7 @@ fn sample_input(config: &Config) -> DecideInput {
     }
 }
 
-fn read_input(path: &Path, config: &Config) -> anyhow::Result<DecideInput> {
+pub(super) fn read_input(path: &Path, config: &Config) -> anyhow::Result<DecideInput> {
     let text = if path == Path::new("-") {
         let mut s = String::new();
         std::io::stdin()

@@ -1,0 +1,181 @@
+//! `csep policy`: trigger policies and reflection strategies, bundled or dropped in.
+
+mod check;
+mod kit;
+mod trial;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Subcommand, ValueEnum};
+
+use super::Format;
+use csep::config::Config;
+use csep::guests::{self, Kind, Source};
+use csep::home::Home;
+use csep::sandbox::Sandbox;
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// The policies and strategies installed (bundled and in policies/, strategies/),
+    /// which are active, their hashes and contract versions.
+    List {
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Tell whether a component is a valid trigger policy or reflection strategy for
+    /// this csep (world, contract version), and run it once on a sample session.
+    Check {
+        /// The `.wasm` to check (default: the active policy, configured or bundled).
+        file: Option<PathBuf>,
+        /// A decide input (JSON; `-` for stdin) to run instead of the built-in sample.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Copy a checked component into policies/ or strategies/ (by its world) and
+    /// print its hash; with --activate, make it the active one, pinned to that hash.
+    Install {
+        file: PathBuf,
+        /// The drop-in's name (default: the file name without `.wasm`).
+        #[arg(long)]
+        name: Option<String>,
+        /// Also make it the active policy (strategy), pinned to its sha256.
+        #[arg(long)]
+        activate: bool,
+        /// Replace a different drop-in of the same name.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Make an installed drop-in (or `bundled`) the active one, pinned to the hash
+    /// the file has now. Run it again to approve a drop-in that changed.
+    Use {
+        /// A drop-in's name, or `bundled`.
+        name: String,
+        /// Which kind: needed for `bundled`, or when a policy and a strategy share the name.
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+    },
+    /// Run a policy on an archived session and show its decision, or run a strategy
+    /// on throwaway copies and show the diff and receipt it would produce. Nothing
+    /// live is written and no model is called.
+    Try {
+        /// A `.wasm` file, or an installed drop-in's name.
+        guest: String,
+        /// The session (an id from `csep recall --recent`).
+        #[arg(long)]
+        session: String,
+        /// For a strategy: the scopes to reflect on.
+        #[arg(long = "scope", value_enum, default_values_t = [ScopeArg::Memory, ScopeArg::Skill])]
+        scopes: Vec<ScopeArg>,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Delete an installed drop-in; if it was active, the bundled one takes over.
+    Remove {
+        name: String,
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+    },
+    /// Print the WIT contract this csep speaks (csep:engine), or write it into DIR
+    /// as engine.wit, for building a guest.
+    Wit {
+        #[arg(value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Run a policy's `decide` on an input (JSON; `-` for stdin) and print the decision as JSON.
+    Decide {
+        /// The policy to run (default: the active policy, configured or bundled).
+        #[arg(long, value_name = "FILE")]
+        wasm: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Policy,
+    Strategy,
+}
+
+impl From<KindArg> for Kind {
+    fn from(k: KindArg) -> Kind {
+        match k {
+            KindArg::Policy => Kind::Policy,
+            KindArg::Strategy => Kind::Strategy,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+pub enum ScopeArg {
+    Memory,
+    Skill,
+}
+
+pub fn run(cmd: PolicyCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let home = Home::resolve(home_flag).map_err(anyhow::Error::msg)?;
+    let cmd = match cmd {
+        PolicyCommand::Wit { out } => return kit::wit(out.as_deref()),
+        other => other,
+    };
+    let config = Config::load(&home.config_path())?;
+    let sandbox = Sandbox::new(config.sandbox.clone(), Some(&home.wasm_cache_dir()))
+        .context("starting the sandbox")?;
+    match cmd {
+        PolicyCommand::List { format } => kit::list(&home, &config, &sandbox, format),
+        PolicyCommand::Check {
+            file,
+            input,
+            format,
+        } => {
+            let (source, pin) = match file {
+                Some(f) => (Source::File(f), None),
+                None => (
+                    Source::policy(&home, &config.policy),
+                    config.policy.sha256.as_deref(),
+                ),
+            };
+            check::check(&sandbox, &config, &source, pin, input.as_deref(), format)
+        }
+        PolicyCommand::Install {
+            file,
+            name,
+            activate,
+            force,
+        } => kit::install(&home, &sandbox, &file, name.as_deref(), activate, force),
+        PolicyCommand::Use { name, kind } => {
+            kit::use_(&home, &sandbox, &name, kind.map(Into::into))
+        }
+        PolicyCommand::Remove { name, kind } => kit::remove(&home, &name, kind.map(Into::into)),
+        PolicyCommand::Try {
+            guest,
+            session,
+            scopes,
+            format,
+        } => trial::run(&home, &config, &sandbox, &guest, &session, &scopes, format),
+        PolicyCommand::Decide { wasm, input } => {
+            let (source, pin) = match wasm {
+                Some(f) => (Source::File(f), None),
+                None => (
+                    Source::policy(&home, &config.policy),
+                    config.policy.sha256.as_deref(),
+                ),
+            };
+            let guest = guests::load(&sandbox, &source, pin)?;
+            let policy = sandbox
+                .policy(&guest)
+                .with_context(|| format!("preparing {}", guest.origin()))?;
+            let input = check::read_input(&input, &config)?;
+            let decision = policy
+                .decide(&input)
+                .with_context(|| format!("running decide of {}", guest.origin()))?;
+            println!("{}", serde_json::to_string_pretty(&decision)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        PolicyCommand::Wit { out } => kit::wit(out.as_deref()),
+    }
+}

@@ -1,0 +1,417 @@
+//! Drop-in guests in the state folder (`policies/*.wasm`, `strategies/*.wasm`):
+//! finding them, installing one, making one active (pinned by its hash) and
+//! removing one. Config edits keep the user's comments and formatting.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use toml_edit::{DocumentMut, Item, Table, value};
+
+use crate::config::Config;
+use crate::fs_authority;
+use crate::guests::{self, BUNDLED, Kind};
+use crate::hash::sha256_hex;
+use crate::home::Home;
+use crate::sandbox::Sandbox;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DropInError {
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{0:#}")]
+    Invalid(anyhow::Error),
+    #[error(
+        "`{0}` cannot name a drop-in: use letters, digits, `-`, `_` or `.` (no path, no `.wasm`)"
+    )]
+    BadName(String),
+    #[error(
+        "{} already holds a different {} (sha256 {}); pass --force to replace it",
+        path.display(), kind.section(), guests::short_hash(sha256)
+    )]
+    Exists {
+        kind: Kind,
+        path: PathBuf,
+        sha256: String,
+    },
+    #[error("no drop-in named `{name}` in {}", searched.join(" or "))]
+    NotFound { name: String, searched: Vec<String> },
+    #[error("`{0}` is both a policy and a strategy: say which with --kind")]
+    Ambiguous(String),
+    #[error("{} is not valid TOML, so it was left as it is: {message}", path.display())]
+    Config { path: PathBuf, message: String },
+}
+
+fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> DropInError + 'a {
+    move |source| DropInError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// One `.wasm` file in a drop-in folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DropIn {
+    pub kind: Kind,
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// Every drop-in in both folders, by kind then name. Only regular files count:
+/// a symlink or a folder named `x.wasm` is not a drop-in.
+pub fn discover(home: &Home) -> Result<Vec<DropIn>, DropInError> {
+    let mut found = Vec::new();
+    for kind in Kind::ALL {
+        let dir = kind.dir(home);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_err("listing", &dir)(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(io_err("listing", &dir))?;
+            let path = entry.path();
+            let Some(name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".wasm"))
+            else {
+                continue;
+            };
+            let regular = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
+            if regular && guests::is_drop_in_name(name) {
+                found.push(DropIn {
+                    kind,
+                    name: name.to_string(),
+                    path,
+                });
+            }
+        }
+    }
+    found.sort_by(|a, b| (a.kind.folder(), &a.name).cmp(&(b.kind.folder(), &b.name)));
+    Ok(found)
+}
+
+/// Finds a drop-in by name, in the folder of `kind` or in both.
+pub fn find(home: &Home, name: &str, kind: Option<Kind>) -> Result<DropIn, DropInError> {
+    let mut matches: Vec<DropIn> = discover(home)?
+        .into_iter()
+        .filter(|d| d.name == name && kind.is_none_or(|k| k == d.kind))
+        .collect();
+    match matches.len() {
+        0 => Err(DropInError::NotFound {
+            name: name.to_string(),
+            searched: Kind::ALL
+                .iter()
+                .filter(|k| kind.is_none_or(|want| want == **k))
+                .map(|k| k.dir(home).display().to_string())
+                .collect(),
+        }),
+        1 => Ok(matches.remove(0)),
+        _ => Err(DropInError::Ambiguous(name.to_string())),
+    }
+}
+
+/// What `install` did.
+#[derive(Debug, Clone)]
+pub struct Installed {
+    pub drop_in: DropIn,
+    pub sha256: String,
+    pub contract_version: String,
+    /// The same bytes were already there.
+    pub unchanged: bool,
+}
+
+/// Checks `file` against this host's contract, then copies it (atomically) into
+/// the folder of its world as `<name>.wasm`.
+pub fn install(
+    home: &Home,
+    sandbox: &Sandbox,
+    file: &Path,
+    name: Option<&str>,
+    force: bool,
+) -> Result<Installed, DropInError> {
+    let bytes = fs_authority::read_file(file).map_err(io_err("reading", file))?;
+    let guest = sandbox
+        .load(&file.display().to_string(), &bytes)
+        .map_err(|e| {
+            DropInError::Invalid(anyhow::Error::new(e).context(format!(
+                "{} is not a policy or strategy this csep can run",
+                file.display()
+            )))
+        })?;
+    let kind = Kind::of_world(guest.world());
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => file
+            .file_stem()
+            .map(|s| s.to_string_lossy().replace('_', "-"))
+            .unwrap_or_default(),
+    };
+    if !guests::is_drop_in_name(&name) {
+        return Err(DropInError::BadName(name));
+    }
+    let folder = kind.dir(home);
+    let path = folder.join(format!("{name}.wasm"));
+    let sha256 = guest.sha256().to_string();
+    let existing = match std::fs::read(&path) {
+        Ok(b) => Some(sha256_hex(&b)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_err("reading", &path)(e)),
+    };
+    let unchanged = existing.as_deref() == Some(sha256.as_str());
+    if let Some(existing) = existing
+        && !unchanged
+        && !force
+    {
+        return Err(DropInError::Exists {
+            kind,
+            path,
+            sha256: existing,
+        });
+    }
+    if !unchanged {
+        let dir =
+            fs_authority::create_private_dir_all(&folder).map_err(io_err("creating", &folder))?;
+        fs_authority::write_atomic(&dir, &format!("{name}.wasm"), &bytes)
+            .map_err(io_err("writing", &path))?;
+    }
+    Ok(Installed {
+        drop_in: DropIn { kind, name, path },
+        sha256,
+        contract_version: guest.version().to_string(),
+        unchanged,
+    })
+}
+
+/// What `activate` changed in `config.toml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activated {
+    pub config_path: PathBuf,
+    pub kind: Kind,
+    /// What `use` said before (`None`: nothing, which means bundled).
+    pub previous_use: Option<String>,
+    pub previous_sha256: Option<String>,
+    pub sha256: Option<String>,
+    /// The settings table that stays: it was written for the previous guest.
+    pub kept_settings: bool,
+}
+
+/// Makes `name` (a drop-in, or `bundled`) the active guest of `kind`, pinned to
+/// `sha256`. The rest of `config.toml` is kept byte for byte.
+pub fn activate(
+    home: &Home,
+    kind: Kind,
+    name: &str,
+    sha256: Option<&str>,
+) -> Result<Activated, DropInError> {
+    let path = home.config_path();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(io_err("reading", &path)(e)),
+    };
+    let mut doc: DocumentMut =
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| DropInError::Config {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+    let section = doc
+        .entry(kind.section())
+        .or_insert_with(|| Item::Table(Table::new()));
+    let Some(table) = section.as_table_like_mut() else {
+        return Err(DropInError::Config {
+            path,
+            message: format!("`{}` is not a table", kind.section()),
+        });
+    };
+    let read = |t: &dyn toml_edit::TableLike, key: &str| {
+        t.get(key).and_then(|v| v.as_str()).map(str::to_string)
+    };
+    let previous_use = read(table, "use").or_else(|| read(table, "path"));
+    let previous_sha256 = read(table, "sha256");
+    let kept_settings = table
+        .get("settings")
+        .and_then(|s| s.as_table_like())
+        .is_some_and(|s| !s.is_empty())
+        && previous_use.as_deref().unwrap_or(BUNDLED) != name;
+    table.remove("path");
+    match table.get_mut("use") {
+        Some(item) if item.is_value() => *item.as_value_mut().expect("a value") = name.into(),
+        _ => {
+            table.insert("use", value(name));
+        }
+    }
+    match sha256 {
+        Some(hash) => {
+            table.insert("sha256", value(hash));
+        }
+        None => {
+            table.remove("sha256");
+        }
+    }
+    let new_text = doc.to_string();
+    Config::parse(&new_text).map_err(|message| DropInError::Config {
+        path: path.clone(),
+        message,
+    })?;
+    let root = fs_authority::create_private_dir_all(home.root())
+        .map_err(io_err("creating", home.root()))?;
+    fs_authority::write_atomic(&root, "config.toml", new_text.as_bytes())
+        .map_err(io_err("writing", &path))?;
+    Ok(Activated {
+        config_path: path,
+        kind,
+        previous_use,
+        previous_sha256,
+        sha256: sha256.map(str::to_string),
+        kept_settings,
+    })
+}
+
+/// Deletes a drop-in. When it was the active one, `bundled` takes its place.
+pub fn remove(home: &Home, drop_in: &DropIn) -> Result<Option<Activated>, DropInError> {
+    let config = Config::load(&home.config_path()).map_err(|e| DropInError::Config {
+        path: home.config_path(),
+        message: e.to_string(),
+    })?;
+    let active =
+        match guests::Source::resolve(home, drop_in.kind, guest_config(&config, drop_in.kind)) {
+            guests::Source::File(p) => same_file(&p, &drop_in.path),
+            guests::Source::Bundled(_) => false,
+        };
+    let reset = if active {
+        Some(activate(home, drop_in.kind, BUNDLED, None)?)
+    } else {
+        None
+    };
+    std::fs::remove_file(&drop_in.path).map_err(io_err("removing", &drop_in.path))?;
+    Ok(reset)
+}
+
+pub fn guest_config(config: &Config, kind: Kind) -> &crate::config::GuestConfig {
+    match kind {
+        Kind::Policy => &config.policy,
+        Kind::Strategy => &config.strategy,
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn home() -> (tempfile::TempDir, Home) {
+        let dir = tempfile::tempdir().unwrap();
+        let home = Home::at(dir.path());
+        (dir, home)
+    }
+
+    #[test]
+    fn discovery_finds_plain_wasm_files_only() {
+        let (_d, home) = home();
+        std::fs::create_dir_all(home.root().join("policies/dir.wasm")).unwrap();
+        std::fs::create_dir_all(home.root().join("strategies")).unwrap();
+        for f in [
+            "policies/b.wasm",
+            "policies/a.wasm",
+            "policies/notes.txt",
+            "policies/.x.wasm",
+            "strategies/s.wasm",
+        ] {
+            std::fs::write(home.root().join(f), b"x").unwrap();
+        }
+        std::os::unix::fs::symlink("a.wasm", home.root().join("policies/link.wasm")).unwrap();
+        let names: Vec<(Kind, String)> = discover(&home)
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.kind, d.name))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (Kind::Policy, "a".to_string()),
+                (Kind::Policy, "b".to_string()),
+                (Kind::Strategy, "s".to_string())
+            ]
+        );
+        assert!(matches!(
+            find(&home, "zz", None),
+            Err(DropInError::NotFound { .. })
+        ));
+        std::fs::write(home.root().join("strategies/a.wasm"), b"x").unwrap();
+        assert!(matches!(
+            find(&home, "a", None),
+            Err(DropInError::Ambiguous(_))
+        ));
+        assert_eq!(
+            find(&home, "a", Some(Kind::Strategy)).unwrap().kind,
+            Kind::Strategy
+        );
+    }
+
+    #[test]
+    fn activation_keeps_comments_and_other_keys() {
+        let (_d, home) = home();
+        let before = "# mine\n[policy] # the policy\npath = \"policies/old.wasm\" # old\n\n[policy.settings]\nx = 1 # keep\n\n[reflection]\nenabled = false\n";
+        std::fs::write(home.config_path(), before).unwrap();
+        let hash = "ab".repeat(32);
+        let a = activate(&home, Kind::Policy, "new", Some(&hash)).unwrap();
+        assert_eq!(a.previous_use.as_deref(), Some("policies/old.wasm"));
+        assert!(a.kept_settings);
+        let after = std::fs::read_to_string(home.config_path()).unwrap();
+        assert!(
+            after.starts_with("# mine\n[policy] # the policy\n"),
+            "{after}"
+        );
+        assert!(after.contains("use = \"new\""), "{after}");
+        assert!(after.contains(&format!("sha256 = \"{hash}\"")), "{after}");
+        assert!(!after.contains("path ="), "{after}");
+        assert!(after.contains("x = 1 # keep"), "{after}");
+        assert!(after.contains("[reflection]\nenabled = false\n"), "{after}");
+        let c = Config::parse(&after).unwrap();
+        assert_eq!(c.policy.use_.as_deref(), Some("new"));
+
+        let b = activate(&home, Kind::Policy, BUNDLED, None).unwrap();
+        assert_eq!(b.previous_sha256, Some(hash));
+        let after = std::fs::read_to_string(home.config_path()).unwrap();
+        assert!(
+            after.contains("use = \"bundled\"") && !after.contains("sha256"),
+            "{after}"
+        );
+    }
+
+    #[test]
+    fn a_malformed_config_is_left_alone() {
+        let (_d, home) = home();
+        std::fs::write(home.config_path(), "[policy\nuse = 1").unwrap();
+        let e = activate(&home, Kind::Policy, "x", None).unwrap_err();
+        assert!(matches!(e, DropInError::Config { .. }), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(home.config_path()).unwrap(),
+            "[policy\nuse = 1"
+        );
+    }
+
+    #[test]
+    fn a_config_created_from_nothing_parses() {
+        let (_d, home) = home();
+        let hash = "f".repeat(64);
+        activate(&home, Kind::Strategy, "commands", Some(&hash)).unwrap();
+        let c = Config::load(&home.config_path()).unwrap();
+        assert_eq!(c.strategy.use_.as_deref(), Some("commands"));
+        assert_eq!(c.strategy.sha256, Some(hash));
+    }
+}

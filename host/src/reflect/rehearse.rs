@@ -1,0 +1,241 @@
+//! Runs a policy or a strategy on a session from the recall index, the way a Stop
+//! or a job would, and reports what it would do. A strategy works on throwaway
+//! copies; nothing live is written, and no model is called.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use cap_std::fs::Dir;
+
+use super::apply::{self, Area, Plan};
+use super::budget::DailyBudget;
+use super::history::FileDiff;
+use super::job_host::{JobHost, JobRecord};
+use super::material;
+use super::worker;
+use crate::bucket::Bucket;
+use crate::config::Config;
+use crate::content_scan;
+use crate::fs_authority;
+use crate::home::Home;
+use crate::jobs::{Job, Status};
+use crate::model::{DecideInput, Decision, Digest, ReflectInput, Scope};
+use crate::recall::{SessionHits, ShownMessage, Store};
+use crate::sandbox::{Guest, Preopens, Sandbox};
+use crate::timefmt::{now_ms, rfc3339};
+
+/// A session as the recall index holds it (redacted).
+pub struct Session {
+    pub info: SessionHits,
+    pub messages: Vec<ShownMessage>,
+    pub bucket: String,
+}
+
+impl Session {
+    pub fn load(home: &Home, session_id: &str) -> Result<Session, String> {
+        let db = home.recall_db();
+        let store = open_store(home)?.ok_or_else(|| {
+            format!(
+                "there is no recall index at {} yet: archive sessions first (`csep recall bootstrap` or `csep recall sync-claude`)",
+                db.display()
+            )
+        })?;
+        let (info, messages) = store
+            .show(session_id, None, 0)
+            .map_err(|e| format!("reading session {session_id} from {}: {e}", db.display()))?
+            .ok_or_else(|| {
+                format!(
+                    "session {session_id} is not in the recall index ({}); `csep recall --recent` \
+                     lists the archived ones",
+                    db.display()
+                )
+            })?;
+        let bucket = Bucket::resolve(Path::new(&info.cwd)).id;
+        Ok(Session {
+            info,
+            messages,
+            bucket,
+        })
+    }
+
+    /// The digest a policy would see if the whole session were new since its last
+    /// decision.
+    pub fn digest(&self) -> Digest {
+        let mut digest = Digest {
+            client: self.info.client.clone(),
+            session_id: self.info.session_id.clone(),
+            bucket_id: self.bucket.clone(),
+            cwd: self.info.cwd.clone(),
+            now_ms: now_ms(),
+            ..Digest::default()
+        };
+        material::fill_digest(&mut digest, &self.messages);
+        digest.session_started_ms = self.messages.first().and_then(|m| m.at_ms);
+        digest
+    }
+}
+
+fn open_store(home: &Home) -> Result<Option<Store>, String> {
+    Store::open_readonly(&home.recall_db()).map_err(|e| e.to_string())
+}
+
+/// What a policy decides on `session` with no state from earlier Stops.
+pub fn policy(
+    sandbox: &Sandbox,
+    guest: &Guest,
+    config: &Config,
+    session: &Session,
+) -> Result<(DecideInput, Decision), String> {
+    let policy = sandbox.policy(guest).map_err(|e| e.to_string())?;
+    let input = DecideInput {
+        digest: session.digest(),
+        settings: config.policy_settings(),
+        ..DecideInput::default()
+    };
+    let decision = policy
+        .decide(&input)
+        .map_err(|e| format!("running decide of {}: {e}", guest.origin()))?;
+    Ok((input, decision))
+}
+
+/// What a strategy would change, had a job run it on `session`.
+pub struct StrategyTrial {
+    pub summary: String,
+    pub plan: Plan,
+    pub diffs: Vec<FileDiff>,
+    pub log: Vec<String>,
+    pub memory_dir: PathBuf,
+    pub skills_dir: Option<PathBuf>,
+}
+
+pub fn strategy(
+    home: &Home,
+    sandbox: &Sandbox,
+    guest: &Guest,
+    bundled: bool,
+    config: &Config,
+    session: &Session,
+    scopes: Vec<Scope>,
+) -> Result<StrategyTrial, String> {
+    let ctx = |what: &'static str| move |e: std::io::Error| format!("{what}: {e}");
+    let strategy = sandbox.strategy(guest).map_err(|e| e.to_string())?;
+    let scratch = tempfile::tempdir().map_err(ctx("making a throwaway folder"))?;
+    let dirs = material::prepare_at(scratch.path().join("run")).map_err(ctx("preparing it"))?;
+    let job = trial_job(session, &scopes);
+    let store = open_store(home)?;
+    let digest = material::write_session(
+        &dirs,
+        &job,
+        store.as_ref(),
+        config.reflection.transcript_kib * 1024,
+        now_ms(),
+    )
+    .map_err(ctx("writing the session material"))?;
+
+    let memory_dir = material::memory_path(home, &session.bucket);
+    let empty = scratch.path().join("empty");
+    let live_memory = match fs_authority::open_dir(&memory_dir) {
+        Ok(dir) => dir,
+        Err(_) => {
+            fs_authority::create_private_dir_all(&empty).map_err(ctx("making an empty stand-in"))?
+        }
+    };
+    let skills_dir = material::skills_path(&session.info.client);
+    let live_skills = material::open_live_skills(skills_dir.as_deref())
+        .map_err(ctx("opening the skills folder"))?;
+    material::stage_memory(Some(&live_memory), &dirs.memory).map_err(ctx("staging the memory"))?;
+    material::stage_skills(Some(&live_skills.dir), &dirs.skills)
+        .map_err(ctx("staging the skills"))?;
+
+    let record = Arc::new(Mutex::new(JobRecord::default()));
+    // No model: the budget lives in the throwaway folder and is never consulted.
+    let budget = DailyBudget::open(&Home::at(&scratch.path().join("usage")), 0, 0)
+        .map_err(ctx("opening a throwaway budget"))?;
+    let host = JobHost {
+        model: None,
+        budget,
+        max_calls: 0,
+        max_tokens: 0,
+        store,
+        bucket: session.bucket.clone(),
+        record: record.clone(),
+    };
+    let input = ReflectInput {
+        job_id: job.job_id.clone(),
+        digest,
+        scopes,
+        reasons: job.reasons.clone(),
+        settings: worker::strategy_settings(config, bundled, false),
+    };
+    let preopens = Preopens {
+        session: &dirs.session,
+        memory: &dirs.memory,
+        skills: &dirs.skills,
+    };
+    let output = strategy
+        .reflect(&input, &preopens, Box::new(host))
+        .map_err(|e| format!("the strategy {} failed: {e}", guest.origin()))?;
+    let plan = apply::plan(
+        &live_memory,
+        &dirs.memory,
+        &live_skills.dir,
+        &dirs.skills,
+        &worker::rules(config),
+        &|text: &str| content_scan::reject_reason(text),
+    )
+    .map_err(ctx("comparing staging with the live folders"))?;
+    let read = |dir: &Dir, path: &str| dir.read_to_string(path).ok();
+    let diffs = plan
+        .accepted
+        .iter()
+        .map(|c| {
+            let (live, staged) = match c.area {
+                Area::Memory => (&live_memory, &dirs.memory),
+                Area::Skills => (&live_skills.dir, &dirs.skills),
+            };
+            FileDiff {
+                area: c.area,
+                path: c.path.clone(),
+                before: c.before_sha256.as_ref().and_then(|_| read(live, &c.path)),
+                after: c.after_sha256.as_ref().and_then(|_| read(staged, &c.path)),
+            }
+        })
+        .collect();
+    let log = record.lock().expect("record lock").log.clone();
+    Ok(StrategyTrial {
+        summary: output.summary,
+        plan,
+        diffs,
+        log,
+        memory_dir,
+        skills_dir,
+    })
+}
+
+fn trial_job(session: &Session, scopes: &[Scope]) -> Job {
+    let now = now_ms();
+    Job {
+        schema_version: 1,
+        job_id: "try".into(),
+        status: Status::Running,
+        created_at: rfc3339(now),
+        client: session.info.client.clone(),
+        session_id: session.info.session_id.clone(),
+        transcript_path: None,
+        cwd: session.info.cwd.clone(),
+        bucket: session.bucket.clone(),
+        scopes: scopes.to_vec(),
+        reasons: vec!["try".into()],
+        summary: "csep policy try".into(),
+        queued_policy_state: None,
+        attempts: 0,
+        updated_at: None,
+        started_at: None,
+        finished_at: None,
+        worker_pid: None,
+        lease_until_ms: None,
+        reason: None,
+        outcome: None,
+        receipt: None,
+    }
+}
