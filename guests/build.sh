@@ -19,6 +19,10 @@ declare -A dest=(
   [hostile_policy]="$root/tests/fixtures/wasm/hostile-policy.wasm"
   [hostile_strategy]="$root/tests/fixtures/wasm/hostile-strategy.wasm"
   [future_policy]="$root/tests/fixtures/wasm/future-policy.wasm"
+  [past_policy]="$root/tests/fixtures/wasm/past-policy.wasm"
+  [failures_policy]="$root/tests/fixtures/wasm/failures-policy.wasm"
+  [deny_repos_policy]="$root/tests/fixtures/wasm/deny-repos-policy.wasm"
+  [commands_strategy]="$root/tests/fixtures/wasm/commands-strategy.wasm"
 )
 # The bytes depend on the compiler: compare only with the one that made them.
 pinned=$(cat "$here/rustc-version.txt" 2>/dev/null || true)

@@ -18,7 +18,16 @@ pub struct World {
 pub enum Turn<'a> {
     User(&'a str),
     Assistant(&'a str),
-    Shell { cmd: &'a str, exit: i32 },
+    Shell {
+        cmd: &'a str,
+        exit: i32,
+    },
+    /// A shell command with the output it printed.
+    ShellOutput {
+        cmd: &'a str,
+        exit: i32,
+        output: &'a str,
+    },
 }
 
 impl World {
@@ -103,14 +112,18 @@ impl World {
                     "payload": {"type": "message", "role": "assistant",
                         "content": [{"type": "output_text", "text": text}]}}))
                 }
-                Turn::Shell { cmd, exit } => {
+                Turn::Shell { cmd, exit } | Turn::ShellOutput { cmd, exit, .. } => {
+                    let output = match t {
+                        Turn::ShellOutput { output, .. } => output,
+                        _ => "ok",
+                    };
                     let call = format!("call_{i}");
                     lines.push(json!({"timestamp": at, "type": "response_item",
                         "payload": {"type": "function_call", "name": "exec_command",
                             "arguments": json!({"cmd": cmd}).to_string(), "call_id": call}}));
                     lines.push(json!({"timestamp": at, "type": "response_item",
                         "payload": {"type": "function_call_output", "call_id": call,
-                            "output": format!("Process exited with code {exit}\nOutput:\nok\n")}}));
+                            "output": format!("Process exited with code {exit}\nOutput:\n{output}\n")}}));
                 }
             }
         }
@@ -134,7 +147,7 @@ impl World {
                     "assistant",
                     json!({"role": "assistant", "content": [{"type": "text", "text": text}]}),
                 ),
-                Turn::Shell { .. } => continue,
+                Turn::Shell { .. } | Turn::ShellOutput { .. } => continue,
             };
             lines.push(
                 json!({"parentUuid": null, "isSidechain": false, "type": kind,
@@ -176,6 +189,15 @@ impl World {
             stdout.trim().is_empty() || stdout.trim() == r#"{"continue":true}"#,
             "{stdout}"
         );
+    }
+
+    /// The hook log, oldest first.
+    pub fn log(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.path("state/logs/hooks.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
     }
 
     pub fn jobs(&self) -> Vec<Value> {
