@@ -475,3 +475,61 @@ fn try_runs_a_policy_on_an_archived_session_and_changes_no_state() {
         "{err}"
     );
 }
+
+#[test]
+fn a_strategy_gets_its_own_settings_and_a_refused_one_gives_way_with_the_defaults() {
+    let w = world();
+    install(&w, "commands-strategy");
+    append_config(&w, "\n[strategy.settings]\nprefixes = [\"make\"]\n");
+    let session = |id: &str| {
+        let t = w.rollout(
+            id,
+            &[
+                Turn::User("remember: run make check before pushing"),
+                Turn::Shell {
+                    cmd: "make check",
+                    exit: 0,
+                },
+                Turn::Shell {
+                    cmd: "cargo nextest run",
+                    exit: 0,
+                },
+            ],
+        );
+        w.stop(id, &t);
+        let jobs = w.jobs();
+        let job = jobs.iter().find(|j| j["session_id"] == id).unwrap();
+        job["job_id"].as_str().unwrap().to_string()
+    };
+    let job = w.reflect(&session(S1));
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let memory = w.memory();
+    assert!(memory.contains("- `make check`"), "{memory}");
+    assert!(
+        !memory.contains("nextest"),
+        "only the prefixes it was given: {memory}"
+    );
+
+    // The file changes under its pin: the bundled strategy runs the next job, with
+    // its own defaults (it would refuse `prefixes`), and the receipt says why.
+    std::fs::copy(
+        fixture("failures-policy"),
+        w.path("state/strategies/commands-strategy.wasm"),
+    )
+    .unwrap();
+    let job = w.reflect(&session(S2));
+    assert_ne!(job["status"], "failed", "{job}");
+    let receipt = w.receipt(&job);
+    assert_eq!(receipt["strategy"]["origin"], "bundled:strategy-default");
+    let fallback = receipt["strategy"]["fallback"].as_str().unwrap();
+    assert!(
+        fallback.contains("the file changed since it was approved"),
+        "{fallback}"
+    );
+    let status = w.json(&["status", "--json"]);
+    assert_eq!(
+        status["strategy"]["healthy"], false,
+        "{}",
+        status["strategy"]
+    );
+}
