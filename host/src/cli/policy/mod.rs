@@ -27,8 +27,9 @@ pub enum PolicyCommand {
     /// Tell whether a component is a valid trigger policy or reflection strategy for
     /// this csep (world, contract version), and run it once on a sample session.
     Check {
-        /// The `.wasm` to check (default: the active policy, configured or bundled).
-        file: Option<PathBuf>,
+        /// The `.wasm` to check, or an installed drop-in's name (default: the active
+        /// policy, configured or bundled).
+        file: Option<String>,
         /// A decide input (JSON; `-` for stdin) to run instead of the built-in sample.
         #[arg(long, value_name = "FILE")]
         input: Option<PathBuf>,
@@ -95,6 +96,19 @@ pub enum PolicyCommand {
     },
 }
 
+/// A drop-in's path when `arg` names one and no such file exists; else `arg` as a path,
+/// so a missing file is reported by whatever reads it.
+fn file_or_drop_in(home: &Home, arg: &str) -> PathBuf {
+    let path = PathBuf::from(arg);
+    if !path.exists()
+        && guests::is_drop_in_name(arg)
+        && let Ok(d) = csep::dropins::find(home, arg, None)
+    {
+        return d.path;
+    }
+    path
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum KindArg {
     Policy,
@@ -133,7 +147,7 @@ pub fn run(cmd: PolicyCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
             format,
         } => {
             let (source, pin) = match file {
-                Some(f) => (Source::File(f), None),
+                Some(f) => (Source::File(file_or_drop_in(&home, &f)), None),
                 None => (
                     Source::policy(&home, &config.policy),
                     config.policy.sha256.as_deref(),
