@@ -15,10 +15,11 @@ use crate::fs_authority;
 use crate::home::Home;
 use crate::model::Scope;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Written by the Stop hook, waiting for a worker.
+    #[default]
     Queued,
     /// A worker holds it (or held it and died: see the lock).
     Running,
@@ -53,7 +54,8 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `Job::default()` is an empty queued job, for filling in with struct update syntax.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Job {
     pub schema_version: u32,
     pub job_id: String,

@@ -33,6 +33,20 @@ pub enum MemoryCommand {
     Revert { receipt: String },
 }
 
+/// One file's change as a unified diff (`a/memory/MEMORY.md` → `b/…`).
+pub(super) fn print_diff(d: &history::FileDiff) {
+    let name = format!("{}/{}", d.area, d.path);
+    let before = d.before.as_deref().unwrap_or_default();
+    let after = d.after.as_deref().unwrap_or_default();
+    let text = similar::TextDiff::from_lines(before, after);
+    print!(
+        "{}",
+        text.unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{name}"), &format!("b/{name}"))
+    );
+}
+
 pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> {
     let home = Home::resolve(home).map_err(anyhow::Error::msg)?;
     match cmd {
@@ -80,16 +94,7 @@ pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> 
         MemoryCommand::Diff { receipt } => {
             let (dir, r) = history::find(&home, &receipt).map_err(anyhow::Error::msg)?;
             for d in history::diff(&dir, &r) {
-                let name = format!("{}/{}", d.area, d.path);
-                let before = d.before.unwrap_or_default();
-                let after = d.after.unwrap_or_default();
-                let text = similar::TextDiff::from_lines(&before, &after);
-                print!(
-                    "{}",
-                    text.unified_diff()
-                        .context_radius(3)
-                        .header(&format!("a/{name}"), &format!("b/{name}"))
-                );
+                print_diff(&d);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -167,15 +167,7 @@ pub fn session_stop(
             reasons: decision.reasons.clone(),
             summary: decision.summary.clone(),
             queued_policy_state: decision.session_state.clone(),
-            attempts: 0,
-            updated_at: None,
-            started_at: None,
-            finished_at: None,
-            worker_pid: None,
-            lease_until_ms: None,
-            reason: None,
-            outcome: None,
-            receipt: None,
+            ..Job::default()
         };
         JobQueue::open(home)
             .and_then(|q| q.write(&job))

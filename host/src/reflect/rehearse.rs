@@ -213,29 +213,18 @@ pub fn strategy(
 }
 
 fn trial_job(session: &Session, scopes: &[Scope]) -> Job {
-    let now = now_ms();
     Job {
         schema_version: 1,
         job_id: "try".into(),
         status: Status::Running,
-        created_at: rfc3339(now),
+        created_at: rfc3339(now_ms()),
         client: session.info.client.clone(),
         session_id: session.info.session_id.clone(),
-        transcript_path: None,
         cwd: session.info.cwd.clone(),
         bucket: session.bucket.clone(),
         scopes: scopes.to_vec(),
         reasons: vec!["try".into()],
         summary: "csep policy try".into(),
-        queued_policy_state: None,
-        attempts: 0,
-        updated_at: None,
-        started_at: None,
-        finished_at: None,
-        worker_pid: None,
-        lease_until_ms: None,
-        reason: None,
-        outcome: None,
-        receipt: None,
+        ..Job::default()
     }
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::{Format, ScopeArg};
+use crate::cli::memory::print_diff;
 use csep::config::Config;
 use csep::dropins;
 use csep::guests::{self, Kind};
@@ -153,16 +154,7 @@ fn print_strategy_trial(
         println!("  would change nothing");
     }
     for d in &trial.diffs {
-        let name = format!("{}/{}", d.area, d.path);
-        let before = d.before.clone().unwrap_or_default();
-        let after = d.after.clone().unwrap_or_default();
-        let text = similar::TextDiff::from_lines(&before, &after);
-        print!(
-            "{}",
-            text.unified_diff()
-                .context_radius(3)
-                .header(&format!("a/{name}"), &format!("b/{name}"))
-        );
+        print_diff(d);
     }
     println!(
         "nothing was written: the memory at {} is as it was",
