@@ -376,6 +376,20 @@ fn list_install_use_and_remove_manage_the_drop_in_folders() {
     assert_eq!(rows["commands-strategy"]["pinned"], "yes");
     assert_eq!(rows["bundled:strategy-default"]["active"], false);
     assert_eq!(rows["failures-policy"]["contract_version"], "0.1.0");
+    let status = w.json(&["status", "--json"]);
+    let found: Vec<(&str, &str)> = status["drop_ins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["kind"].as_str().unwrap(), d["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("policy", "failures-policy"),
+            ("strategy", "commands-strategy")
+        ]
+    );
 
     // A different file under a taken name needs --force.
     let other = w.path("failures-policy.wasm");

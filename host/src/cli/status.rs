@@ -32,6 +32,7 @@ pub fn run(home_flag: Option<&Path>, json_only: bool) -> anyhow::Result<ExitCode
         "config": config_json,
         "policy": guest(Source::policy(&home, &config.policy), config.policy.sha256.as_deref(), false),
         "strategy": guest(Source::strategy(&home, &config.strategy), config.strategy.sha256.as_deref(), true),
+        "drop_ins": drop_ins(&home),
         "recall": recall(&home),
         "reflection": reflection(&home, &config),
         "generated_skills": generated_skills(&home),
@@ -45,6 +46,19 @@ pub fn run(home_flag: Option<&Path>, json_only: bool) -> anyhow::Result<ExitCode
         print_text(&status);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `.wasm` files in `policies/` and `strategies/` (`csep policy list` checks them).
+fn drop_ins(home: &Home) -> Value {
+    match csep::dropins::discover(home) {
+        Ok(found) => Value::Array(
+            found
+                .iter()
+                .map(|d| json!({"kind": d.kind.section(), "name": d.name, "path": d.path}))
+                .collect(),
+        ),
+        Err(e) => json!({"error": e.to_string()}),
+    }
 }
 
 /// Checks the active policy or strategy loads, without writing the compiled cache.
@@ -397,11 +411,29 @@ fn print_text(s: &Value) {
         "strategy   {} ({})",
         st["source"].as_str().unwrap_or(""),
         if st["healthy"] == true {
-            "healthy"
+            "healthy".to_string()
         } else {
-            "BROKEN, using the bundled one"
+            format!(
+                "BROKEN, using the bundled one: {}",
+                st["error"].as_str().unwrap_or("")
+            )
         }
     );
+    if let Some(found) = s["drop_ins"].as_array()
+        && !found.is_empty()
+    {
+        let names: Vec<String> = found
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d["kind"].as_str().unwrap_or(""),
+                    d["name"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        println!("drop-ins   {} (csep policy list)", names.join(", "));
+    }
     if let Some(never) = s["generated_skills"]["never_used"].as_array()
         && !never.is_empty()
     {
