@@ -52,6 +52,9 @@ fn check_reports_the_bundled_policy_and_its_sample_decision() {
         "the second run loads the precompiled artifact"
     );
     assert_eq!(v["sample"]["decision"]["reflect"], true);
+    // settle ran on the decision's state and reset the memory counters it covered.
+    let settled = v["sample"]["settled"]["session_state"].as_str().unwrap();
+    assert!(settled.contains("stops=0"), "{settled}");
     assert!(
         home.path().join("cache/wasm").is_dir(),
         "the cache lives in the state folder"

@@ -80,7 +80,7 @@ impl ComponentCache {
         };
         let artifact = engine
             .precompile_component(wasm)
-            .map_err(|e| SandboxError::Malformed(format!("{e:#}")))?;
+            .map_err(SandboxError::malformed)?;
         // A cache that cannot be written only costs speed: load what we compiled.
         let _ = self.store(&name, &artifact);
         // SAFETY: these bytes were produced just now by this engine.

@@ -96,6 +96,20 @@ fn stderr_suffix(stderr: &str) -> String {
 }
 
 impl SandboxError {
+    /// wasmtime could not read or compile the component.
+    pub(crate) fn malformed(e: wasmtime::Error) -> SandboxError {
+        SandboxError::Malformed(with_hint(format!("{e:#}")))
+    }
+
+    /// The component does not link against what this host provides for `world`.
+    pub(crate) fn incompatible(world: World, e: wasmtime::Error) -> SandboxError {
+        SandboxError::Incompatible {
+            world,
+            version: super::CONTRACT_VERSION,
+            detail: with_hint(format!("{e:#}")),
+        }
+    }
+
     /// A short stable name for logs and JSON output.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -118,8 +132,60 @@ impl SandboxError {
     }
 }
 
+/// Appends what to do about the usual causes: a component built for the async ABI,
+/// or one that imports an interface the host does not provide.
+fn with_hint(detail: String) -> String {
+    if detail.contains("component model async feature") {
+        return format!(
+            "{detail} (this csep runs synchronous components only: build the guest without \
+             the component-model async ABI)"
+        );
+    }
+    let missing = detail
+        .split_once("imports instance ")
+        .and_then(|(_, rest)| rest.split([',', ' ']).next())
+        .map(|name| name.trim_matches('`'))
+        .filter(|_| detail.contains("was not found in the linker"));
+    match missing {
+        Some(name) => format!(
+            "{detail} (csep gives guests their world's csep:engine imports and the basic WASI \
+             0.2 interfaces, not {name}: build the guest without it, e.g. ComponentizeJS with \
+             `--disable http fetch-event`)"
+        ),
+        None => detail,
+    }
+}
+
 impl From<GuestError> for SandboxError {
     fn from(e: GuestError) -> Self {
         SandboxError::Guest(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_hint;
+
+    #[test]
+    fn the_usual_causes_get_a_hint() {
+        let http = with_hint(
+            "component imports instance `wasi:http/types@0.2.10`, but a matching \
+             implementation was not found in the linker"
+                .into(),
+        );
+        assert!(
+            http.contains("not wasi:http/types@0.2.10: build the guest without it"),
+            "{http}"
+        );
+        let not_async = with_hint(
+            "failed to parse WebAssembly module: task.cancel requires the component model \
+             async feature (at offset 0x18b03e)"
+                .into(),
+        );
+        assert!(
+            not_async.contains("synchronous components only"),
+            "{not_async}"
+        );
+        assert_eq!(with_hint("something else".into()), "something else");
     }
 }

@@ -135,8 +135,7 @@ impl Sandbox {
         let (component, outcome) = match &self.inner.cache {
             Some(cache) => cache.load_or_compile(engine, wasm, &sha256)?,
             None => (
-                Component::new(engine, wasm)
-                    .map_err(|e| SandboxError::Malformed(format!("{e:#}")))?,
+                Component::new(engine, wasm).map_err(SandboxError::malformed)?,
                 CacheOutcome::Disabled,
             ),
         };

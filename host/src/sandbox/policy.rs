@@ -74,11 +74,7 @@ impl Policy {
             .get_or_init(|| linker(&sandbox.inner.engine))
             .as_ref()
             .map_err(|e| SandboxError::Engine(e.clone()))?;
-        let incompatible = |e: wasmtime::Error| SandboxError::Incompatible {
-            world: World::TriggerPolicy,
-            version: super::CONTRACT_VERSION,
-            detail: format!("{e:#}"),
-        };
+        let incompatible = |e| SandboxError::incompatible(World::TriggerPolicy, e);
         let pre = linker
             .instantiate_pre(&guest.component)
             .map_err(incompatible)?;

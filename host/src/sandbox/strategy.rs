@@ -197,11 +197,7 @@ impl Strategy {
             .get_or_init(|| linker(&sandbox.inner.engine))
             .as_ref()
             .map_err(|e| SandboxError::Engine(e.clone()))?;
-        let incompatible = |e: wasmtime::Error| SandboxError::Incompatible {
-            world: World::ReflectionStrategy,
-            version: super::CONTRACT_VERSION,
-            detail: format!("{e:#}"),
-        };
+        let incompatible = |e| SandboxError::incompatible(World::ReflectionStrategy, e);
         let pre = linker
             .instantiate_pre(&guest.component)
             .map_err(incompatible)?;

@@ -80,7 +80,18 @@ fn exercise(
             let decision = policy
                 .decide(&input)
                 .context("running decide on the sample")?;
-            Ok(json!({ "input": input, "decision": decision }))
+            // As if the job the decision asks for had covered its scopes.
+            let settle = csep::model::SettleInput {
+                scopes: decision.scopes.clone(),
+                queued_session_state: decision.session_state.clone(),
+                session_state: decision.session_state.clone(),
+                bucket_state: decision.bucket_state.clone(),
+                settings: input.settings.clone(),
+            };
+            let settled = policy
+                .settle(&settle, input.digest.now_ms)
+                .context("running settle after the sample decision")?;
+            Ok(json!({ "input": input, "decision": decision, "settled": settled }))
         }
         World::ReflectionStrategy => {
             let strategy = sandbox.strategy(guest)?;
@@ -165,6 +176,9 @@ fn report_valid(guest: &Guest, sample: &serde_json::Value, format: Format) {
                     "  sample    {verdict}: {}",
                     d["summary"].as_str().unwrap_or("")
                 );
+            }
+            if sample.get("settled").is_some() {
+                println!("  settle    ran after it");
             }
             if let Some(o) = sample.get("output") {
                 println!("  sample    {}", o["summary"].as_str().unwrap_or(""));
