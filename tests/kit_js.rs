@@ -76,7 +76,10 @@ fn a_policy_written_in_javascript_builds_installs_and_decides() {
     let checked = csep(&w, &["policy", "check", wasm]);
     assert!(checked.contains("a valid trigger-policy"), "{checked}");
     let installed = csep(&w, &["policy", "install", wasm, "--activate"]);
-    assert!(installed.contains("active policy: `js-policy`"), "{installed}");
+    assert!(
+        installed.contains("active policy: `js-policy`"),
+        "{installed}"
+    );
 
     let stop = |id: &str, said: &str| {
         let t = w.rollout(id, &[Turn::User(said), Turn::Assistant("ok")]);
@@ -85,7 +88,10 @@ fn a_policy_written_in_javascript_builds_installs_and_decides() {
         let last = log.last().unwrap().clone();
         assert_eq!(last["ok"], true, "{last}");
         let policy = last["policy"].as_str().unwrap().to_string();
-        assert!(policy.contains("policies/js-policy.wasm (sha256 "), "{policy}");
+        assert!(
+            policy.contains("policies/js-policy.wasm (sha256 "),
+            "{policy}"
+        );
         w.jobs().into_iter().find(|j| j["session_id"] == id)
     };
     let job = stop(

@@ -131,21 +131,21 @@ pub fn load(sandbox: &Sandbox, source: &Source, pin: Option<&str>) -> anyhow::Re
 pub fn load_file(sandbox: &Sandbox, path: &Path, pin: Option<&str>) -> anyhow::Result<Guest> {
     let bytes =
         fs_authority::read_file(path).with_context(|| format!("reading {}", path.display()))?;
-    if let Some(pin) = pin {
-        let actual = sha256_hex(&bytes);
-        if !actual.eq_ignore_ascii_case(pin.trim()) {
-            bail!(
-                "{} has sha256 {actual}, but the config pins {pin}: the file changed since it \
-                 was approved; check it, then approve it again with `csep policy use {}`",
-                path.display(),
-                path.file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            );
-        }
+    let actual = sha256_hex(&bytes);
+    if let Some(pin) = pin
+        && !actual.eq_ignore_ascii_case(pin.trim())
+    {
+        bail!(
+            "{} has sha256 {actual}, but the config pins {pin}: the file changed since it \
+             was approved; check it, then approve it again with `csep policy use {}`",
+            path.display(),
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        );
     }
     sandbox
-        .load(&path.display().to_string(), &bytes)
+        .load_hashed(&path.display().to_string(), &bytes, actual)
         .with_context(|| format!("loading {}", path.display()))
 }
 

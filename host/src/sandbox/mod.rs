@@ -129,8 +129,19 @@ impl Sandbox {
     /// Checks the bytes are a component, compiles it (or loads it from the cache)
     /// and reads which world and contract version it targets.
     pub fn load(&self, origin: &str, wasm: &[u8]) -> Result<Guest, SandboxError> {
+        self.load_hashed(origin, wasm, sha256_hex(wasm))
+    }
+
+    /// `load` for bytes the caller has just hashed (to check a pin): a large guest is
+    /// hashed once. The hash keys the compiled cache, so it must be of these bytes.
+    pub(crate) fn load_hashed(
+        &self,
+        origin: &str,
+        wasm: &[u8],
+        sha256: String,
+    ) -> Result<Guest, SandboxError> {
+        debug_assert_eq!(sha256, sha256_hex(wasm));
         sniff(wasm)?;
-        let sha256 = sha256_hex(wasm);
         let engine = &self.inner.engine;
         let (component, outcome) = match &self.inner.cache {
             Some(cache) => cache.load_or_compile(engine, wasm, &sha256)?,

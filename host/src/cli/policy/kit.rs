@@ -10,7 +10,6 @@ use super::Format;
 use csep::config::Config;
 use csep::dropins::{self, Activated};
 use csep::guests::{self, BUNDLED, Kind, Source};
-use csep::hash::sha256_hex;
 use csep::home::Home;
 use csep::sandbox::Sandbox;
 
@@ -225,7 +224,7 @@ pub(super) fn use_(
             Kind::of_world(guest.world()).folder()
         );
     }
-    let sha256 = sha256_hex(&bytes);
+    let sha256 = guest.sha256().to_string();
     let a = dropins::activate(home, d.kind, &d.name, Some(&sha256))?;
     report_activated(&a, &d.name);
     Ok(ExitCode::SUCCESS)
