@@ -396,10 +396,23 @@ fn list_install_use_and_remove_manage_the_drop_in_folders() {
     std::fs::copy(fixture("deny-repos-policy"), &other).unwrap();
     let err = fails(&w, &["policy", "install", other.to_str().unwrap()]);
     assert!(err.contains("already holds a different policy"), "{err}");
-    ok(
+    let cached = |name: &str| {
+        let prefix = &sha256_hex(&std::fs::read(fixture(name)).unwrap())[..32];
+        std::fs::read_dir(w.path("state/cache/wasm/wasmtime-48"))
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(prefix))
+    };
+    assert!(cached("failures-policy"));
+    let printed = ok(
         &w,
         &["policy", "install", other.to_str().unwrap(), "--force"],
     );
+    assert!(
+        printed.contains("of compiled guests no longer installed (2 files)"),
+        "the replaced file's artifact and checksum go: {printed}"
+    );
+    assert!(!cached("failures-policy") && cached("deny-repos-policy"));
+    assert!(cached("commands-strategy"), "installed guests keep theirs");
 
     let not_wasm = w.path("junk.wasm");
     std::fs::write(&not_wasm, "not a component").unwrap();

@@ -295,6 +295,39 @@ pub fn remove(home: &Home, drop_in: &DropIn) -> Result<Option<Activated>, DropIn
     Ok(reset)
 }
 
+/// Drops the compiled artifacts of guests that are neither bundled, nor in a drop-in
+/// folder, nor named by the config: what replaced or removed guests left behind.
+/// Returns files removed and bytes freed.
+pub fn prune_cache(
+    home: &Home,
+    config: &Config,
+    sandbox: &Sandbox,
+) -> Result<(usize, u64), DropInError> {
+    let mut files: Vec<PathBuf> = discover(home)?.into_iter().map(|d| d.path).collect();
+    for kind in Kind::ALL {
+        if let guests::Source::File(path) =
+            guests::Source::resolve(home, kind, guest_config(config, kind))
+        {
+            files.push(path);
+        }
+    }
+    let mut keep: Vec<String> = crate::bundled::ALL
+        .iter()
+        .map(|b| sha256_hex(b.bytes))
+        .collect();
+    // A file that cannot be read now keeps nothing: it cannot be loaded either.
+    keep.extend(
+        files
+            .iter()
+            .filter_map(|p| std::fs::read(p).ok())
+            .map(|b| sha256_hex(&b)),
+    );
+    let keep: Vec<&str> = keep.iter().map(String::as_str).collect();
+    sandbox
+        .prune_cache(&keep)
+        .map_err(|e| DropInError::Invalid(e.into()))
+}
+
 pub fn guest_config(config: &Config, kind: Kind) -> &crate::config::GuestConfig {
     match kind {
         Kind::Policy => &config.policy,

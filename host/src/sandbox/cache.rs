@@ -125,6 +125,32 @@ impl ComponentCache {
         }
     }
 
+    /// Removes the artifacts (and checksums) of components whose sha256 is not in
+    /// `keep`: guests that were replaced or removed. Returns files removed and bytes freed.
+    pub fn prune(&self, keep: &[&str]) -> io::Result<(usize, u64)> {
+        let keep: Vec<&str> = keep.iter().map(|k| &k[..k.len().min(32)]).collect();
+        let (mut files, mut bytes) = (0, 0);
+        for entry in self.dir.entries()? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let artifact = name.ends_with(".cwasm") || name.ends_with(".cwasm.sha256");
+            let prefix = name.split('-').next().unwrap_or("");
+            if !artifact || prefix.len() != 32 || keep.contains(&prefix) {
+                continue;
+            }
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            match self.dir.remove_file(&name) {
+                Ok(()) => {
+                    files += 1;
+                    bytes += size;
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((files, bytes))
+    }
+
     /// Temp file + rename for both files; the sidecar goes last, so a crash leaves
     /// either no entry or an entry whose checksum catches it.
     fn store(&self, name: &str, artifact: &[u8]) -> io::Result<()> {
@@ -132,5 +158,35 @@ impl ComponentCache {
         let _ = self.dir.remove_file(&sidecar);
         fs_authority::write_atomic(&self.dir, name, artifact)?;
         fs_authority::write_atomic(&self.dir, &sidecar, sha256_hex(artifact).as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruning_keeps_the_artifacts_of_kept_components_only() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = ComponentCache::open(root.path()).unwrap();
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        let names = [
+            format!("{}-0123456789abcdef.cwasm", &a[..32]),
+            format!("{}-0123456789abcdef.cwasm.sha256", &a[..32]),
+            format!("{}-0123456789abcdef.cwasm", &b[..32]),
+            format!("{}-0123456789abcdef.cwasm.sha256", &b[..32]),
+            "notes.txt".to_string(),
+        ];
+        for n in &names {
+            std::fs::write(cache.path().join(n), "1234").unwrap();
+        }
+        assert_eq!(cache.prune(&[a.as_str()]).unwrap(), (2, 8));
+        let mut left: Vec<String> = std::fs::read_dir(cache.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [names[0].clone(), names[1].clone(), names[4].clone()]);
+        assert_eq!(cache.prune(&[a.as_str()]).unwrap(), (0, 0));
     }
 }

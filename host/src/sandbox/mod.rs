@@ -126,6 +126,19 @@ impl Sandbox {
         self.inner.cache.as_ref().map(|c| c.path())
     }
 
+    /// Drops compiled artifacts of every component whose sha256 is not in `keep`.
+    /// Returns files removed and bytes freed (nothing without a cache).
+    pub fn prune_cache(&self, keep: &[&str]) -> Result<(usize, u64), SandboxError> {
+        match &self.inner.cache {
+            Some(cache) => cache.prune(keep).map_err(|source| SandboxError::Io {
+                what: "pruning the component cache",
+                path: cache.path().to_path_buf(),
+                source,
+            }),
+            None => Ok((0, 0)),
+        }
+    }
+
     /// Checks the bytes are a component, compiles it (or loads it from the cache)
     /// and reads which world and contract version it targets.
     pub fn load(&self, origin: &str, wasm: &[u8]) -> Result<Guest, SandboxError> {

@@ -193,6 +193,7 @@ pub(super) fn install(
             d.name
         );
     }
+    prune(home, sandbox);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -227,10 +228,16 @@ pub(super) fn use_(
     let sha256 = guest.sha256().to_string();
     let a = dropins::activate(home, d.kind, &d.name, Some(&sha256))?;
     report_activated(&a, &d.name);
+    prune(home, sandbox);
     Ok(ExitCode::SUCCESS)
 }
 
-pub(super) fn remove(home: &Home, name: &str, kind: Option<Kind>) -> anyhow::Result<ExitCode> {
+pub(super) fn remove(
+    home: &Home,
+    sandbox: &Sandbox,
+    name: &str,
+    kind: Option<Kind>,
+) -> anyhow::Result<ExitCode> {
     let d = dropins::find(home, name, kind)?;
     let reset = dropins::remove(home, &d)?;
     println!("removed {}", d.path.display());
@@ -248,7 +255,24 @@ pub(super) fn remove(home: &Home, name: &str, kind: Option<Kind>) -> anyhow::Res
             );
         }
     }
+    prune(home, sandbox);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Frees the compiled artifacts of guests no longer installed. It only costs a
+/// recompile if wrong, so a failure is reported and the command still succeeds.
+fn prune(home: &Home, sandbox: &Sandbox) {
+    let pruned = Config::load(&home.config_path())
+        .map_err(anyhow::Error::from)
+        .and_then(|config| Ok(dropins::prune_cache(home, &config, sandbox)?));
+    match pruned {
+        Ok((0, _)) => {}
+        Ok((files, bytes)) => println!(
+            "  freed {:.1} MB of compiled guests no longer installed ({files} files)",
+            bytes as f64 / 1e6
+        ),
+        Err(e) => eprintln!("csep: note: could not prune the compiled-guest cache: {e:#}"),
+    }
 }
 
 fn report_activated(a: &Activated, name: &str) {

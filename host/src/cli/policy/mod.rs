@@ -164,7 +164,9 @@ pub fn run(cmd: PolicyCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
         PolicyCommand::Use { name, kind } => {
             kit::use_(&home, &sandbox, &name, kind.map(Into::into))
         }
-        PolicyCommand::Remove { name, kind } => kit::remove(&home, &name, kind.map(Into::into)),
+        PolicyCommand::Remove { name, kind } => {
+            kit::remove(&home, &sandbox, &name, kind.map(Into::into))
+        }
         PolicyCommand::Try {
             guest,
             session,
