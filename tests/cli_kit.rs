@@ -560,3 +560,59 @@ fn a_strategy_gets_its_own_settings_and_a_refused_one_gives_way_with_the_default
         status["strategy"]
     );
 }
+
+#[path = "support/mock_llm.rs"]
+mod mock_llm;
+
+#[test]
+fn try_gives_a_strategy_the_model_only_when_asked_and_counts_its_calls() {
+    let mut w = world();
+    let mock = mock_llm::MockLlm::start(vec![mock_llm::Reply::responses_text(
+        &serde_json::json!({
+            "memory": [{"op": "add", "section": "Rules", "text": "Release branches are cut on Thursdays."}],
+            "skill": null, "summary": "one rule"
+        })
+        .to_string(),
+        900,
+        40,
+    )]);
+    w.set("CSEP__PROVIDER__KIND", "openai-responses");
+    w.set("CSEP__PROVIDER__BASE_URL", &format!("{}/v1", mock.url()));
+    w.set("CSEP__PROVIDER__MODEL", "mock-model");
+    w.set("CSEP__PROVIDER__TIMEOUT_MS", "2000");
+    let before = "# Memory\n\n- Deploy with `make release`.\n";
+    w.write_memory(before);
+    let t = failed_test_run(&w, S1);
+    w.stop(S1, &t);
+    let strategy = "bundled:strategy-default";
+
+    let without = w.json(&[
+        "policy",
+        "try",
+        strategy,
+        "--session",
+        S1,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(without["model"]["calls"], 0, "{without}");
+    assert!(mock.requests().is_empty(), "no model unless asked");
+
+    let with = w.json(&[
+        "policy",
+        "try",
+        strategy,
+        "--session",
+        S1,
+        "--model",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(with["model"]["calls"], 1, "{with}");
+    assert_eq!(with["model"]["models"][0], "mock-model");
+    assert_eq!(with["would_accept"][0]["path"], "MEMORY.md", "{with}");
+    assert_eq!(mock.requests().len(), 1);
+    assert_eq!(w.memory(), before, "nothing live is written");
+    let today = w.json(&["session-reflect", "--status", "--json"]);
+    assert_eq!(today["usage_today"]["calls"], 1, "the call counts: {today}");
+}

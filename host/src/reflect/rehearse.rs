@@ -1,6 +1,7 @@
 //! Runs a policy or a strategy on a session from the recall index, the way a Stop
 //! or a job would, and reports what it would do. A strategy works on throwaway
-//! copies; nothing live is written, and no model is called.
+//! copies; nothing live is written. It gets a model only when asked, within the
+//! day's budget like a job.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,7 @@ use cap_std::fs::Dir;
 use super::apply::{self, Area, Plan};
 use super::budget::DailyBudget;
 use super::history::FileDiff;
-use super::job_host::{JobHost, JobRecord};
+use super::job_host::{JobHost, JobRecord, Model};
 use super::material;
 use super::worker;
 use crate::bucket::Bucket;
@@ -103,20 +104,33 @@ pub struct StrategyTrial {
     pub summary: String,
     pub plan: Plan,
     pub diffs: Vec<FileDiff>,
-    pub log: Vec<String>,
+    /// The guest's log lines, model calls, tokens and denials.
+    pub record: JobRecord,
     pub memory_dir: PathBuf,
     pub skills_dir: Option<PathBuf>,
+}
+
+/// The guest to run and how: `model` is the configured provider, or none.
+pub struct StrategyRun<'a> {
+    pub guest: &'a Guest,
+    pub bundled: bool,
+    pub scopes: Vec<Scope>,
+    pub model: Option<Box<dyn Model>>,
 }
 
 pub fn strategy(
     home: &Home,
     sandbox: &Sandbox,
-    guest: &Guest,
-    bundled: bool,
     config: &Config,
     session: &Session,
-    scopes: Vec<Scope>,
+    run: StrategyRun,
 ) -> Result<StrategyTrial, String> {
+    let StrategyRun {
+        guest,
+        bundled,
+        scopes,
+        model,
+    } = run;
     let ctx = |what: &'static str| move |e: std::io::Error| format!("{what}: {e}");
     let strategy = sandbox.strategy(guest).map_err(|e| e.to_string())?;
     let scratch = tempfile::tempdir().map_err(ctx("making a throwaway folder"))?;
@@ -148,14 +162,19 @@ pub fn strategy(
         .map_err(ctx("staging the skills"))?;
 
     let record = Arc::new(Mutex::new(JobRecord::default()));
-    // No model: the budget lives in the throwaway folder and is never consulted.
-    let budget = DailyBudget::open(&Home::at(&scratch.path().join("usage")), 0, 0)
-        .map_err(ctx("opening a throwaway budget"))?;
+    let r = &config.reflection;
+    // With a model, calls count against the day's budget as a job's would; without
+    // one, the budget lives in the throwaway folder and is never consulted.
+    let budget = match model {
+        Some(_) => DailyBudget::open(home, r.max_calls_per_day, r.max_tokens_per_day),
+        None => DailyBudget::open(&Home::at(&scratch.path().join("usage")), 0, 0),
+    }
+    .map_err(ctx("opening the model budget"))?;
     let host = JobHost {
-        model: None,
+        model,
         budget,
-        max_calls: 0,
-        max_tokens: 0,
+        max_calls: r.max_calls_per_job,
+        max_tokens: r.max_tokens_per_job,
         store,
         bucket: session.bucket.clone(),
         record: record.clone(),
@@ -201,12 +220,12 @@ pub fn strategy(
             }
         })
         .collect();
-    let log = record.lock().expect("record lock").log.clone();
+    let record = record.lock().expect("record lock").clone();
     Ok(StrategyTrial {
         summary: output.summary,
         plan,
         diffs,
-        log,
+        record,
         memory_dir,
         skills_dir,
     })

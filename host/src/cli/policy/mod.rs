@@ -61,9 +61,10 @@ pub enum PolicyCommand {
     },
     /// Run a policy on an archived session and show its decision, or run a strategy
     /// on throwaway copies and show the diff and receipt it would produce. Nothing
-    /// live is written and no model is called.
+    /// live is written.
     Try {
-        /// A `.wasm` file, or an installed drop-in's name.
+        /// A `.wasm` file, an installed drop-in's name, or `bundled:policy-default`,
+        /// `bundled:strategy-default`.
         guest: String,
         /// The session (an id from `csep recall --recent`).
         #[arg(long)]
@@ -71,6 +72,10 @@ pub enum PolicyCommand {
         /// For a strategy: the scopes to reflect on.
         #[arg(long = "scope", value_enum, default_values_t = [ScopeArg::Memory, ScopeArg::Skill])]
         scopes: Vec<ScopeArg>,
+        /// For a strategy: give it the configured model (`[provider]`); its calls count
+        /// against the day's budget. Without it the strategy gets no model.
+        #[arg(long)]
+        model: bool,
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
@@ -171,8 +176,20 @@ pub fn run(cmd: PolicyCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
             guest,
             session,
             scopes,
+            model,
             format,
-        } => trial::run(&home, &config, &sandbox, &guest, &session, &scopes, format),
+        } => trial::run(
+            &home,
+            &config,
+            &sandbox,
+            trial::Trial {
+                guest: &guest,
+                session: &session,
+                scopes: &scopes,
+                model,
+            },
+            format,
+        ),
         PolicyCommand::Decide { wasm, input } => {
             let (source, pin) = match wasm {
                 Some(f) => (Source::File(f), None),

@@ -4,30 +4,38 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use serde_json::json;
 
 use super::{Format, ScopeArg};
 use crate::cli::memory::print_diff;
 use csep::config::Config;
 use csep::dropins;
-use csep::guests::{self, Kind};
+use csep::guests::{self, Kind, Source};
 use csep::home::Home;
 use csep::model::Scope;
+use csep::reflect::provider_setup;
 use csep::reflect::rehearse::{self, Session};
 use csep::sandbox::{Sandbox, World};
+
+/// What `csep policy try` was asked to run.
+pub(super) struct Trial<'a> {
+    pub guest: &'a str,
+    pub session: &'a str,
+    pub scopes: &'a [ScopeArg],
+    pub model: bool,
+}
 
 pub(super) fn run(
     home: &Home,
     config: &Config,
     sandbox: &Sandbox,
-    guest: &str,
-    session_id: &str,
-    scopes: &[ScopeArg],
+    trial: Trial,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
-    let path = locate(home, guest)?;
-    let loaded = guests::load_file(sandbox, &path, None)?;
-    let session = Session::load(home, session_id).map_err(anyhow::Error::msg)?;
+    let source = locate(home, trial.guest)?;
+    let loaded = guests::load(sandbox, &source, None)?;
+    let session = Session::load(home, trial.session).map_err(anyhow::Error::msg)?;
     match loaded.world() {
         World::TriggerPolicy => {
             let (input, decision) =
@@ -75,14 +83,29 @@ pub(super) fn run(
             }
         }
         World::ReflectionStrategy => {
-            let scopes = scopes
+            let scopes = trial
+                .scopes
                 .iter()
                 .map(|s| match s {
                     ScopeArg::Memory => Scope::Memory,
                     ScopeArg::Skill => Scope::Skill,
                 })
                 .collect();
-            let trial = rehearse::strategy(home, sandbox, &loaded, false, config, &session, scopes)
+            let model = match trial.model {
+                true => Some(
+                    provider_setup::model(home, config)
+                        .map_err(anyhow::Error::msg)?
+                        .context("--model needs a provider: set [provider] in config.toml")?,
+                ),
+                false => None,
+            };
+            let run = rehearse::StrategyRun {
+                guest: &loaded,
+                bundled: source.is_bundled(),
+                scopes,
+                model,
+            };
+            let done = rehearse::strategy(home, sandbox, config, &session, run)
                 .map_err(anyhow::Error::msg)?;
             match format {
                 Format::Json => println!(
@@ -91,34 +114,50 @@ pub(super) fn run(
                         "guest": loaded.origin(),
                         "sha256": loaded.sha256(),
                         "session_id": session.info.session_id,
-                        "summary": trial.summary,
-                        "would_accept": trial.plan.accepted,
-                        "would_reject": trial.plan.rejected,
-                        "notes": trial.plan.notes,
-                        "log": trial.log,
-                        "memory_dir": trial.memory_dir,
-                        "skills_dir": trial.skills_dir,
+                        "summary": done.summary,
+                        "would_accept": done.plan.accepted,
+                        "would_reject": done.plan.rejected,
+                        "notes": done.plan.notes,
+                        "model": {
+                            "calls": done.record.calls,
+                            "input_tokens": done.record.input_tokens,
+                            "output_tokens": done.record.output_tokens,
+                            "models": done.record.models,
+                            "denials": done.record.denials,
+                        },
+                        "log": done.record.log,
+                        "memory_dir": done.memory_dir,
+                        "skills_dir": done.skills_dir,
                         "written": false,
                     }))?
                 ),
-                Format::Text => print_strategy_trial(&loaded, &session, &trial),
+                Format::Text => print_strategy_trial(&loaded, &session, &done),
             }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// A path to a `.wasm`, else the name of an installed drop-in of either kind.
-fn locate(home: &Home, guest: &str) -> anyhow::Result<PathBuf> {
+/// A path to a `.wasm`, a bundled guest by the name `csep policy list` gives it, or
+/// the name of an installed drop-in of either kind.
+fn locate(home: &Home, guest: &str) -> anyhow::Result<Source> {
     let path = PathBuf::from(guest);
     if path.is_file() {
-        return Ok(path);
+        return Ok(Source::File(path));
+    }
+    if let Some(b) = Kind::ALL
+        .iter()
+        .map(|k| k.bundled())
+        .find(|b| b.origin() == guest)
+    {
+        return Ok(Source::Bundled(b));
     }
     if guests::is_drop_in_name(guest) {
-        return Ok(dropins::find(home, guest, None)?.path);
+        return Ok(Source::File(dropins::find(home, guest, None)?.path));
     }
     anyhow::bail!(
-        "{guest} is neither a .wasm file nor an installed drop-in (see `csep policy list`; \
+        "{guest} is neither a .wasm file, a bundled guest (bundled:policy-default, \
+         bundled:strategy-default) nor an installed drop-in (see `csep policy list`; \
          drop-ins live in {} and {})",
         Kind::Policy.dir(home).display(),
         Kind::Strategy.dir(home).display()
@@ -138,7 +177,21 @@ fn print_strategy_trial(
         session.info.cwd
     );
     println!("  says      {}", trial.summary);
-    for line in &trial.log {
+    let r = &trial.record;
+    if r.calls > 0 || !r.denials.is_empty() {
+        println!(
+            "  model     {} call(s), {} input and {} output tokens{}",
+            r.calls,
+            r.input_tokens,
+            r.output_tokens,
+            if r.denials.is_empty() {
+                String::new()
+            } else {
+                format!("; denied: {}", r.denials.join("; "))
+            }
+        );
+    }
+    for line in &r.log {
         println!("  log       {line}");
     }
     for r in &trial.plan.rejected {
