@@ -10,19 +10,14 @@
 //! developer machine without them a test says so and passes, in CI it fails.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-struct Mock(Child);
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+#[path = "support/mock_server.rs"]
+mod mock_server;
+use mock_server::Mock;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -51,32 +46,12 @@ fn client(var: &str) -> Option<PathBuf> {
 /// Starts a mock model server from tests/fixtures/clients and waits for its port; it
 /// logs the requests it gets to `<tag>.jsonl`.
 fn mock(script: &str, root: &Path, tag: &str) -> (Mock, String) {
-    let port_file = root.join(format!("{tag}.port"));
-    let mock = Mock(
-        Command::new("python3")
-            .arg(repo_root().join("tests/fixtures/clients").join(script))
-            .env("MOCK_MODE", "tool")
-            .env("MOCK_PORTFILE", &port_file)
-            .env("MOCK_LOG", root.join(format!("{tag}.jsonl")))
-            .env("MOCK_LIFETIME", "120")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 runs the mock"),
-    );
-    let started = Instant::now();
-    loop {
-        if let Ok(p) = std::fs::read_to_string(&port_file)
-            && !p.trim().is_empty()
-        {
-            return (mock, p.trim().to_string());
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the mock did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    mock_server::start(
+        &repo_root().join("tests/fixtures/clients").join(script),
+        "tool",
+        &root.join(format!("{tag}.port")),
+        &root.join(format!("{tag}.jsonl")),
+    )
 }
 
 /// Writes a MEMORY.md line into the bucket of `repo`.

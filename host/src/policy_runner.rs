@@ -7,7 +7,8 @@ use crate::home::Home;
 use crate::model::{DecideInput, Decision, Settings, SettleInput, Settled};
 use crate::sandbox::{Policy, Sandbox};
 
-/// `decide` for one Stop; returns the decision and which policy made it.
+/// `decide` for one Stop; returns the decision and which policy made it. The input's
+/// settings are replaced by those of the policy that runs.
 pub fn decide(
     home: &Home,
     config: &Config,
@@ -22,7 +23,8 @@ pub fn decide(
     })
 }
 
-/// `settle` after a job; returns the new states and which policy settled.
+/// `settle` after a job; returns the new states and which policy settled (settings
+/// as for `decide`).
 pub fn settle(
     home: &Home,
     config: &Config,

@@ -129,7 +129,8 @@ pub fn session_stop(
         digest,
         session_state: state.policy_state.clone(),
         bucket_state: bucket_state.policy_state.clone(),
-        settings: config.policy_settings(),
+        // policy_runner passes the settings of whichever policy runs.
+        settings: Default::default(),
     };
     let (decision, policy_note) =
         policy_runner::decide(home, &config, &input).map_err(HookError::Policy)?;

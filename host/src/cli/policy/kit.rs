@@ -211,9 +211,7 @@ pub(super) fn use_(
         return Ok(ExitCode::SUCCESS);
     }
     let d = dropins::find(home, name, kind)?;
-    let bytes = std::fs::read(&d.path).with_context(|| format!("reading {}", d.path.display()))?;
-    let guest = sandbox
-        .load(&d.path.display().to_string(), &bytes)
+    let guest = guests::load_file(sandbox, &d.path, None)
         .with_context(|| format!("{} cannot be used", d.path.display()))?;
     if guest.world() != d.kind.world() {
         anyhow::bail!(

@@ -99,39 +99,63 @@ enum Examined {
 }
 
 impl Ctx<'_> {
+    /// Walks `dir` within the limits. A walk the limits cut short cannot tell what
+    /// was deleted, so it is refused (`refusal` with `{}` for where and why) and
+    /// `None` returned.
+    fn walk_whole(
+        &mut self,
+        dir: &Dir,
+        area: Area,
+        keep: &dyn Fn(&str, &str) -> bool,
+        descend: &dyn Fn(&str) -> bool,
+        (what, refusal): (&'static str, &str),
+    ) -> io::Result<Option<Walk>> {
+        let listing =
+            walk::walk(dir, &self.limits, keep, descend).map_err(ctx_err(area, "", what))?;
+        match &listing.truncated {
+            Some(why) => {
+                self.rejected.push(Rejected::new(
+                    area,
+                    "",
+                    codes::TOO_MANY_FILES,
+                    refusal.replace("{}", why),
+                ));
+                Ok(None)
+            }
+            None => Ok(Some(listing)),
+        }
+    }
+
     fn memory(&mut self, live: &Dir, staging: &Dir) -> io::Result<()> {
         let area = Area::Memory;
-        let live_walk = walk::walk(
+        let Some(live_walk) = self.walk_whole(
             live,
-            &self.limits,
+            area,
             &|prefix, name| !prefix.is_empty() || name == MEMORY_INDEX || name == REFS,
             &|p| rules::memory_dir(p).is_ok(),
-        )
-        .map_err(ctx_err(area, "", "listing the live folder"))?;
-        if let Some(why) = &live_walk.truncated {
-            self.rejected.push(Rejected::new(
-                area,
-                "",
-                codes::TOO_MANY_FILES,
-                format!("the live memory folder holds {why}; nothing in it was changed"),
-            ));
+            (
+                "listing the live folder",
+                "the live memory folder holds {}; nothing in it was changed",
+            ),
+        )?
+        else {
             return Ok(());
-        }
+        };
         let live_files = hash_live(live, area, &live_walk, |p| rules::memory_file(p).is_ok())?;
 
-        let staged = walk::walk(staging, &self.limits, &|_, _| true, &|p| {
-            rules::memory_dir(p).is_ok()
-        })
-        .map_err(ctx_err(area, "", "listing staging"))?;
-        if let Some(why) = &staged.truncated {
-            self.rejected.push(Rejected::new(
-                area,
-                "",
-                codes::TOO_MANY_FILES,
-                format!("staging memory holds {why}; nothing from it was taken"),
-            ));
+        let Some(staged) = self.walk_whole(
+            staging,
+            area,
+            &|_, _| true,
+            &|p| rules::memory_dir(p).is_ok(),
+            (
+                "listing staging",
+                "staging memory holds {}; nothing from it was taken",
+            ),
+        )?
+        else {
             return Ok(());
-        }
+        };
 
         // Staging paths that were refused: a live file at or under one is not
         // taken as deleted, since staging did say something about it.
@@ -203,22 +227,19 @@ impl Ctx<'_> {
         let area = Area::Skills;
         // The user's own skill folders are refused by `keep` before anything
         // but their name is seen.
-        let live_walk = walk::walk(
+        let Some(live_walk) = self.walk_whole(
             live,
-            &self.limits,
+            area,
             &|prefix, name| !prefix.is_empty() || rules::skill_folder(name).is_ok(),
             &skill_descend,
-        )
-        .map_err(ctx_err(area, "", "listing the live folder"))?;
-        if let Some(why) = &live_walk.truncated {
-            self.rejected.push(Rejected::new(
-                area,
-                "",
-                codes::TOO_MANY_FILES,
-                format!("the live generated skills hold {why}; nothing in them was changed"),
-            ));
+            (
+                "listing the live folder",
+                "the live generated skills hold {}; nothing in them was changed",
+            ),
+        )?
+        else {
             return Ok(BTreeSet::new());
-        }
+        };
         let live_files = hash_live(live, area, &live_walk, |p| rules::target(area, p).is_ok())?;
         let mut live_by_folder: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         for (path, sha) in live_files {
@@ -233,17 +254,19 @@ impl Ctx<'_> {
             .map(|e| (e.path.as_str(), e.kind))
             .collect();
 
-        let staged = walk::walk(staging, &self.limits, &|_, _| true, &skill_descend)
-            .map_err(ctx_err(area, "", "listing staging"))?;
-        if let Some(why) = &staged.truncated {
-            self.rejected.push(Rejected::new(
-                area,
-                "",
-                codes::TOO_MANY_FILES,
-                format!("staging skills hold {why}; nothing from them was taken"),
-            ));
+        let Some(staged) = self.walk_whole(
+            staging,
+            area,
+            &|_, _| true,
+            &skill_descend,
+            (
+                "listing staging",
+                "staging skills hold {}; nothing from them was taken",
+            ),
+        )?
+        else {
             return Ok(live_by_folder.keys().cloned().collect());
-        }
+        };
 
         let mut folders: BTreeSet<String> = BTreeSet::new();
         let mut refused_top: BTreeSet<String> = BTreeSet::new();

@@ -4,21 +4,15 @@
 //! config.toml is as it was. Without the variable the test says so and passes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use super::super::ClientKind::Codex;
 use super::super::{setup, uninstall};
 use super::*;
 
-struct Mock(Child);
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+#[path = "../../../../tests/support/mock_server.rs"]
+mod mock_server;
+use mock_server::Mock;
 
 /// The mock model server script, from this crate or the repository's tests.
 fn mock_script() -> PathBuf {
@@ -31,32 +25,12 @@ fn mock_script() -> PathBuf {
 }
 
 fn start_mock(env: &Env) -> (Mock, String) {
-    let port_file = env.path("port");
-    let mock = Mock(
-        Command::new("python3")
-            .arg(mock_script())
-            .env("MOCK_MODE", "text")
-            .env("MOCK_PORTFILE", &port_file)
-            .env("MOCK_LOG", env.path("requests.jsonl"))
-            .env("MOCK_LIFETIME", "120")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 runs the mock"),
-    );
-    let started = Instant::now();
-    loop {
-        if let Ok(p) = std::fs::read_to_string(&port_file)
-            && !p.trim().is_empty()
-        {
-            return (mock, p.trim().to_string());
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the mock did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    mock_server::start(
+        &mock_script(),
+        "text",
+        &env.path("port"),
+        &env.path("requests.jsonl"),
+    )
 }
 
 #[test]

@@ -1,0 +1,46 @@
+//! A loopback mock model server (a script of tests/fixtures/clients), stopped when
+//! dropped.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Mock(Child);
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `script` answering in `mode`, logging the requests it gets to `log`, and
+/// waits for the port it writes to `port_file`.
+pub fn start(script: &Path, mode: &str, port_file: &Path, log: &Path) -> (Mock, String) {
+    let mock = Mock(
+        Command::new("python3")
+            .arg(script)
+            .env("MOCK_MODE", mode)
+            .env("MOCK_PORTFILE", port_file)
+            .env("MOCK_LOG", log)
+            .env("MOCK_LIFETIME", "120")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs the mock"),
+    );
+    let started = Instant::now();
+    loop {
+        if let Ok(p) = std::fs::read_to_string(port_file)
+            && !p.trim().is_empty()
+        {
+            return (mock, p.trim().to_string());
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the mock did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
