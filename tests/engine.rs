@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use csep::bundled;
 use csep::fs_authority;
 use csep::model::{
-    DecideInput, Decision, Denial, Digest, GuestError, LlmRequest, LlmResponse, RecallHit,
-    RecallQuery, ReflectInput, Scope, SettingValue, Settings, SettleInput, UserMessage,
+    Citation, DecideInput, Decision, Denial, Digest, GuestError, LlmRequest, LlmResponse,
+    RecallHit, RecallQuery, ReflectInput, Scope, SettingValue, Settings, SettleInput, UserMessage,
 };
 use csep::sandbox::{
     CacheOutcome, Guest, Limits, Policy, Preopens, Sandbox, SandboxError, Strategy, StrategyHost,
@@ -852,6 +852,9 @@ fn host_interfaces_deny_with_typed_values() {
                 at_ms: None,
             }])
         }
+        fn cite(&mut self, _: Citation) -> Result<(), Denial> {
+            Ok(())
+        }
     }
     assert_eq!(
         f.probe_with("llm", "", Box::new(Spent)).unwrap(),
@@ -876,6 +879,9 @@ fn a_huge_log_line_is_cut_to_the_output_limit() {
         }
         fn search(&mut self, _: RecallQuery) -> Result<Vec<RecallHit>, Denial> {
             Ok(Vec::new())
+        }
+        fn cite(&mut self, _: Citation) -> Result<(), Denial> {
+            Ok(())
         }
     }
     let lines = Arc::new(Mutex::new(Vec::new()));

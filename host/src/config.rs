@@ -102,6 +102,9 @@ pub struct ReflectionConfig {
     pub max_job_kib: u64,
     pub max_active_skills: usize,
     pub transcript_kib: u64,
+    /// Whether a strategy's recall may search other repositories' sessions; off,
+    /// so nothing of another repository can reach this one's memory.
+    pub recall_global: bool,
 }
 
 impl Default for ReflectionConfig {
@@ -119,6 +122,7 @@ impl Default for ReflectionConfig {
             max_job_kib: 1024,
             max_active_skills: 20,
             transcript_kib: 2048,
+            recall_global: false,
         }
     }
 }

@@ -196,6 +196,23 @@ pub struct RecallQuery {
     pub global: bool,
 }
 
+/// Words a strategy quotes from one message of the session it was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub message_id: u64,
+    pub text: String,
+}
+
+/// What a strategy says a memory entry, ref or skill rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Citation {
+    pub scope: Scope,
+    /// A `MEMORY.md` entry without its list marker, a ref's path, or a skill folder.
+    pub target: String,
+    pub section: String,
+    pub quotes: Vec<Quote>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecallHit {
     pub session_id: String,

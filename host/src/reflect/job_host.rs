@@ -4,13 +4,14 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::model::{Denial, LlmRequest, LlmResponse, RecallHit, RecallQuery};
+use crate::model::{Citation, Denial, LlmRequest, LlmResponse, RecallHit, RecallQuery, Scope};
 use crate::recall::{SearchQuery, Store, parse_needles};
 use crate::redact;
 use crate::sandbox::StrategyHost;
 use crate::timefmt::now_ms;
 
 use super::budget::DailyBudget;
+use super::evidence::{self, Need, Session};
 
 /// A language model the worker can call (a configured provider).
 pub trait Model: Send {
@@ -23,6 +24,8 @@ pub trait Model: Send {
 const MAX_HITS: u32 = 50;
 /// Log lines kept per job.
 const MAX_LOG_LINES: usize = 500;
+/// Citations kept per job; entries past it go uncited, so they are left out.
+const MAX_CITATIONS: usize = 2000;
 
 /// What one job spent and said, read by the worker after the strategy returns.
 #[derive(Debug, Default, Clone)]
@@ -33,6 +36,8 @@ pub struct JobRecord {
     pub models: Vec<String>,
     pub denials: Vec<String>,
     pub log: Vec<String>,
+    /// Citations that held when the strategy made them.
+    pub citations: Vec<Citation>,
 }
 
 pub struct JobHost {
@@ -42,6 +47,10 @@ pub struct JobHost {
     pub max_tokens: u64,
     pub store: Option<Store>,
     pub bucket: String,
+    /// Whether recall may search other repositories (`reflection.recall_global`).
+    pub recall_global: bool,
+    /// The session the strategy was given, for its citations.
+    pub session: Arc<Session>,
     pub record: Arc<Mutex<JobRecord>>,
 }
 
@@ -121,6 +130,13 @@ impl StrategyHost for JobHost {
         let Some(store) = &self.store else {
             return Err(Denial::Unavailable("the recall index is empty".into()));
         };
+        if query.global && !self.recall_global {
+            return Err(Denial::AccessDenied(
+                "recall reaches only this repository's sessions \
+                 (reflection.recall_global = true in config.toml allows more)"
+                    .into(),
+            ));
+        }
         let needles = parse_needles(&query.text);
         if needles.is_empty() {
             return Err(Denial::InvalidRequest("the query has no words".into()));
@@ -149,5 +165,36 @@ impl StrategyHost for JobHost {
         }
         out.truncate(query.limit.clamp(1, MAX_HITS) as usize);
         Ok(out)
+    }
+
+    fn cite(&mut self, citation: Citation) -> Result<(), Denial> {
+        let (need, spans) = match citation.scope {
+            Scope::Skill => (Need::UserWordsOrToolRun, false),
+            Scope::Memory if citation.target.trim_start().starts_with("refs/") => {
+                (Need::UserWordsOrToolRun, false)
+            }
+            Scope::Memory => (Need::for_section(&citation.section), true),
+        };
+        let verdict = evidence::check(&self.session, &citation, need, spans);
+        let mut r = self.record.lock().expect("record lock");
+        match verdict {
+            Ok(_) if r.citations.len() < MAX_CITATIONS => {
+                r.citations.push(citation);
+                Ok(())
+            }
+            Ok(_) => Err(Denial::BudgetExceeded(format!(
+                "a job may cite at most {MAX_CITATIONS} entries"
+            ))),
+            Err(why) => {
+                if r.log.len() < MAX_LOG_LINES {
+                    let line = format!(
+                        "[host] citation refused for {:?}: {why}",
+                        evidence::cut(&citation.target, 120)
+                    );
+                    r.log.push(redact::redact(&line).0.into_owned());
+                }
+                Err(Denial::InvalidRequest(why))
+            }
+        }
     }
 }

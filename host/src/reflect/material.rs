@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use cap_std::fs::Dir;
 use serde_json::json;
 
+use super::evidence::Session;
 use crate::digest;
 use crate::fs_authority;
 use crate::home::Home;
@@ -109,14 +110,15 @@ pub fn prepare_at(path: PathBuf) -> io::Result<RunDirs> {
 }
 
 /// Writes `job.json`, `transcript.jsonl` and `digest.json` into `session/`, from
-/// the recall index (redacted text only). Returns the digest.
+/// the recall index (redacted text only). Returns the digest and the session as
+/// written, which citations are checked against.
 pub fn write_session(
     dirs: &RunDirs,
     job: &Job,
     store: Option<&Store>,
     max_bytes: u64,
     now_ms: u64,
-) -> io::Result<Digest> {
+) -> io::Result<(Digest, Session)> {
     let shown = match store {
         Some(store) => store
             .show(&job.session_id, None, 0)
@@ -162,7 +164,7 @@ pub fn write_session(
         "digest.json",
         &serde_json::to_vec_pretty(&digest)?,
     )?;
-    Ok(digest)
+    Ok((digest, Session::from_shown(kept)))
 }
 
 /// Fills `digest` as if every message of `shown` were new since the last decision.
@@ -200,6 +202,7 @@ fn transcript_line(m: &ShownMessage) -> serde_json::Value {
         }
     }
     json!({
+        "id": m.message_id,
         "role": m.role,
         "tool": m.tool_name,
         "at_ms": m.at_ms,
@@ -334,6 +337,11 @@ fn is_file(dir: &Dir, path: &Path) -> bool {
 
 fn is_dir(dir: &Dir, path: &Path) -> bool {
     dir.symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+/// Copies one folder's tree into an empty one, within the staging bounds.
+pub(crate) fn copy_folder(src: &Dir, dst: &Dir) -> io::Result<()> {
+    copy_tree(src, dst, 0, &mut MAX_COPY_FILES.clone())
 }
 
 fn copy_tree(src: &Dir, dst: &Dir, depth: usize, budget: &mut usize) -> io::Result<()> {

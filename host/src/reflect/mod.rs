@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod budget;
+pub mod evidence;
 pub mod history;
 pub mod job_host;
 pub mod material;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::apply::{AreaPath, CommittedFile, Note, Rejected, RemovedDir};
+use super::apply::{AreaPath, CommittedFile, Evidenced, Note, Rejected, RemovedDir};
 use crate::fs_authority;
 use crate::jobs::Status;
 
@@ -57,6 +57,9 @@ pub struct Receipt {
     pub removed_dirs: Vec<RemovedDir>,
     pub rejected: Vec<Rejected>,
     pub notes: Vec<Note>,
+    /// What each accepted entry rests on: the quoted messages of the session.
+    #[serde(default)]
+    pub evidence: Vec<Evidenced>,
     pub started_at: String,
     pub finished_at: String,
     /// Set when `csep memory revert` restored what this job changed.

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use cap_std::fs::Dir;
 
-use super::apply::{self, Area, Plan};
+use super::apply::{Area, Plan};
 use super::budget::DailyBudget;
 use super::history::FileDiff;
 use super::job_host::{JobHost, JobRecord, Model};
@@ -16,7 +16,6 @@ use super::material;
 use super::worker;
 use crate::bucket::Bucket;
 use crate::config::Config;
-use crate::content_scan;
 use crate::fs_authority;
 use crate::home::Home;
 use crate::jobs::{Job, Status};
@@ -137,7 +136,7 @@ pub fn strategy(
     let dirs = material::prepare_at(scratch.path().join("run")).map_err(ctx("preparing it"))?;
     let job = trial_job(session, &scopes);
     let store = open_store(home)?;
-    let digest = material::write_session(
+    let (digest, shown) = material::write_session(
         &dirs,
         &job,
         store.as_ref(),
@@ -177,6 +176,8 @@ pub fn strategy(
         max_tokens: r.max_tokens_per_job,
         store,
         bucket: session.bucket.clone(),
+        recall_global: r.recall_global,
+        session: Arc::new(shown.clone()),
         record: record.clone(),
     };
     let input = ReflectInput {
@@ -194,13 +195,15 @@ pub fn strategy(
     let output = strategy
         .reflect(&input, &preopens, Box::new(host))
         .map_err(|e| format!("the strategy {} failed: {e}", guest.origin()))?;
-    let plan = apply::plan(
+    let citations = record.lock().expect("record lock").citations.clone();
+    let (plan, _) = worker::judge(
         &live_memory,
         &dirs.memory,
         &live_skills.dir,
         &dirs.skills,
-        &worker::rules(config),
-        &|text: &str| content_scan::reject_reason(text),
+        config,
+        &shown,
+        &citations,
     )
     .map_err(ctx("comparing staging with the live folders"))?;
     let read = |dir: &Dir, path: &str| dir.read_to_string(path).ok();

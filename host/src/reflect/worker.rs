@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use super::apply::{self, Area, Rules};
 use super::budget::DailyBudget;
+use super::evidence::Session;
 use super::history;
 use super::job_host::{JobHost, JobRecord, Model};
 use super::material::{self, RunDirs};
@@ -18,10 +19,11 @@ use crate::fs_authority;
 use crate::guests::{self, Kind, Source};
 use crate::home::Home;
 use crate::jobs::{Job, JobError, JobQueue, Status};
-use crate::model::{ReflectInput, Scope, SettingValue, Settings};
+use crate::model::{Citation, ReflectInput, Scope, SettingValue, Settings};
 use crate::recall::Store;
 use crate::sandbox::{Preopens, Sandbox};
 use crate::timefmt::{now_ms, rfc3339};
+use cap_std::fs::Dir;
 
 /// Jobs one process runs at most when it goes on to the queue.
 const MAX_JOBS_PER_PROCESS: usize = 20;
@@ -256,7 +258,7 @@ fn execute(
     undo_cut_short_commit(home, job)?;
     let dirs = material::prepare(home, job).map_err(ctx("preparing the run folder"))?;
     let store = Store::open_readonly(&home.recall_db()).map_err(|e| e.to_string())?;
-    let digest = material::write_session(
+    let (digest, shown) = material::write_session(
         &dirs,
         job,
         store.as_ref(),
@@ -285,6 +287,8 @@ fn execute(
         max_tokens: config.reflection.max_tokens_per_job,
         store,
         bucket: job.bucket.clone(),
+        recall_global: config.reflection.recall_global,
+        session: Arc::new(shown.clone()),
         record: record.clone(),
     };
     let input = ReflectInput {
@@ -296,13 +300,15 @@ fn execute(
     };
     let (strategy, output) = run_strategy(home, config, input, &dirs, Box::new(host))?;
 
-    let plan = apply::plan(
+    let citations = record.lock().expect("record lock").citations.clone();
+    let (plan, evidenced) = judge(
         &live_memory,
         &dirs.memory,
         live_skills,
         &dirs.skills,
-        &rules(config),
-        &|text: &str| content_scan::reject_reason(text),
+        config,
+        &shown,
+        &citations,
     )
     .map_err(ctx("comparing staging with the live folders"))?;
     let wants_skills = plan.accepted.iter().any(|c| c.area == Area::Skills);
@@ -379,6 +385,10 @@ fn execute(
         removed_dirs: committed.removed_dirs.clone(),
         rejected,
         notes: plan.notes.clone(),
+        evidence: evidenced
+            .into_iter()
+            .filter(|e| committed.files.iter().any(|f| e.covers(f.area, &f.path)))
+            .collect(),
         started_at: started,
         finished_at: rfc3339(now_ms()),
         reverted_at: None,
@@ -404,6 +414,46 @@ fn execute(
         receipt: dirs.path.join(super::receipt::FILE),
         covered,
     })
+}
+
+/// What of staging may be committed: the evidence gate, then the plan. Returns
+/// the plan and what each entry the plan accepts rests on.
+pub(crate) fn judge(
+    live_memory: &Dir,
+    staging_memory: &Dir,
+    live_skills: &Dir,
+    staging_skills: &Dir,
+    config: &Config,
+    session: &Session,
+    citations: &[Citation],
+) -> std::io::Result<(apply::Plan, Vec<apply::Evidenced>)> {
+    let rules = rules(config);
+    let gated = apply::gate(&apply::GateInput {
+        live_memory,
+        staging_memory,
+        live_skills,
+        staging_skills,
+        rules: &rules,
+        session,
+        citations,
+    })?;
+    let mut plan = apply::plan(
+        live_memory,
+        staging_memory,
+        live_skills,
+        staging_skills,
+        &rules,
+        &|text: &str| content_scan::reject_reason(text),
+    )?;
+    plan.rejected.extend(gated.rejected);
+    plan.rejected
+        .sort_by(|a, b| (a.area, &a.path).cmp(&(b.area, &b.path)));
+    let evidenced = gated
+        .evidenced
+        .into_iter()
+        .filter(|e| plan.accepted.iter().any(|c| e.covers(c.area, &c.path)))
+        .collect();
+    Ok((plan, evidenced))
 }
 
 /// The host's rules for what a strategy may write, from the config.

@@ -19,7 +19,7 @@ pub mod strategy {
 
 /// The contract's package name and the version this host was built against.
 pub const PACKAGE: &str = "csep:engine";
-pub const VERSION: &str = "0.1.0";
+pub const VERSION: &str = "0.1.1";
 
 #[cfg(test)]
 mod tests {

@@ -8,18 +8,21 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::policy::csep::engine::types as wit_types;
-use super::bindings::strategy::csep::engine::{llm, log, recall};
+use super::bindings::strategy::csep::engine::{evidence, llm, log, recall};
 use super::bindings::strategy::exports::csep::engine::strategy as wit;
 use super::bindings::strategy::{ReflectionStrategy, ReflectionStrategyPre};
 use super::convert::{
-    denial_to_wit, digest_to_wit, guest_error_from_wit, scope_to_wit, settings_to_wit,
+    denial_to_wit, digest_to_wit, guest_error_from_wit, scope_from_wit, scope_to_wit,
+    settings_to_wit,
 };
 use super::error::SandboxError;
 use super::limits::GuestLimiter;
 use super::run::{self, Base, HasBase};
 use super::{Guest, Sandbox, World};
 use crate::fs_authority;
-use crate::model::{self, Denial, LlmRequest, LlmResponse, RecallHit, RecallQuery};
+use crate::model::{
+    self, Citation, Denial, LlmRequest, LlmResponse, Quote, RecallHit, RecallQuery,
+};
 
 /// Where a strategy's host calls go. The job runner supplies the real model and
 /// recall; `Unavailable` refuses both.
@@ -29,6 +32,8 @@ pub trait StrategyHost: Send {
     /// Calls and tokens the job may still spend.
     fn remaining(&mut self) -> (u32, u64);
     fn search(&mut self, query: RecallQuery) -> Result<Vec<RecallHit>, Denial>;
+    /// Checks and records what an entry rests on; a denial says why it does not count.
+    fn cite(&mut self, citation: Citation) -> Result<(), Denial>;
 }
 
 /// A host with no model and no recall: every request is denied as `unavailable`.
@@ -51,6 +56,10 @@ impl StrategyHost for Unavailable {
         Err(Denial::Unavailable(
             "recall is not available for this run".into(),
         ))
+    }
+    /// Nothing is committed from such a run, so there is nothing to check.
+    fn cite(&mut self, _: Citation) -> Result<(), Denial> {
+        Ok(())
     }
 }
 
@@ -172,6 +181,42 @@ impl recall::Host for StrategyState {
                     .collect()
             })
             .map_err(denial_to_wit)
+    }
+}
+
+/// Quotes and targets a citation may carry, so a guest cannot make the host hold
+/// unbounded data; longer ones are refused.
+const MAX_QUOTES: usize = 16;
+
+impl evidence::Host for StrategyState {
+    fn cite(&mut self, citation: evidence::Citation) -> Result<(), wit_types::Denial> {
+        let too_big = citation.quotes.len() > MAX_QUOTES
+            || citation.target.len() > self.max_output
+            || citation.section.len() > self.max_output
+            || citation
+                .quotes
+                .iter()
+                .any(|q| q.text.len() > self.max_output);
+        if too_big {
+            return Err(denial_to_wit(Denial::InvalidRequest(format!(
+                "a citation holds at most {MAX_QUOTES} quotes of at most {} bytes each",
+                self.max_output
+            ))));
+        }
+        let citation = Citation {
+            scope: scope_from_wit(citation.scope),
+            target: citation.target,
+            section: citation.section,
+            quotes: citation
+                .quotes
+                .into_iter()
+                .map(|q| Quote {
+                    message_id: q.message_id,
+                    text: q.text,
+                })
+                .collect(),
+        };
+        self.host.cite(citation).map_err(denial_to_wit)
     }
 }
 

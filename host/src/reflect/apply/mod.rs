@@ -11,6 +11,7 @@
 mod atomic;
 mod commit;
 mod diff;
+mod gate;
 mod nofollow;
 mod plan;
 mod revert;
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use atomic::TEMP_PREFIX;
 pub use commit::{JOURNAL_NAME, commit, read_journal};
+pub use gate::{Evidenced, GateInput, Gated, gate};
 pub use plan::plan;
 pub use revert::revert;
 pub use rules::SKILL_PREFIX;
