@@ -375,7 +375,7 @@ fn list_install_use_and_remove_manage_the_drop_in_folders() {
     assert_eq!(rows["commands-strategy"]["active"], true);
     assert_eq!(rows["commands-strategy"]["pinned"], "yes");
     assert_eq!(rows["bundled:strategy-default"]["active"], false);
-    assert_eq!(rows["failures-policy"]["contract_version"], "0.1.0");
+    assert_eq!(rows["failures-policy"]["contract_version"], "0.1.1");
     let status = w.json(&["status", "--json"]);
     let found: Vec<(&str, &str)> = status["drop_ins"]
         .as_array()

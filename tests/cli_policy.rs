@@ -35,7 +35,7 @@ fn check_reports_the_bundled_policy_and_its_sample_decision() {
         stdout.contains("bundled:policy-default: a valid trigger-policy"),
         "{stdout}"
     );
-    assert!(stdout.contains("csep:engine@0.1.0"), "{stdout}");
+    assert!(stdout.contains("csep:engine@0.1.1"), "{stdout}");
     assert!(stdout.contains("sample    reflect on memory"), "{stdout}");
     assert!(stdout.contains("cache     miss"), "{stdout}");
 
@@ -46,7 +46,7 @@ fn check_reports_the_bundled_policy_and_its_sample_decision() {
     let v = json(&out.get_output().stdout);
     assert_eq!(v["valid"], true);
     assert_eq!(v["world"], "trigger-policy");
-    assert_eq!(v["contract_version"], "0.1.0");
+    assert_eq!(v["contract_version"], "0.1.1");
     assert_eq!(
         v["cache"], "hit",
         "the second run loads the precompiled artifact"
@@ -71,7 +71,7 @@ fn check_names_the_world_of_a_strategy() {
         .success();
     let v = json(&out.get_output().stdout);
     assert_eq!(v["world"], "reflection-strategy");
-    assert_eq!(v["contract_version"], "0.1.0");
+    assert_eq!(v["contract_version"], "0.1.1");
 }
 
 #[test]

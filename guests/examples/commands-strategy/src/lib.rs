@@ -14,6 +14,7 @@ use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
+use csep::engine::evidence::{self, Citation, Quote};
 use csep::engine::log;
 use csep::engine::types::{GuestError, Scope};
 use exports::csep::engine::strategy::{Guest, ReflectInput, ReflectOutput};
@@ -36,6 +37,30 @@ impl Guest for CommandsStrategy {
             memory: PathBuf::from("/memory"),
         };
         let outcome = run(&folders, &settings)?;
+        // The host commits an entry only with its evidence: the call that ran it.
+        for ran in &outcome.added {
+            let Some(message_id) = ran.message_id else {
+                continue;
+            };
+            let citation = Citation {
+                scope: Scope::Memory,
+                target: format!("`{}`", memory::normalize(&ran.command)),
+                section: "Commands".to_string(),
+                quotes: vec![Quote {
+                    message_id,
+                    text: ran.script.clone(),
+                }],
+            };
+            if let Err(denial) = evidence::cite(&citation) {
+                log::log(
+                    log::Level::Warn,
+                    &format!(
+                        "the host refused the evidence for {}: {denial:?}",
+                        ran.command
+                    ),
+                );
+            }
+        }
         if outcome.skipped_lines > 0 {
             log::log(
                 log::Level::Warn,
@@ -60,22 +85,26 @@ struct Folders {
 struct Outcome {
     summary: String,
     skipped_lines: usize,
+    /// The commands added to `MEMORY.md`, with their evidence.
+    added: Vec<transcript::Ran>,
 }
 
 fn run(folders: &Folders, settings: &Settings) -> Result<Outcome, GuestError> {
     let transcript = read(&folders.session.join("transcript.jsonl"))?.unwrap_or_default();
     let transcript = String::from_utf8_lossy(&transcript);
     let (found, skipped_lines) = transcript::successful_commands(&transcript, &settings.prefixes);
-    let done = |summary: String| {
+    let done = |summary: String, added: Vec<transcript::Ran>| {
         Ok(Outcome {
             summary,
             skipped_lines,
+            added,
         })
     };
     if found.is_empty() {
         return done(
             "no test, build, lint or format command ran successfully; MEMORY.md unchanged"
                 .to_string(),
+            Vec::new(),
         );
     }
 
@@ -86,18 +115,25 @@ fn run(folders: &Folders, settings: &Settings) -> Result<Outcome, GuestError> {
         })?),
         None => None,
     };
-    let Some(update) = memory::update(existing.as_deref(), &found, settings.max_commands) else {
-        return done(format!(
-            "{} already listed in ## Commands; MEMORY.md unchanged",
-            count(found.len(), "command that ran is", "commands that ran are")
-        ));
+    let commands: Vec<String> = found.iter().map(|r| r.command.clone()).collect();
+    let Some(update) = memory::update(existing.as_deref(), &commands, settings.max_commands) else {
+        return done(
+            format!(
+                "{} already listed in ## Commands; MEMORY.md unchanged",
+                count(found.len(), "command that ran is", "commands that ran are")
+            ),
+            Vec::new(),
+        );
     };
     let chars = update.text.chars().count();
     if chars > settings.memory_budget_chars {
-        return done(format!(
-            "not written: MEMORY.md would hold {chars} characters, over the budget of {}",
-            settings.memory_budget_chars
-        ));
+        return done(
+            format!(
+                "not written: MEMORY.md would hold {chars} characters, over the budget of {}",
+                settings.memory_budget_chars
+            ),
+            Vec::new(),
+        );
     }
     fs::write(&path, &update.text)
         .map_err(|e| GuestError::Internal(format!("writing MEMORY.md: {e}")))?;
@@ -114,7 +150,11 @@ fn run(folders: &Folders, settings: &Settings) -> Result<Outcome, GuestError> {
             spans(&update.dropped)
         ));
     }
-    done(summary)
+    let added = found
+        .into_iter()
+        .filter(|r| update.added.contains(&memory::normalize(&r.command)))
+        .collect();
+    done(summary, added)
 }
 
 /// The file's bytes, or `None` when it does not exist.

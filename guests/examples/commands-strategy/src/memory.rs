@@ -184,7 +184,7 @@ fn code_spans(line: &str) -> Vec<String> {
         .collect()
 }
 
-fn normalize(command: &str) -> String {
+pub fn normalize(command: &str) -> String {
     command.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -1,6 +1,6 @@
 //! Reads `/session/transcript.jsonl` and finds the shell commands that succeeded.
 //!
-//! Each line is `{"role", "tool", "at_ms", "error", "text"}`. A shell tool's
+//! Each line is `{"id", "role", "tool", "at_ms", "error", "text"}`. A shell tool's
 //! `tool-call` text is `{"command": "..."}`; the `tool-output` that answers it
 //! has `error: true` when the command failed. Calls and outputs are paired in
 //! order (several calls may be answered together); a user message closes any
@@ -20,11 +20,20 @@ const SHELL_TOOLS: [&str; 6] = [
     "bash",
 ];
 
+/// A recognized command that ran successfully, with the evidence the host asks
+/// for: the id of the tool call that ran it and that call's script, verbatim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ran {
+    pub command: String,
+    pub message_id: Option<u64>,
+    pub script: String,
+}
+
 /// The recognized commands that ran successfully, oldest first, each once; and
 /// how many lines could not be read.
-pub fn successful_commands(transcript: &str, prefixes: &[String]) -> (Vec<String>, usize) {
-    let mut found: Vec<String> = Vec::new();
-    let mut pending: std::collections::VecDeque<Option<String>> = Default::default();
+pub fn successful_commands(transcript: &str, prefixes: &[String]) -> (Vec<Ran>, usize) {
+    let mut found: Vec<Ran> = Vec::new();
+    let mut pending: std::collections::VecDeque<Option<(String, Option<u64>)>> = Default::default();
     let mut skipped = 0;
     for line in transcript.lines().filter(|l| !l.trim().is_empty()) {
         let Some(line) = parse(line) else {
@@ -33,14 +42,19 @@ pub fn successful_commands(transcript: &str, prefixes: &[String]) -> (Vec<String
         };
         match line.role.as_str() {
             "user" => pending.clear(),
-            "tool-call" => pending.push_back(shell_command(line.tool.as_deref(), &line.text)),
+            "tool-call" => pending
+                .push_back(shell_command(line.tool.as_deref(), &line.text).map(|s| (s, line.id))),
             "tool-output" => {
-                if let Some(Some(script)) = pending.pop_front()
+                if let Some(Some((script, message_id))) = pending.pop_front()
                     && !line.error
                 {
                     for command in commands::recognize(&script, prefixes) {
-                        if !found.contains(&command) {
-                            found.push(command);
+                        if !found.iter().any(|r| r.command == command) {
+                            found.push(Ran {
+                                command,
+                                message_id,
+                                script: script.clone(),
+                            });
                         }
                     }
                 }
@@ -52,6 +66,7 @@ pub fn successful_commands(transcript: &str, prefixes: &[String]) -> (Vec<String
 }
 
 struct Line {
+    id: Option<u64>,
     role: String,
     tool: Option<String>,
     error: bool,
@@ -63,6 +78,7 @@ fn parse(line: &str) -> Option<Line> {
         return None;
     };
     Some(Line {
+        id: map.get("id").and_then(Value::as_u64),
         role: map.get("role")?.as_str()?.replace('_', "-"),
         tool: map.get("tool").and_then(Value::as_str).map(str::to_string),
         error: map.get("error").and_then(Value::as_bool).unwrap_or(false),
@@ -137,7 +153,7 @@ pub mod tests {
         ]
         .concat();
         let (found, skipped) = successful_commands(&transcript, &defaults());
-        assert_eq!(found, ["cargo test", "npm run lint"]);
+        assert_eq!(commands_of(&found), ["cargo test", "npm run lint"]);
         assert_eq!(skipped, 1);
     }
 
@@ -164,6 +180,20 @@ pub mod tests {
         ]
         .concat();
         let (found, _) = successful_commands(&transcript, &defaults());
-        assert_eq!(found, ["cargo build", "make"]);
+        assert_eq!(commands_of(&found), ["cargo build", "make"]);
+    }
+
+    fn commands_of(found: &[Ran]) -> Vec<&str> {
+        found.iter().map(|r| r.command.as_str()).collect()
+    }
+
+    #[test]
+    fn each_command_keeps_the_id_and_script_of_the_call_that_ran_it() {
+        let call = r#"{"id":7,"role":"tool-call","tool":"shell","error":false,"text":"{\"command\":\"cargo test 2>&1 | tail -5\"}"}"#;
+        let out = r#"{"id":8,"role":"tool-output","tool":"shell","error":false,"text":"ok"}"#;
+        let (found, _) = successful_commands(&format!("{call}\n{out}\n"), &defaults());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].message_id, Some(7));
+        assert_eq!(found[0].script, "cargo test 2>&1 | tail -5");
     }
 }
