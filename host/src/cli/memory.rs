@@ -31,6 +31,20 @@ pub enum MemoryCommand {
     /// Restores the files a job changed as they were before it. Refuses, changing
     /// nothing, when one of them was edited since.
     Revert { receipt: String },
+    /// Why a line of memory exists: the jobs that wrote entries holding TEXT, and
+    /// the session messages each one quoted as its evidence.
+    Why {
+        /// Words of the entry (case and spacing do not matter).
+        text: String,
+        /// Search every repo's receipts, not just this one's.
+        #[arg(long)]
+        all: bool,
+        /// The folder whose repo to search (default: the current folder).
+        #[arg(long, value_name = "DIR")]
+        cwd: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// One file's change as a unified diff (`a/memory/MEMORY.md` → `b/…`).
@@ -49,17 +63,58 @@ pub(super) fn print_diff(d: &history::FileDiff) {
 
 pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> {
     let home = Home::resolve(home).map_err(anyhow::Error::msg)?;
+    let bucket_of = |all: bool, cwd: Option<PathBuf>| -> anyhow::Result<Option<String>> {
+        if all {
+            return Ok(None);
+        }
+        let cwd = match cwd {
+            Some(c) => c,
+            None => std::env::current_dir()?,
+        };
+        Ok(Some(Bucket::resolve(&cwd).id))
+    };
     match cmd {
-        MemoryCommand::History { all, cwd, json } => {
-            let bucket = if all {
-                None
+        MemoryCommand::Why {
+            text,
+            all,
+            cwd,
+            json,
+        } => {
+            let hits = history::why(&home, bucket_of(all, cwd)?.as_deref(), &text);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&hits)?);
+            } else if hits.is_empty() {
+                println!("no committed entry holding {text:?} has recorded evidence here");
+                return Ok(ExitCode::from(1));
             } else {
-                let cwd = match cwd {
-                    Some(c) => c,
-                    None => std::env::current_dir()?,
-                };
-                Some(Bucket::resolve(&cwd).id)
-            };
+                for h in &hits {
+                    let e = &h.entry;
+                    let section = if e.section.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {}", e.section)
+                    };
+                    let reverted = if h.reverted { " (reverted since)" } else { "" };
+                    println!("{}  ({}{section})", e.entry, e.path);
+                    println!(
+                        "  written by job {} at {}{reverted}, from session {}",
+                        h.job_id, h.finished_at, h.session_id
+                    );
+                    for q in &e.quotes {
+                        println!(
+                            "  #{} {} ({}): {:?}",
+                            q.message_id,
+                            q.role,
+                            csep::reflect::evidence::source_name(q.source),
+                            q.text
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        MemoryCommand::History { all, cwd, json } => {
+            let bucket = bucket_of(all, cwd)?;
             let list = history::list(&home, bucket.as_deref());
             if json || !std::io::stdout().is_terminal() {
                 let items: Vec<_> = list

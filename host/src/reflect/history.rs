@@ -114,3 +114,35 @@ pub fn revert(run_dir: &Path, receipt: &mut Receipt) -> Result<apply::Reverted, 
         .map_err(|e| format!("the files were restored, but the receipt was not marked: {e}"))?;
     Ok(reverted)
 }
+
+/// A committed entry whose text matched a `csep memory why` search, with the
+/// job that wrote it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Why {
+    pub job_id: String,
+    pub session_id: String,
+    pub finished_at: String,
+    pub reverted: bool,
+    pub entry: super::apply::Evidenced,
+}
+
+/// The evidence of every committed entry of a bucket whose text holds `needle`
+/// (case and spacing aside), newest job first.
+pub fn why(home: &Home, bucket: Option<&str>, needle: &str) -> Vec<Why> {
+    let want = super::evidence::fold(needle).0;
+    let mut out = Vec::new();
+    for (_, r) in list(home, bucket) {
+        for e in &r.evidence {
+            if super::evidence::fold(&e.entry).0.contains(&want) {
+                out.push(Why {
+                    job_id: r.job_id.clone(),
+                    session_id: r.session_id.clone(),
+                    finished_at: r.finished_at.clone(),
+                    reverted: r.reverted_at.is_some(),
+                    entry: e.clone(),
+                });
+            }
+        }
+    }
+    out
+}
