@@ -88,11 +88,11 @@ fn following_the_doc_gives_a_working_policy() {
         assert!(doc.contains(step), "the doc no longer says `{step}`");
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // The doc's first step, replayed when this machine lacks the target.
     let installed = run(Command::new("rustup").args(["target", "list", "--installed"]));
-    assert!(
-        installed.lines().any(|l| l == "wasm32-wasip2"),
-        "this test builds a policy: `rustup target add wasm32-wasip2` (as .ci/run does)"
-    );
+    if !installed.lines().any(|l| l == "wasm32-wasip2") {
+        run(Command::new("rustup").args(["target", "add", "wasm32-wasip2"]));
+    }
 
     let mut w = World::new();
     w.set("CSEP__REFLECTION__ENABLED", "false");
