@@ -130,6 +130,9 @@ fn run_unit(unit: &[Session], path: Path3, cache: &Path) -> Vec<Run> {
             Path3::Good => Some(ModelServer::start(s.model.good.clone())),
             Path3::Careless => Some(ModelServer::start(answers::careless(s))),
         };
+        if server.is_none() {
+            home.set("CSEP__PROVIDER__KIND", "none");
+        }
         if let Some(server) = &server {
             for (k, v) in PROVIDER {
                 home.set(k, v);

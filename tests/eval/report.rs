@@ -180,6 +180,12 @@ pub fn render(runs: &[Run]) -> String {
         if r.first_stop == Some(false) && r.durable {
             let _ = writeln!(out, "{tag}: durable, but no memory job at the first Stop");
         }
+        if r.first_stop == Some(true) && !r.durable {
+            let _ = writeln!(
+                out,
+                "{tag}: nothing durable, but a memory job at the first Stop"
+            );
+        }
         for e in &r.errors {
             let _ = writeln!(out, "{tag}: error: {e}");
         }
