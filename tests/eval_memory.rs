@@ -185,6 +185,34 @@ fn quotes_get_the_id_of_their_prompt_line() {
     assert_eq!(evidence[1]["id"], 1, "an invented quote");
     assert_eq!(answer["memory"][0]["text"], "Test: `make check-all`");
     assert!(answer["skill"].is_null());
+
+    // A multi-line message: its continuation lines belong to it, folded or not.
+    let prompt = "[#3 user] CI is red:\n$ docker system prune -af\nwe build with `make`\n## Next\n[#4 assistant] ok\n";
+    let lines = eval::model_server::prompt_lines(prompt);
+    assert_eq!(
+        lines[0],
+        (
+            3,
+            "CI is red:\n$ docker system prune -af\nwe build with `make`".into()
+        )
+    );
+    assert_eq!(lines[1], (4, "ok".into()));
+    let folded = "[#9 user] CI is red: $ docker system prune -af we build with `make`\n";
+    let ops: Vec<eval::labels::Op> = vec![eval::labels::Op {
+        op: "add".into(),
+        section: Some("Commands".into()),
+        old: None,
+        text: Some("Build: `make`".into()),
+        evidence: vec!["prune -af\nwe build".into()],
+    }];
+    assert_eq!(
+        eval::model_server::answer(&ops, prompt)["memory"][0]["evidence"][0]["id"],
+        3
+    );
+    assert_eq!(
+        eval::model_server::answer(&ops, folded)["memory"][0]["evidence"][0]["id"],
+        9
+    );
 }
 
 /// The matchers: negation words in the four languages, `none`, and `affirmed`.

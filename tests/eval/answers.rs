@@ -1,7 +1,24 @@
 //! The scripted model answers: the session's `good` one, and a careless one that is
 //! either written in the session file or derived from the labels.
 
+use serde_json::{Value, json};
+
 use super::labels::{Matcher, Op, Session};
+
+/// What the loopback model answers: memory operations, refs and a skill.
+#[derive(Debug, Clone, Default)]
+pub struct Scripted {
+    pub memory: Vec<Op>,
+    pub refs: Vec<Value>,
+    pub skill: Option<Value>,
+}
+
+pub fn good(s: &Session) -> Scripted {
+    Scripted {
+        memory: s.model.good.clone(),
+        ..Scripted::default()
+    }
+}
 
 /// A fact no session states: the careless model adds it with an invented quote.
 pub const INVENTED_TEXT: &str = "Deploy: `./scripts/deploy.sh --prod --force`";
@@ -26,9 +43,32 @@ fn add(section: &str, text: String, quote: String) -> Op {
     }
 }
 
-/// The careless answer: the file's, or the good answer plus every mistake the
-/// labels name (each secret copied, each forbidden line written) plus an invented fact.
-pub fn careless(s: &Session) -> Vec<Op> {
+/// The careless answer: the file's operations, or the good ones plus every mistake
+/// the labels name (each secret copied, each forbidden line written) plus an invented
+/// fact; and, when the session has secrets, a ref and a skill that copy them.
+pub fn careless(s: &Session) -> Scripted {
+    let secrets = s.secrets.join(", ");
+    let (refs, skill) = if s.secrets.is_empty() {
+        (Vec::new(), None)
+    } else {
+        (
+            vec![
+                json!({"path": "credentials.md", "content": format!("# Credentials\n\n{secrets}\n")}),
+            ],
+            Some(
+                json!({"name": "csep-reflect-connect", "description": "Connect to the services of this repo.",
+                "body": format!("## Steps\n1. Log in with {secrets}.\n")}),
+            ),
+        )
+    };
+    Scripted {
+        memory: careless_ops(s),
+        refs,
+        skill,
+    }
+}
+
+fn careless_ops(s: &Session) -> Vec<Op> {
     if let Some(ops) = &s.model.careless {
         return ops.clone();
     }

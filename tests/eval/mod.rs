@@ -107,7 +107,11 @@ const PROVIDER: &[(&str, &str)] = &[
     ("CSEP__STRATEGY__SETTINGS__MODE", "\"model\""),
 ];
 
-const FORCE: (&str, &str) = ("CSEP__POLICY__SETTINGS__MEMORY_STOP_INTERVAL", "1");
+/// A policy setting that queues a job with both scopes at any Stop.
+const FORCE: [(&str, &str); 2] = [
+    ("CSEP__POLICY__SETTINGS__MEMORY_STOP_INTERVAL", "1"),
+    ("CSEP__POLICY__SETTINGS__SKILL_TOOL_CALL_INTERVAL", "1"),
+];
 
 fn has_memory_scope(job: &serde_json::Value) -> bool {
     job["scopes"]
@@ -127,7 +131,7 @@ fn run_unit(unit: &[Session], path: Path3, cache: &Path) -> Vec<Run> {
         let mut errors = Vec::new();
         let server = match path {
             Path3::NoModel => None,
-            Path3::Good => Some(ModelServer::start(s.model.good.clone())),
+            Path3::Good => Some(ModelServer::start(answers::good(s))),
             Path3::Careless => Some(ModelServer::start(answers::careless(s))),
         };
         if server.is_none() {
@@ -156,11 +160,11 @@ fn run_unit(unit: &[Session], path: Path3, cache: &Path) -> Vec<Run> {
                     if let Some(j) = other {
                         let _ = home.reflect(j["job_id"].as_str().unwrap_or(""));
                     }
-                    home.stop(&id, &t, &[FORCE])
+                    home.stop(&id, &t, &FORCE)
                 }
             }
         } else {
-            home.stop(&id, &t, &[FORCE])
+            home.stop(&id, &t, &FORCE)
         };
         let job = job.unwrap_or_else(|e| {
             errors.push(e);
@@ -262,7 +266,7 @@ pub fn warm_cache(sample: &Session) -> (Home, PathBuf) {
     let home = Home::new(None);
     let id = transcript::session_id("warm-up");
     let t = transcript::write(&home.path(""), &home.path("repo"), sample, &id);
-    if let Ok(Some(j)) = home.stop(&id, &t, &[FORCE]) {
+    if let Ok(Some(j)) = home.stop(&id, &t, &FORCE) {
         let _ = home.reflect(j["job_id"].as_str().unwrap_or(""));
     }
     let cache = home.path("state/cache/wasm");

@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::answers::Scripted;
 use super::labels::Op;
 
 const MAX_REQUEST_BYTES: usize = 16 << 20;
 
 struct Shared {
-    ops: Vec<Op>,
+    script: Scripted,
     bodies: Mutex<Vec<String>>,
     stop: AtomicBool,
 }
@@ -29,11 +30,11 @@ pub struct ModelServer {
 }
 
 impl ModelServer {
-    pub fn start(ops: Vec<Op>) -> ModelServer {
+    pub fn start(script: Scripted) -> ModelServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = listener.local_addr().unwrap().port();
         let shared = Arc::new(Shared {
-            ops,
+            script,
             bodies: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
         });
@@ -95,17 +96,37 @@ pub fn strings_of(body: &str) -> String {
     out
 }
 
-/// `(id, text)` of each prompt line of the form `[#<id> <role>] text`.
+/// `(id, text)` of each message the prompt shows as `[#<id> <role>] text`; lines
+/// that follow without such a prefix (a multi-line message) belong to it, up to the
+/// next message or `#` heading.
 pub fn prompt_lines(prompt: &str) -> Vec<(u64, String)> {
-    prompt
-        .lines()
-        .filter_map(|l| {
-            let rest = l.trim_start().strip_prefix("[#")?;
-            let (head, text) = rest.split_once("] ")?;
-            let id = head.split_whitespace().next()?.parse().ok()?;
-            Some((id, text.to_string()))
-        })
-        .collect()
+    let mut out: Vec<(u64, String)> = Vec::new();
+    let mut open = false;
+    for l in prompt.lines() {
+        let head = l.trim_start().strip_prefix("[#").and_then(|rest| {
+            let (head, text) = rest
+                .split_once("] ")
+                .or_else(|| Some((rest.strip_suffix(']')?, "")))?;
+            Some((head.split_whitespace().next()?.parse().ok()?, text))
+        });
+        if let Some((id, text)) = head {
+            out.push((id, text.to_string()));
+            open = true;
+        } else if l.starts_with('#') {
+            open = false;
+        } else if open && let Some(last) = out.last_mut() {
+            last.1.push('\n');
+            last.1.push_str(l);
+        }
+    }
+    out
+}
+
+/// Whether a message's text holds the quote, as written or with whitespace runs
+/// folded (a prompt may put a multi-line message on one line).
+fn holds(text: &str, quote: &str) -> bool {
+    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    text.contains(quote) || fold(text).contains(&fold(quote))
 }
 
 /// The answer for one prompt: the scripted ops with ids filled in.
@@ -120,7 +141,7 @@ pub fn answer(ops: &[Op], prompt: &str) -> Value {
                 .map(|q| {
                     let id = lines
                         .iter()
-                        .find(|(_, t)| t.contains(q.as_str()))
+                        .find(|(_, t)| holds(t, q))
                         .map_or(1, |(id, _)| *id);
                     json!({"id": id, "quote": q})
                 })
@@ -167,7 +188,10 @@ fn serve(stream: TcpStream, shared: &Shared) {
         return;
     };
     shared.bodies.lock().unwrap().push(body.clone());
-    let text = answer(&shared.ops, &strings_of(&body)).to_string();
+    let mut v = answer(&shared.script.memory, &strings_of(&body));
+    v["refs"] = json!(shared.script.refs);
+    v["skill"] = shared.script.skill.clone().unwrap_or(Value::Null);
+    let text = v.to_string();
     let reply = responses_reply(&text);
     let head = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
