@@ -299,12 +299,14 @@ impl Sink {
             self.messages.retain(|_| copies.next() == Some(&false));
         }
         if self.meta.title.is_none() {
+            // Redacted whole before it is cut, so a cut cannot hide a secret's shape.
+            let titled = |t: &str| text::title(&crate::redact::redact(t).0);
             self.meta.title = self
                 .messages
                 .iter()
                 .find(|m| m.role == Role::User && !m.injected && !m.sidechain)
-                .and_then(|m| text::title(&m.text))
-                .or_else(|| self.summary.as_deref().and_then(text::title));
+                .and_then(|m| titled(&m.text))
+                .or_else(|| self.summary.as_deref().and_then(titled));
         }
         Chunk {
             meta: self.meta,
