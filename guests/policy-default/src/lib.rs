@@ -1,9 +1,14 @@
 //! The bundled trigger policy: per-session counters plus high-signal words, as the
-//! original tool's trigger, with separate memory and skill scopes.
+//! original tool's trigger, with separate memory and skill scopes; and, so that a
+//! short session which states a lasting fact or rule is not lost, durable
+//! statements in the user's words reflect on memory at once.
 
+mod durable;
 mod keywords;
 mod settings;
 mod state;
+#[cfg(test)]
+mod testing;
 
 wit_bindgen::generate!({ world: "trigger-policy", path: "../../wit" });
 
@@ -26,7 +31,18 @@ impl Guest for DefaultPolicy {
         } else {
             keywords::Hits::default()
         };
-        Ok(decide(&counters, &thresholds, &hits, state_note, input))
+        // The digest holds only messages since the last decision, so a statement
+        // reflected on once is not seen again at a later Stop.
+        let durable = if thresholds.durable_statement_immediate {
+            durable::scan(&input.digest)
+        } else {
+            durable::Findings::default()
+        };
+        let signals = Signals {
+            hits: &hits,
+            durable: &durable,
+        };
+        Ok(decide(&counters, &thresholds, &signals, state_note, input))
     }
 
     fn settle(input: SettleInput) -> Result<Settled, GuestError> {
@@ -43,13 +59,20 @@ impl Guest for DefaultPolicy {
     }
 }
 
+/// What the user's words asked for, besides the counters.
+struct Signals<'a> {
+    hits: &'a keywords::Hits,
+    durable: &'a durable::Findings,
+}
+
 fn decide(
     counters: &Counters,
     t: &Thresholds,
-    hits: &keywords::Hits,
+    signals: &Signals,
     state_note: Option<&'static str>,
     input: DecideInput,
 ) -> Decision {
+    let hits = signals.hits;
     let mut reasons = Vec::new();
     let mut why = Vec::new();
     let (mut memory, mut skill) = (false, false);
@@ -87,6 +110,11 @@ fn decide(
         skill = true;
         reasons.push("high-signal-skill".to_string());
         why.push(format!("the user wrote {}", quote_list(&hits.skill)));
+    }
+    if signals.durable.triggers(t.durable_weak_threshold) {
+        memory = true;
+        reasons.push("durable-statement".to_string());
+        why.push(signals.durable.summary());
     }
 
     let mut scopes = Vec::new();

@@ -1,0 +1,387 @@
+//! English cues, read on the folded sentence (lower case, one space, plain apostrophes).
+
+use super::signals::Signals;
+use crate::keywords::contains_word;
+
+/// Words a sentence may open with before what it says.
+const FILLERS: &[&str] = &[
+    "please", "pls", "plz", "and", "also", "but", "so", "oh", "ok", "okay", "hey", "btw",
+    "then", "just", "remember", "note", "fyi", "reminder", "important", "again", "hi", "hello",
+    "rule", "tip", "kindly",
+];
+
+/// Openings of a polite request, which is not a question.
+const REQUEST_OPENINGS: &[&[&str]] = &[
+    &["can", "you"],
+    &["could", "you"],
+    &["would", "you"],
+    &["will", "you"],
+    &["can", "we"],
+    &["could", "we"],
+    &["i", "want", "you", "to"],
+    &["i", "need", "you", "to"],
+    &["i'd", "like", "you", "to"],
+    &["make", "sure", "to"],
+    &["make", "sure", "you"],
+    &["be", "sure", "to"],
+    &["remember", "to"],
+];
+
+const QUESTION_OPENINGS: &[&str] = &[
+    "what", "what's", "why", "how", "where", "where's", "when", "which", "who", "whose", "is",
+    "are", "does", "do", "did", "can", "could", "would", "will", "should", "shall", "have",
+    "has", "was", "were", "may", "might", "isn't", "aren't", "doesn't", "didn't", "any",
+];
+
+/// After an opening `don't`, these make it a courtesy, not a rule.
+const NOT_RULES_AFTER_DONT: &[&str] = &[
+    "worry", "bother", "mind", "hesitate", "know", "think", "understand", "get", "care",
+    "panic", "see", "want", "need", "feel",
+];
+
+const RULE_PHRASES: &[&str] = &[
+    "must not",
+    "mustn't",
+    "must never",
+    "must always",
+    "should never",
+    "should always",
+    "shall not",
+    "not allowed",
+    "is forbidden",
+    "are forbidden",
+    "is prohibited",
+    "are prohibited",
+    "never ever",
+    "under no circumstances",
+    "don't ever",
+    "do not ever",
+    "you must",
+    "we must",
+    "you have to always",
+    "we never",
+    "we always",
+    "we don't",
+    "we do not",
+    "we only",
+    "no longer use",
+    "stop using",
+    "avoid using",
+    "is required",
+    "are required",
+    "is mandatory",
+];
+
+const FACT_NOUNS: &[&str] = &[
+    "command", "commands", "cmd", "script", "scripts", "url", "urls", "endpoint", "port",
+    "branch", "directory", "dir", "folder", "path", "repo", "repository", "host", "hostname",
+    "domain", "registry", "entrypoint", "config", "configuration", "database", "db", "manager",
+    "version", "runtime", "framework", "toolchain", "linter", "formatter", "runner", "pipeline",
+    "default", "file", "workflow", "username", "account", "region", "bucket", "namespace", "cluster", "server",
+    "image", "remote", "upstream", "tests", "docs", "migrations", "schema", "convention",
+    "style", "editor", "shell", "interpreter", "compiler", "target", "environment", "env",
+];
+
+const COPULAS: &[&str] = &[
+    "is", "are", "=", "lives", "live", "sits", "runs", "listens", "points", "defaults",
+    "should", "stays", "stay", "uses",
+];
+
+/// After a copula, words that describe a state rather than name a value.
+const NOT_VALUES: &[&str] = &[
+    "broken", "wrong", "failing", "failed", "slow", "flaky", "missing", "empty", "down",
+    "fine", "ok", "okay", "correct", "right", "weird", "different", "not", "outdated", "stale",
+    "gone", "red", "green", "busy", "taken", "open", "closed", "up", "done", "ready", "fixed",
+    "changed", "new", "old", "too", "very", "still", "also", "now", "here", "there", "this",
+    "that", "it", "a", "an", "the", "good", "bad", "huge", "big", "small", "long", "short",
+    "confusing", "unclear", "messy", "dirty", "clean", "set", "in", "on", "at", "under",
+    "fast", "great", "nice", "off", "unused", "deprecated", "used", "needed", "required",
+];
+
+const LOCATIONS: &[&str] = &[
+    "lives in", "live in", "lives under", "live under", "located in", "located at",
+    "located under", "stored in", "stored under", "kept in", "kept under", "sits in",
+    "sit in", "belongs in", "belong in", "goes in", "go in", "go under", "goes under",
+    "is in", "are in", "is under", "are under", "is inside", "are inside",
+];
+
+const FACT_PHRASES: &[&str] = &[
+    "we use", "we're using", "we are using", "we run", "we deploy", "we build", "we target",
+    "we rely on", "we follow", "we stick to", "we pin", "we require", "we prefer",
+    "our team uses", "this repo uses", "this repository uses", "this project uses",
+    "the project uses", "the repo uses", "the codebase uses", "this codebase uses",
+    "is deployed", "are deployed", "is built with", "are built with", "is run with",
+    "are run with", "is run via", "are run via", "are run by", "is generated", "are generated",
+    "is managed", "are managed", "is pinned", "is hosted", "are hosted", "is configured in",
+    "are configured in", "is set in", "is defined in", "are defined in",
+];
+
+/// Subjects that make a location a report of a problem, not a fact about the project.
+const TRANSIENT_NOUNS: &[&str] = &[
+    "bug", "bugs", "error", "errors", "issue", "issues", "problem", "problems", "crash",
+    "typo", "failure", "panic", "exception", "change", "changes", "diff", "fix", "regression",
+    "mistake", "leak", "warning", "warnings",
+];
+
+const LANGUAGES: &[&str] = &[
+    "chinese", "mandarin", "cantonese", "english", "japanese", "korean", "french", "german",
+    "spanish", "portuguese", "russian", "italian", "vietnamese",
+];
+
+const REPLY_VERBS: &[&str] = &[
+    "reply", "replies", "respond", "responses", "answer", "answers", "write", "talk", "speak",
+    "communicate", "chat", "explain", "explanations", "output", "comments", "messages",
+];
+
+const PREFERENCES: &[&str] = &[
+    "i prefer",
+    "i'd prefer",
+    "i would prefer",
+    "i'd rather",
+    "i would rather",
+    "i like it when",
+    "my preference",
+    "i want you to always",
+    "i'd like you to always",
+];
+
+const MARKERS: &[&str] = &[
+    "from now on",
+    "going forward",
+    "from today",
+    "from here on",
+    "in the future",
+    "in future",
+    "next time",
+    "every time",
+    "each time",
+    "whenever",
+    "by default",
+    "as a rule",
+    "in this repo",
+    "in this repository",
+    "in this project",
+    "in this codebase",
+    "for this repo",
+    "for this project",
+    "in our repo",
+    "across the repo",
+    "at all times",
+    "for future reference",
+    "keep in mind",
+    "remember that",
+    "never again",
+    "permanently",
+    "from this point",
+    "henceforth",
+    "from here on out",
+];
+
+const CORRECTIONS: &[&str] = &[
+    "that's wrong",
+    "that is wrong",
+    "that's not right",
+    "that is not right",
+    "that's incorrect",
+    "that is incorrect",
+    "that's not correct",
+    "you're wrong",
+    "you are wrong",
+    "you got it wrong",
+    "you misunderstood",
+    "not what i meant",
+    "actually it's",
+    "actually, it's",
+    "actually it is",
+    "actually, it is",
+    "actually the",
+    "actually, the",
+    "actually we",
+    "actually, we",
+    "it's actually",
+    "not quite",
+];
+
+const DOMAIN: &[&str] = &[
+    "file", "files", "folder", "folders", "directory", "directories", "dir", "path", "branch",
+    "main", "master", "commit", "commits", "push", "merge", "rebase", "test", "tests",
+    "lockfile", "dependency", "dependencies", "deps", "package", "packages", "library",
+    "crate", "crates", "module", "modules", "code", "function", "functions", "api", "config",
+    "migration", "migrations", "database", "schema", "prod", "production", "staging",
+    "secret", "secrets", "env", "docs", "readme", "changelog", "ci", "pipeline", "build",
+    "deploy", "release", "version", "script", "scripts", "command", "port", "url", "server",
+    "container", "image", "comment", "comments", "log", "logs", "unwrap", "tabs", "spaces",
+    "indentation", "semicolons", "format", "formatter", "lint", "linter", "types", "style",
+    "emoji", "emojis", "generated", "vendored", "vendor", "tool", "tools", "repo", "pr", "prs",
+    "history", "tag", "tags", "naming", "print", "println", "console.log", "any",
+];
+
+const ONE_OFF: &[&str] = &[
+    "here", "this time", "for now", "right now", "temporarily", "for this pr", "this one",
+    "this once", "just this", "quick", "quickly", "in this function", "in this file",
+    "this line", "for the moment", "for today", "for the test",
+];
+
+const TRANSIENT: &[&str] = &[
+    "fails", "failed", "failing", "fail", "error", "errors", "crash", "crashes", "crashed",
+    "broken", "breaks", "returns", "returned", "throws", "threw", "panics", "panicked",
+    "hangs", "timeout", "times out", "slow", "flaky", "doesn't work", "not working", "bug",
+];
+
+const ASIDES: &[&str] = &[
+    "i'll", "i will", "i'm going to", "let me", "see you", "talk later", "i promise", "we'll see",
+];
+
+pub fn read(folded: &str, sig: &mut Signals) {
+    let words = split_words(folded);
+    let has = |phrases: &[&str]| phrases.iter().any(|p| contains_word(folded, p));
+
+    let (lead, request) = opening(&words);
+    sig.request |= request;
+    let first = lead.first().copied().unwrap_or("");
+
+    // "..., always start it with X": a rule may open any clause.
+    sig.rule |= has(RULE_PHRASES)
+        || clauses(folded).any(|clause| {
+            let words = split_words(clause);
+            let (lead, _) = opening(&words);
+            rule_opening(lead)
+        });
+
+    let contrast_after_use = first == "use" && lead.contains(&"not");
+    sig.contrast |= contrast_after_use
+        || folded.contains(", not ")
+        || has(&["instead of", "rather than"])
+        || (lead.contains(&"prefer") && (lead.contains(&"over") || lead.contains(&"to")));
+
+    for clause in clauses(folded) {
+        let (fact, named) = fact_statement(&split_words(clause));
+        sig.fact |= fact;
+        sig.named_value |= named;
+    }
+    sig.fact |= location(folded, &words) || has(FACT_PHRASES);
+
+    sig.language |= language(&lead);
+    sig.preference |= has(PREFERENCES) || keep_answers_short(&lead);
+    sig.correction |= has(CORRECTIONS)
+        || ["no,", "nope", "wrong,", "wrong.", "incorrect"]
+            .iter()
+            .any(|p| folded.starts_with(p));
+    sig.marker |= has(MARKERS);
+    sig.domain |= words.iter().any(|w| DOMAIN.contains(w));
+    sig.one_off |= has(ONE_OFF);
+    sig.transient |= has(TRANSIENT);
+    sig.aside |= has(ASIDES);
+}
+
+fn split_words(text: &str) -> Vec<&str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '='))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+fn clauses(folded: &str) -> impl Iterator<Item = &str> {
+    folded.split([',', ':', '(', '—']).flat_map(|c| c.split(" - "))
+}
+
+/// never X, don't X (but not "don't worry"), always X, avoid X, stop doing X.
+fn rule_opening(lead: &[&str]) -> bool {
+    let first = lead.first().copied().unwrap_or("");
+    let second = lead.get(1).copied().unwrap_or("");
+    (first == "never" && second != "mind")
+        || ((first == "don't" || first == "dont") && !NOT_RULES_AFTER_DONT.contains(&second))
+        || (first == "do" && second == "not")
+        || first == "always"
+        || first == "avoid"
+        || (first == "stop" && second.ends_with("ing"))
+}
+
+/// The words after any fillers and polite openings, and whether one was a request.
+fn opening<'a>(words: &'a [&'a str]) -> (&'a [&'a str], bool) {
+    let mut lead = words;
+    let mut request = false;
+    loop {
+        if let Some((first, rest)) = lead.split_first() {
+            if FILLERS.contains(first) {
+                lead = rest;
+                continue;
+            }
+        }
+        if let Some(open) = REQUEST_OPENINGS.iter().find(|o| lead.starts_with(o)) {
+            lead = &lead[open.len()..];
+            request = true;
+            continue;
+        }
+        return (lead, request);
+    }
+}
+
+/// `the test command is X`: a fact noun, then a copula within three words, and
+/// whether the value after it is one bare name.
+fn fact_statement(words: &[&str]) -> (bool, bool) {
+    for (i, w) in words.iter().enumerate() {
+        if !FACT_NOUNS.contains(w) {
+            continue;
+        }
+        // The subject must not be a reported problem ("the error in the config is ...").
+        if words[..i].iter().any(|w| TRANSIENT_NOUNS.contains(w)) {
+            continue;
+        }
+        let Some(c) = (i + 1..(i + 4).min(words.len())).find(|&j| COPULAS.contains(&words[j]))
+        else {
+            continue;
+        };
+        let value: Vec<&str> = words[c + 1..]
+            .iter()
+            .copied()
+            .skip_while(|v| ["to", "be", "on", "set", "at", "called", "named"].contains(v))
+            .collect();
+        if value.first().is_some_and(|v| NOT_VALUES.contains(v) || *v == "not") {
+            continue;
+        }
+        let named = value.len() == 1;
+        return (true, named);
+    }
+    (false, false)
+}
+
+/// `migrations live in db/migrations`: a location verb with a non-problem subject.
+fn location(folded: &str, words: &[&str]) -> bool {
+    LOCATIONS.iter().any(|l| contains_word(folded, l))
+        && !words.iter().any(|w| TRANSIENT_NOUNS.contains(w))
+}
+
+/// `reply in Chinese`, `use English`, `in Japanese please`.
+fn language(lead: &[&str]) -> bool {
+    lead.iter().enumerate().any(|(i, w)| {
+        if !LANGUAGES.contains(w) {
+            return false;
+        }
+        let before = &lead[i.saturating_sub(4)..i];
+        let around = &lead[i.saturating_sub(5)..(i + 4).min(lead.len())];
+        (before.last() == Some(&"in") || before.last() == Some(&"use"))
+            && (i <= 1 || around.iter().any(|v| REPLY_VERBS.contains(v)))
+    })
+}
+
+fn keep_answers_short(lead: &[&str]) -> bool {
+    lead.first() == Some(&"keep")
+        && lead.iter().any(|w| {
+            ["answers", "replies", "responses", "messages", "explanations", "summaries"]
+                .contains(w)
+        })
+}
+
+/// A question: a question mark, or a question word first, unless it is a polite request.
+pub fn is_question(folded: &str, sig: &Signals) -> bool {
+    let words = split_words(folded);
+    let (lead, request) = opening(&words);
+    let asks = folded.trim_end().ends_with('?');
+    if request {
+        // "Could you reply in Chinese from now on?" asks for something lasting.
+        return asks && !(sig.marker || sig.language || sig.rule || sig.preference);
+    }
+    let first = lead.first().copied().unwrap_or("");
+    let second = lead.get(1).copied().unwrap_or("");
+    asks || (QUESTION_OPENINGS.contains(&first) && !(first == "do" && second == "not"))
+}

@@ -1,0 +1,153 @@
+//! Candidate durable statements in the user's own words: a project fact, a rule,
+//! a preference, a lasting time marker or a correction, in English, Chinese,
+//! Japanese and Korean.
+//!
+//! Each sentence of typed prose (pasted code, quotes and logs are left out) is
+//! read by every language's cue reader into `Signals`; `classify` weighs them.
+//! A cue with something concrete (an anchor, a project artifact) or an explicit
+//! durability marker is strong; a bare cue is weak. Questions and one-off
+//! requests carry no cue and are never candidates.
+
+mod anchor;
+mod en;
+mod ja;
+mod ko;
+mod prose;
+mod signals;
+mod zh;
+
+#[cfg(test)]
+mod cases;
+
+use crate::csep::engine::types::Digest;
+use crate::keywords::fold;
+use signals::{Signals, cjk_chars};
+
+/// Longest quote of a statement in a decision's summary, in characters.
+const QUOTE_CHARS: usize = 80;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strength {
+    Weak,
+    Strong,
+}
+
+/// The candidates of one digest, quoted, in the order the user wrote them.
+#[derive(Debug, Default)]
+pub struct Findings {
+    pub strong: Vec<String>,
+    pub weak: Vec<String>,
+}
+
+impl Findings {
+    /// One strong candidate, or `weak_threshold` weak ones.
+    pub fn triggers(&self, weak_threshold: u64) -> bool {
+        !self.strong.is_empty() || self.weak.len() as u64 >= weak_threshold
+    }
+
+    /// Which statement, quoted, and how many candidates there were.
+    pub fn summary(&self) -> String {
+        let first = self.strong.first().or(self.weak.first());
+        let Some(first) = first else {
+            return String::new();
+        };
+        let others = self.strong.len() + self.weak.len() - 1;
+        let more = match others {
+            0 => String::new(),
+            1 => " and 1 more".to_string(),
+            n => format!(" and {n} more"),
+        };
+        format!(
+            "the user stated \"{first}\"{more} (durable statements: {} strong, {} weak)",
+            self.strong.len(),
+            self.weak.len()
+        )
+    }
+}
+
+/// The candidates in the digest's new messages; injected context is not the user's.
+pub fn scan(digest: &Digest) -> Findings {
+    let mut found = Findings::default();
+    let mut seen: Vec<String> = Vec::new();
+    for text in crate::user_texts(digest) {
+        for line in prose::typed_lines(text) {
+            for sentence in prose::sentences(line) {
+                let Some(strength) = classify(sentence) else {
+                    continue;
+                };
+                let key = fold(sentence);
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let quoted = prose::quote(sentence, QUOTE_CHARS);
+                match strength {
+                    Strength::Strong => found.strong.push(quoted),
+                    Strength::Weak => found.weak.push(quoted),
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Whether one sentence is a candidate, and how strong.
+pub fn classify(sentence: &str) -> Option<Strength> {
+    let folded = fold(sentence);
+    let mut sig = Signals::default();
+    en::read(&folded, &mut sig);
+    let cjk = cjk_chars(sentence) > 0;
+    if cjk {
+        zh::read(sentence, &mut sig);
+        ja::read(sentence, &mut sig);
+        ko::read(sentence, &mut sig);
+    }
+    let question = if cjk {
+        zh::is_question(sentence, &sig)
+            || ja::is_question(sentence, &sig)
+            || ko::is_question(sentence, &sig)
+    } else {
+        en::is_question(&folded, &sig)
+    };
+    if question {
+        return None;
+    }
+    // "It always fails" describes behaviour; "always run X" is a rule.
+    if sig.habit && sig.transient && !sig.rule {
+        sig.habit = false;
+    }
+    if !sig.any_cue() && !sig.marker {
+        return None;
+    }
+    let anchored = anchor::has_anchor(sentence) || sig.named_value;
+    Some(weigh(&sig, anchored, content_units(&folded)))
+}
+
+fn weigh(sig: &Signals, anchored: bool, units: usize) -> Strength {
+    if sig.language {
+        return Strength::Strong;
+    }
+    let concrete = anchored || sig.marker;
+    let strong = ((sig.rule || sig.habit) && (concrete || sig.domain))
+        || ((sig.fact || sig.contrast) && concrete)
+        || (sig.preference && (concrete || sig.domain))
+        || (sig.correction && anchored)
+        // An explicit durability marker on a statement of some substance.
+        || (sig.marker && !sig.aside && !sig.transient && units >= 5);
+    // "Use a HashMap here": scoped to now, unless the user says it lasts.
+    let scoped = sig.one_off && !sig.marker;
+    if strong && !scoped {
+        Strength::Strong
+    } else {
+        Strength::Weak
+    }
+}
+
+/// Words, or CJK characters, in the sentence: a crude measure of substance.
+fn content_units(folded: &str) -> usize {
+    let words = folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .count();
+    words + cjk_chars(folded)
+}
