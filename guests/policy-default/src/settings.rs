@@ -112,16 +112,18 @@ mod tests {
         ))
         .unwrap();
         assert!(!t.durable_statement_immediate);
-        let t =
-            Thresholds::from_settings(&one("durable_weak_threshold", SettingValue::Integer(4)))
-                .unwrap();
+        let t = Thresholds::from_settings(&one("durable_weak_threshold", SettingValue::Integer(4)))
+            .unwrap();
         assert_eq!(t.durable_weak_threshold, 4);
     }
 
     #[test]
     fn bad_durable_statement_settings_are_typed_errors() {
         for bad in [
-            one("durable_statement_immediate", SettingValue::Text("no".into())),
+            one(
+                "durable_statement_immediate",
+                SettingValue::Text("no".into()),
+            ),
             one("durable_weak_threshold", SettingValue::Integer(0)),
             one("durable_weak_threshold", SettingValue::Float(2.0)),
             one("durable_statements", SettingValue::Boolean(true)),

@@ -4,22 +4,123 @@
 
 /// Developer tools whose bare name is not an English word.
 const TOOLS: &[&str] = &[
-    "npm", "pnpm", "yarn", "bun", "deno", "node", "nvm", "npx", "cargo", "rustup", "clippy",
-    "rustfmt", "nextest", "cmake", "bazel", "gradle", "mvn", "maven", "pip", "pipx", "poetry",
-    "uv", "conda", "pytest", "tox", "nox", "ruff", "isort", "mypy", "pyright", "flake8",
-    "pylint", "eslint", "prettier", "biome", "jest", "vitest", "mocha", "playwright", "cypress",
-    "tsc", "webpack", "vite", "gofmt", "golangci-lint", "docker", "podman", "kubectl", "helm",
-    "terraform", "git", "gh", "rg", "ripgrep", "grep", "brew", "apt", "composer", "bundler",
-    "rspec", "dotnet", "xcodebuild", "flutter", "sbt", "lerna", "nx", "turbo", "husky",
-    "pre-commit", "alembic", "prisma", "django", "rails", "fastapi", "postgres", "postgresql",
-    "mysql", "sqlite", "redis", "nginx", "tokio", "serde", "anyhow", "thiserror", "pandas",
-    "numpy", "vue", "svelte", "tailwind", "storybook", "gcc", "clang", "llvm", "ninja",
-    "meson", "pipenv", "virtualenv", "venv", "hatch", "black", "unittest", "junit", "kotlin",
-    "typescript", "javascript", "python", "rust", "golang", "java", "ruby", "php",
+    "npm",
+    "pnpm",
+    "yarn",
+    "bun",
+    "deno",
+    "node",
+    "nvm",
+    "npx",
+    "cargo",
+    "rustup",
+    "clippy",
+    "rustfmt",
+    "nextest",
+    "cmake",
+    "bazel",
+    "gradle",
+    "mvn",
+    "maven",
+    "pip",
+    "pipx",
+    "poetry",
+    "uv",
+    "conda",
+    "pytest",
+    "tox",
+    "nox",
+    "ruff",
+    "isort",
+    "mypy",
+    "pyright",
+    "flake8",
+    "pylint",
+    "eslint",
+    "prettier",
+    "biome",
+    "jest",
+    "vitest",
+    "mocha",
+    "playwright",
+    "cypress",
+    "tsc",
+    "webpack",
+    "vite",
+    "gofmt",
+    "golangci-lint",
+    "docker",
+    "podman",
+    "kubectl",
+    "helm",
+    "terraform",
+    "git",
+    "gh",
+    "rg",
+    "ripgrep",
+    "grep",
+    "brew",
+    "apt",
+    "composer",
+    "bundler",
+    "rspec",
+    "dotnet",
+    "xcodebuild",
+    "flutter",
+    "sbt",
+    "lerna",
+    "nx",
+    "turbo",
+    "husky",
+    "pre-commit",
+    "alembic",
+    "prisma",
+    "django",
+    "rails",
+    "fastapi",
+    "postgres",
+    "postgresql",
+    "mysql",
+    "sqlite",
+    "redis",
+    "nginx",
+    "tokio",
+    "serde",
+    "anyhow",
+    "thiserror",
+    "pandas",
+    "numpy",
+    "vue",
+    "svelte",
+    "tailwind",
+    "storybook",
+    "gcc",
+    "clang",
+    "llvm",
+    "ninja",
+    "meson",
+    "pipenv",
+    "virtualenv",
+    "venv",
+    "hatch",
+    "black",
+    "unittest",
+    "junit",
+    "kotlin",
+    "typescript",
+    "javascript",
+    "python",
+    "rust",
+    "golang",
+    "java",
+    "ruby",
+    "php",
 ];
 
 /// Tool names that are also English words count only before one of their subcommands.
-const WORD_TOOLS: &[&str] = &["make", "just", "go", "task", "bundle", "mix", "dart", "swift"];
+const WORD_TOOLS: &[&str] = &[
+    "make", "just", "go", "task", "bundle", "mix", "dart", "swift",
+];
 
 const SUBCOMMANDS: &[&str] = &[
     "test", "tests", "check", "build", "lint", "fmt", "format", "run", "install", "dev", "ci",
@@ -28,22 +129,96 @@ const SUBCOMMANDS: &[&str] = &[
 ];
 
 const EXTENSIONS: &[&str] = &[
-    "rs", "py", "js", "mjs", "cjs", "ts", "tsx", "jsx", "go", "java", "kt", "rb", "php", "c",
-    "h", "cc", "cpp", "hpp", "cs", "swift", "toml", "yaml", "yml", "json", "jsonc", "md", "txt",
-    "sh", "bash", "zsh", "env", "lock", "cfg", "ini", "conf", "sql", "html", "css", "scss",
-    "xml", "gradle", "mk", "proto", "vue", "svelte", "lua", "zig", "ex", "exs", "tf", "wasm",
-    "wit", "ps1", "bat", "dockerfile", "gitignore", "pem", "csv",
+    "rs",
+    "py",
+    "js",
+    "mjs",
+    "cjs",
+    "ts",
+    "tsx",
+    "jsx",
+    "go",
+    "java",
+    "kt",
+    "rb",
+    "php",
+    "c",
+    "h",
+    "cc",
+    "cpp",
+    "hpp",
+    "cs",
+    "swift",
+    "toml",
+    "yaml",
+    "yml",
+    "json",
+    "jsonc",
+    "md",
+    "txt",
+    "sh",
+    "bash",
+    "zsh",
+    "env",
+    "lock",
+    "cfg",
+    "ini",
+    "conf",
+    "sql",
+    "html",
+    "css",
+    "scss",
+    "xml",
+    "gradle",
+    "mk",
+    "proto",
+    "vue",
+    "svelte",
+    "lua",
+    "zig",
+    "ex",
+    "exs",
+    "tf",
+    "wasm",
+    "wit",
+    "ps1",
+    "bat",
+    "dockerfile",
+    "gitignore",
+    "pem",
+    "csv",
 ];
 
 const FILE_NAMES: &[&str] = &[
-    "makefile", "dockerfile", "justfile", "procfile", "gemfile", "rakefile", "jenkinsfile",
-    "vagrantfile", "containerfile",
+    "makefile",
+    "dockerfile",
+    "justfile",
+    "procfile",
+    "gemfile",
+    "rakefile",
+    "jenkinsfile",
+    "vagrantfile",
+    "containerfile",
 ];
 
 /// Slash pairs that are prose, not paths.
 const NOT_PATHS: &[&str] = &[
-    "and/or", "either/or", "yes/no", "on/off", "true/false", "read/write", "input/output",
-    "client/server", "w/o", "n/a", "24/7", "he/she", "his/her", "him/her", "s/he", "i/o",
+    "and/or",
+    "either/or",
+    "yes/no",
+    "on/off",
+    "true/false",
+    "read/write",
+    "input/output",
+    "client/server",
+    "w/o",
+    "n/a",
+    "24/7",
+    "he/she",
+    "his/her",
+    "him/her",
+    "s/he",
+    "i/o",
 ];
 
 /// Words that make a number in the same sentence a port.
@@ -75,15 +250,13 @@ pub fn has_code_span(s: &str) -> bool {
 
 /// Runs of ASCII characters that can make up a path, a name or a command word.
 pub fn ascii_tokens(s: &str) -> Vec<&str> {
-    s.split(|c: char| {
-        !(c.is_ascii_alphanumeric() || "_./-:~@+#=".contains(c))
-    })
-    .map(|t| {
-        t.trim_start_matches(|c: char| ":=+#@".contains(c))
-            .trim_end_matches(|c: char| ".:-=+#@".contains(c))
-    })
-    .filter(|t| !t.is_empty())
-    .collect()
+    s.split(|c: char| !(c.is_ascii_alphanumeric() || "_./-:~@+#=".contains(c)))
+        .map(|t| {
+            t.trim_start_matches(|c: char| ":=+#@".contains(c))
+                .trim_end_matches(|c: char| ".:-=+#@".contains(c))
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 fn is_anchor_token(t: &str, next: Option<&str>) -> bool {
@@ -98,12 +271,12 @@ fn is_anchor_token(t: &str, next: Option<&str>) -> bool {
         return true;
     }
     // host:port
-    if let Some((host, port)) = lower.rsplit_once(':') {
-        if !host.is_empty() && (2..=5).contains(&port.len()) && port.bytes().all(|b| b.is_ascii_digit()) {
-            return true;
-        }
-    }
-    if TOOLS.contains(&lower.as_str()) {
+    let host_port = lower.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty()
+            && (2..=5).contains(&port.len())
+            && port.bytes().all(|b| b.is_ascii_digit())
+    });
+    if host_port || TOOLS.contains(&lower.as_str()) {
         return true;
     }
     WORD_TOOLS.contains(&lower.as_str()) && next.is_some_and(|n| SUBCOMMANDS.contains(&n))
@@ -144,7 +317,9 @@ fn is_identifier(t: &str) -> bool {
     let chars: Vec<char> = t.chars().collect();
     let camel = chars.first().is_some_and(char::is_ascii_alphabetic)
         && chars.iter().all(char::is_ascii_alphanumeric)
-        && chars.windows(2).any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+        && chars
+            .windows(2)
+            .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
     snake || camel
 }
 

@@ -175,6 +175,108 @@ const NOT_DURABLE: &[&str] = &[
     "신경 쓰지 마",
 ];
 
+/// A second set, phrased apart from the first after the detector was written,
+/// to check that the cues carry over to other wordings.
+const DURABLE_MORE: &[&str] = &[
+    "heads up: this repo uses Node 20, nvm use before anything",
+    "For the record, integration tests require a running Postgres on localhost:5432.",
+    "Please stop adding emojis to commit messages.",
+    "Commits should follow conventional commits (feat:, fix:, chore:).",
+    "Don't bump dependencies without asking me first.",
+    "We deploy from the release branch, never from main.",
+    "The API key is read from the OPENAI_API_KEY env var, don't hardcode it.",
+    "When you write tests, put them next to the source file as foo.test.ts.",
+    "All Python code must pass `mypy --strict`.",
+    "Please always write docstrings in Google style.",
+    "You should never run `terraform apply` yourself.",
+    "Our staging database is read-only, so don't try to migrate it.",
+    "The frontend lives under web/ and the backend under api/.",
+    "It's `pnpm dev`, not `npm start`.",
+    "Prefer composition over inheritance in this codebase.",
+    "Answer in English even if I write in Chinese.",
+    "Remember that the build needs `PROTOC` set.",
+    "Tests are run with `bazel test //...`.",
+    "Put secrets in .env.local, which is gitignored.",
+    "这个仓库的包管理器是 pnpm",
+    "以后提交信息都用英文写",
+    "千万别改 generated 目录里的东西",
+    "跑测试之前必须先启动 docker",
+    "我们的 CI 用的是 GitHub Actions",
+    "请始终使用 TypeScript 严格模式",
+    "不是 npm run build，是 pnpm build",
+    "后端代码在 server/ 目录下",
+    "注释请用中文",
+    "记得每次提交前跑 `make lint`",
+    "以后别再给我写那么长的总结了",
+    "生产环境的地址是 https://api.example.com",
+    "コミットメッセージは必ず英語で書いてください",
+    "このプロジェクトのテストは `pytest -x` で回してます",
+    "今後、package-lock.json はコミットしないでください",
+    "フロントエンドのコードは web/ 配下にあります",
+    "npmではなくpnpmを使ってください",
+    "返答はいつも日本語でお願いします",
+    "`main` に直接pushするのはやめてください",
+    "ステージングのURLは https://stg.example.com です",
+    "コメントは英語で書くこと",
+    "それは違います、設定は `config/prod.yaml` に書いてあります",
+    "이 저장소에서는 yarn 말고 pnpm만 써",
+    "커밋 메시지는 항상 영어로 작성해 주세요",
+    "테스트 명령어는 `pytest -q`입니다",
+    "generated 폴더는 절대 수정하지 마세요",
+    "앞으로는 답변을 짧게 해줘",
+    "프론트엔드 코드는 web/ 아래에 있어",
+    "틀렸어, 기본 브랜치는 develop이야",
+    "배포 전에 꼭 `make check` 돌려야 해",
+    "주석은 한국어로 써줘",
+    "환경 변수는 .env.example 참고해서 .env에 넣어",
+];
+
+const NOT_DURABLE_MORE: &[&str] = &[
+    "Can you also add logging to the retry loop?",
+    "I think the issue is in the cache layer",
+    "never thought about that, nice catch",
+    "always the same error, ugh",
+    "Great, now update the README accordingly",
+    "What port does the dev server use?",
+    "Please revert the last commit",
+    "hmm no, try a different approach",
+    "Could you split this function into two?",
+    "I'm not sure we need this dependency",
+    "The tests pass locally but fail on CI, any idea?",
+    "Delete the unused imports in src/utils.ts",
+    "Here's the stack trace:\nTypeError: Cannot read properties of undefined (reading 'map')\n    at App (src/App.tsx:42:17)",
+    "```bash\n# never run this in prod\nrm -rf /tmp/cache\n```\ncan you explain what this does",
+    "Use the same pattern as in src/api/users.ts",
+    "Let me know when you're done",
+    "Good job, that fixed it",
+    "The build is broken again",
+    "Why is the default branch main?",
+    "帮我看看为什么测试挂了",
+    "把这段代码重构一下",
+    "这个报错怎么解决",
+    "好的，谢谢你",
+    "跑一下 `npm test` 看看结果",
+    "这个变量名不太好，改成 user_count",
+    "先别提交，我再看看",
+    "你刚才改的文件在哪？",
+    "继续完成剩下的部分",
+    "日志如下：\n[2024-03-01 10:00:00] ERROR 不要重试",
+    "このエラーの原因を調べて",
+    "もう一度テストを実行してください",
+    "この関数は何を返しますか",
+    "いいですね、ありがとうございます",
+    "README を更新して",
+    "とりあえずビルドが通るようにして",
+    "今日はここまでにしましょう",
+    "이 에러 원인 좀 찾아줘",
+    "테스트 다시 돌려볼래?",
+    "좋아, 고마워",
+    "README 업데이트해줘",
+    "이 함수 이름 바꿔줘",
+    "오늘은 여기까지 하자",
+    "지금 빌드 돌리는 중이야",
+];
+
 fn triggers(text: &str) -> bool {
     let t = Thresholds::default();
     scan(&digest(&[text])).triggers(t.durable_weak_threshold)
@@ -188,12 +290,13 @@ fn the_tables_are_large_enough() {
 
 #[test]
 fn durable_statements_trigger_with_high_recall() {
-    let missed: Vec<&str> = DURABLE.iter().copied().filter(|t| !triggers(t)).collect();
-    let recall = (DURABLE.len() - missed.len()) as f64 / DURABLE.len() as f64;
+    let all: Vec<&str> = DURABLE.iter().chain(DURABLE_MORE).copied().collect();
+    let missed: Vec<&str> = all.iter().copied().filter(|t| !triggers(t)).collect();
+    let recall = (all.len() - missed.len()) as f64 / all.len() as f64;
     eprintln!(
         "recall {}/{} = {:.1}%; missed: {missed:?}",
-        DURABLE.len() - missed.len(),
-        DURABLE.len(),
+        all.len() - missed.len(),
+        all.len(),
         recall * 100.0
     );
     assert!(recall >= 0.9, "recall {recall:.3}, missed {missed:?}");
@@ -201,11 +304,16 @@ fn durable_statements_trigger_with_high_recall() {
 
 #[test]
 fn one_off_requests_questions_and_pastes_never_trigger() {
-    let false_triggers: Vec<&str> = NOT_DURABLE.iter().copied().filter(|t| triggers(t)).collect();
+    let all: Vec<&str> = NOT_DURABLE
+        .iter()
+        .chain(NOT_DURABLE_MORE)
+        .copied()
+        .collect();
+    let false_triggers: Vec<&str> = all.iter().copied().filter(|t| triggers(t)).collect();
     eprintln!(
         "false triggers {}/{}: {false_triggers:?}",
         false_triggers.len(),
-        NOT_DURABLE.len()
+        all.len()
     );
     assert!(false_triggers.is_empty(), "{false_triggers:?}");
 }

@@ -5,9 +5,31 @@ use crate::keywords::contains_word;
 
 /// Words a sentence may open with before what it says.
 const FILLERS: &[&str] = &[
-    "please", "pls", "plz", "and", "also", "but", "so", "oh", "ok", "okay", "hey", "btw",
-    "then", "just", "remember", "note", "fyi", "reminder", "important", "again", "hi", "hello",
-    "rule", "tip", "kindly",
+    "please",
+    "pls",
+    "plz",
+    "and",
+    "also",
+    "but",
+    "so",
+    "oh",
+    "ok",
+    "okay",
+    "hey",
+    "btw",
+    "then",
+    "just",
+    "remember",
+    "note",
+    "fyi",
+    "reminder",
+    "important",
+    "again",
+    "hi",
+    "hello",
+    "rule",
+    "tip",
+    "kindly",
 ];
 
 /// Openings of a polite request, which is not a question.
@@ -29,14 +51,26 @@ const REQUEST_OPENINGS: &[&[&str]] = &[
 
 const QUESTION_OPENINGS: &[&str] = &[
     "what", "what's", "why", "how", "where", "where's", "when", "which", "who", "whose", "is",
-    "are", "does", "do", "did", "can", "could", "would", "will", "should", "shall", "have",
-    "has", "was", "were", "may", "might", "isn't", "aren't", "doesn't", "didn't", "any",
+    "are", "does", "do", "did", "can", "could", "would", "will", "should", "shall", "have", "has",
+    "was", "were", "may", "might", "isn't", "aren't", "doesn't", "didn't", "any",
 ];
 
 /// After an opening `don't`, these make it a courtesy, not a rule.
 const NOT_RULES_AFTER_DONT: &[&str] = &[
-    "worry", "bother", "mind", "hesitate", "know", "think", "understand", "get", "care",
-    "panic", "see", "want", "need", "feel",
+    "worry",
+    "bother",
+    "mind",
+    "hesitate",
+    "know",
+    "think",
+    "understand",
+    "get",
+    "care",
+    "panic",
+    "see",
+    "want",
+    "need",
+    "feel",
 ];
 
 const RULE_PHRASES: &[&str] = &[
@@ -73,64 +107,285 @@ const RULE_PHRASES: &[&str] = &[
 ];
 
 const FACT_NOUNS: &[&str] = &[
-    "command", "commands", "cmd", "script", "scripts", "url", "urls", "endpoint", "port",
-    "branch", "directory", "dir", "folder", "path", "repo", "repository", "host", "hostname",
-    "domain", "registry", "entrypoint", "config", "configuration", "database", "db", "manager",
-    "version", "runtime", "framework", "toolchain", "linter", "formatter", "runner", "pipeline",
-    "default", "file", "workflow", "username", "account", "region", "bucket", "namespace", "cluster", "server",
-    "image", "remote", "upstream", "tests", "docs", "migrations", "schema", "convention",
-    "style", "editor", "shell", "interpreter", "compiler", "target", "environment", "env",
+    "command",
+    "commands",
+    "cmd",
+    "script",
+    "scripts",
+    "url",
+    "urls",
+    "endpoint",
+    "port",
+    "branch",
+    "directory",
+    "dir",
+    "folder",
+    "path",
+    "repo",
+    "repository",
+    "host",
+    "hostname",
+    "domain",
+    "registry",
+    "entrypoint",
+    "config",
+    "configuration",
+    "database",
+    "db",
+    "manager",
+    "version",
+    "runtime",
+    "framework",
+    "toolchain",
+    "linter",
+    "formatter",
+    "runner",
+    "pipeline",
+    "default",
+    "file",
+    "workflow",
+    "username",
+    "account",
+    "region",
+    "bucket",
+    "namespace",
+    "cluster",
+    "server",
+    "image",
+    "remote",
+    "upstream",
+    "tests",
+    "docs",
+    "migrations",
+    "schema",
+    "convention",
+    "style",
+    "editor",
+    "shell",
+    "interpreter",
+    "compiler",
+    "target",
+    "environment",
+    "env",
 ];
 
 const COPULAS: &[&str] = &[
-    "is", "are", "=", "lives", "live", "sits", "runs", "listens", "points", "defaults",
-    "should", "stays", "stay", "uses",
+    "is", "are", "=", "lives", "live", "sits", "runs", "listens", "points", "defaults", "should",
+    "stays", "stay", "uses",
 ];
 
 /// After a copula, words that describe a state rather than name a value.
 const NOT_VALUES: &[&str] = &[
-    "broken", "wrong", "failing", "failed", "slow", "flaky", "missing", "empty", "down",
-    "fine", "ok", "okay", "correct", "right", "weird", "different", "not", "outdated", "stale",
-    "gone", "red", "green", "busy", "taken", "open", "closed", "up", "done", "ready", "fixed",
-    "changed", "new", "old", "too", "very", "still", "also", "now", "here", "there", "this",
-    "that", "it", "a", "an", "the", "good", "bad", "huge", "big", "small", "long", "short",
-    "confusing", "unclear", "messy", "dirty", "clean", "set", "in", "on", "at", "under",
-    "fast", "great", "nice", "off", "unused", "deprecated", "used", "needed", "required",
+    "broken",
+    "wrong",
+    "failing",
+    "failed",
+    "slow",
+    "flaky",
+    "missing",
+    "empty",
+    "down",
+    "fine",
+    "ok",
+    "okay",
+    "correct",
+    "right",
+    "weird",
+    "different",
+    "not",
+    "outdated",
+    "stale",
+    "gone",
+    "red",
+    "green",
+    "busy",
+    "taken",
+    "open",
+    "closed",
+    "up",
+    "done",
+    "ready",
+    "fixed",
+    "changed",
+    "new",
+    "old",
+    "too",
+    "very",
+    "still",
+    "also",
+    "now",
+    "here",
+    "there",
+    "this",
+    "that",
+    "it",
+    "a",
+    "an",
+    "the",
+    "good",
+    "bad",
+    "huge",
+    "big",
+    "small",
+    "long",
+    "short",
+    "confusing",
+    "unclear",
+    "messy",
+    "dirty",
+    "clean",
+    "set",
+    "in",
+    "on",
+    "at",
+    "under",
+    "fast",
+    "great",
+    "nice",
+    "off",
+    "unused",
+    "deprecated",
+    "used",
+    "needed",
+    "required",
 ];
 
 const LOCATIONS: &[&str] = &[
-    "lives in", "live in", "lives under", "live under", "located in", "located at",
-    "located under", "stored in", "stored under", "kept in", "kept under", "sits in",
-    "sit in", "belongs in", "belong in", "goes in", "go in", "go under", "goes under",
-    "is in", "are in", "is under", "are under", "is inside", "are inside",
+    "lives in",
+    "live in",
+    "lives under",
+    "live under",
+    "located in",
+    "located at",
+    "located under",
+    "stored in",
+    "stored under",
+    "kept in",
+    "kept under",
+    "sits in",
+    "sit in",
+    "belongs in",
+    "belong in",
+    "goes in",
+    "go in",
+    "go under",
+    "goes under",
+    "is in",
+    "are in",
+    "is under",
+    "are under",
+    "is inside",
+    "are inside",
 ];
 
 const FACT_PHRASES: &[&str] = &[
-    "we use", "we're using", "we are using", "we run", "we deploy", "we build", "we target",
-    "we rely on", "we follow", "we stick to", "we pin", "we require", "we prefer",
-    "our team uses", "this repo uses", "this repository uses", "this project uses",
-    "the project uses", "the repo uses", "the codebase uses", "this codebase uses",
-    "is deployed", "are deployed", "is built with", "are built with", "is run with",
-    "are run with", "is run via", "are run via", "are run by", "is generated", "are generated",
-    "is managed", "are managed", "is pinned", "is hosted", "are hosted", "is configured in",
-    "are configured in", "is set in", "is defined in", "are defined in",
+    "we use",
+    "we're using",
+    "we are using",
+    "we run",
+    "we deploy",
+    "we build",
+    "we target",
+    "we rely on",
+    "we follow",
+    "we stick to",
+    "we pin",
+    "we require",
+    "we prefer",
+    "our team uses",
+    "this repo uses",
+    "this repository uses",
+    "this project uses",
+    "the project uses",
+    "the repo uses",
+    "the codebase uses",
+    "this codebase uses",
+    "is deployed",
+    "are deployed",
+    "is built with",
+    "are built with",
+    "is run with",
+    "are run with",
+    "is run via",
+    "are run via",
+    "are run by",
+    "is generated",
+    "are generated",
+    "is managed",
+    "are managed",
+    "is pinned",
+    "is hosted",
+    "are hosted",
+    "is configured in",
+    "are configured in",
+    "is set in",
+    "is defined in",
+    "are defined in",
+    "requires",
+    "require",
+    "depends on",
+    "depend on",
 ];
 
 /// Subjects that make a location a report of a problem, not a fact about the project.
 const TRANSIENT_NOUNS: &[&str] = &[
-    "bug", "bugs", "error", "errors", "issue", "issues", "problem", "problems", "crash",
-    "typo", "failure", "panic", "exception", "change", "changes", "diff", "fix", "regression",
-    "mistake", "leak", "warning", "warnings",
+    "bug",
+    "bugs",
+    "error",
+    "errors",
+    "issue",
+    "issues",
+    "problem",
+    "problems",
+    "crash",
+    "typo",
+    "failure",
+    "panic",
+    "exception",
+    "change",
+    "changes",
+    "diff",
+    "fix",
+    "regression",
+    "mistake",
+    "leak",
+    "warning",
+    "warnings",
 ];
 
 const LANGUAGES: &[&str] = &[
-    "chinese", "mandarin", "cantonese", "english", "japanese", "korean", "french", "german",
-    "spanish", "portuguese", "russian", "italian", "vietnamese",
+    "chinese",
+    "mandarin",
+    "cantonese",
+    "english",
+    "japanese",
+    "korean",
+    "french",
+    "german",
+    "spanish",
+    "portuguese",
+    "russian",
+    "italian",
+    "vietnamese",
 ];
 
 const REPLY_VERBS: &[&str] = &[
-    "reply", "replies", "respond", "responses", "answer", "answers", "write", "talk", "speak",
-    "communicate", "chat", "explain", "explanations", "output", "comments", "messages",
+    "reply",
+    "replies",
+    "respond",
+    "responses",
+    "answer",
+    "answers",
+    "write",
+    "talk",
+    "speak",
+    "communicate",
+    "chat",
+    "explain",
+    "explanations",
+    "output",
+    "comments",
+    "messages",
 ];
 
 const PREFERENCES: &[&str] = &[
@@ -203,33 +458,160 @@ const CORRECTIONS: &[&str] = &[
 ];
 
 const DOMAIN: &[&str] = &[
-    "file", "files", "folder", "folders", "directory", "directories", "dir", "path", "branch",
-    "main", "master", "commit", "commits", "push", "merge", "rebase", "test", "tests",
-    "lockfile", "dependency", "dependencies", "deps", "package", "packages", "library",
-    "crate", "crates", "module", "modules", "code", "function", "functions", "api", "config",
-    "migration", "migrations", "database", "schema", "prod", "production", "staging",
-    "secret", "secrets", "env", "docs", "readme", "changelog", "ci", "pipeline", "build",
-    "deploy", "release", "version", "script", "scripts", "command", "port", "url", "server",
-    "container", "image", "comment", "comments", "log", "logs", "unwrap", "tabs", "spaces",
-    "indentation", "semicolons", "format", "formatter", "lint", "linter", "types", "style",
-    "emoji", "emojis", "generated", "vendored", "vendor", "tool", "tools", "repo", "pr", "prs",
-    "history", "tag", "tags", "naming", "print", "println", "console.log", "any",
+    "file",
+    "files",
+    "folder",
+    "folders",
+    "directory",
+    "directories",
+    "dir",
+    "path",
+    "branch",
+    "main",
+    "master",
+    "commit",
+    "commits",
+    "push",
+    "merge",
+    "rebase",
+    "test",
+    "tests",
+    "lockfile",
+    "dependency",
+    "dependencies",
+    "deps",
+    "package",
+    "packages",
+    "library",
+    "crate",
+    "crates",
+    "module",
+    "modules",
+    "code",
+    "function",
+    "functions",
+    "api",
+    "config",
+    "migration",
+    "migrations",
+    "database",
+    "schema",
+    "prod",
+    "production",
+    "staging",
+    "secret",
+    "secrets",
+    "env",
+    "docs",
+    "readme",
+    "changelog",
+    "ci",
+    "pipeline",
+    "build",
+    "deploy",
+    "release",
+    "version",
+    "script",
+    "scripts",
+    "command",
+    "port",
+    "url",
+    "server",
+    "container",
+    "image",
+    "comment",
+    "comments",
+    "log",
+    "logs",
+    "unwrap",
+    "tabs",
+    "spaces",
+    "indentation",
+    "semicolons",
+    "format",
+    "formatter",
+    "lint",
+    "linter",
+    "types",
+    "style",
+    "emoji",
+    "emojis",
+    "generated",
+    "vendored",
+    "vendor",
+    "tool",
+    "tools",
+    "repo",
+    "pr",
+    "prs",
+    "history",
+    "tag",
+    "tags",
+    "naming",
+    "print",
+    "println",
+    "console.log",
+    "any",
 ];
 
 const ONE_OFF: &[&str] = &[
-    "here", "this time", "for now", "right now", "temporarily", "for this pr", "this one",
-    "this once", "just this", "quick", "quickly", "in this function", "in this file",
-    "this line", "for the moment", "for today", "for the test",
+    "here",
+    "this time",
+    "for now",
+    "right now",
+    "temporarily",
+    "for this pr",
+    "this one",
+    "this once",
+    "just this",
+    "quick",
+    "quickly",
+    "in this function",
+    "in this file",
+    "this line",
+    "for the moment",
+    "for today",
+    "for the test",
+    "yet",
 ];
 
 const TRANSIENT: &[&str] = &[
-    "fails", "failed", "failing", "fail", "error", "errors", "crash", "crashes", "crashed",
-    "broken", "breaks", "returns", "returned", "throws", "threw", "panics", "panicked",
-    "hangs", "timeout", "times out", "slow", "flaky", "doesn't work", "not working", "bug",
+    "fails",
+    "failed",
+    "failing",
+    "fail",
+    "error",
+    "errors",
+    "crash",
+    "crashes",
+    "crashed",
+    "broken",
+    "breaks",
+    "returns",
+    "returned",
+    "throws",
+    "threw",
+    "panics",
+    "panicked",
+    "hangs",
+    "timeout",
+    "times out",
+    "slow",
+    "flaky",
+    "doesn't work",
+    "not working",
+    "bug",
 ];
 
 const ASIDES: &[&str] = &[
-    "i'll", "i will", "i'm going to", "let me", "see you", "talk later", "i promise", "we'll see",
+    "i'll",
+    "i will",
+    "i'm going to",
+    "let me",
+    "see you",
+    "talk later",
+    "i promise",
+    "we'll see",
 ];
 
 pub fn read(folded: &str, sig: &mut Signals) {
@@ -242,6 +624,7 @@ pub fn read(folded: &str, sig: &mut Signals) {
 
     // "..., always start it with X": a rule may open any clause.
     sig.rule |= has(RULE_PHRASES)
+        || normative_modal(&words)
         || clauses(folded).any(|clause| {
             let words = split_words(clause);
             let (lead, _) = opening(&words);
@@ -261,13 +644,14 @@ pub fn read(folded: &str, sig: &mut Signals) {
     }
     sig.fact |= location(folded, &words) || has(FACT_PHRASES);
 
-    sig.language |= language(&lead);
-    sig.preference |= has(PREFERENCES) || keep_answers_short(&lead);
+    sig.language |= language(lead);
+    sig.preference |= has(PREFERENCES) || keep_answers_short(lead);
     sig.correction |= has(CORRECTIONS)
         || ["no,", "nope", "wrong,", "wrong.", "incorrect"]
             .iter()
             .any(|p| folded.starts_with(p));
-    sig.marker |= has(MARKERS);
+    // An opening "remember" asks for the rest to be kept; "I remember" does not.
+    sig.marker |= has(MARKERS) || words.first() == Some(&"remember");
     sig.domain |= words.iter().any(|w| DOMAIN.contains(w));
     sig.one_off |= has(ONE_OFF);
     sig.transient |= has(TRANSIENT);
@@ -281,7 +665,26 @@ fn split_words(text: &str) -> Vec<&str> {
 }
 
 fn clauses(folded: &str) -> impl Iterator<Item = &str> {
-    folded.split([',', ':', '(', '—']).flat_map(|c| c.split(" - "))
+    folded
+        .split([',', ':', '(', '—'])
+        .flat_map(|c| c.split(" - "))
+}
+
+/// `commits should follow X`, `all code must pass X`: a modal after a project noun.
+fn normative_modal(words: &[&str]) -> bool {
+    words.iter().enumerate().any(|(i, w)| {
+        let next = words.get(i + 1).copied().unwrap_or("");
+        let modal = match *w {
+            "should" => !["be", "have", "work", "fix", "pass", "fail", "i", "we"].contains(&next),
+            "must" => !["be", "have"].contains(&next),
+            _ => false,
+        };
+        let subject = &words[i.saturating_sub(2)..i];
+        modal
+            && subject
+                .iter()
+                .any(|s| DOMAIN.contains(s) || *s == "all" || *s == "every")
+    })
 }
 
 /// never X, don't X (but not "don't worry"), always X, avoid X, stop doing X.
@@ -301,11 +704,11 @@ fn opening<'a>(words: &'a [&'a str]) -> (&'a [&'a str], bool) {
     let mut lead = words;
     let mut request = false;
     loop {
-        if let Some((first, rest)) = lead.split_first() {
-            if FILLERS.contains(first) {
-                lead = rest;
-                continue;
-            }
+        if let Some((first, rest)) = lead.split_first()
+            && FILLERS.contains(first)
+        {
+            lead = rest;
+            continue;
         }
         if let Some(open) = REQUEST_OPENINGS.iter().find(|o| lead.starts_with(o)) {
             lead = &lead[open.len()..];
@@ -336,7 +739,10 @@ fn fact_statement(words: &[&str]) -> (bool, bool) {
             .copied()
             .skip_while(|v| ["to", "be", "on", "set", "at", "called", "named"].contains(v))
             .collect();
-        if value.first().is_some_and(|v| NOT_VALUES.contains(v) || *v == "not") {
+        if value
+            .first()
+            .is_some_and(|v| NOT_VALUES.contains(v) || *v == "not")
+        {
             continue;
         }
         let named = value.len() == 1;
@@ -367,8 +773,15 @@ fn language(lead: &[&str]) -> bool {
 fn keep_answers_short(lead: &[&str]) -> bool {
     lead.first() == Some(&"keep")
         && lead.iter().any(|w| {
-            ["answers", "replies", "responses", "messages", "explanations", "summaries"]
-                .contains(w)
+            [
+                "answers",
+                "replies",
+                "responses",
+                "messages",
+                "explanations",
+                "summaries",
+            ]
+            .contains(w)
         })
 }
 

@@ -119,7 +119,9 @@ pub fn classify(sentence: &str) -> Option<Strength> {
     if !sig.any_cue() && !sig.marker {
         return None;
     }
-    let anchored = anchor::has_anchor(sentence) || sig.named_value;
+    // "默认分支是 develop", "브랜치는 develop이야": a CJK fact naming a value in ASCII.
+    let cjk_named = cjk && sig.fact && has_ascii_name(sentence);
+    let anchored = anchor::has_anchor(sentence) || sig.named_value || cjk_named;
     Some(weigh(&sig, anchored, content_units(&folded)))
 }
 
@@ -141,6 +143,12 @@ fn weigh(sig: &Signals, anchored: bool, units: usize) -> Strength {
     } else {
         Strength::Weak
     }
+}
+
+fn has_ascii_name(sentence: &str) -> bool {
+    anchor::ascii_tokens(sentence)
+        .iter()
+        .any(|t| t.len() >= 2 && t.chars().any(|c| c.is_ascii_alphabetic()))
 }
 
 /// Words, or CJK characters, in the sentence: a crude measure of substance.

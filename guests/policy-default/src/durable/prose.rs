@@ -39,8 +39,26 @@ fn is_pasted(line: &str) -> bool {
         return true;
     }
     const OPENERS: &[&str] = &[
-        ">", "$ ", "//", "/*", "#!", "#include", "@@", "+++", "---", "Traceback", "Caused by",
-        "npm ERR!", "error[", "error:", "warning:", "note:", "help:", "File \"", "|", "│",
+        ">",
+        "$ ",
+        "//",
+        "/*",
+        "#!",
+        "#include",
+        "@@",
+        "+++",
+        "---",
+        "Traceback",
+        "Caused by",
+        "npm ERR!",
+        "error[",
+        "error:",
+        "warning:",
+        "note:",
+        "help:",
+        "File \"",
+        "|",
+        "│",
     ];
     if OPENERS.iter().any(|o| t.starts_with(o)) {
         return true;
@@ -53,7 +71,10 @@ fn is_pasted(line: &str) -> bool {
         return true;
     }
     // A line of code ends like code.
-    if [";", "{", "}", "=>", "):", "});"].iter().any(|e| t.ends_with(e)) {
+    if [";", "{", "}", "=>", "):", "});"]
+        .iter()
+        .any(|e| t.ends_with(e))
+    {
         return true;
     }
     has_timestamp(t) || has_level_word(t) || has_file_line(t) || t.contains("panicked at")
@@ -62,9 +83,13 @@ fn is_pasted(line: &str) -> bool {
 /// `2025-11-24`, `16:00:01` or `[12:03]` style clock readings.
 fn has_timestamp(t: &str) -> bool {
     let b = t.as_bytes();
-    let digits = |at: usize, n: usize| at + n <= b.len() && b[at..at + n].iter().all(u8::is_ascii_digit);
+    let digits =
+        |at: usize, n: usize| at + n <= b.len() && b[at..at + n].iter().all(u8::is_ascii_digit);
     (0..b.len()).any(|i| {
-        (digits(i, 4) && b.get(i + 4) == Some(&b'-') && digits(i + 5, 2) && b.get(i + 7) == Some(&b'-'))
+        (digits(i, 4)
+            && b.get(i + 4) == Some(&b'-')
+            && digits(i + 5, 2)
+            && b.get(i + 7) == Some(&b'-'))
             || (digits(i, 2)
                 && b.get(i + 2) == Some(&b':')
                 && digits(i + 3, 2)
@@ -95,7 +120,9 @@ fn has_file_line(t: &str) -> bool {
         };
         let line_no = rest.split(':').next().unwrap_or("");
         file.rsplit_once('.').is_some_and(|(stem, ext)| {
-            !stem.is_empty() && (1..=5).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric())
+            !stem.is_empty()
+                && (1..=5).contains(&ext.len())
+                && ext.chars().all(|c| c.is_ascii_alphanumeric())
         }) && !line_no.is_empty()
             && line_no.chars().all(|c| c.is_ascii_digit())
     })
@@ -184,7 +211,10 @@ mod tests {
             sentences("不对。端口是 8080；别改"),
             vec!["不对。", "端口是 8080；", "别改"]
         );
-        assert_eq!(sentences("see src/main.rs now"), vec!["see src/main.rs now"]);
+        assert_eq!(
+            sentences("see src/main.rs now"),
+            vec!["see src/main.rs now"]
+        );
     }
 
     #[test]

@@ -92,9 +92,7 @@ pub fn is_cjk(c: char) -> bool {
 
 /// The text with trailing punctuation, spaces and closing particles removed.
 pub fn trimmed_end(text: &str) -> &str {
-    text.trim_end_matches(|c: char| {
-        c.is_whitespace() || "。．.!！~～…、,，)）」』\"'`".contains(c)
-    })
+    text.trim_end_matches(|c: char| c.is_whitespace() || "。．.!！~～…、,，)）」』\"'`".contains(c))
 }
 
 #[cfg(test)]
