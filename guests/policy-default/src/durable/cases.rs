@@ -277,6 +277,59 @@ const NOT_DURABLE_MORE: &[&str] = &[
     "지금 빌드 돌리는 중이야",
 ];
 
+/// Everyday work requests, many naming files, tools and "instead of".
+const TASKS: &[&str] = &[
+    "Implement the login endpoint in src/routes/auth.ts using the existing UserService",
+    "Refactor parse_config to return a Result instead of panicking",
+    "Change the timeout to 30 seconds in config.toml",
+    "Add a --verbose flag to the CLI",
+    "Write a test for the retry logic in src/retry.rs",
+    "Move the helpers from utils.py into helpers/strings.py",
+    "Replace the Vec with a HashMap in the cache module",
+    "Switch the HTTP client from reqwest to ureq in this crate",
+    "Please update the README with the new install steps",
+    "Use async/await instead of callbacks in src/api.js",
+    "Bump serde to 1.0.200 and run cargo update",
+    "The CI is red because the lint step fails on src/main.rs",
+    "I pushed a fix to the feature branch, can you rebase on main",
+    "Let's use a BTreeMap so the output is sorted",
+    "Delete the old migration files under db/old/",
+    "Make the error message clearer when the config file is missing",
+    "Run `npm test` and paste the output",
+    "Check why port 3000 is already in use",
+    "The docs folder is out of date, regenerate it",
+    "Create a Dockerfile for the api service",
+    "Add type hints to everything in app/models.py",
+    "We need to handle the case where the user is None",
+    "It's still failing with the same error",
+    "That works, thanks. Now do the same for the orders table",
+    "Please don't stop halfway this time, finish all the files",
+    "Don't change the public API in this PR",
+    "Never mind the flaky test, skip it for now",
+    "把 parse_config 改成返回 Result 而不是 panic",
+    "帮我把这个函数拆成两个",
+    "在 src/api.ts 里加一个重试",
+    "把超时时间改成 30 秒",
+    "这个分支先不要合并",
+    "用 async/await 重写这段代码",
+    "解释一下 src/lib.rs 里的 parse 函数",
+    "CI 挂了，看看是什么原因",
+    "README 里的安装步骤过时了，更新一下",
+    "把 utils.py 里的函数挪到 helpers/ 下面",
+    "parse_config を Result を返すように変えて",
+    "この関数を二つに分けて",
+    "src/api.ts にリトライを追加して",
+    "READMEのインストール手順を更新してください",
+    "CIが落ちているので原因を調べて",
+    "Vec の代わりに HashMap を使うように修正して",
+    "parse_config가 Result를 반환하도록 바꿔줘",
+    "이 함수를 두 개로 나눠줘",
+    "src/api.ts에 재시도 로직 추가해줘",
+    "README 설치 방법 업데이트해줘",
+    "CI가 깨졌어, 원인 좀 봐줘",
+    "Vec 대신 HashMap 쓰도록 고쳐줘",
+];
+
 fn triggers(text: &str) -> bool {
     let t = Thresholds::default();
     scan(&digest(&[text])).triggers(t.durable_weak_threshold)
@@ -286,6 +339,7 @@ fn triggers(text: &str) -> bool {
 fn the_tables_are_large_enough() {
     assert!(DURABLE.len() >= 40, "{}", DURABLE.len());
     assert!(NOT_DURABLE.len() >= 40, "{}", NOT_DURABLE.len());
+    assert!(TASKS.len() >= 40, "{}", TASKS.len());
 }
 
 #[test]
@@ -307,6 +361,7 @@ fn one_off_requests_questions_and_pastes_never_trigger() {
     let all: Vec<&str> = NOT_DURABLE
         .iter()
         .chain(NOT_DURABLE_MORE)
+        .chain(TASKS)
         .copied()
         .collect();
     let false_triggers: Vec<&str> = all.iter().copied().filter(|t| triggers(t)).collect();

@@ -561,6 +561,10 @@ const ONE_OFF: &[&str] = &[
     "right now",
     "temporarily",
     "for this pr",
+    "this pr",
+    "this commit",
+    "this change",
+    "this branch",
     "this one",
     "this once",
     "just this",
@@ -573,6 +577,64 @@ const ONE_OFF: &[&str] = &[
     "for today",
     "for the test",
     "yet",
+];
+
+/// A sentence opening with one of these asks for a piece of work now.
+const TASK_VERBS: &[&str] = &[
+    "refactor",
+    "change",
+    "rewrite",
+    "update",
+    "fix",
+    "implement",
+    "add",
+    "modify",
+    "convert",
+    "move",
+    "rename",
+    "replace",
+    "switch",
+    "create",
+    "delete",
+    "remove",
+    "extract",
+    "split",
+    "debug",
+    "investigate",
+    "check",
+    "look",
+    "show",
+    "explain",
+    "try",
+    "bump",
+    "revert",
+    "undo",
+    "clean",
+    "optimize",
+    "simplify",
+    "generate",
+    "regenerate",
+    "install",
+    "upgrade",
+    "downgrade",
+    "translate",
+    "review",
+    "find",
+    "tell",
+    "give",
+    "open",
+    "print",
+    "paste",
+    "describe",
+    "summarize",
+    "let's",
+    "lets",
+    "make",
+    "write",
+    "finish",
+    "continue",
+    "build",
+    "deploy",
 ];
 
 const TRANSIENT: &[&str] = &[
@@ -653,7 +715,10 @@ pub fn read(folded: &str, sig: &mut Signals) {
     // An opening "remember" asks for the rest to be kept; "I remember" does not.
     sig.marker |= has(MARKERS) || words.first() == Some(&"remember");
     sig.domain |= words.iter().any(|w| DOMAIN.contains(w));
-    sig.one_off |= has(ONE_OFF);
+    // "Refactor X to Y instead of Z", "use X instead of Y in foo.rs": work on one
+    // thing now, unless a rule word says it lasts.
+    let task = TASK_VERBS.contains(&first) || (in_one_file(folded) && !sig.fact);
+    sig.one_off |= has(ONE_OFF) || (task && !sig.rule);
     sig.transient |= has(TRANSIENT);
     sig.aside |= has(ASIDES);
 }
@@ -668,6 +733,20 @@ fn clauses(folded: &str) -> impl Iterator<Item = &str> {
     folded
         .split([',', ':', '(', '—'])
         .flat_map(|c| c.split(" - "))
+}
+
+/// `in src/api.js`: the statement is about one file.
+fn in_one_file(folded: &str) -> bool {
+    let words: Vec<&str> = folded.split_whitespace().collect();
+    words.windows(2).any(|w| {
+        let target = w[1].trim_matches(|c: char| "`'\",.;:()".contains(c));
+        ["in", "for", "inside"].contains(&w[0])
+            && target.rsplit_once('.').is_some_and(|(stem, ext)| {
+                !stem.is_empty()
+                    && (1..=4).contains(&ext.len())
+                    && ext.chars().all(char::is_alphanumeric)
+            })
+    })
 }
 
 /// `commits should follow X`, `all code must pass X`: a modal after a project noun.
@@ -753,7 +832,8 @@ fn fact_statement(words: &[&str]) -> (bool, bool) {
 
 /// `migrations live in db/migrations`: a location verb with a non-problem subject.
 fn location(folded: &str, words: &[&str]) -> bool {
-    LOCATIONS.iter().any(|l| contains_word(folded, l))
+    let folded = folded.replace(" in use", " ").replace(" in progress", " ");
+    LOCATIONS.iter().any(|l| contains_word(&folded, l))
         && !words.iter().any(|w| TRANSIENT_NOUNS.contains(w))
 }
 
