@@ -330,6 +330,56 @@ const TASKS: &[&str] = &[
     "Vec 대신 HashMap 쓰도록 고쳐줘",
 ];
 
+/// Statements amid other talk, and look-alikes: quoted messages, reports, suggestions.
+const DURABLE_IN_CONTEXT: &[&str] = &[
+    "Fix the failing test. btw the test command is `make check`, not `cargo test`.",
+    "thanks! one more thing: we never squash merges in this repo",
+    "Looks good. From now on please run `pnpm typecheck` before saying you're done.",
+    "好的。另外，这个项目的 Node 版本是 18，别升级",
+    "ありがとう。ちなみにこのリポジトリのデフォルトブランチは develop です",
+    "좋아. 참고로 이 프로젝트는 pnpm 써, npm 쓰지 마",
+    "Hmm, no. The migrations directory is migrations/, not db/migrations/.",
+    "Please use `uv run pytest` to run tests, plain pytest picks up the wrong venv.",
+    "You keep forgetting: the lockfile is pnpm-lock.yaml and it must be committed.",
+    "以后写代码注释一律用英文，变量名用 snake_case",
+    "ログは logs/ ディレクトリに出力される仕様です",
+    "이 레포에서 테스트는 항상 `just test`로 돌려야 해",
+    "FYI: staging is at https://staging.internal and prod deploys are manual only.",
+    "Note: the `legacy/` folder is frozen — don't modify it.",
+    "The python version for this project is 3.11; don't use match statements from 3.12.",
+    "请记住，这个服务监听 9000 端口",
+    "테스트 전에 항상 `docker compose up -d` 먼저 실행해",
+    "ビルドには必ず `make release` を使ってください",
+];
+
+const NOT_DURABLE_IN_CONTEXT: &[&str] = &[
+    "Fix the failing test in tests/test_api.py, the assertion on line 40 is wrong",
+    "Here's the output:\n```\n$ make check\nerror: never type fallback\n```\nwhat now?",
+    "I ran `pnpm test` and it said 3 tests failed",
+    "can we use redis for this instead?",
+    "好的，那就这样吧",
+    "我跑了 `make test`，还是报错",
+    "了解です、続けてください",
+    "`npm test` を実行したら失敗しました",
+    "알겠어, 계속해",
+    "`make test` 돌렸는데 또 실패했어",
+    "The config file is huge, can you summarize it?",
+    "ok now the branch is clean",
+    "It looks like the port is already taken by another process",
+    "Sorry, I meant the other file",
+    "Why did you use yarn instead of pnpm?",
+    "Great work! Could you now also update the changelog?",
+    "def f():\n    # never call this directly\n    return 1",
+    "the error says \"do not use this function with a null pointer\"",
+    "the linter prints 'never use var, use let instead' on every file",
+    "日志里写着“不要重试”，这是什么意思",
+    "エラーメッセージに「このファイルは編集しないでください」と出ています",
+    "에러 메시지에 \"이 파일은 수정하지 마세요\"라고 나와",
+    "I think we should use a queue here",
+    "Maybe we could switch to pnpm later, what do you think",
+    "The README says to always run setup.sh first, is that still true?",
+];
+
 fn triggers(text: &str) -> bool {
     let t = Thresholds::default();
     scan(&digest(&[text])).triggers(t.durable_weak_threshold)
@@ -344,7 +394,12 @@ fn the_tables_are_large_enough() {
 
 #[test]
 fn durable_statements_trigger_with_high_recall() {
-    let all: Vec<&str> = DURABLE.iter().chain(DURABLE_MORE).copied().collect();
+    let all: Vec<&str> = DURABLE
+        .iter()
+        .chain(DURABLE_MORE)
+        .chain(DURABLE_IN_CONTEXT)
+        .copied()
+        .collect();
     let missed: Vec<&str> = all.iter().copied().filter(|t| !triggers(t)).collect();
     let recall = (all.len() - missed.len()) as f64 / all.len() as f64;
     eprintln!(
@@ -362,6 +417,7 @@ fn one_off_requests_questions_and_pastes_never_trigger() {
         .iter()
         .chain(NOT_DURABLE_MORE)
         .chain(TASKS)
+        .chain(NOT_DURABLE_IN_CONTEXT)
         .copied()
         .collect();
     let false_triggers: Vec<&str> = all.iter().copied().filter(|t| triggers(t)).collect();

@@ -157,6 +157,7 @@ const FACT_NOUNS: &[&str] = &[
     "tests",
     "docs",
     "migrations",
+    "lockfile",
     "schema",
     "convention",
     "style",
@@ -275,6 +276,12 @@ const LOCATIONS: &[&str] = &[
     "is under",
     "are under",
     "is inside",
+    "is at",
+    "are at",
+    "lives at",
+    "runs at",
+    "is served at",
+    "is available at",
     "are inside",
 ];
 
@@ -704,7 +711,7 @@ pub fn read(folded: &str, sig: &mut Signals) {
         sig.fact |= fact;
         sig.named_value |= named;
     }
-    sig.fact |= location(folded, &words) || has(FACT_PHRASES);
+    sig.fact |= location(folded, &words) || has(FACT_PHRASES) || use_for_a_chore(lead);
 
     sig.language |= language(lead);
     sig.preference |= has(PREFERENCES) || keep_answers_short(lead);
@@ -733,6 +740,41 @@ fn clauses(folded: &str) -> impl Iterator<Item = &str> {
     folded
         .split([',', ':', '(', '—'])
         .flat_map(|c| c.split(" - "))
+}
+
+/// `use X to run tests`, `use X for formatting`: the tool for a recurring chore.
+fn use_for_a_chore(lead: &[&str]) -> bool {
+    const CHORES: &[&str] = &[
+        "run",
+        "test",
+        "tests",
+        "testing",
+        "build",
+        "builds",
+        "lint",
+        "linting",
+        "format",
+        "formatting",
+        "install",
+        "deploy",
+        "deploys",
+        "release",
+        "migrate",
+        "migrations",
+        "start",
+        "bundle",
+        "typecheck",
+        "dependencies",
+        "deps",
+        "packages",
+        "commit",
+        "commits",
+    ];
+    lead.first() == Some(&"use")
+        && lead
+            .windows(2)
+            .skip(1)
+            .any(|w| ["to", "for", "when"].contains(&w[0]) && CHORES.contains(&w[1]))
 }
 
 /// `in src/api.js`: the statement is about one file.

@@ -87,6 +87,10 @@ const FACT_NOUNS: &[&str] = &[
 const FACT_VERBS: &[&str] = &["は", "が"];
 
 const FACT_PHRASES: &[&str] = &[
+    "仕様",
+    "決まり",
+    "ルール",
+    "慣習",
     "を使って",
     "を使う",
     "を使います",

@@ -77,6 +77,9 @@ const FACT_NOUNS: &[&str] = &[
 const FACT_VERBS: &[&str] = &["는", "은", "가 ", "이 "];
 
 const FACT_PHRASES: &[&str] = &[
+    "규칙",
+    "규정",
+    "원칙",
     "에 있어",
     "에 있습니다",
     "에 있음",

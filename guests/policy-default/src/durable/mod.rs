@@ -93,6 +93,8 @@ pub fn scan(digest: &Digest) -> Findings {
 
 /// Whether one sentence is a candidate, and how strong.
 pub fn classify(sentence: &str) -> Option<Strength> {
+    let unquoted = prose::without_quoted_passages(sentence);
+    let sentence = unquoted.as_str();
     let folded = fold(sentence);
     let mut sig = Signals::default();
     en::read(&folded, &mut sig);

@@ -172,6 +172,38 @@ fn is_abbreviation(before: &str) -> bool {
     ["e.g", "i.e", "vs", "etc", "eg", "ie"].contains(&last.to_ascii_lowercase().as_str())
 }
 
+/// The sentence with quoted passages of three words or more (an error message,
+/// a line of someone else's text) blanked; a quoted name such as "pnpm" stays.
+pub fn without_quoted_passages(sentence: &str) -> String {
+    const PAIRS: &[(char, char)] = &[
+        ('"', '"'),
+        ('“', '”'),
+        ('「', '」'),
+        ('『', '』'),
+        ('‘', '’'),
+    ];
+    let mut out = sentence.to_string();
+    for &(open, close) in PAIRS {
+        let mut from = 0;
+        while let Some(a) = out[from..].find(open).map(|i| from + i) {
+            let body_start = a + open.len_utf8();
+            let Some(b) = out[body_start..].find(close).map(|i| body_start + i) else {
+                break;
+            };
+            let body = &out[body_start..b];
+            let long = body.split_whitespace().count() >= 3 || super::signals::cjk_chars(body) >= 6;
+            let end = b + close.len_utf8();
+            if long {
+                out.replace_range(a..end, " ");
+                from = a + 1;
+            } else {
+                from = end;
+            }
+        }
+    }
+    out
+}
+
 /// The sentence as a quote for a summary: at most `max` characters, marked when cut.
 pub fn quote(sentence: &str, max: usize) -> String {
     let one_line: String = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -214,6 +246,18 @@ mod tests {
         assert_eq!(
             sentences("see src/main.rs now"),
             vec!["see src/main.rs now"]
+        );
+    }
+
+    #[test]
+    fn long_quoted_passages_are_not_the_users_words() {
+        assert_eq!(
+            without_quoted_passages("it says \"do not use this\" and \"pnpm\""),
+            "it says   and \"pnpm\""
+        );
+        assert_eq!(
+            without_quoted_passages("「このファイルは編集しないで」と出た"),
+            " と出た"
         );
     }
 

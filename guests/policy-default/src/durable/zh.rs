@@ -116,6 +116,9 @@ const FACT_NOUNS: &[&str] = &[
 const FACT_VERBS: &[&str] = &["是", "为", "在", "叫", "用", "放在", "位于", "跑", "走"];
 
 const FACT_PHRASES: &[&str] = &[
+    "规定",
+    "规范",
+    "约定",
     "我们用",
     "我们使用",
     "我们都用",
