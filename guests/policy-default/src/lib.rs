@@ -287,6 +287,17 @@ mod tests {
     }
 
     #[test]
+    fn a_credential_in_a_statement_is_not_quoted() {
+        let d = stop(
+            &["The staging password is hunter2, never commit it"],
+            None,
+            Vec::new(),
+        );
+        assert!(d.reflect, "{d:?}");
+        assert!(!d.summary.contains("hunter2"), "{}", d.summary);
+    }
+
+    #[test]
     fn a_statement_reflected_on_does_not_trigger_again_after_settling() {
         let d1 = stop(&["Use pnpm, not yarn"], None, Vec::new());
         assert!(d1.reflect);

@@ -12,6 +12,7 @@ mod anchor;
 mod en;
 mod ja;
 mod ko;
+mod mask;
 mod prose;
 mod signals;
 mod zh;
@@ -80,7 +81,7 @@ pub fn scan(digest: &Digest) -> Findings {
                     continue;
                 }
                 seen.push(key);
-                let quoted = prose::quote(sentence, QUOTE_CHARS);
+                let quoted = prose::quote(&mask::mask_secrets(sentence), QUOTE_CHARS);
                 match strength {
                     Strength::Strong => found.strong.push(quoted),
                     Strength::Weak => found.weak.push(quoted),
