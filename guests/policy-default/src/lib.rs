@@ -38,11 +38,11 @@ impl Guest for DefaultPolicy {
         } else {
             durable::Findings::default()
         };
-        let signals = Signals {
+        let said = Said {
             hits: &hits,
             durable: &durable,
         };
-        Ok(decide(&counters, &thresholds, &signals, state_note, input))
+        Ok(decide(&counters, &thresholds, &said, state_note, input))
     }
 
     fn settle(input: SettleInput) -> Result<Settled, GuestError> {
@@ -60,7 +60,7 @@ impl Guest for DefaultPolicy {
 }
 
 /// What the user's words asked for, besides the counters.
-struct Signals<'a> {
+struct Said<'a> {
     hits: &'a keywords::Hits,
     durable: &'a durable::Findings,
 }
@@ -68,11 +68,11 @@ struct Signals<'a> {
 fn decide(
     counters: &Counters,
     t: &Thresholds,
-    signals: &Signals,
+    said: &Said,
     state_note: Option<&'static str>,
     input: DecideInput,
 ) -> Decision {
-    let hits = signals.hits;
+    let hits = said.hits;
     let mut reasons = Vec::new();
     let mut why = Vec::new();
     let (mut memory, mut skill) = (false, false);
@@ -111,10 +111,10 @@ fn decide(
         reasons.push("high-signal-skill".to_string());
         why.push(format!("the user wrote {}", quote_list(&hits.skill)));
     }
-    if signals.durable.triggers(t.durable_weak_threshold) {
+    if said.durable.triggers(t.durable_weak_threshold) {
         memory = true;
         reasons.push("durable-statement".to_string());
-        why.push(signals.durable.summary());
+        why.push(said.durable.summary());
     }
 
     let mut scopes = Vec::new();

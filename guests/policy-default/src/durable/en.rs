@@ -728,6 +728,7 @@ pub fn read(folded: &str, sig: &mut Signals) {
     sig.one_off |= has(ONE_OFF) || (task && !sig.rule);
     sig.transient |= has(TRANSIENT);
     sig.aside |= has(ASIDES);
+    sig.asks |= is_question(folded, lead, request, sig);
 }
 
 fn split_words(text: &str) -> Vec<&str> {
@@ -907,10 +908,9 @@ fn keep_answers_short(lead: &[&str]) -> bool {
         })
 }
 
-/// A question: a question mark, or a question word first, unless it is a polite request.
-pub fn is_question(folded: &str, sig: &Signals) -> bool {
-    let words = split_words(folded);
-    let (lead, request) = opening(&words);
+/// A question: a question mark, or a question word first; a polite request is a
+/// question only when it asks for nothing lasting.
+fn is_question(folded: &str, lead: &[&str], request: bool, sig: &Signals) -> bool {
     let asks = folded.trim_end().ends_with('?');
     if request {
         // "Could you reply in Chinese from now on?" asks for something lasting.

@@ -284,14 +284,12 @@ pub fn read(text: &str, sig: &mut Signals) {
     sig.transient |= any(&t, TRANSIENT);
     sig.aside |= any(&t, ASIDES) && !sig.rule;
     sig.request |= any(&t, REQUESTS);
+    sig.asks_cjk |= asks(&t);
 }
 
-pub fn is_question(text: &str, sig: &Signals) -> bool {
-    let t = masked(text, MASKS);
-    let end = trimmed_end(&t);
-    if sig.request {
-        return false;
-    }
+/// A question mark, or か/の/っけ at the end.
+fn asks(t: &str) -> bool {
+    let end = trimmed_end(t);
     end.ends_with('？')
         || end.ends_with('?')
         || ["か", "かな", "かね", "の", "っけ"]

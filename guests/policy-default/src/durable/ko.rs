@@ -246,16 +246,15 @@ pub fn read(text: &str, sig: &mut Signals) {
     sig.transient |= any(&t, TRANSIENT);
     sig.aside |= any(&t, ASIDES);
     sig.request |= any(&t, REQUESTS);
+    sig.asks_cjk |= asks(&t);
 }
 
-pub fn is_question(text: &str, sig: &Signals) -> bool {
-    let t = masked(text, MASKS);
-    let end = trimmed_end(&t);
-    let asks = end.ends_with('？') || end.ends_with('?');
-    if sig.request {
-        return false;
-    }
-    asks || ["까", "니", "나요", "가요", "냐", "지요"]
-        .iter()
-        .any(|p| end.ends_with(p))
+/// A question mark, or 까/니/나요 at the end.
+fn asks(t: &str) -> bool {
+    let end = trimmed_end(t);
+    end.ends_with('？')
+        || end.ends_with('?')
+        || ["까", "니", "나요", "가요", "냐", "지요"]
+            .iter()
+            .any(|p| end.ends_with(p))
 }

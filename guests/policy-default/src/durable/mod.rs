@@ -98,20 +98,16 @@ pub fn classify(sentence: &str) -> Option<Strength> {
     let sentence = unquoted.as_str();
     let folded = fold(sentence);
     let mut sig = Signals::default();
-    en::read(&folded, &mut sig);
+    if sentence.chars().any(|c| c.is_ascii_alphabetic()) {
+        en::read(&folded, &mut sig);
+    }
     let cjk = cjk_chars(sentence) > 0;
     if cjk {
         zh::read(sentence, &mut sig);
         ja::read(sentence, &mut sig);
         ko::read(sentence, &mut sig);
     }
-    let question = if cjk {
-        zh::is_question(sentence, &sig)
-            || ja::is_question(sentence, &sig)
-            || ko::is_question(sentence, &sig)
-    } else {
-        en::is_question(&folded, &sig)
-    };
+    let question = sig.is_question();
     if question {
         return None;
     }

@@ -34,9 +34,17 @@ pub struct Signals {
     pub aside: bool,
     /// A polite wrapper around a request (can you, 好吗, てくれる, 줄래).
     pub request: bool,
+    /// An English question (a polite request for something lasting is not one).
+    pub asks: bool,
+    /// A CJK question form, which a polite request wrapper overrules.
+    pub asks_cjk: bool,
 }
 
 impl Signals {
+    pub fn is_question(&self) -> bool {
+        self.asks || (self.asks_cjk && !self.request)
+    }
+
     /// Any cue that can make a durable statement by itself.
     pub fn any_cue(&self) -> bool {
         self.rule
@@ -58,7 +66,7 @@ pub fn any(text: &str, cues: &[&str]) -> bool {
 /// word that means something else (别 in 区别, 必ず in 必ずしも) is not seen.
 pub fn masked(text: &str, masks: &[&str]) -> String {
     let mut out = text.to_string();
-    for m in masks {
+    for m in masks.iter().filter(|m| text.contains(*m)) {
         out = out.replace(m, &" ".repeat(m.chars().count()));
     }
     out

@@ -1,6 +1,6 @@
 //! Chinese cues, matched as substrings of the sentence.
 
-use super::signals::{Signals, any, masked, near};
+use super::signals::{Signals, any, masked, near, trimmed_end};
 
 /// Words holding 别/不要/错 that are not a prohibition or a correction.
 const MASKS: &[&str] = &[
@@ -347,6 +347,7 @@ pub fn read(text: &str, sig: &mut Signals) {
     sig.transient |= any(&t, TRANSIENT);
     sig.aside |= any(text, ASIDES);
     sig.request |= any(&t, REQUESTS);
+    sig.asks_cjk |= asks(&t);
 }
 
 /// `不是 X，是 Y`: 不是 followed later by 是.
@@ -362,14 +363,14 @@ fn opens_with_later(t: &str) -> bool {
     lead.starts_with("以后")
 }
 
-pub fn is_question(text: &str, sig: &Signals) -> bool {
-    let t = masked(text, MASKS);
-    let end = super::signals::trimmed_end(&t);
-    if sig.request || REQUESTS.iter().any(|r| end.ends_with(r)) {
+/// 吗/呢 at the end, a question mark, or a question word; 好吗 wraps a request.
+fn asks(t: &str) -> bool {
+    let end = trimmed_end(t);
+    if REQUESTS.iter().any(|r| end.ends_with(r)) {
         return false;
     }
     end.ends_with('？')
         || end.ends_with('?')
         || ["吗", "么", "呢"].iter().any(|p| end.ends_with(p))
-        || any(&t, QUESTION_WORDS)
+        || any(t, QUESTION_WORDS)
 }
