@@ -301,6 +301,9 @@ mod tests {
     fn a_statement_reflected_on_does_not_trigger_again_after_settling() {
         let d1 = stop(&["Use pnpm, not yarn"], None, Vec::new());
         assert!(d1.reflect);
+        // Before the job ends, the next Stop sees only its own new messages.
+        let pending = stop(&["ok"], d1.session_state.clone(), Vec::new());
+        assert!(!pending.reflect, "{pending:?}");
         let settled = DefaultPolicy::settle(SettleInput {
             scopes: vec![Scope::Memory],
             queued_session_state: d1.session_state.clone(),
