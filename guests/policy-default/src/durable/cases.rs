@@ -380,6 +380,81 @@ const NOT_DURABLE_IN_CONTEXT: &[&str] = &[
     "The README says to always run setup.sh first, is that still true?",
 ];
 
+/// A fourth set in other wordings, written after the first three had been fitted.
+const DURABLE_VARIED: &[&str] = &[
+    "这个仓库用 pytest 跑测试，不要用 unittest",
+    "提交代码前一定要跑 `npm run lint`",
+    "注意：scripts/ 目录下的脚本不能随便改",
+    "端口统一用 8080",
+    "文档统一写在 docs/ 下面",
+    "以后遇到这种问题先看 logs/app.log",
+    "回答尽量简短，用中文",
+    "我们不用 Docker，直接本地跑",
+    "不许在代码里写死密码",
+    "错啦，应该用 python3 不是 python",
+    "跟你说过很多次了，不要动 .github/workflows",
+    "环境变量放在 .env.local 里",
+    "从今天起 main 分支受保护了，改动要走 PR",
+    "このプロジェクトでは pytest を使います",
+    "テストを実行するときは `make test` を使ってね",
+    "`.github/` 配下は絶対に変更しないで",
+    "ブランチ名は feature/ から始めるルールです",
+    "ポートは 8080 固定です",
+    "以後、回答は日本語でお願いします",
+    "次回からはコミット前に lint を走らせて",
+    "いや、そのコマンドじゃなくて `pnpm build` を使って",
+    "環境変数は .env に書く決まりです",
+    "docs/ のファイルは英語で書いてください",
+    "이 프로젝트는 pytest로 테스트해",
+    "커밋하기 전에 반드시 lint 돌려",
+    "`.github/` 폴더는 수정하면 안 돼",
+    "포트는 항상 8080 써",
+    "앞으로 답변은 한국어로 해줘",
+    "브랜치 이름은 feature/로 시작해야 해",
+    "아니야, `python3` 써야 돼",
+    "문서는 docs/ 폴더에 둬",
+    "우리 팀은 yarn 안 써",
+    "환경 변수는 .env.local에 넣어야 해",
+    "Heads up, we're on Python 3.11 so no match statements.",
+    "The staging cluster is called stg-eu-1.",
+    "Rule of thumb for this codebase: no new dependencies without a discussion.",
+    "We squash-merge everything.",
+    "Tests go in tests/, not next to the code.",
+    "Ports: api on 8000, web on 3000.",
+    "Dont use relative imports.",
+    "please never ever run migrations against prod",
+    "Avoid lodash, we use native array methods.",
+    "The canonical way to start the app is `docker compose up`.",
+];
+
+const NOT_DURABLE_VARIED: &[&str] = &[
+    "Nice, that did the trick",
+    "Can you double-check the migration?",
+    "Hmm, it's still not working after your change",
+    "Let's go with option 2",
+    "I've pushed my changes, please pull",
+    "What would you recommend, pnpm or yarn?",
+    "undo that",
+    "stop",
+    "wait, don't run that yet",
+    "这个可以，继续下一个",
+    "你觉得用 pnpm 还是 yarn 好",
+    "先跑一下测试看看",
+    "不行，还是报错",
+    "算了，不用改了",
+    "等一下，先别跑",
+    "それでお願いします",
+    "うーん、まだ動かないです",
+    "次のファイルもお願い",
+    "どっちがいいと思う？",
+    "待って、まだ実行しないで",
+    "그걸로 해줘",
+    "음, 아직 안 되네",
+    "다음 파일도 해줘",
+    "어느 쪽이 나을까?",
+    "잠깐, 아직 실행하지 마",
+];
+
 fn triggers(text: &str) -> bool {
     let t = Thresholds::default();
     scan(&digest(&[text])).triggers(t.durable_weak_threshold)
@@ -398,6 +473,7 @@ fn durable_statements_trigger_with_high_recall() {
         .iter()
         .chain(DURABLE_MORE)
         .chain(DURABLE_IN_CONTEXT)
+        .chain(DURABLE_VARIED)
         .copied()
         .collect();
     let missed: Vec<&str> = all.iter().copied().filter(|t| !triggers(t)).collect();
@@ -418,6 +494,7 @@ fn one_off_requests_questions_and_pastes_never_trigger() {
         .chain(NOT_DURABLE_MORE)
         .chain(TASKS)
         .chain(NOT_DURABLE_IN_CONTEXT)
+        .chain(NOT_DURABLE_VARIED)
         .copied()
         .collect();
     let false_triggers: Vec<&str> = all.iter().copied().filter(|t| triggers(t)).collect();

@@ -107,6 +107,8 @@ const RULE_PHRASES: &[&str] = &[
 ];
 
 const FACT_NOUNS: &[&str] = &[
+    "way",
+    "ports",
     "command",
     "commands",
     "cmd",
@@ -286,6 +288,11 @@ const LOCATIONS: &[&str] = &[
 ];
 
 const FACT_PHRASES: &[&str] = &[
+    "we're on",
+    "we are on",
+    "we're still on",
+    "we run on",
+    "we're running",
     "we use",
     "we're using",
     "we are using",
@@ -408,6 +415,16 @@ const PREFERENCES: &[&str] = &[
 ];
 
 const MARKERS: &[&str] = &[
+    "heads up",
+    "for the record",
+    "fyi",
+    "psa",
+    "just so you know",
+    "rule of thumb",
+    "for this codebase",
+    "in our codebase",
+    "in our project",
+    "for our project",
     "from now on",
     "going forward",
     "from today",
@@ -465,6 +482,61 @@ const CORRECTIONS: &[&str] = &[
 ];
 
 const DOMAIN: &[&str] = &[
+    "import",
+    "imports",
+    "class",
+    "classes",
+    "variable",
+    "variables",
+    "endpoint",
+    "endpoints",
+    "route",
+    "routes",
+    "component",
+    "components",
+    "hook",
+    "hooks",
+    "query",
+    "queries",
+    "table",
+    "tables",
+    "column",
+    "columns",
+    "field",
+    "fields",
+    "struct",
+    "structs",
+    "enum",
+    "enums",
+    "interface",
+    "interfaces",
+    "method",
+    "methods",
+    "macro",
+    "macros",
+    "flag",
+    "flags",
+    "setting",
+    "settings",
+    "header",
+    "headers",
+    "dependency",
+    "statement",
+    "statements",
+    "tests",
+    "lint",
+    "warnings",
+    "features",
+    "feature",
+    "docstrings",
+    "docstring",
+    "typing",
+    "annotations",
+    "asserts",
+    "assertions",
+    "exceptions",
+    "errors",
+    "globals",
     "file",
     "files",
     "folder",
@@ -711,7 +783,10 @@ pub fn read(folded: &str, sig: &mut Signals) {
         sig.fact |= fact;
         sig.named_value |= named;
     }
-    sig.fact |= location(folded, &words) || has(FACT_PHRASES) || use_for_a_chore(lead);
+    sig.fact |= location(folded, &words)
+        || has(FACT_PHRASES)
+        || use_for_a_chore(lead)
+        || labelled_value(folded);
 
     sig.language |= language(lead);
     sig.preference |= has(PREFERENCES) || keep_answers_short(lead);
@@ -731,9 +806,11 @@ pub fn read(folded: &str, sig: &mut Signals) {
     sig.asks |= is_question(folded, lead, request, sig);
 }
 
+/// Words, with `don't` and `stg-eu-1` kept whole.
 fn split_words(text: &str) -> Vec<&str> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '='))
-        .filter(|w| !w.is_empty())
+    text.split(|c: char| !(c.is_alphanumeric() || "'=-".contains(c)))
+        .map(|w| w.trim_matches('-'))
+        .filter(|w| w.chars().any(|c| c.is_alphanumeric() || c == '='))
         .collect()
 }
 
@@ -741,6 +818,17 @@ fn clauses(folded: &str) -> impl Iterator<Item = &str> {
     folded
         .split([',', ':', '(', '—'])
         .flat_map(|c| c.split(" - "))
+}
+
+/// `Test command: make check`, `Ports: api on 8000`: a fact noun labelling a value.
+fn labelled_value(folded: &str) -> bool {
+    let Some((label, value)) = folded.split_once(':') else {
+        return false;
+    };
+    let label = split_words(label);
+    !value.trim().is_empty()
+        && (1..=3).contains(&label.len())
+        && label.last().is_some_and(|w| FACT_NOUNS.contains(w))
 }
 
 /// `use X to run tests`, `use X for formatting`: the tool for a recurring chore.
@@ -819,7 +907,61 @@ fn rule_opening(lead: &[&str]) -> bool {
         || first == "always"
         || first == "avoid"
         || (first == "stop" && second.ends_with("ing"))
+        || (first == "no" && !second.is_empty() && !NOT_RULES_AFTER_NO.contains(&second))
 }
+
+/// After an opening `no`, these make it an answer or a courtesy.
+const NOT_RULES_AFTER_NO: &[&str] = &[
+    "problem",
+    "problems",
+    "worries",
+    "worry",
+    "idea",
+    "thanks",
+    "thank",
+    "way",
+    "need",
+    "rush",
+    "that's",
+    "that",
+    "it",
+    "i",
+    "not",
+    "luck",
+    "change",
+    "changes",
+    "difference",
+    "matter",
+    "one",
+    "clue",
+    "you",
+    "we",
+    "this",
+    "the",
+    "it's",
+    "i'm",
+    "don't",
+    "wait",
+    "sorry",
+    "no",
+    "yes",
+    "ok",
+    "okay",
+    "actually",
+    "just",
+    "and",
+    "but",
+    "so",
+    "error",
+    "errors",
+    "output",
+    "response",
+    "results",
+    "result",
+    "idea",
+    "longer",
+    "more",
+];
 
 /// The words after any fillers and polite openings, and whether one was a request.
 fn opening<'a>(words: &'a [&'a str]) -> (&'a [&'a str], bool) {
@@ -852,7 +994,7 @@ fn fact_statement(words: &[&str]) -> (bool, bool) {
         if words[..i].iter().any(|w| TRANSIENT_NOUNS.contains(w)) {
             continue;
         }
-        let Some(c) = (i + 1..(i + 4).min(words.len())).find(|&j| COPULAS.contains(&words[j]))
+        let Some(c) = (i + 1..(i + 6).min(words.len())).find(|&j| COPULAS.contains(&words[j]))
         else {
             continue;
         };

@@ -166,6 +166,7 @@ const CORRECTIONS: &[&str] = &[
 ];
 
 const MARKERS: &[&str] = &[
+    "以後",
     "今後",
     "これからは",
     "これからも",

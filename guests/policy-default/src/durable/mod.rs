@@ -129,7 +129,20 @@ fn weigh(sig: &Signals, anchored: bool, units: usize) -> Strength {
         return Strength::Strong;
     }
     let concrete = anchored || sig.marker;
+    let kinds = [
+        sig.rule || sig.habit,
+        sig.fact,
+        sig.contrast,
+        sig.preference,
+        sig.correction,
+        sig.marker,
+    ]
+    .iter()
+    .filter(|&&k| k)
+    .count();
     let strong = ((sig.rule || sig.habit) && (concrete || sig.domain))
+        // "Avoid lodash, we use native array methods": a rule and a fact together.
+        || kinds >= 2
         || ((sig.fact || sig.contrast) && concrete)
         || (sig.preference && (concrete || sig.domain))
         || (sig.correction && anchored)

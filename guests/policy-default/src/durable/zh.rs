@@ -55,6 +55,16 @@ const MASKS: &[&str] = &[
 ];
 
 const RULES: &[&str] = &[
+    "一定要",
+    "不能随便",
+    "不能直接",
+    "不能改",
+    "不能动",
+    "不能删",
+    "不能提交",
+    "应该用",
+    "都要",
+    "都得",
     "不要",
     "别",
     "禁止",
@@ -172,9 +182,13 @@ const REPLY_WORDS: &[&str] = &[
     "回复", "回答", "回我", "交流", "沟通", "写", "答", "说", "解释", "输出", "注释", "对话", "聊",
 ];
 
+const CONVERSATION: &[&str] = &["回复", "回答", "回我", "答复", "交流", "沟通", "对话"];
+
 const PREFERENCES: &[&str] = &["偏好", "更喜欢", "我喜欢", "我习惯", "我倾向", "我希望你"];
 
 const CORRECTIONS: &[&str] = &[
+    "错啦",
+    "不是的",
     "不对",
     "错了",
     "不是这样",
@@ -338,7 +352,10 @@ pub fn read(text: &str, sig: &mut Signals) {
         || near(&t, DOMAIN, &["在", "放在", "位于"], 2)
         || any(&t, FACT_PHRASES);
     sig.contrast |= any(&t, CONTRASTS) || not_this_but_that(&t);
-    sig.language |= near(&t, LANGUAGES, REPLY_WORDS, 3) || near(&t, REPLY_WORDS, LANGUAGES, 4);
+    sig.language |= near(&t, LANGUAGES, REPLY_WORDS, 3)
+        || near(&t, REPLY_WORDS, LANGUAGES, 4)
+        // "回答尽量简短，用中文": a conversation word and 用 + a language anywhere.
+        || (any(&t, CONVERSATION) && near(&t, &["用", "使用", "说"], LANGUAGES, 0));
     sig.preference |= any(&t, PREFERENCES);
     sig.correction |= any(&t, CORRECTIONS);
     sig.marker |= any(&t, MARKERS) || opens_with_later(&t);
@@ -358,8 +375,13 @@ fn not_this_but_that(t: &str) -> bool {
 
 /// 以后 opening a clause means "from now on"; after a verb it means "after".
 fn opens_with_later(t: &str) -> bool {
-    let lead =
-        t.trim_start_matches(|c: char| c.is_whitespace() || "，,、：:那所以好请你我们".contains(c));
+    const LEADS: &[&str] = &[
+        "那", "所以", "好", "请", "你", "我们", "，", ",", "、", "：", ":",
+    ];
+    let mut lead = t.trim_start();
+    while let Some(rest) = LEADS.iter().find_map(|p| lead.strip_prefix(p)) {
+        lead = rest.trim_start();
+    }
     lead.starts_with("以后")
 }
 
