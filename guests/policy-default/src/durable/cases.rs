@@ -489,14 +489,7 @@ fn durable_statements_trigger_with_high_recall() {
 
 #[test]
 fn one_off_requests_questions_and_pastes_never_trigger() {
-    let all: Vec<&str> = NOT_DURABLE
-        .iter()
-        .chain(NOT_DURABLE_MORE)
-        .chain(TASKS)
-        .chain(NOT_DURABLE_IN_CONTEXT)
-        .chain(NOT_DURABLE_VARIED)
-        .copied()
-        .collect();
+    let all = negatives();
     let false_triggers: Vec<&str> = all.iter().copied().filter(|t| triggers(t)).collect();
     eprintln!(
         "false triggers {}/{}: {false_triggers:?}",
@@ -504,4 +497,49 @@ fn one_off_requests_questions_and_pastes_never_trigger() {
         all.len()
     );
     assert!(false_triggers.is_empty(), "{false_triggers:?}");
+}
+
+fn negatives() -> Vec<&'static str> {
+    NOT_DURABLE
+        .iter()
+        .chain(NOT_DURABLE_MORE)
+        .chain(TASKS)
+        .chain(NOT_DURABLE_IN_CONTEXT)
+        .chain(NOT_DURABLE_VARIED)
+        .copied()
+        .collect()
+}
+
+#[test]
+fn stops_of_several_ordinary_messages_stay_below_the_weak_threshold() {
+    let all = negatives();
+    let t = Thresholds::default();
+    let weak_total: usize = all.iter().map(|m| scan(&digest(&[m])).weak.len()).sum();
+    eprintln!(
+        "weak candidates in {} ordinary messages: {weak_total}",
+        all.len()
+    );
+    for stop in all.chunks(6) {
+        let found = scan(&digest(stop));
+        assert!(
+            !found.triggers(t.durable_weak_threshold),
+            "{stop:?}: {found:?}"
+        );
+    }
+}
+
+#[test]
+fn a_statement_among_ordinary_messages_still_triggers() {
+    let others = negatives();
+    let t = Thresholds::default();
+    let mut missed = Vec::new();
+    for (i, statement) in DURABLE.iter().chain(DURABLE_VARIED).enumerate() {
+        let before = others[i % others.len()];
+        let after = others[(i * 7 + 3) % others.len()];
+        let found = scan(&digest(&[before, statement, after]));
+        if !found.triggers(t.durable_weak_threshold) {
+            missed.push(*statement);
+        }
+    }
+    assert!(missed.len() <= 2, "{missed:?}");
 }

@@ -179,6 +179,13 @@ const COPULAS: &[&str] = &[
 
 /// After a copula, words that describe a state rather than name a value.
 const NOT_VALUES: &[&str] = &[
+    "out",
+    "already",
+    "taken",
+    "available",
+    "running",
+    "installed",
+    "there",
     "broken",
     "wrong",
     "failing",
@@ -634,6 +641,7 @@ const DOMAIN: &[&str] = &[
 ];
 
 const ONE_OFF: &[&str] = &[
+    "wait",
     "here",
     "this time",
     "for now",
@@ -901,13 +909,48 @@ fn normative_modal(words: &[&str]) -> bool {
 fn rule_opening(lead: &[&str]) -> bool {
     let first = lead.first().copied().unwrap_or("");
     let second = lead.get(1).copied().unwrap_or("");
-    (first == "never" && second != "mind")
+    (first == "never" && second != "mind" && !is_past(second))
         || ((first == "don't" || first == "dont") && !NOT_RULES_AFTER_DONT.contains(&second))
         || (first == "do" && second == "not")
-        || first == "always"
+        || (first == "always" && !NOT_RULES_AFTER_ALWAYS.contains(&second))
         || first == "avoid"
         || (first == "stop" && second.ends_with("ing"))
         || (first == "no" && !second.is_empty() && !NOT_RULES_AFTER_NO.contains(&second))
+}
+
+/// `always the same error`, `always been like this`: a complaint, not a rule.
+const NOT_RULES_AFTER_ALWAYS: &[&str] = &[
+    "the", "a", "an", "this", "that", "same", "so", "been", "was", "is", "were", "has", "had",
+];
+
+/// `never thought`, `never worked`: a past event, not a rule.
+fn is_past(word: &str) -> bool {
+    const IRREGULAR: &[&str] = &[
+        "thought",
+        "knew",
+        "saw",
+        "got",
+        "had",
+        "was",
+        "were",
+        "been",
+        "did",
+        "heard",
+        "understood",
+        "made",
+        "ran",
+        "went",
+        "said",
+        "told",
+        "came",
+        "found",
+        "became",
+        "seen",
+        "done",
+        "gone",
+        "meant",
+    ];
+    word.ends_with("ed") || IRREGULAR.contains(&word)
 }
 
 /// After an opening `no`, these make it an answer or a courtesy.

@@ -4,6 +4,10 @@ use super::signals::{Signals, any, masked, near, trimmed_end};
 
 /// Words holding a cue that mean something else.
 const MASKS: &[&str] = &[
+    "ないです",
+    "ないんです",
+    "ないみたい",
+    "ないけど",
     "必ずしも",
     "間違いない",
     "間違いなく",
@@ -225,6 +229,7 @@ const DOMAIN: &[&str] = &[
 ];
 
 const ONE_OFF: &[&str] = &[
+    "待って",
     "ちょっと",
     "とりあえず",
     "一旦",

@@ -115,7 +115,15 @@ pub fn classify(sentence: &str) -> Option<Strength> {
     if sig.habit && sig.transient && !sig.rule {
         sig.habit = false;
     }
+    // "ビルドが失敗しました": a report of a failure is not a fact about the project.
+    if sig.transient && !sig.contrast {
+        sig.fact = false;
+    }
     if !sig.any_cue() && !sig.marker {
+        return None;
+    }
+    // "Use a HashMap here", "先别提交", "잠깐, 아직 실행하지 마": scoped to now.
+    if sig.one_off && !sig.marker && !sig.language {
         return None;
     }
     // "默认分支是 develop", "브랜치는 develop이야": a CJK fact naming a value in ASCII.
@@ -148,9 +156,7 @@ fn weigh(sig: &Signals, anchored: bool, units: usize) -> Strength {
         || (sig.correction && anchored)
         // An explicit durability marker on a statement of some substance.
         || (sig.marker && !sig.aside && !sig.transient && units >= 5);
-    // "Use a HashMap here": scoped to now, unless the user says it lasts.
-    let scoped = sig.one_off && !sig.marker;
-    if strong && !scoped {
+    if strong {
         Strength::Strong
     } else {
         Strength::Weak

@@ -5,6 +5,7 @@
 pub fn typed_lines(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut fence: Option<&str> = None;
+    let mut in_paste = false;
     for line in text.lines() {
         let trimmed = line.trim_start();
         if let Some(open) = fence {
@@ -21,7 +22,12 @@ pub fn typed_lines(text: &str) -> Vec<&str> {
             fence = Some("~~~");
             continue;
         }
-        if !is_pasted(line) {
+        // Output pasted without a fence runs on to the next blank line.
+        if line.trim().is_empty() {
+            in_paste = false;
+        } else if is_pasted(line) {
+            in_paste = true;
+        } else if !in_paste {
             out.push(line.trim());
         }
     }
@@ -59,6 +65,8 @@ fn is_pasted(line: &str) -> bool {
         "File \"",
         "|",
         "│",
+        "= ",
+        "-->",
     ];
     if OPENERS.iter().any(|o| t.starts_with(o)) {
         return true;
@@ -224,8 +232,14 @@ mod tests {
         let text = "Use pnpm.\n```\nnever use yarn\n```\n> Always run make\n\
                     2025-11-24T16:00:01Z ERROR never retried\n\
                     thread 'main' panicked at src/main.rs:12:5\n    at foo.rs:12\n\
-                    // always call init\nlet x = 1;\nkeep this";
+                    // always call init\nlet x = 1;\n\nkeep this";
         assert_eq!(typed_lines(text), vec!["Use pnpm.", "keep this"]);
+    }
+
+    #[test]
+    fn a_pasted_block_runs_to_the_next_blank_line() {
+        let text = "what is this?\nthread 'main' panicked at src/main.rs:12:5:\nnever reached\n\nUse pnpm.";
+        assert_eq!(typed_lines(text), vec!["what is this?", "Use pnpm."]);
     }
 
     #[test]
