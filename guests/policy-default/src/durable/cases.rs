@@ -455,6 +455,72 @@ const NOT_DURABLE_VARIED: &[&str] = &[
     "잠깐, 아직 실행하지 마",
 ];
 
+/// A fifth set: casual, terse and polite forms, written after the fourth was fitted.
+const DURABLE_CASUAL: &[&str] = &[
+    "pls remember we're a yarn berry repo, so yarn dlx not npx",
+    "the e2e suite only runs with `PLAYWRIGHT_BROWSERS_PATH=0` set, keep that in mind",
+    "Going forward, every PR needs a CHANGELOG entry.",
+    "our python code is formatted by black with line length 100",
+    "Use `git switch` rather than `git checkout` for branches.",
+    "Whenever you touch the schema, regenerate types with `pnpm gen`.",
+    "Hey, the mobile app is in apps/mobile and uses Expo.",
+    "don't write to /etc/hosts ever",
+    "Logs should never contain user emails.",
+    "I'd rather you ask before deleting files.",
+    "There's a Makefile target for everything: use `make help` to list them.",
+    "Node version is pinned in .nvmrc.",
+    "Backend: Go 1.22, frontend: Vite + React.",
+    "以后 PR 标题用英文",
+    "我们的测试数据库是 test_db，千万别连生产库",
+    "这个服务的健康检查接口是 /healthz",
+    "代码风格按 .editorconfig 来",
+    "跑单测的命令是 go test ./...",
+    "别在 main 上直接改，先开分支",
+    "说了多少次了，日志要用 logger 不要用 print",
+    "今後、新しい依存を追加するときは事前に相談してください",
+    "このサービスのヘルスチェックは /healthz です",
+    "ユニットテストは `go test ./...` で走らせます",
+    "main ブランチで直接作業しないでね",
+    "ログには print じゃなくて logger を使うこと",
+    "回答は常に簡潔にお願いします",
+    "設定値は環境変数から読むようにしてください",
+    "앞으로 새 의존성 추가할 때는 먼저 물어봐",
+    "이 서비스 헬스체크 경로는 /healthz야",
+    "단위 테스트는 `go test ./...`로 실행해",
+    "main 브랜치에서 바로 작업하지 마",
+    "로그는 print 말고 logger 써",
+    "답변은 항상 짧게 해줘",
+    "설정값은 환경 변수에서 읽어야 해",
+];
+
+const NOT_DURABLE_CASUAL: &[&str] = &[
+    "pls check the logs again",
+    "hmm interesting, why would it do that",
+    "ok that worked 🎉",
+    "can u make the button blue",
+    "what's in apps/mobile?",
+    "try running it with --verbose",
+    "the e2e suite is failing on the login test",
+    "I'll review the PR tomorrow",
+    "are we using black or ruff here?",
+    "show me where the logger is configured",
+    "这个接口返回 500 了",
+    "帮我看下 /healthz 为什么挂了",
+    "可以，就这么改",
+    "日志太多了，能精简一下吗",
+    "这个 PR 可以合并了吗？",
+    "このテスト、なんで落ちてるの？",
+    "ログを確認してみて",
+    "いい感じです！",
+    "ヘルスチェックが 500 を返しています",
+    "この PR マージしていい？",
+    "이 테스트 왜 실패해?",
+    "로그 확인해봐",
+    "좋네요!",
+    "헬스체크가 500을 반환해요",
+    "이 PR 머지해도 돼?",
+];
+
 fn triggers(text: &str) -> bool {
     let t = Thresholds::default();
     scan(&digest(&[text])).triggers(t.durable_weak_threshold)
@@ -474,6 +540,7 @@ fn durable_statements_trigger_with_high_recall() {
         .chain(DURABLE_MORE)
         .chain(DURABLE_IN_CONTEXT)
         .chain(DURABLE_VARIED)
+        .chain(DURABLE_CASUAL)
         .copied()
         .collect();
     let missed: Vec<&str> = all.iter().copied().filter(|t| !triggers(t)).collect();
@@ -506,6 +573,7 @@ fn negatives() -> Vec<&'static str> {
         .chain(TASKS)
         .chain(NOT_DURABLE_IN_CONTEXT)
         .chain(NOT_DURABLE_VARIED)
+        .chain(NOT_DURABLE_CASUAL)
         .copied()
         .collect()
 }
@@ -514,9 +582,14 @@ fn negatives() -> Vec<&'static str> {
 fn stops_of_several_ordinary_messages_stay_below_the_weak_threshold() {
     let all = negatives();
     let t = Thresholds::default();
-    let weak_total: usize = all.iter().map(|m| scan(&digest(&[m])).weak.len()).sum();
+    let weak: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|m| !scan(&digest(&[m])).weak.is_empty())
+        .collect();
     eprintln!(
-        "weak candidates in {} ordinary messages: {weak_total}",
+        "{} of {} ordinary messages hold a weak candidate: {weak:?}",
+        weak.len(),
         all.len()
     );
     for stop in all.chunks(6) {

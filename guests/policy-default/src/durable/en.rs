@@ -107,6 +107,19 @@ const RULE_PHRASES: &[&str] = &[
 ];
 
 const FACT_NOUNS: &[&str] = &[
+    "backend",
+    "frontend",
+    "stack",
+    "language",
+    "infra",
+    "hosting",
+    "orm",
+    "cache",
+    "queue",
+    "storage",
+    "tooling",
+    "license",
+    "we're",
     "way",
     "ports",
     "command",
@@ -295,6 +308,9 @@ const LOCATIONS: &[&str] = &[
 ];
 
 const FACT_PHRASES: &[&str] = &[
+    "we're a",
+    "we are a",
+    "this is a",
     "we're on",
     "we are on",
     "we're still on",
@@ -422,6 +438,7 @@ const PREFERENCES: &[&str] = &[
 ];
 
 const MARKERS: &[&str] = &[
+    "in mind",
     "heads up",
     "for the record",
     "fyi",
@@ -782,6 +799,7 @@ pub fn read(folded: &str, sig: &mut Signals) {
 
     let contrast_after_use = first == "use" && lead.contains(&"not");
     sig.contrast |= contrast_after_use
+        || noun_not_noun(&words)
         || folded.contains(", not ")
         || has(&["instead of", "rather than"])
         || (lead.contains(&"prefer") && (lead.contains(&"over") || lead.contains(&"to")));
@@ -794,7 +812,9 @@ pub fn read(folded: &str, sig: &mut Signals) {
     sig.fact |= location(folded, &words)
         || has(FACT_PHRASES)
         || use_for_a_chore(lead)
-        || labelled_value(folded);
+        || labelled_value(folded)
+        || passive_practice(&words)
+        || there_is_a(&words);
 
     sig.language |= language(lead);
     sig.preference |= has(PREFERENCES) || keep_answers_short(lead);
@@ -803,7 +823,7 @@ pub fn read(folded: &str, sig: &mut Signals) {
             .iter()
             .any(|p| folded.starts_with(p));
     // An opening "remember" asks for the rest to be kept; "I remember" does not.
-    sig.marker |= has(MARKERS) || words.first() == Some(&"remember");
+    sig.marker |= has(MARKERS) || words.iter().take(3).any(|w| *w == "remember");
     sig.domain |= words.iter().any(|w| DOMAIN.contains(w));
     // "Refactor X to Y instead of Z", "use X instead of Y in foo.rs": work on one
     // thing now, unless a rule word says it lasts.
@@ -826,6 +846,96 @@ fn clauses(folded: &str) -> impl Iterator<Item = &str> {
     folded
         .split([',', ':', '(', '—'])
         .flat_map(|c| c.split(" - "))
+}
+
+/// `yarn dlx not npx`: `not` after a noun, not after a verb, sets one thing against another.
+fn noun_not_noun(words: &[&str]) -> bool {
+    const BEFORE_A_VERB: &[&str] = &[
+        "i'm",
+        "it's",
+        "that's",
+        "we're",
+        "you're",
+        "they're",
+        "there's",
+        "also",
+        "not",
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "must",
+        "have",
+        "has",
+        "had",
+        "may",
+        "might",
+        "am",
+        "be",
+        "been",
+        "why",
+        "if",
+        "or",
+        "and",
+        "but",
+        "it",
+        "i",
+        "we",
+        "you",
+        "they",
+        "that",
+        "this",
+        "to",
+        "just",
+        "still",
+        "why",
+        "or",
+        "else",
+        "yet",
+        "probably",
+        "definitely",
+        "really",
+        "certainly",
+        "need",
+        "there",
+        "so",
+        "maybe",
+        "whether",
+        "if",
+        "shall",
+        "by",
+        "at",
+        "of",
+        "in",
+        "on",
+    ];
+    words
+        .windows(3)
+        .any(|w| w[1] == "not" && !BEFORE_A_VERB.contains(&w[0]) && !w[0].ends_with("n't"))
+}
+
+/// `is formatted by black`, `are deployed with helm`: how the project is run.
+fn passive_practice(words: &[&str]) -> bool {
+    words.windows(3).enumerate().any(|(i, w)| {
+        ["is", "are", "gets", "get"].contains(&w[0])
+            && (w[1].ends_with("ed") || w[1].ends_with("en") || w[1] == "built" || w[1] == "run")
+            && ["by", "with", "via", "using", "through", "from"].contains(&w[2])
+            && !words[..i].iter().any(|s| TRANSIENT_NOUNS.contains(s))
+    })
+}
+
+/// `there's a Makefile target for everything`: something the project has.
+fn there_is_a(words: &[&str]) -> bool {
+    let opens = words.starts_with(&["there's"]) || words.starts_with(&["there", "is"]);
+    opens && !words.iter().any(|w| TRANSIENT_NOUNS.contains(w))
 }
 
 /// `Test command: make check`, `Ports: api on 8000`: a fact noun labelling a value.

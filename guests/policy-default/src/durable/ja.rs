@@ -190,6 +190,12 @@ const MARKERS: &[&str] = &[
 ];
 
 const DOMAIN: &[&str] = &[
+    "回答",
+    "返事",
+    "返信",
+    "応答",
+    "説明",
+    "ログ",
     "ファイル",
     "ディレクトリ",
     "フォルダ",
@@ -279,7 +285,7 @@ pub fn read(text: &str, sig: &mut Signals) {
     let t = masked(text, MASKS);
     sig.rule |= any(&t, RULES);
     sig.habit |= any(&t, HABITS);
-    sig.fact |= near(&t, FACT_NOUNS, FACT_VERBS, 1) || any(&t, FACT_PHRASES);
+    sig.fact |= near(&t, FACT_NOUNS, FACT_VERBS, 1) || any(&t, FACT_PHRASES) || topic_is_value(&t);
     sig.contrast |= any(&t, CONTRASTS);
     sig.language |= near(&t, LANGUAGES, &["で"], 0) && near(&t, LANGUAGES, REPLY_WORDS, 4);
     sig.preference |= any(&t, PREFERENCES);
@@ -291,6 +297,15 @@ pub fn read(text: &str, sig: &mut Signals) {
     sig.aside |= any(&t, ASIDES) && !sig.rule;
     sig.request |= any(&t, REQUESTS);
     sig.asks_cjk |= asks(&t);
+}
+
+/// `XはYです`: a topic stated to be something (an anchor makes it strong).
+fn topic_is_value(t: &str) -> bool {
+    let end = trimmed_end(t);
+    t.contains('は')
+        && ["です", "だ", "である", "になっています", "になってます"]
+            .iter()
+            .any(|e| end.ends_with(e))
 }
 
 /// A question mark, or か/の/っけ at the end.

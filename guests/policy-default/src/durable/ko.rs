@@ -22,6 +22,12 @@ const MASKS: &[&str] = &[
 
 /// Prohibitions and obligations: 하지 마, 쓰지 말고, 금지, 반드시.
 const RULES: &[&str] = &[
+    "야 해",
+    "야 돼",
+    "야 합니다",
+    "야 됩니다",
+    "야 함",
+    "야 한다",
     "지 마",
     "지마",
     "지 말",
@@ -160,6 +166,12 @@ const MARKERS: &[&str] = &[
 ];
 
 const DOMAIN: &[&str] = &[
+    "답변",
+    "대답",
+    "응답",
+    "설명",
+    "로그",
+    "설정값",
     "파일",
     "디렉터리",
     "디렉토리",
@@ -198,6 +210,7 @@ const DOMAIN: &[&str] = &[
 ];
 
 const ONE_OFF: &[&str] = &[
+    "지금",
     "이번",
     "여기",
     "일단",
@@ -235,7 +248,7 @@ pub fn read(text: &str, sig: &mut Signals) {
     let t = masked(text, MASKS);
     sig.rule |= any(&t, RULES);
     sig.habit |= any(&t, HABITS);
-    sig.fact |= near(&t, FACT_NOUNS, FACT_VERBS, 0) || any(&t, FACT_PHRASES);
+    sig.fact |= near(&t, FACT_NOUNS, FACT_VERBS, 0) || any(&t, FACT_PHRASES) || topic_is_value(&t);
     sig.contrast |= any(&t, CONTRASTS);
     sig.language |= near(&t, LANGUAGES, &["로"], 0) && near(&t, LANGUAGES, REPLY_WORDS, 4);
     sig.preference |= any(&t, PREFERENCES);
@@ -247,6 +260,15 @@ pub fn read(text: &str, sig: &mut Signals) {
     sig.aside |= any(&t, ASIDES);
     sig.request |= any(&t, REQUESTS);
     sig.asks_cjk |= asks(&t);
+}
+
+/// `X는 Y야`: a topic stated to be something (an anchor makes it strong).
+fn topic_is_value(t: &str) -> bool {
+    let end = trimmed_end(t);
+    (t.contains("는 ") || t.contains("은 "))
+        && ["야", "이야", "입니다", "예요", "이에요", "임", "이다"]
+            .iter()
+            .any(|e| end.ends_with(e))
 }
 
 /// A question mark, or 까/니/나요 at the end.

@@ -126,8 +126,8 @@ pub fn classify(sentence: &str) -> Option<Strength> {
     if sig.one_off && !sig.marker && !sig.language {
         return None;
     }
-    // "默认分支是 develop", "브랜치는 develop이야": a CJK fact naming a value in ASCII.
-    let cjk_named = cjk && sig.fact && has_ascii_name(sentence);
+    // "默认分支是 develop", "print 말고 logger 써": in CJK text, ASCII words name code or tools.
+    let cjk_named = cjk && (sig.fact || sig.contrast || sig.rule) && has_ascii_name(sentence);
     let anchored = anchor::has_anchor(sentence) || sig.named_value || cjk_named;
     Some(weigh(&sig, anchored, content_units(&folded)))
 }

@@ -4,6 +4,10 @@ use super::signals::{Signals, any, masked, near, trimmed_end};
 
 /// Words holding 别/不要/错 that are not a prohibition or a correction.
 const MASKS: &[&str] = &[
+    "说了多少次",
+    "多少次了",
+    "说过多少次",
+    "说过多少遍",
     "区别",
     "特别",
     "分别",
@@ -55,6 +59,7 @@ const MASKS: &[&str] = &[
 ];
 
 const RULES: &[&str] = &[
+    "要用",
     "一定要",
     "不能随便",
     "不能直接",
@@ -89,6 +94,9 @@ const RULES: &[&str] = &[
 const HABITS: &[&str] = &["总是", "始终", "每次都", "一直用", "永远"];
 
 const FACT_NOUNS: &[&str] = &[
+    "风格",
+    "规范",
+    "格式",
     "命令",
     "指令",
     "脚本",
@@ -126,6 +134,14 @@ const FACT_NOUNS: &[&str] = &[
 const FACT_VERBS: &[&str] = &["是", "为", "在", "叫", "用", "放在", "位于", "跑", "走"];
 
 const FACT_PHRASES: &[&str] = &[
+    "按照",
+    "遵循",
+    "遵守",
+    "参照",
+    "为准",
+    "风格按",
+    "规范按",
+    "格式按",
     "规定",
     "规范",
     "约定",
@@ -234,6 +250,11 @@ const MARKERS: &[&str] = &[
 ];
 
 const DOMAIN: &[&str] = &[
+    "回答",
+    "回复",
+    "风格",
+    "规范",
+    "日志",
     "文件",
     "目录",
     "文件夹",
