@@ -3,7 +3,7 @@
 //! A statement with an anchor names something a later session can act on.
 
 /// Developer tools whose bare name is not an English word.
-const TOOLS: &[&str] = &[
+pub(super) const TOOLS: &[&str] = &[
     "npm",
     "pnpm",
     "yarn",

@@ -49,10 +49,11 @@ const REQUEST_OPENINGS: &[&[&str]] = &[
     &["remember", "to"],
 ];
 
+/// "when" is left out: "When you add a route, ..." opens a condition more often than a question.
 const QUESTION_OPENINGS: &[&str] = &[
-    "what", "what's", "why", "how", "where", "where's", "when", "which", "who", "whose", "is",
-    "are", "does", "do", "did", "can", "could", "would", "will", "should", "shall", "have", "has",
-    "was", "were", "may", "might", "isn't", "aren't", "doesn't", "didn't", "any",
+    "what", "what's", "why", "how", "where", "where's", "which", "who", "whose", "is", "are",
+    "does", "do", "did", "can", "could", "would", "will", "should", "shall", "have", "has", "was",
+    "were", "may", "might", "isn't", "aren't", "doesn't", "didn't", "any",
 ];
 
 /// After an opening `don't`, these make it a courtesy, not a rule.
@@ -366,6 +367,9 @@ const FACT_PHRASES: &[&str] = &[
 
 /// Subjects that make a location a report of a problem, not a fact about the project.
 const TRANSIENT_NOUNS: &[&str] = &[
+    "result",
+    "results",
+    "output",
     "bug",
     "bugs",
     "error",
@@ -438,6 +442,12 @@ const PREFERENCES: &[&str] = &[
 ];
 
 const MARKERS: &[&str] = &[
+    "automatically",
+    "when in doubt",
+    "in general",
+    "generally",
+    "by convention",
+    "the convention is",
     "in mind",
     "heads up",
     "for the record",
@@ -814,6 +824,7 @@ pub fn read(folded: &str, sig: &mut Signals) {
         || use_for_a_chore(lead)
         || labelled_value(folded)
         || passive_practice(&words)
+        || tool_does(&words)
         || there_is_a(&words);
 
     sig.language |= language(lead);
@@ -823,12 +834,15 @@ pub fn read(folded: &str, sig: &mut Signals) {
             .iter()
             .any(|p| folded.starts_with(p));
     // An opening "remember" asks for the rest to be kept; "I remember" does not.
-    sig.marker |= has(MARKERS) || words.iter().take(3).any(|w| *w == "remember");
+    sig.marker |= has(MARKERS)
+        || words.iter().take(3).any(|w| *w == "remember")
+        || ["all", "every", "each"].contains(&first);
     sig.domain |= words.iter().any(|w| DOMAIN.contains(w));
     // "Refactor X to Y instead of Z", "use X instead of Y in foo.rs": work on one
     // thing now, unless a rule word says it lasts.
     let task = TASK_VERBS.contains(&first) || (in_one_file(folded) && !sig.fact);
-    sig.one_off |= has(ONE_OFF) || (task && !sig.rule);
+    let ends_now = words.last() == Some(&"now");
+    sig.one_off |= has(ONE_OFF) || (task && !sig.rule) || ends_now;
     sig.transient |= has(TRANSIENT);
     sig.aside |= has(ASIDES);
     sig.asks |= is_question(folded, lead, request, sig);
@@ -917,9 +931,36 @@ fn noun_not_noun(words: &[&str]) -> bool {
         "in",
         "on",
     ];
+    words.windows(3).any(|w| {
+        w[1] == "not"
+            && !BEFORE_A_VERB.contains(&w[0])
+            && !w[0].ends_with("n't")
+            && !TRANSIENT_NOUNS.contains(&w[0])
+    })
+}
+
+/// `prettier runs on pre-commit`, `ruff handles formatting`: what a tool does here.
+fn tool_does(words: &[&str]) -> bool {
+    const DOES: &[&str] = &[
+        "runs",
+        "is",
+        "handles",
+        "formats",
+        "checks",
+        "lints",
+        "builds",
+        "deploys",
+        "manages",
+        "generates",
+        "owns",
+        "takes",
+        "covers",
+        "replaces",
+        "does",
+    ];
     words
-        .windows(3)
-        .any(|w| w[1] == "not" && !BEFORE_A_VERB.contains(&w[0]) && !w[0].ends_with("n't"))
+        .windows(2)
+        .any(|w| super::anchor::TOOLS.contains(&w[0]) && DOES.contains(&w[1]))
 }
 
 /// `is formatted by black`, `are deployed with helm`: how the project is run.
@@ -932,10 +973,13 @@ fn passive_practice(words: &[&str]) -> bool {
     })
 }
 
-/// `there's a Makefile target for everything`: something the project has.
+/// `there's a Makefile target for everything`: something the project has, for a purpose
+/// or in a place ("there's a new version out" is news).
 fn there_is_a(words: &[&str]) -> bool {
     let opens = words.starts_with(&["there's"]) || words.starts_with(&["there", "is"]);
-    opens && !words.iter().any(|w| TRANSIENT_NOUNS.contains(w))
+    opens
+        && words.iter().any(|w| ["for", "in", "under"].contains(w))
+        && !words.iter().any(|w| TRANSIENT_NOUNS.contains(w))
 }
 
 /// `Test command: make check`, `Ports: api on 8000`: a fact noun labelling a value.

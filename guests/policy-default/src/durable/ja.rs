@@ -91,6 +91,10 @@ const FACT_NOUNS: &[&str] = &[
 const FACT_VERBS: &[&str] = &["は", "が"];
 
 const FACT_PHRASES: &[&str] = &[
+    "管理して",
+    "一元管理",
+    "で運用",
+    "で統一",
     "仕様",
     "決まり",
     "ルール",
@@ -258,6 +262,9 @@ const ONE_OFF: &[&str] = &[
 ];
 
 const TRANSIENT: &[&str] = &[
+    "問題",
+    "動いて",
+    "結果",
     "失敗",
     "エラー",
     "落ち",
@@ -293,7 +300,9 @@ pub fn read(text: &str, sig: &mut Signals) {
     sig.marker |= any(&t, MARKERS);
     sig.domain |= any(&t, DOMAIN);
     sig.one_off |= any(&t, ONE_OFF);
-    sig.transient |= any(&t, TRANSIENT);
+    // "テストは全部通りました": a report of what happened.
+    let end = trimmed_end(&t);
+    sig.transient |= any(&t, TRANSIENT) || end.ends_with("ました") || end.ends_with("った");
     sig.aside |= any(&t, ASIDES) && !sig.rule;
     sig.request |= any(&t, REQUESTS);
     sig.asks_cjk |= asks(&t);
@@ -303,9 +312,18 @@ pub fn read(text: &str, sig: &mut Signals) {
 fn topic_is_value(t: &str) -> bool {
     let end = trimmed_end(t);
     t.contains('は')
-        && ["です", "だ", "である", "になっています", "になってます"]
-            .iter()
-            .any(|e| end.ends_with(e))
+        && [
+            "です",
+            "だ",
+            "である",
+            "になっています",
+            "になってます",
+            "ています",
+            "てます",
+            "ております",
+        ]
+        .iter()
+        .any(|e| end.ends_with(e))
 }
 
 /// A question mark, or か/の/っけ at the end.

@@ -83,6 +83,11 @@ const FACT_NOUNS: &[&str] = &[
 const FACT_VERBS: &[&str] = &["는", "은", "가 ", "이 "];
 
 const FACT_PHRASES: &[&str] = &[
+    "에서 관리",
+    "로 관리",
+    "으로 관리",
+    "로 통일",
+    "으로 통일",
     "규칙",
     "규정",
     "원칙",
@@ -230,6 +235,9 @@ const ONE_OFF: &[&str] = &[
 ];
 
 const TRANSIENT: &[&str] = &[
+    "문제",
+    "결과",
+    "출력",
     "실패",
     "에러",
     "오류",
@@ -256,7 +264,21 @@ pub fn read(text: &str, sig: &mut Signals) {
     sig.marker |= any(&t, MARKERS);
     sig.domain |= any(&t, DOMAIN);
     sig.one_off |= any(&t, ONE_OFF);
-    sig.transient |= any(&t, TRANSIENT);
+    // "README는 내가 업데이트했어": a report of what happened.
+    let end = trimmed_end(&t);
+    sig.transient |= any(&t, TRANSIENT)
+        || [
+            "했어",
+            "었어",
+            "았어",
+            "했습니다",
+            "었습니다",
+            "았습니다",
+            "했어요",
+            "었어요",
+        ]
+        .iter()
+        .any(|e| end.ends_with(e));
     sig.aside |= any(&t, ASIDES);
     sig.request |= any(&t, REQUESTS);
     sig.asks_cjk |= asks(&t);

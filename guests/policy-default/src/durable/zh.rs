@@ -134,6 +134,10 @@ const FACT_NOUNS: &[&str] = &[
 const FACT_VERBS: &[&str] = &["是", "为", "在", "叫", "用", "放在", "位于", "跑", "走"];
 
 const FACT_PHRASES: &[&str] = &[
+    "里维护",
+    "中维护",
+    "统一维护",
+    "统一管理",
     "按照",
     "遵循",
     "遵守",
@@ -329,7 +333,7 @@ const ONE_OFF: &[&str] = &[
 ];
 
 const TRANSIENT: &[&str] = &[
-    "失败", "报错", "出错", "崩溃", "返回", "异常", "超时", "卡住", "挂了", "错误",
+    "结果", "输出", "失败", "报错", "出错", "崩溃", "返回", "异常", "超时", "卡住", "挂了", "错误",
 ];
 
 const ASIDES: &[&str] = &[
@@ -385,7 +389,8 @@ pub fn read(text: &str, sig: &mut Signals) {
     sig.marker |= any(&t, MARKERS) || opens_with_later(&t);
     sig.domain |= any(&t, DOMAIN);
     sig.one_off |= any(&t, ONE_OFF);
-    sig.transient |= any(&t, TRANSIENT);
+    // "测试都通过了": a report of what happened (a rule ending in 了 keeps its rule).
+    sig.transient |= any(&t, TRANSIENT) || trimmed_end(&t).ends_with('了');
     sig.aside |= any(text, ASIDES);
     sig.request |= any(&t, REQUESTS);
     sig.asks_cjk |= asks(&t);
