@@ -576,6 +576,31 @@ const NOT_DURABLE_STATE: &[&str] = &[
     "The config file is there, I checked",
 ];
 
+/// Corrections that state a fact, and corrections that only redirect the work at hand.
+const CORRECTIONS_STATING_FACTS: &[&str] = &[
+    "No, the entry point is src/server.ts, not src/index.ts.",
+    "wrong — the linter is biome now, not eslint",
+    "不对，我们用的是 pnpm",
+    "違います、このプロジェクトは pnpm です",
+    "아니, 우리는 pnpm 써",
+    "Actually the docs live in website/, not docs/.",
+];
+
+const CORRECTIONS_REDIRECTING: &[&str] = &[
+    "No, look at src/main.rs",
+    "No, use the other file",
+    "nope, try src/lib.rs instead",
+    "No, I meant the parser in src/parse.rs",
+    "不对，看 src/main.rs",
+    "違う、src/main.rs を見て",
+    "아니, src/main.rs 봐줘",
+    "no, revert the change to config.toml",
+    "That's wrong, please fix src/api.ts again",
+    "Actually, can you also handle the None case in parse_config?",
+    "不对，再改一下 utils.py",
+    "아니, 다시 해봐",
+];
+
 fn triggers(text: &str) -> bool {
     let t = Thresholds::default();
     scan(&digest(&[text])).triggers(t.durable_weak_threshold)
@@ -597,6 +622,7 @@ fn durable_statements_trigger_with_high_recall() {
         .chain(DURABLE_VARIED)
         .chain(DURABLE_CASUAL)
         .chain(DURABLE_CONVENTIONS)
+        .chain(CORRECTIONS_STATING_FACTS)
         .copied()
         .collect();
     let missed: Vec<&str> = all.iter().copied().filter(|t| !triggers(t)).collect();
@@ -631,6 +657,7 @@ fn negatives() -> Vec<&'static str> {
         .chain(NOT_DURABLE_VARIED)
         .chain(NOT_DURABLE_CASUAL)
         .chain(NOT_DURABLE_STATE)
+        .chain(CORRECTIONS_REDIRECTING)
         .copied()
         .collect()
 }

@@ -126,6 +126,14 @@ pub fn classify(sentence: &str) -> Option<Strength> {
     if sig.one_off && !sig.marker && !sig.language {
         return None;
     }
+    // A correction and nothing else: alone ("No, that's wrong.") it is a weak
+    // candidate; followed by an instruction ("no, look at src/main.rs") it
+    // redirects the work at hand.
+    let only_correction = sig.correction
+        && !(sig.rule || sig.habit || sig.fact || sig.contrast || sig.preference || sig.marker);
+    if only_correction && content_units(&folded) > 4 {
+        return None;
+    }
     // "默认分支是 develop", "print 말고 logger 써": in CJK text, ASCII words name code or tools.
     let cjk_named = cjk && (sig.fact || sig.contrast || sig.rule) && has_ascii_name(sentence);
     let anchored = anchor::has_anchor(sentence) || sig.named_value || cjk_named;
@@ -149,11 +157,12 @@ fn weigh(sig: &Signals, anchored: bool, units: usize) -> Strength {
     .filter(|&&k| k)
     .count();
     let strong = ((sig.rule || sig.habit) && (concrete || sig.domain))
-        // "Avoid lodash, we use native array methods": a rule and a fact together.
+        // "Avoid lodash, we use native array methods": a rule and a fact together;
+        // "No, the port is 8080": a correction stating a fact. A correction alone
+        // ("no, look at src/main.rs") redirects the work at hand.
         || kinds >= 2
         || ((sig.fact || sig.contrast) && concrete)
         || (sig.preference && (concrete || sig.domain))
-        || (sig.correction && anchored)
         // An explicit durability marker on a statement of some substance.
         || (sig.marker && !sig.aside && !sig.transient && units >= 5);
     if strong {
