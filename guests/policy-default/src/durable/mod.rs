@@ -2,11 +2,15 @@
 //! a preference, a lasting time marker or a correction, in English, Chinese,
 //! Japanese and Korean.
 //!
-//! Each sentence of typed prose (pasted code, quotes and logs are left out) is
-//! read by every language's cue reader into `Signals`; `classify` weighs them.
-//! A cue with something concrete (an anchor, a project artifact) or an explicit
-//! durability marker is strong; a bare cue is weak. Questions and one-off
-//! requests carry no cue and are never candidates.
+//! Each sentence of typed prose (fenced or indented code, `>` quotes, pasted logs
+//! and long quoted passages are left out) is read by every language's cue reader
+//! into `Signals`; `classify` weighs them. A cue with something concrete (an
+//! anchor such as a code span, path, tool or port; a project artifact), a second
+//! kind of cue, or an explicit durability marker is strong; a bare cue is weak.
+//! Questions, reports of what happened, requests scoped to now ("here", "not
+//! yet", a task verb) and corrections that only redirect the work are never
+//! candidates. Cue words are lists per language; the decisions about them are
+//! general (position in the clause, what follows, what else the sentence says).
 
 mod anchor;
 mod en;

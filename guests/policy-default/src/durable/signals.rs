@@ -26,9 +26,11 @@ pub struct Signals {
     pub marker: bool,
     /// A project artifact is named (file, branch, test, 目录, ブランチ, 브랜치).
     pub domain: bool,
-    /// Scoped to this moment or place: here, this time, 一下, 今回, 이번.
+    /// Scoped to this moment or place: here, this time, not yet, a task verb first,
+    /// 一下, 今回, 이번. Such a sentence is no candidate unless a marker says it lasts.
     pub one_off: bool,
-    /// A failure or a behaviour is described: fails, returns, 报错, エラー, 실패.
+    /// A failure, a result or a past event is reported: fails, returns, 报错, エラー,
+    /// 通りました, 했어. It cancels a fact and a habit.
     pub transient: bool,
     /// The user speaks of their own plans or says goodbye: I'll, 我会, 下次再说.
     pub aside: bool,
