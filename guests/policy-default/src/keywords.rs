@@ -99,7 +99,7 @@ fn collect(out: &mut Vec<String>, text: &str, folded: &str, literal: &[&str], wo
 }
 
 /// Lowercase, typographic apostrophes made plain, whitespace runs made one space.
-fn fold(text: &str) -> String {
+pub(crate) fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
     for c in text.chars() {
@@ -118,7 +118,7 @@ fn fold(text: &str) -> String {
 }
 
 /// True when `needle` occurs in `hay` with no letter, digit or `_` on either side.
-fn contains_word(hay: &str, needle: &str) -> bool {
+pub(crate) fn contains_word(hay: &str, needle: &str) -> bool {
     if needle.is_empty() {
         return false;
     }

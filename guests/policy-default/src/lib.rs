@@ -1,9 +1,14 @@
 //! The bundled trigger policy: per-session counters plus high-signal words, as the
-//! original tool's trigger, with separate memory and skill scopes.
+//! original tool's trigger, with separate memory and skill scopes; and, so that a
+//! short session which states a lasting fact or rule is not lost, durable
+//! statements in the user's words reflect on memory at once.
 
+mod durable;
 mod keywords;
 mod settings;
 mod state;
+#[cfg(test)]
+mod testing;
 
 wit_bindgen::generate!({ world: "trigger-policy", path: "../../wit" });
 
@@ -26,7 +31,18 @@ impl Guest for DefaultPolicy {
         } else {
             keywords::Hits::default()
         };
-        Ok(decide(&counters, &thresholds, &hits, state_note, input))
+        // The digest holds only messages since the last decision, so a statement
+        // reflected on once is not seen again at a later Stop.
+        let durable = if thresholds.durable_statement_immediate {
+            durable::scan(&input.digest)
+        } else {
+            durable::Findings::default()
+        };
+        let said = Said {
+            hits: &hits,
+            durable: &durable,
+        };
+        Ok(decide(&counters, &thresholds, &said, state_note, input))
     }
 
     fn settle(input: SettleInput) -> Result<Settled, GuestError> {
@@ -43,13 +59,20 @@ impl Guest for DefaultPolicy {
     }
 }
 
+/// What the user's words asked for, besides the counters.
+struct Said<'a> {
+    hits: &'a keywords::Hits,
+    durable: &'a durable::Findings,
+}
+
 fn decide(
     counters: &Counters,
     t: &Thresholds,
-    hits: &keywords::Hits,
+    said: &Said,
     state_note: Option<&'static str>,
     input: DecideInput,
 ) -> Decision {
+    let hits = said.hits;
     let mut reasons = Vec::new();
     let mut why = Vec::new();
     let (mut memory, mut skill) = (false, false);
@@ -87,6 +110,11 @@ fn decide(
         skill = true;
         reasons.push("high-signal-skill".to_string());
         why.push(format!("the user wrote {}", quote_list(&hits.skill)));
+    }
+    if said.durable.triggers(t.durable_weak_threshold) {
+        memory = true;
+        reasons.push("durable-statement".to_string());
+        why.push(said.durable.summary());
     }
 
     let mut scopes = Vec::new();
@@ -143,3 +171,162 @@ fn user_texts(digest: &Digest) -> impl Iterator<Item = &str> {
 }
 
 export!(DefaultPolicy);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csep::engine::types::{Setting, SettingValue};
+    use crate::testing::digest;
+
+    fn stop(texts: &[&str], state: Option<String>, settings: Vec<Setting>) -> Decision {
+        DefaultPolicy::decide(DecideInput {
+            digest: digest(texts),
+            session_state: state,
+            bucket_state: None,
+            settings,
+        })
+        .unwrap()
+    }
+
+    fn setting(key: &str, value: SettingValue) -> Vec<Setting> {
+        vec![Setting {
+            key: key.into(),
+            value,
+        }]
+    }
+
+    #[test]
+    fn a_one_message_session_stating_a_fact_reflects_on_memory_at_once() {
+        let d = stop(&["The test command is `make check`"], None, Vec::new());
+        assert!(d.reflect, "{d:?}");
+        assert_eq!(d.scopes, vec![Scope::Memory]);
+        assert_eq!(d.reasons, vec!["durable-statement"]);
+        assert!(
+            d.summary.contains("\"The test command is `make check`\""),
+            "{}",
+            d.summary
+        );
+    }
+
+    #[test]
+    fn a_short_session_of_one_off_requests_does_not_reflect() {
+        let mut state = None;
+        for texts in [
+            &["run the tests", "fix this bug"][..],
+            &["what does this do?", "帮我跑一下测试"][..],
+        ] {
+            let d = stop(texts, state, Vec::new());
+            assert!(!d.reflect, "{texts:?}: {d:?}");
+            state = d.session_state;
+        }
+    }
+
+    #[test]
+    fn injected_context_and_pasted_logs_are_not_statements() {
+        let mut injected = digest(&[]);
+        injected
+            .user_messages
+            .push(crate::csep::engine::types::UserMessage {
+                text: "# AGENTS.md\nNever touch `third_party/`. The test command is `make`.".into(),
+                truncated: false,
+                injected: true,
+                at_ms: None,
+            });
+        let d = DefaultPolicy::decide(DecideInput {
+            digest: injected,
+            session_state: None,
+            bucket_state: None,
+            settings: Vec::new(),
+        })
+        .unwrap();
+        assert!(!d.reflect, "{d:?}");
+        let log = "why?\n```\nERROR never retry src/db.rs\n```\n> Never use `yarn`";
+        assert!(!stop(&[log], None, Vec::new()).reflect);
+    }
+
+    #[test]
+    fn the_setting_turns_durable_statements_off() {
+        let off = setting("durable_statement_immediate", SettingValue::Boolean(false));
+        let d = stop(&["Never touch `third_party/`"], None, off);
+        assert!(!d.reflect, "{d:?}");
+    }
+
+    #[test]
+    fn weak_candidates_reflect_at_the_threshold() {
+        let weak = ["Don't do that.", "We prefer the other one."];
+        let d = stop(&weak, None, Vec::new());
+        assert_eq!(d.reasons, vec!["durable-statement"], "{d:?}");
+        assert!(d.summary.contains("0 strong, 2 weak"), "{}", d.summary);
+        let three = setting("durable_weak_threshold", SettingValue::Integer(3));
+        assert!(!stop(&weak, None, three).reflect);
+        assert!(!stop(&weak[..1], None, Vec::new()).reflect);
+    }
+
+    #[test]
+    fn a_high_signal_word_and_a_statement_give_both_reasons() {
+        let d = stop(
+            &["记住：这个仓库跑测试用 cargo nextest run"],
+            None,
+            Vec::new(),
+        );
+        assert_eq!(d.scopes, vec![Scope::Memory]);
+        assert_eq!(d.reasons, vec!["high-signal-memory", "durable-statement"]);
+    }
+
+    #[test]
+    fn the_summary_quotes_the_statement_cut_short() {
+        let long = format!(
+            "The deploy script is `scripts/deploy.sh` {}",
+            "and more ".repeat(20)
+        );
+        let d = stop(&[long.as_str(), "以后回复我用中文"], None, Vec::new());
+        let quoted = d.summary.split('"').nth(1).unwrap();
+        assert_eq!(quoted.chars().count(), 80, "{}", d.summary);
+        assert!(quoted.ends_with('…'));
+        assert!(d.summary.contains("and 1 more"), "{}", d.summary);
+    }
+
+    #[test]
+    fn a_credential_in_a_statement_is_not_quoted() {
+        let d = stop(
+            &["The staging password is hunter2, never commit it"],
+            None,
+            Vec::new(),
+        );
+        assert!(d.reflect, "{d:?}");
+        assert!(!d.summary.contains("hunter2"), "{}", d.summary);
+    }
+
+    #[test]
+    fn a_statement_reflected_on_does_not_trigger_again_after_settling() {
+        let d1 = stop(&["Use pnpm, not yarn"], None, Vec::new());
+        assert!(d1.reflect);
+        // Before the job ends, the next Stop sees only its own new messages.
+        let pending = stop(&["ok"], d1.session_state.clone(), Vec::new());
+        assert!(!pending.reflect, "{pending:?}");
+        let settled = DefaultPolicy::settle(SettleInput {
+            scopes: vec![Scope::Memory],
+            queued_session_state: d1.session_state.clone(),
+            session_state: d1.session_state.clone(),
+            bucket_state: None,
+            settings: Vec::new(),
+        })
+        .unwrap();
+        let (counters, _) = Counters::parse_or_default(settled.session_state.as_deref());
+        assert_eq!(counters, Counters::default(), "the memory counters restart");
+        // The next Stop's digest holds only the new messages.
+        let d2 = stop(&["run the tests"], settled.session_state, Vec::new());
+        assert!(!d2.reflect, "{d2:?}");
+        assert!(d2.summary.contains("1/3 stops"), "{}", d2.summary);
+    }
+
+    #[test]
+    fn the_counters_still_reflect_without_statements() {
+        let mut state = None;
+        for n in 1..=3 {
+            let d = stop(&["keep going"], state, Vec::new());
+            assert_eq!(d.reflect, n == 3, "stop {n}: {d:?}");
+            state = d.session_state;
+        }
+    }
+}

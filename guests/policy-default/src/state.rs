@@ -2,6 +2,10 @@
 //!
 //! Format: a first line `csep-policy-default/1`, then `key=value` lines. Anything
 //! unreadable starts the counters afresh, as the original's state file did.
+//!
+//! A durable statement needs no counter: it is in the digest of one Stop only (the
+//! digest covers the messages since the last decision), and the memory job it
+//! queues is settled like any other, by subtracting the counters it was queued with.
 
 use crate::csep::engine::types::{Digest, Scope};
 
