@@ -9,6 +9,9 @@
 //! A message that looks like it holds a secret is skipped entirely, and no entry
 //! is longer than [`MAX_ENTRY_CHARS`].
 
+mod polarity;
+mod scope;
+
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::commands::{self, Invocation, Kind};
