@@ -275,6 +275,22 @@ pub fn exit_code(output: &str) -> Option<i64> {
     None
 }
 
+/// True when `command` is `forbidden` or starts with its words (`cargo test`
+/// rules out `cargo test --workspace`; `yarn` rules out `yarn test`).
+pub fn rules_out(forbidden: &str, command: &str) -> bool {
+    let f: Vec<&str> = forbidden.split_whitespace().collect();
+    let c: Vec<&str> = strip_cd(command).split_whitespace().collect();
+    !f.is_empty() && c.len() >= f.len() && c[..f.len()] == f[..]
+}
+
+/// `cmd` without a leading `cd dir && `.
+pub fn strip_cd(command: &str) -> &str {
+    match command.strip_prefix("cd ") {
+        Some(rest) => rest.split_once(" && ").map_or(command, |(_, c)| c),
+        None => command,
+    }
+}
+
 /// Splits a script at `&&`, `||`, `;` and newlines (outside quotes) and keeps the
 /// first stage of each pipeline.
 fn split_segments(script: &str) -> Vec<String> {

@@ -6,7 +6,13 @@
 //! understand (free text, sub-headings, code blocks) is kept as it was, and a
 //! document that is parsed and rendered without edits comes back byte for byte.
 
+mod subject;
+
+pub use subject::{paths, same_subject};
+
+use crate::commands::rules_out;
 use crate::text::normalize;
+use subject::near_duplicate_key;
 
 /// Sections in the order new ones are placed.
 pub const CANONICAL: [&str; 4] = ["Commands", "Rules", "Facts", "Notes"];
@@ -46,6 +52,37 @@ pub struct MemoryDoc {
 pub struct Moved {
     pub section: String,
     pub lines: Vec<String>,
+    /// The entry that took its place, when it was replaced by a newer one.
+    pub replaced_by: Option<String>,
+}
+
+impl Moved {
+    /// The entry's text as its first line reads, without the bullet.
+    pub fn head(&self) -> String {
+        self.lines
+            .first()
+            .map(|l| strip_bullet(l.trim_end_matches('\r')).trim().to_string())
+            .unwrap_or_default()
+    }
+}
+
+/// What one edit did: the change, the entry's text as written (its first line
+/// without the bullet), and the entries it replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edit {
+    pub change: Change,
+    pub text: String,
+    pub superseded: Vec<Moved>,
+}
+
+impl Edit {
+    fn plain(change: Change, text: &str) -> Edit {
+        Edit {
+            change,
+            text: text.to_string(),
+            superseded: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,36 +211,88 @@ impl MemoryDoc {
     }
 
     /// Adds an entry to a section (created when missing). An entry equal to any
-    /// existing one, ignoring case and whitespace, is not added again.
+    /// existing one, ignoring case, whitespace, punctuation and quotes, is not
+    /// added again; an entry on the same subject as existing ones (see
+    /// [`same_subject`]) replaces them.
     pub fn add(&mut self, section: &str, text: &str) -> Change {
+        self.add_entry(section, text).change
+    }
+
+    /// [`MemoryDoc::add`], saying what was written and what it replaced.
+    pub fn add_entry(&mut self, section: &str, text: &str) -> Edit {
         let lines = self.entry_lines(text);
+        let head = lines
+            .first()
+            .map(|l| strip_bullet(l.trim_end_matches('\r')).trim().to_string())
+            .unwrap_or_default();
         if lines.is_empty() {
-            return Change::Empty;
+            return Edit::plain(Change::Empty, "");
         }
         if self.find(text).is_some() {
-            return Change::Unchanged;
+            return Edit::plain(Change::Unchanged, &head);
         }
-        let index = self.section_index_or_create(section);
+        let section = canonical_name(section);
+        let commands = section.eq_ignore_ascii_case("Commands");
+        let same: Vec<Pos> = self
+            .positions()
+            .into_iter()
+            .filter(|at| {
+                let other = self.section_name(*at);
+                other.eq_ignore_ascii_case("Commands") == commands
+                    && same_subject((other, &entry_text(self.entry_at(*at))), (&section, &head))
+            })
+            .collect();
+        let mut superseded = Vec::new();
+        for at in same.into_iter().rev() {
+            superseded.push(Moved {
+                section: self.section_name(at).to_string(),
+                lines: self.entry_at(at).clone(),
+                replaced_by: Some(head.clone()),
+            });
+            self.take(at);
+        }
+        superseded.reverse();
+        let index = self.section_index_or_create(&section);
         let items = &mut self.sections[index].items;
         let at = insertion_point(items);
         items.insert(at, Item::Entry(lines));
         self.trailing_newline = true;
-        Change::Added
+        let change = if superseded.is_empty() {
+            Change::Added
+        } else {
+            Change::Replaced
+        };
+        Edit {
+            change,
+            text: head,
+            superseded,
+        }
     }
 
     /// Replaces the entry whose text is `old` (ignoring case, whitespace and a
     /// leading `- `; a match on its first line alone also counts).
     pub fn replace(&mut self, old: &str, text: &str) -> Change {
+        self.replace_entry(old, text).change
+    }
+
+    /// [`MemoryDoc::replace`], saying what was written and what it replaced.
+    pub fn replace_entry(&mut self, old: &str, text: &str) -> Edit {
         let lines = self.entry_lines(text);
         if lines.is_empty() {
-            return Change::Empty;
+            return Edit::plain(Change::Empty, "");
         }
+        let head = strip_bullet(lines[0].trim_end_matches('\r')).trim().to_string();
         let Some(at) = self.find(old) else {
-            return Change::NotFound;
+            return Edit::plain(Change::NotFound, &head);
         };
         if normalize(&entry_text(self.entry_at(at))) == normalize(&entry_text(&lines)) {
-            return Change::Unchanged;
+            return Edit::plain(Change::Unchanged, &head);
         }
+        let moved = Moved {
+            section: self.section_name(at).to_string(),
+            lines: self.entry_at(at).clone(),
+            replaced_by: Some(head.clone()),
+        };
         match self.find(text) {
             // The new text is already another entry: the old one just goes.
             Some(other) if other != at => {
@@ -212,7 +301,92 @@ impl MemoryDoc {
             _ => *self.entry_at_mut(at) = lines,
         }
         self.trailing_newline = true;
-        Change::Replaced
+        Edit {
+            change: Change::Replaced,
+            text: head,
+            superseded: vec![moved],
+        }
+    }
+
+    /// Removes the entry whose text is `old` and returns it.
+    pub fn remove_entry(&mut self, old: &str) -> Option<Moved> {
+        let at = self.find(old)?;
+        let moved = Moved {
+            section: self.section_name(at).to_string(),
+            lines: self.entry_at(at).clone(),
+            replaced_by: None,
+        };
+        self.take(at);
+        self.trailing_newline = true;
+        Some(moved)
+    }
+
+    /// Removes the `Commands` entries whose command `forbidden` rules out.
+    pub fn retract_command(&mut self, forbidden: &str) -> Vec<Moved> {
+        self.take_where(|section, text| {
+            section.eq_ignore_ascii_case("Commands")
+                && first_code_span(text).is_some_and(|c| rules_out(forbidden, c))
+        })
+    }
+
+    /// Removes the `Rules` entries about `path` alone.
+    pub fn retract_path_rules(&mut self, path: &str) -> Vec<Moved> {
+        let wanted = path.trim_start_matches("./").trim_end_matches('/');
+        self.take_where(|section, text| {
+            section.eq_ignore_ascii_case("Rules") && paths(text) == [wanted]
+        })
+    }
+
+    fn take_where(&mut self, hit: impl Fn(&str, &str) -> bool) -> Vec<Moved> {
+        let found: Vec<Pos> = self
+            .positions()
+            .into_iter()
+            .filter(|at| hit(self.section_name(*at), &entry_text(self.entry_at(*at))))
+            .collect();
+        let mut out = Vec::new();
+        for at in found.into_iter().rev() {
+            out.push(Moved {
+                section: self.section_name(at).to_string(),
+                lines: self.entry_at(at).clone(),
+                replaced_by: None,
+            });
+            self.take(at);
+        }
+        if !out.is_empty() {
+            self.trailing_newline = true;
+        }
+        out.reverse();
+        out
+    }
+
+    /// Puts a moved entry back at the end of its section.
+    pub fn reinsert(&mut self, moved: &Moved) {
+        if self.find(&entry_text(&moved.lines)).is_some() {
+            return;
+        }
+        let items = if moved.section.is_empty() {
+            &mut self.preamble
+        } else {
+            let index = self.section_index_or_create(&moved.section);
+            &mut self.sections[index].items
+        };
+        let at = insertion_point(items);
+        items.insert(at, Item::Entry(moved.lines.clone()));
+        self.trailing_newline = true;
+    }
+
+    /// `(section, first line without the bullet)` of every entry, in order.
+    pub fn heads(&self) -> Vec<(String, String)> {
+        self.positions()
+            .into_iter()
+            .map(|at| {
+                let first = &self.entry_at(at)[0];
+                (
+                    self.section_name(at).to_string(),
+                    strip_bullet(first.trim_end_matches('\r')).trim().to_string(),
+                )
+            })
+            .collect()
     }
 
     pub fn remove(&mut self, old: &str) -> Change {
@@ -231,28 +405,54 @@ impl MemoryDoc {
     /// command replaces the old one, except that an observed command never
     /// replaces one a person stated.
     pub fn set_command(&mut self, label: &str, command: &str, observed: bool) -> Change {
-        let text = command_entry(label, command, observed);
+        self.set_command_entry(label, command, observed, &[]).change
+    }
+
+    /// [`MemoryDoc::set_command`] with the commands the user ruled out for this
+    /// label shown after it (`Test: `make check` (not `cargo test`)`).
+    pub fn set_command_entry(
+        &mut self,
+        label: &str,
+        command: &str,
+        observed: bool,
+        ruled_out: &[String],
+    ) -> Edit {
+        let text = command_entry_with(label, command, observed, ruled_out);
         let prefix = format!("{}:", label.to_lowercase());
         let existing = self.positions().into_iter().find(|at| {
             normalize(&entry_text(self.entry_at(*at))).starts_with(&prefix)
                 && self.section_name(*at).eq_ignore_ascii_case("Commands")
         });
         let Some(at) = existing else {
-            return self.add("Commands", &text);
+            return self.add_entry("Commands", &text);
         };
         let current = entry_text(self.entry_at(at));
         let current_observed = current.trim_end().ends_with(OBSERVED_SUFFIX);
         let same_command =
             first_code_span(&current).is_some_and(|c| normalize(c) == normalize(command));
-        if same_command && (observed || !current_observed) {
-            return Change::Unchanged;
+        if normalize(&current) == normalize(&text) {
+            return Edit::plain(Change::Unchanged, &current);
         }
-        if observed && !current_observed {
-            return Change::Unchanged;
+        // A command the user ruled out goes whatever replaces it; otherwise a
+        // stated command wins over an observed one, and seeing the same command
+        // succeed again adds nothing.
+        let current_ruled_out = first_code_span(&current)
+            .is_some_and(|c| ruled_out.iter().any(|f| rules_out(f, c)));
+        if observed && !current_ruled_out && (!current_observed || same_command) {
+            return Edit::plain(Change::Unchanged, &current);
         }
+        let moved = Moved {
+            section: "Commands".to_string(),
+            lines: self.entry_at(at).clone(),
+            replaced_by: Some(text.clone()),
+        };
         *self.entry_at_mut(at) = self.entry_lines(&text);
         self.trailing_newline = true;
-        Change::Replaced
+        Edit {
+            change: Change::Replaced,
+            text,
+            superseded: vec![moved],
+        }
     }
 
     /// Moves the oldest entries of `Notes`, then `Facts`, out until the rendered
@@ -342,6 +542,7 @@ impl MemoryDoc {
         Some(Moved {
             section: self.sections[si].name.clone(),
             lines,
+            replaced_by: None,
         })
     }
 
@@ -382,18 +583,18 @@ impl MemoryDoc {
     }
 
     fn find(&self, text: &str) -> Option<Pos> {
-        let wanted = normalize(strip_bullet(text));
+        let wanted = near_duplicate_key(strip_bullet(text));
         if wanted.is_empty() {
             return None;
         }
         let positions = self.positions();
         positions
             .iter()
-            .find(|at| normalize(&entry_text(self.entry_at(**at))) == wanted)
+            .find(|at| near_duplicate_key(&entry_text(self.entry_at(**at))) == wanted)
             .or_else(|| {
                 positions.iter().find(|at| {
                     let lines = self.entry_at(**at);
-                    normalize(strip_bullet(&lines[0])) == wanted
+                    near_duplicate_key(strip_bullet(&lines[0])) == wanted
                 })
             })
             .copied()
@@ -556,9 +757,30 @@ fn entry_lines(text: &str) -> Vec<String> {
 
 /// `Test: `cmd`` or `Test: `cmd` (ran successfully)`.
 pub fn command_entry(label: &str, command: &str, observed: bool) -> String {
-    let fence = if command.contains('`') { "``" } else { "`" };
-    let pad = if command.contains('`') { " " } else { "" };
-    let mut s = format!("{label}: {fence}{pad}{command}{pad}{fence}");
+    command_entry_with(label, command, observed, &[])
+}
+
+/// A code span for `command`, fenced so that backticks inside survive.
+fn code(command: &str) -> String {
+    if command.contains('`') {
+        format!("`` {command} ``")
+    } else {
+        format!("`{command}`")
+    }
+}
+
+/// [`command_entry`] with ruled-out alternatives: `Test: `a` (not `b`, `c`)`.
+pub fn command_entry_with(
+    label: &str,
+    command: &str,
+    observed: bool,
+    ruled_out: &[String],
+) -> String {
+    let mut s = format!("{label}: {}", code(command));
+    if !ruled_out.is_empty() {
+        let list: Vec<String> = ruled_out.iter().map(|c| code(c)).collect();
+        s.push_str(&format!(" (not {})", list.join(", ")));
+    }
     if observed {
         s.push(' ');
         s.push_str(OBSERVED_SUFFIX);
@@ -575,9 +797,15 @@ fn first_code_span(text: &str) -> Option<&str> {
     Some(text[body_start..body_start + end].trim())
 }
 
-/// The block appended to `refs/archive.md` for entries moved out of `MEMORY.md`,
+/// The block appended to `refs/archive.md` for entries moved out of `MEMORY.md`
+/// (`title` says why: `Archived` over budget, `Replaced` by newer entries),
 /// appended to what the archive held before (a title starts a new archive).
-pub fn append_archive(existing: Option<&str>, header: &str, moved: &[Moved]) -> String {
+pub fn append_archive(
+    existing: Option<&str>,
+    title: &str,
+    header: &str,
+    moved: &[Moved],
+) -> String {
     let mut out = match existing {
         Some(text) if !text.trim().is_empty() => {
             let mut t = text.to_string();
@@ -586,10 +814,10 @@ pub fn append_archive(existing: Option<&str>, header: &str, moved: &[Moved]) -> 
             }
             t
         }
-        _ => "# Archived memory\n\nEntries moved out of MEMORY.md to keep it within its budget.\n"
+        _ => "# Archived memory\n\nEntries moved out of MEMORY.md: over its budget, or replaced by newer ones.\n"
             .to_string(),
     };
-    out.push_str(&format!("\n## Archived {header}\n"));
+    out.push_str(&format!("\n## {title} {header}\n"));
     let mut current: Option<&str> = None;
     for m in moved {
         if current != Some(m.section.as_str()) {
@@ -599,6 +827,9 @@ pub fn append_archive(existing: Option<&str>, header: &str, moved: &[Moved]) -> 
         for line in &m.lines {
             out.push_str(line.trim_end_matches('\r'));
             out.push('\n');
+        }
+        if let Some(by) = &m.replaced_by {
+            out.push_str(&format!("  (replaced by: {by})\n"));
         }
     }
     out
@@ -784,12 +1015,12 @@ mod tests {
         after.sort();
         before.sort();
         assert_eq!(before, after);
-        let archive = append_archive(None, "2026-11-25 (job j1)", &moved);
+        let archive = append_archive(None, "Archived", "2026-11-25 (job j1)", &moved);
         assert!(archive.starts_with("# Archived memory\n"));
         assert!(
             archive.contains("## Archived 2026-11-25 (job j1)\n\n### Notes\n\n- note number 0")
         );
-        let again = append_archive(Some(&archive), "later", &moved[..1]);
+        let again = append_archive(Some(&archive), "Archived", "later", &moved[..1]);
         assert!(again.starts_with(&archive));
     }
 

@@ -365,7 +365,7 @@ impl Run<'_> {
             format!("job {}", self.job.job_id)
         };
         let existing = staging::read_optional(&archive_path).unwrap_or(None);
-        let archive = memory_doc::append_archive(existing.as_deref(), &header, &moved);
+        let archive = memory_doc::append_archive(existing.as_deref(), "Archived", &header, &moved);
         match staging::write_if_changed(&archive_path, &archive) {
             Ok(_) => self.report.archived = moved.len(),
             Err(e) => {

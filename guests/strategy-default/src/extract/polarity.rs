@@ -8,6 +8,8 @@
 //! side holds a mention.
 
 use crate::commands;
+#[cfg(test)]
+use crate::commands::rules_out;
 
 /// One command mentioned in a sentence: byte range within it, and polarity.
 #[derive(Debug, Clone, PartialEq)]
@@ -296,22 +298,6 @@ fn bare_command(s: &str) -> Option<(String, usize)> {
         || path_like
         || single && !WORDLIKE.contains(&first.to_ascii_lowercase().as_str());
     known.then(|| (command.to_string(), end))
-}
-
-/// True when `command` is `forbidden` or starts with its words (`cargo test`
-/// rules out `cargo test --workspace`; `yarn` rules out `yarn test`).
-pub fn rules_out(forbidden: &str, command: &str) -> bool {
-    let f: Vec<&str> = forbidden.split_whitespace().collect();
-    let c: Vec<&str> = strip_cd(command).split_whitespace().collect();
-    !f.is_empty() && c.len() >= f.len() && c[..f.len()] == f[..]
-}
-
-/// `cmd` without a leading `cd dir && `.
-fn strip_cd(command: &str) -> &str {
-    match command.strip_prefix("cd ") {
-        Some(rest) => rest.split_once(" && ").map_or(command, |(_, c)| c),
-        None => command,
-    }
 }
 
 #[cfg(test)]
