@@ -8,11 +8,10 @@
 
 mod subject;
 
-pub use subject::{paths, same_subject};
+pub use subject::{near_duplicate_key, paths, same_subject};
 
 use crate::commands::rules_out;
 use crate::text::normalize;
-use subject::near_duplicate_key;
 
 /// Sections in the order new ones are placed.
 pub const CANONICAL: [&str; 4] = ["Commands", "Rules", "Facts", "Notes"];
@@ -54,16 +53,6 @@ pub struct Moved {
     pub lines: Vec<String>,
     /// The entry that took its place, when it was replaced by a newer one.
     pub replaced_by: Option<String>,
-}
-
-impl Moved {
-    /// The entry's text as its first line reads, without the bullet.
-    pub fn head(&self) -> String {
-        self.lines
-            .first()
-            .map(|l| strip_bullet(l.trim_end_matches('\r')).trim().to_string())
-            .unwrap_or_default()
-    }
 }
 
 /// What one edit did: the change, the entry's text as written (its first line
@@ -214,6 +203,7 @@ impl MemoryDoc {
     /// existing one, ignoring case, whitespace, punctuation and quotes, is not
     /// added again; an entry on the same subject as existing ones (see
     /// [`same_subject`]) replaces them.
+    #[cfg(test)]
     pub fn add(&mut self, section: &str, text: &str) -> Change {
         self.add_entry(section, text).change
     }
@@ -271,6 +261,7 @@ impl MemoryDoc {
 
     /// Replaces the entry whose text is `old` (ignoring case, whitespace and a
     /// leading `- `; a match on its first line alone also counts).
+    #[cfg(test)]
     pub fn replace(&mut self, old: &str, text: &str) -> Change {
         self.replace_entry(old, text).change
     }
@@ -404,6 +395,7 @@ impl MemoryDoc {
     /// `(ran successfully)` when it was only observed. One entry per label: a new
     /// command replaces the old one, except that an observed command never
     /// replaces one a person stated.
+    #[cfg(test)]
     pub fn set_command(&mut self, label: &str, command: &str, observed: bool) -> Change {
         self.set_command_entry(label, command, observed, &[]).change
     }

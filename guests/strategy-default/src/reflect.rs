@@ -1,13 +1,14 @@
 //! One reflection run: read the session, pick the model or the heuristics, apply
-//! the result to the staging folders, keep `MEMORY.md` within budget, and say
-//! what changed. The host's imports come in through [`Host`], so the whole run
-//! can be exercised against temporary folders and a scripted model.
+//! the result to the staging folders, have the host vet the evidence of every
+//! new entry, keep replaced entries in `refs/archive.md`, keep `MEMORY.md` within
+//! budget, and say what changed. The host's imports come in through [`Host`], so
+//! the whole run can be exercised against temporary folders and a scripted model.
 
-use crate::extract::{self, Candidate};
-use crate::memory_doc::{self, Change, MemoryDoc};
-use crate::model_output::{self, MemoryOp, Plan, SkillOut};
+use crate::extract::{self, Candidate, Finding};
+use crate::memory_doc::{self, Change, Edit, MemoryDoc, Moved};
+use crate::model_output::{self, FileOut, MemoryOp, Plan, SkillOut};
 use crate::prompt::{self, Prompt, PromptInput};
-use crate::session::{self, Message};
+use crate::session::{self, Message, Quote};
 use crate::settings::{Mode, Settings};
 use crate::staging::{self, Paths};
 use crate::text::{cut_chars, date_from_ms};
@@ -20,6 +21,25 @@ pub enum Level {
     Error,
 }
 
+/// What a citation vouches for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CiteScope {
+    Memory,
+    Skill,
+}
+
+/// The evidence of one new or changed entry, ref or skill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Citation {
+    pub scope: CiteScope,
+    /// A memory entry's text as its `MEMORY.md` line reads without `- `; a ref's
+    /// path (`refs/x.md`); a skill's folder name.
+    pub target: String,
+    /// The `MEMORY.md` section heading; empty for refs and skills.
+    pub section: String,
+    pub quotes: Vec<Quote>,
+}
+
 /// What a run needs from the host.
 pub trait Host {
     fn log(&mut self, level: Level, message: &str);
@@ -27,6 +47,13 @@ pub trait Host {
     fn remaining_calls(&mut self) -> u32;
     /// The model's text, or why the host refused (`unavailable: ...`).
     fn complete(&mut self, prompt: &Prompt) -> Result<Completion, String>;
+    /// Hands the host the evidence of a change; `Err` says why it refuses it.
+    /// A host without a citation import accepts everything here and checks the
+    /// staging folders itself.
+    fn cite(&mut self, citation: &Citation) -> Result<(), String> {
+        let _ = citation;
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -91,21 +118,27 @@ pub fn run(
     let memory_path = paths.memory_md();
     let original = staging::read_optional(&memory_path)
         .map_err(|e| Failure::Internal(format!("cannot read MEMORY.md: {e}")))?;
-    let candidates = extract::extract(&messages, &cwd);
+    let findings = extract::extract(&messages, &cwd);
+    let candidates: Vec<Candidate> = findings.iter().map(|f| f.candidate.clone()).collect();
     host.log(
         Level::Debug,
         &format!(
             "{} transcript messages, {} heuristic candidates",
             messages.len(),
-            candidates.len()
+            findings.len()
         ),
     );
 
+    let doc = MemoryDoc::parse(original.as_deref());
     let mut run = Run {
         job,
         settings,
         paths,
-        doc: MemoryDoc::parse(original.as_deref()),
+        messages: &messages,
+        original_heads: doc.heads().into_iter().map(|(_, h)| h).collect(),
+        doc,
+        written: Vec::new(),
+        superseded: Vec::new(),
         report: Report::default(),
     };
     let use_model = match settings.mode {
@@ -126,12 +159,14 @@ pub fn run(
             Err(note) => {
                 host.log(Level::Warn, &note);
                 run.report.fallback = Some(note);
-                run.apply_candidates(&candidates);
+                run.apply_findings(&findings, host);
             }
         }
     } else {
-        run.apply_candidates(&candidates);
+        run.apply_findings(&findings, host);
     }
+    run.cite_entries(host);
+    run.archive_superseded(host);
     run.enforce_budget(host);
     run.save_memory(original.as_deref())?;
     Ok(run.report.render())
@@ -187,11 +222,25 @@ fn ask_model(run: &Run, cx: &Context, host: &mut dyn Host) -> Result<Plan, Strin
     Ok(plan)
 }
 
+/// An entry this run wrote, with the evidence it rests on.
+struct Written {
+    section: String,
+    text: String,
+    change: Change,
+    evidence: Vec<Quote>,
+}
+
 struct Run<'a> {
     job: &'a Job,
     settings: &'a Settings,
     paths: &'a Paths,
+    messages: &'a [Message],
+    /// The entries `MEMORY.md` held before the run, as their lines read.
+    original_heads: Vec<String>,
     doc: MemoryDoc,
+    written: Vec<Written>,
+    /// Entries replaced, retracted or removed in this run, for the archive.
+    superseded: Vec<Moved>,
     report: Report,
 }
 
@@ -205,26 +254,90 @@ impl Run<'_> {
         false
     }
 
-    fn apply_candidates(&mut self, candidates: &[Candidate]) {
+    /// The quotes found verbatim in the transcript; a warning for the others.
+    fn verified(&self, evidence: &[Quote], what: &str, host: &mut dyn Host) -> Vec<Quote> {
+        let mut out = Vec::new();
+        for q in evidence {
+            if q.found_in(self.messages) {
+                if !out.contains(q) {
+                    out.push(q.clone());
+                }
+            } else {
+                host.log(
+                    Level::Warn,
+                    &format!(
+                        "{what}: quote `{}` is not in message {}",
+                        cut_chars(&q.text, 60),
+                        q.message_id
+                    ),
+                );
+            }
+        }
+        out
+    }
+
+    /// Counts an edit and remembers its evidence and what it replaced.
+    fn record(&mut self, section: &str, edit: Edit, evidence: Vec<Quote>) {
+        self.report.count(section, edit.change);
+        if matches!(edit.change, Change::Added | Change::Replaced) {
+            self.written.push(Written {
+                section: section.to_string(),
+                text: edit.text,
+                change: edit.change,
+                evidence,
+            });
+        }
+        self.superseded.extend(edit.superseded);
+    }
+
+    fn retracted(&mut self, moved: Vec<Moved>) {
+        self.report.removed += moved.len();
+        self.superseded.extend(moved);
+    }
+
+    fn apply_findings(&mut self, findings: &[Finding], host: &mut dyn Host) {
         if !self.job.memory {
             return;
         }
-        for c in candidates {
-            if !self.within_cap() {
+        for f in findings {
+            let evidence = self.verified(&f.evidence, "heuristic finding", host);
+            if evidence.is_empty() {
+                host.log(
+                    Level::Debug,
+                    &format!("no evidence for `{}`; not written", f.describe()),
+                );
                 continue;
             }
-            let (section, change) = match c {
+            match &f.candidate {
                 Candidate::Command {
                     kind,
                     command,
                     stated,
-                } => (
-                    "Commands",
-                    self.doc.set_command(kind.label(), command, !stated),
-                ),
-                Candidate::Entry { section, text } => (*section, self.doc.add(section, text)),
-            };
-            self.report.count(section, change);
+                } => {
+                    if !self.within_cap() {
+                        continue;
+                    }
+                    let edit =
+                        self.doc
+                            .set_command_entry(kind.label(), command, !stated, &f.ruled_out);
+                    self.record("Commands", edit, evidence);
+                }
+                Candidate::Entry { section, text } => {
+                    if !self.within_cap() {
+                        continue;
+                    }
+                    let edit = self.doc.add_entry(section, text);
+                    self.record(section, edit, evidence);
+                }
+                Candidate::Retract { section, about } => {
+                    let moved = if *section == "Commands" {
+                        self.doc.retract_command(about)
+                    } else {
+                        self.doc.retract_path_rules(about)
+                    };
+                    self.retracted(moved);
+                }
+            }
         }
     }
 
@@ -240,15 +353,7 @@ impl Run<'_> {
                 self.apply_op(op, host);
             }
             for r in &plan.refs {
-                let path = self.paths.refs().join(&r.path);
-                match staging::write_if_changed(&path, &r.content) {
-                    Ok(true) => self.report.refs_written += 1,
-                    Ok(false) => {}
-                    Err(e) => host.log(
-                        Level::Warn,
-                        &format!("could not write ref `{}`: {e}", r.path),
-                    ),
-                }
+                self.write_ref(r, host);
             }
         }
         match plan.skill {
@@ -265,35 +370,60 @@ impl Run<'_> {
     }
 
     fn apply_op(&mut self, op: &MemoryOp, host: &mut dyn Host) {
-        let (section, change, old) = match op {
-            MemoryOp::Add { section, text } => {
+        let (section, edit, old, evidence) = match op {
+            MemoryOp::Add {
+                section,
+                text,
+                evidence,
+            } => {
+                let what = format!("memory entry `{}`", cut_chars(text, 80));
+                let Some(evidence) = self.evidence_or_drop(evidence, &what, host) else {
+                    return;
+                };
                 if !self.within_cap() {
                     return;
                 }
                 (
                     memory_doc::canonical_name(section),
-                    self.doc.add(section, text),
+                    self.doc.add_entry(section, text),
                     None,
+                    evidence,
                 )
             }
-            MemoryOp::Replace { old, text } => {
+            MemoryOp::Replace {
+                old,
+                text,
+                evidence,
+            } => {
+                let what = format!("memory entry `{}`", cut_chars(text, 80));
+                let Some(evidence) = self.evidence_or_drop(evidence, &what, host) else {
+                    return;
+                };
                 if !self.within_cap() {
                     return;
                 }
-                (String::new(), self.doc.replace(old, text), Some(old))
+                let edit = self.doc.replace_entry(old, text);
+                let section = self
+                    .doc
+                    .heads()
+                    .into_iter()
+                    .find(|(_, h)| *h == edit.text)
+                    .map(|(s, _)| s)
+                    .unwrap_or_default();
+                (section, edit, Some(old), evidence)
             }
             MemoryOp::Remove { old } => {
-                let change = match self.doc.remove(old) {
-                    Change::Replaced => {
-                        self.report.removed += 1;
-                        return;
-                    }
-                    other => other,
-                };
-                (String::new(), change, Some(old))
+                match self.doc.remove_entry(old) {
+                    Some(moved) => self.retracted(vec![moved]),
+                    None => host.log(
+                        Level::Warn,
+                        &format!("no memory entry matches `{}`", cut_chars(old, 120)),
+                    ),
+                }
+                return;
             }
         };
-        match change {
+        match edit.change {
             Change::NotFound => host.log(
                 Level::Warn,
                 &format!(
@@ -302,11 +432,83 @@ impl Run<'_> {
                 ),
             ),
             Change::Empty => host.log(Level::Warn, "skipped an empty memory entry"),
-            _ => self.report.count(&section, change),
+            _ => self.record(&section, edit, evidence),
+        }
+    }
+
+    /// The verified evidence of a model change, or `None` (with a warning) when
+    /// it has none: such a change is dropped.
+    fn evidence_or_drop(
+        &self,
+        evidence: &[Quote],
+        what: &str,
+        host: &mut dyn Host,
+    ) -> Option<Vec<Quote>> {
+        let verified = self.verified(evidence, what, host);
+        if verified.is_empty() {
+            host.log(
+                Level::Warn,
+                &format!("dropped {what}: it cites no evidence from the transcript"),
+            );
+            return None;
+        }
+        Some(verified)
+    }
+
+    /// Cites a ref or skill before it is written; `false` when it must not be.
+    fn cite_file(
+        &self,
+        scope: CiteScope,
+        target: &str,
+        evidence: &[Quote],
+        host: &mut dyn Host,
+    ) -> bool {
+        let what = match scope {
+            CiteScope::Memory => format!("ref `{target}`"),
+            CiteScope::Skill => format!("skill `{target}`"),
+        };
+        let Some(quotes) = self.evidence_or_drop(evidence, &what, host) else {
+            return false;
+        };
+        let citation = Citation {
+            scope,
+            target: target.to_string(),
+            section: String::new(),
+            quotes,
+        };
+        match host.cite(&citation) {
+            Ok(()) => true,
+            Err(e) => {
+                host.log(
+                    Level::Warn,
+                    &format!("dropped {what}: the host refused its evidence ({e})"),
+                );
+                false
+            }
+        }
+    }
+
+    fn write_ref(&mut self, r: &FileOut, host: &mut dyn Host) {
+        let target = format!("refs/{}", r.path.trim_start_matches('/'));
+        if !self.cite_file(CiteScope::Memory, &target, &r.evidence, host) {
+            return;
+        }
+        let path = self.paths.refs().join(&r.path);
+        match staging::write_if_changed(&path, &r.content) {
+            Ok(true) => self.report.refs_written += 1,
+            Ok(false) => {}
+            Err(e) => host.log(
+                Level::Warn,
+                &format!("could not write ref `{}`: {e}", r.path),
+            ),
         }
     }
 
     fn write_skill(&mut self, skill: &SkillOut, host: &mut dyn Host) {
+        if !self.cite_file(CiteScope::Skill, &skill.name, &skill.evidence, host) {
+            self.report.skill = Some(format!("skill {} dropped without evidence", skill.name));
+            return;
+        }
         let dir = self.paths.skills.join(&skill.name);
         let skill_md = dir.join("SKILL.md");
         let existed = skill_md.exists();
@@ -343,6 +545,108 @@ impl Run<'_> {
         });
     }
 
+    /// Cites every entry that is new or changed in this run; an entry without
+    /// evidence, or whose evidence the host refuses, is taken out again (and
+    /// what it replaced comes back).
+    fn cite_entries(&mut self, host: &mut dyn Host) {
+        if !self.job.memory {
+            return;
+        }
+        for (section, head) in self.doc.heads() {
+            if self.original_heads.contains(&head) {
+                continue;
+            }
+            let evidence: Vec<Quote> = self
+                .written
+                .iter()
+                .filter(|w| w.text == head)
+                .flat_map(|w| w.evidence.iter().cloned())
+                .collect();
+            let refusal = if evidence.is_empty() {
+                Some("no evidence".to_string())
+            } else {
+                let citation = Citation {
+                    scope: CiteScope::Memory,
+                    target: head.clone(),
+                    section: section.clone(),
+                    quotes: evidence,
+                };
+                host.cite(&citation).err()
+            };
+            if let Some(why) = refusal {
+                host.log(
+                    Level::Warn,
+                    &format!("dropped memory entry `{}`: {why}", cut_chars(&head, 120)),
+                );
+                self.undo(&head);
+            }
+        }
+    }
+
+    /// Takes entry `head` out of the document and puts back what it replaced.
+    fn undo(&mut self, head: &str) {
+        self.doc.remove(head);
+        if let Some(i) = self.written.iter().position(|w| w.text == head) {
+            let w = self.written.remove(i);
+            self.report.uncount(&w.section, w.change);
+        }
+        let (restore, keep): (Vec<Moved>, Vec<Moved>) = std::mem::take(&mut self.superseded)
+            .into_iter()
+            .partition(|m| m.replaced_by.as_deref() == Some(head));
+        self.superseded = keep;
+        for m in &restore {
+            self.doc.reinsert(m);
+        }
+        self.report.refused += 1;
+    }
+
+    /// `YYYY-MM-DD (job <id>)`, or `job <id>` when the time is unknown.
+    fn archive_header(&self) -> String {
+        if self.job.now_ms > 0 {
+            format!(
+                "{} (job {})",
+                date_from_ms(self.job.now_ms),
+                self.job.job_id
+            )
+        } else {
+            format!("job {}", self.job.job_id)
+        }
+    }
+
+    /// Writes the entries replaced or retracted in this run to `refs/archive.md`;
+    /// when that fails, they all come back and their replacements go.
+    fn archive_superseded(&mut self, host: &mut dyn Host) {
+        if !self.job.memory || self.superseded.is_empty() {
+            return;
+        }
+        let archive_path = self.paths.refs().join("archive.md");
+        let existing = staging::read_optional(&archive_path).unwrap_or(None);
+        let archive = memory_doc::append_archive(
+            existing.as_deref(),
+            "Replaced",
+            &self.archive_header(),
+            &self.superseded,
+        );
+        if let Err(e) = staging::write_if_changed(&archive_path, &archive) {
+            host.log(
+                Level::Error,
+                &format!("could not write refs/archive.md, nothing is replaced: {e}"),
+            );
+            for m in std::mem::take(&mut self.superseded) {
+                if let Some(by) = &m.replaced_by {
+                    self.doc.remove(by);
+                    if let Some(i) = self.written.iter().position(|w| &w.text == by) {
+                        let w = self.written.remove(i);
+                        self.report.uncount(&w.section, w.change);
+                    }
+                } else {
+                    self.report.removed = self.report.removed.saturating_sub(1);
+                }
+                self.doc.reinsert(&m);
+            }
+        }
+    }
+
     /// Moves old `Notes`/`Facts` entries to `refs/archive.md` while `MEMORY.md` is
     /// over budget. The archive is written first; if that fails nothing moves.
     fn enforce_budget(&mut self, host: &mut dyn Host) {
@@ -355,17 +659,13 @@ impl Run<'_> {
             return;
         }
         let archive_path = self.paths.refs().join("archive.md");
-        let header = if self.job.now_ms > 0 {
-            format!(
-                "{} (job {})",
-                date_from_ms(self.job.now_ms),
-                self.job.job_id
-            )
-        } else {
-            format!("job {}", self.job.job_id)
-        };
         let existing = staging::read_optional(&archive_path).unwrap_or(None);
-        let archive = memory_doc::append_archive(existing.as_deref(), "Archived", &header, &moved);
+        let archive = memory_doc::append_archive(
+            existing.as_deref(),
+            "Archived",
+            &self.archive_header(),
+            &moved,
+        );
         match staging::write_if_changed(&archive_path, &archive) {
             Ok(_) => self.report.archived = moved.len(),
             Err(e) => {
@@ -401,6 +701,8 @@ struct Report {
     over_cap: usize,
     refs_written: usize,
     archived: usize,
+    /// Entries taken out again for want of accepted evidence.
+    refused: usize,
     skill: Option<String>,
     model_summary: Option<String>,
     fallback: Option<String>,
@@ -414,6 +716,20 @@ impl Report {
                 None => self.added.push((section.to_string(), 1)),
             },
             Change::Replaced => self.replaced += 1,
+            Change::Unchanged | Change::NotFound | Change::Empty => {}
+        }
+    }
+
+    /// Takes back a [`Report::count`] for an entry taken out again.
+    fn uncount(&mut self, section: &str, change: Change) {
+        match change {
+            Change::Added => {
+                if let Some((_, n)) = self.added.iter_mut().find(|(s, _)| s == section) {
+                    *n = n.saturating_sub(1);
+                }
+                self.added.retain(|(_, n)| *n > 0);
+            }
+            Change::Replaced => self.replaced = self.replaced.saturating_sub(1),
             Change::Unchanged | Change::NotFound | Change::Empty => {}
         }
     }
@@ -485,6 +801,13 @@ impl Report {
             parts.push(format!(
                 "skipped {} over max_entries_per_run",
                 self.over_cap
+            ));
+        }
+        if self.refused > 0 {
+            parts.push(format!(
+                "dropped {} {} without accepted evidence",
+                self.refused,
+                entries(self.refused)
             ));
         }
         let mut out = match (parts.is_empty(), &self.skill) {
