@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::commands::{self, Kind, rules_out};
 use crate::memory_doc::same_subject;
 use crate::session::{Message, Quote, Role};
-use crate::text::{capitalize_first, char_len, looks_secret};
+use crate::text::{char_len, looks_secret};
 
 pub use paths::forbidden_paths;
 #[cfg(test)]
@@ -271,7 +271,7 @@ impl Session {
         } else {
             "Notes"
         };
-        let text = capitalize_first(rest);
+        let text = statements::capitalize_sentence(rest);
         let replaces = self
             .entries
             .iter()
@@ -899,7 +899,7 @@ mod tests {
                 &["记住：用 yarn 装依赖", "不对，以后用 pnpm，不要再用 yarn"],
                 &[
                     "Commands: no longer holds for `yarn`",
-                    "Notes: 以后用 pnpm，不要再用 yarn",
+                    "Rules: 以后用 pnpm，不要再用 yarn",
                 ],
             ),
             (

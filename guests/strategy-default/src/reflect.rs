@@ -833,13 +833,17 @@ mod tests {
     use std::fs;
     use std::path::Path;
 
-    /// A scripted model: hands out the answers in order, records the prompts and logs.
+    /// A scripted model: hands out the answers in order, records the prompts,
+    /// logs and citations, and refuses citations of targets holding a word of
+    /// `refuse`.
     #[derive(Default)]
     struct FakeHost {
         calls_left: u32,
         answers: Vec<Result<String, String>>,
         prompts: Vec<Prompt>,
         logs: Vec<(Level, String)>,
+        citations: Vec<Citation>,
+        refuse: Vec<&'static str>,
     }
 
     impl FakeHost {
@@ -878,6 +882,13 @@ mod tests {
                 truncated: false,
             })
         }
+        fn cite(&mut self, citation: &Citation) -> Result<(), String> {
+            self.citations.push(citation.clone());
+            match self.refuse.iter().find(|w| citation.target.contains(*w)) {
+                Some(w) => Err(format!("quote does not support `{w}`")),
+                None => Ok(()),
+            }
+        }
     }
 
     struct Setup {
@@ -886,8 +897,8 @@ mod tests {
         job: Job,
     }
 
-    fn line(role: &str, tool: Option<&str>, error: bool, text: &str) -> String {
-        serde_json::json!({"role": role, "tool": tool, "at_ms": null, "error": error, "text": text})
+    fn line(id: usize, role: &str, tool: Option<&str>, error: bool, text: &str) -> String {
+        serde_json::json!({"id": id, "role": role, "tool": tool, "at_ms": null, "error": error, "text": text})
             .to_string()
     }
 
@@ -932,7 +943,8 @@ mod tests {
         }
         let transcript: Vec<String> = session
             .iter()
-            .map(|(r, t, e, x)| line(r, *t, *e, x))
+            .enumerate()
+            .map(|(i, (r, t, e, x))| line(i + 1, r, *t, *e, x))
             .collect();
         fs::write(
             paths.session.join("transcript.jsonl"),
@@ -1050,14 +1062,19 @@ mod tests {
         .unwrap();
         let answer = r##"Sure! Here is the JSON:
 ```json
-{"memory": [{"op": "add", "section": "Commands", "text": "Test: `make check`"},
-            {"op": "add", "section": "notes", "text": "OLD fact about   ports"},
-            {"op": "replace", "old": "old fact about ports", "text": "The dev server listens on 8080"},
+{"memory": [{"op": "add", "section": "Commands", "text": "Test: `make check`",
+             "evidence": [{"id": 1, "quote": "The test command is `make check`"}]},
+            {"op": "add", "section": "notes", "text": "OLD fact about   ports",
+             "evidence": [{"id": 1, "quote": "Fix the flaky parser test."}]},
+            {"op": "replace", "old": "old fact about ports", "text": "The dev server listens on 8080",
+             "evidence": [{"id": 1, "quote": "Fix the flaky"}]},
             {"op": "remove", "old": "wrong note"},
             {"op": "remove", "old": "not there"}],
- "refs": [{"path": "topics/db.md", "content": "# DB\n\nMigrations live in db/.\n"}],
+ "refs": [{"path": "topics/db.md", "content": "# DB\n\nMigrations live in db/.\n",
+           "evidence": [{"id": 6, "quote": "Done."}]}],
  "skill": {"name": "csep-reflect-release", "description": "Cut a release", "body": "1. Tag\n2. Push",
-           "files": [{"path": "run.sh", "content": "echo hi\n"}]},
+           "files": [{"path": "run.sh", "content": "echo hi\n"}],
+           "evidence": [{"id": 2, "quote": "cargo build"}]},
  "summary": "recorded the test command"}
 ```"##;
         let mut host = FakeHost::answering(Ok(answer));
@@ -1099,8 +1116,10 @@ mod tests {
         fs::create_dir_all(s.paths.refs()).unwrap();
         fs::write(s.paths.refs().join("plain.md"), "a file").unwrap();
         let answer = r#"{"memory": [],
-            "refs": [{"path": "plain.md/inside.md", "content": "x"}, {"path": "ok.md", "content": "y"}],
-            "skill": {"name": "release-helper", "description": "d", "body": "b"},
+            "refs": [{"path": "plain.md/inside.md", "content": "x", "evidence": [{"id": 6, "quote": "Done."}]},
+                     {"path": "ok.md", "content": "y", "evidence": [{"id": 6, "quote": "Done."}]}],
+            "skill": {"name": "release-helper", "description": "d", "body": "b",
+                      "evidence": [{"id": 6, "quote": "Done."}]},
             "summary": ""}"#;
         let mut host = FakeHost::answering(Ok(answer));
         let summary = run(&s.job, &Settings::default(), &s.paths, &mut host).unwrap();
@@ -1164,7 +1183,7 @@ mod tests {
         let s = setup(None, SESSION);
         let mut job = s.job.clone();
         job.memory = false;
-        let answer = r#"{"memory": [{"op": "add", "text": "x"}], "skill": {"name": "csep-reflect-a", "body": "b"}}"#;
+        let answer = r#"{"memory": [{"op": "add", "text": "x"}], "skill": {"name": "csep-reflect-a", "body": "b", "evidence": [{"id": 6, "quote": "Done."}]}}"#;
         let mut host = FakeHost::answering(Ok(answer));
         let summary = run(&job, &Settings::default(), &s.paths, &mut host).unwrap();
         assert_eq!(summary, "created skill csep-reflect-a");
@@ -1173,7 +1192,7 @@ mod tests {
 
         let mut job = s.job.clone();
         job.skill = false;
-        let answer = r#"{"memory": [], "skill": {"name": "csep-reflect-b", "body": "b"}}"#;
+        let answer = r#"{"memory": [], "skill": {"name": "csep-reflect-b", "body": "b", "evidence": [{"id": 6, "quote": "Done."}]}}"#;
         let mut host = FakeHost::answering(Ok(answer));
         assert_eq!(
             run(&job, &Settings::default(), &s.paths, &mut host).unwrap(),

@@ -144,8 +144,8 @@ fn jako_forbidden(text: &str) -> Vec<String> {
         for at in find_all(text, negation) {
             let before = &text[..at];
             let start = before
-                .rfind(['。', '！', '？', '.', '!', '?', '\n'])
-                .map_or(0, |i| i + 1);
+                .rfind(['。', '！', '？', '\n'])
+                .map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
             let clause = &before[start..];
             let Some(verb_at) = JAKO_VERBS.iter().filter_map(|v| clause.find(v)).min() else {
                 continue;

@@ -277,7 +277,12 @@ fn bare_command(s: &str) -> Option<(String, usize)> {
             Some(k) => (&w[..k], true),
             None => (w, false),
         };
-        let bare = ascii.trim_end_matches(PUNCT);
+        // A lone `.` is an argument (`ruff check .`), not a full stop.
+        let bare = if ascii == "." {
+            ascii
+        } else {
+            ascii.trim_end_matches(PUNCT)
+        };
         if pos > 0 && STOP_WORDS.contains(&bare.to_ascii_lowercase().as_str()) {
             break;
         }

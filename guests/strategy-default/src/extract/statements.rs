@@ -118,9 +118,18 @@ pub fn statement(line: &str) -> Option<Statement<'_>> {
     let quote = first_sentence(&line[quote_at..]).trim();
     Some(Statement {
         section,
-        text: capitalize_first(&payload),
+        text: capitalize_sentence(&payload),
         quote,
     })
+}
+
+/// English text starts with a capital; text in other scripts stays as written.
+pub fn capitalize_sentence(text: &str) -> String {
+    if text.chars().any(|c| c >= '\u{2E80}') {
+        text.to_string()
+    } else {
+        capitalize_first(text)
+    }
 }
 
 /// A Japanese or Korean statement and where its quote starts.
@@ -129,13 +138,18 @@ fn jako_statement(line: &str) -> Option<(String, usize)> {
         if let Some(at) = find_all(line, trigger).find(|&at| clause_start(&line[..at])) {
             let rest = line[at + trigger.len()..].trim_start_matches([' ', '、', ',', '：', ':']);
             if !rest.trim().is_empty() {
-                return Some((format!("{trigger}{}", rest.trim_start()), at));
+                return Some((line[at..].trim().to_string(), at));
             }
         }
     }
+    // `覚えている`, `覚えてた`, `覚えてない`: talk about memory, not a request.
+    let request = |at: usize, t: &str| {
+        !line[at + t.len()..].starts_with(['い', 'る', 'た', 'な', '야', '요', '?'])
+            || line[at + t.len()..].starts_with("요.")
+    };
     let (at, trigger) = JAKO_REMEMBER
         .iter()
-        .filter_map(|t| line.find(t).map(|at| (at, *t)))
+        .filter_map(|t| find_all(line, t).find(|&at| request(at, t)).map(|at| (at, *t)))
         .min_by_key(|(at, t)| (*at, usize::MAX - t.len()))?;
     let after = line[at + trigger.len()..]
         .trim_start_matches(['ね', 'よ', '요'])
