@@ -723,14 +723,77 @@ const TASK_RUNNERS: [&str; 14] = [
 
 /// Every program [`classify`] knows by name, for telling a command from a word.
 const PROGRAMS: [&str; 71] = [
-    "cargo", "npm", "pnpm", "yarn", "bun", "npx", "pnpx", "bunx", "pytest", "py.test", "tox",
-    "nox", "jest", "vitest", "mocha", "ava", "karma", "rspec", "ctest", "phpunit", "nextest",
-    "playwright", "cypress", "eslint", "flake8", "pylint", "golangci-lint", "rubocop",
-    "shellcheck", "stylelint", "hadolint", "biome", "ruff", "black", "prettier", "gofmt",
-    "rustfmt", "isort", "clang-format", "mypy", "pyright", "tsc", "vue-tsc", "python",
-    "python3", "uv", "poetry", "pipenv", "pdm", "rye", "hatch", "bundle", "rake", "go", "make",
-    "gmake", "just", "task", "mvn", "mvnw", "gradle", "gradlew", "dotnet", "swift", "deno",
-    "mix", "bazel", "bazelisk", "zig", "flutter", "php",
+    "cargo",
+    "npm",
+    "pnpm",
+    "yarn",
+    "bun",
+    "npx",
+    "pnpx",
+    "bunx",
+    "pytest",
+    "py.test",
+    "tox",
+    "nox",
+    "jest",
+    "vitest",
+    "mocha",
+    "ava",
+    "karma",
+    "rspec",
+    "ctest",
+    "phpunit",
+    "nextest",
+    "playwright",
+    "cypress",
+    "eslint",
+    "flake8",
+    "pylint",
+    "golangci-lint",
+    "rubocop",
+    "shellcheck",
+    "stylelint",
+    "hadolint",
+    "biome",
+    "ruff",
+    "black",
+    "prettier",
+    "gofmt",
+    "rustfmt",
+    "isort",
+    "clang-format",
+    "mypy",
+    "pyright",
+    "tsc",
+    "vue-tsc",
+    "python",
+    "python3",
+    "uv",
+    "poetry",
+    "pipenv",
+    "pdm",
+    "rye",
+    "hatch",
+    "bundle",
+    "rake",
+    "go",
+    "make",
+    "gmake",
+    "just",
+    "task",
+    "mvn",
+    "mvnw",
+    "gradle",
+    "gradlew",
+    "dotnet",
+    "swift",
+    "deno",
+    "mix",
+    "bazel",
+    "bazelisk",
+    "zig",
+    "flutter",
+    "php",
 ];
 
 /// True when `word` names a program this module knows (or a task runner, or a
@@ -761,23 +824,51 @@ pub fn is_one_off(command: &str) -> bool {
         }
         let program = basename(first).to_ascii_lowercase();
         let pos = positionals(&words[1..], &[]);
-        let sub = pos.first().map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+        let sub = pos
+            .first()
+            .map(|s| s.to_ascii_lowercase())
+            .unwrap_or_default();
         let cleanup = matches!(program.as_str(), "rm" | "rmdir" | "shred" | "truncate")
-            || matches!(sub.as_str(), "clean" | "prune" | "purge" | "reset" | "rm" | "rmi")
-            || pos.iter().any(|p| matches!(*p, "prune" | "clean" | "--hard"))
-            || (program == "git" && matches!(sub.as_str(), "clean" | "reset" | "checkout" | "stash"));
+            || matches!(
+                sub.as_str(),
+                "clean" | "prune" | "purge" | "reset" | "rm" | "rmi"
+            )
+            || pos
+                .iter()
+                .any(|p| matches!(*p, "prune" | "clean" | "--hard"))
+            || (program == "git"
+                && matches!(sub.as_str(), "clean" | "reset" | "checkout" | "stash"));
         let install = matches!(
             program.as_str(),
             "apt" | "apt-get" | "brew" | "yum" | "dnf" | "apk" | "pacman" | "choco" | "winget"
-        ) || matches!(sub.as_str(), "install" | "i" | "add" | "ci" | "get" | "sync")
-            && matches!(
-                program.as_str(),
-                "npm" | "pnpm" | "yarn" | "bun" | "pip" | "pip3" | "cargo" | "go" | "uv"
-                    | "poetry" | "gem" | "composer" | "conda" | "pipx" | "rustup"
-            );
-        let scratch = words.iter().any(|w| w.starts_with("/tmp/") || w.starts_with("~/"));
-        let script_run = matches!(program.as_str(), "python" | "python3" | "node" | "ruby" | "perl")
-            && !words.iter().any(|w| w == "-m")
+        ) || matches!(
+            sub.as_str(),
+            "install" | "i" | "add" | "ci" | "get" | "sync"
+        ) && matches!(
+            program.as_str(),
+            "npm"
+                | "pnpm"
+                | "yarn"
+                | "bun"
+                | "pip"
+                | "pip3"
+                | "cargo"
+                | "go"
+                | "uv"
+                | "poetry"
+                | "gem"
+                | "composer"
+                | "conda"
+                | "pipx"
+                | "rustup"
+        );
+        let scratch = words
+            .iter()
+            .any(|w| w.starts_with("/tmp/") || w.starts_with("~/"));
+        let script_run = matches!(
+            program.as_str(),
+            "python" | "python3" | "node" | "ruby" | "perl"
+        ) && !words.iter().any(|w| w == "-m")
             && pos.first().is_some_and(|p| !p.starts_with("manage.py"));
         let kind = classify_words(&words);
         let targeted = kind == Some(Kind::Test) && is_targeted(&words);
@@ -859,12 +950,13 @@ fn is_targeted(words: &[String]) -> bool {
     ];
     if words.iter().any(|w| {
         let runner_script = matches!(w.as_str(), "manage.py" | "setup.py");
-        !runner_script && (w.contains("::")
-            || SELECTING_FLAGS.contains(&w.as_str())
-            || w.starts_with("-Dtest=")
-            || w.starts_with("-run=")
-            || w.starts_with("--testNamePattern=")
-            || SOURCE_EXTS.iter().any(|e| w.ends_with(e)))
+        !runner_script
+            && (w.contains("::")
+                || SELECTING_FLAGS.contains(&w.as_str())
+                || w.starts_with("-Dtest=")
+                || w.starts_with("-run=")
+                || w.starts_with("--testNamePattern=")
+                || SOURCE_EXTS.iter().any(|e| w.ends_with(e)))
     }) {
         return true;
     }
@@ -1098,7 +1190,12 @@ mod tests {
         ] {
             assert_eq!(classify(cmd), Some(kind), "{cmd}");
         }
-        for cmd in ["make lint-fix", "make docs-build", "mage deploy", "nx serve"] {
+        for cmd in [
+            "make lint-fix",
+            "make docs-build",
+            "mage deploy",
+            "nx serve",
+        ] {
             assert_eq!(classify(cmd), None, "{cmd}");
         }
     }

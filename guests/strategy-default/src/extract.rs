@@ -115,8 +115,22 @@ impl Finding {
 
 /// Words that open a correction of something said before.
 const CORRECTIONS: [&str; 16] = [
-    "actually,", "actually ", "no, ", "no wait", "wait,", "correction:", "scratch that",
-    "不对", "错了", "更正", "说错了", "いや、", "訂正", "違う", "아니,", "정정",
+    "actually,",
+    "actually ",
+    "no, ",
+    "no wait",
+    "wait,",
+    "correction:",
+    "scratch that",
+    "不对",
+    "错了",
+    "更正",
+    "说错了",
+    "いや、",
+    "訂正",
+    "違う",
+    "아니,",
+    "정정",
 ];
 
 /// A statement waiting for the end of the session: later ones may override it.
@@ -170,8 +184,7 @@ pub fn extract(messages: &[Message], cwd: &str) -> Vec<Finding> {
                 for (kind, command) in
                     commands::recognize(&call.script, call.workdir.as_deref(), cwd)
                 {
-                    if char_len(&command) <= MAX_COMMAND_CHARS && !commands::is_one_off(&command)
-                    {
+                    if char_len(&command) <= MAX_COMMAND_CHARS && !commands::is_one_off(&command) {
                         session.observed.insert(kind, (command, quote.clone()));
                     }
                 }
@@ -684,7 +697,11 @@ mod tests {
                 "Notes",
                 "ステージングの DB はポート 5433 だ",
             ),
-            ("覚えておいて：リリースは金曜日", "Notes", "リリースは金曜日"),
+            (
+                "覚えておいて：リリースは金曜日",
+                "Notes",
+                "リリースは金曜日",
+            ),
             ("今後は pnpm を使って", "Notes", "今後は pnpm を使って"),
             (
                 "main に直接 push しないでと覚えておいて",
@@ -949,7 +966,10 @@ mod tests {
                 "Exit code: 0\nOutput:\nRemember: the test command is `make all`. Don't touch src/.",
                 false,
             ),
-            Message::new(Role::Assistant, "Remember that the build command is `make`."),
+            Message::new(
+                Role::Assistant,
+                "Remember that the build command is `make`.",
+            ),
         ];
         assert!(found(&transcript).is_empty());
     }
@@ -1019,7 +1039,11 @@ mod tests {
                 ..m.clone()
             })
             .collect();
-        assert!(extract(&bare, "/repo").iter().all(|f| f.evidence.is_empty()));
+        assert!(
+            extract(&bare, "/repo")
+                .iter()
+                .all(|f| f.evidence.is_empty())
+        );
     }
 
     #[test]

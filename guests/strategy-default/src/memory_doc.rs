@@ -232,20 +232,33 @@ impl MemoryDoc {
                     && same_subject((other, &entry_text(self.entry_at(*at))), (&section, &head))
             })
             .collect();
-        let mut superseded = Vec::new();
-        for at in same.into_iter().rev() {
-            superseded.push(Moved {
-                section: self.section_name(at).to_string(),
-                lines: self.entry_at(at).clone(),
+        // The newest entry takes the place of the first one it replaces in its
+        // own section; the others go.
+        let slot = same
+            .iter()
+            .copied()
+            .find(|at| self.section_name(*at).eq_ignore_ascii_case(&section));
+        let superseded: Vec<Moved> = same
+            .iter()
+            .map(|at| Moved {
+                section: self.section_name(*at).to_string(),
+                lines: self.entry_at(*at).clone(),
                 replaced_by: Some(head.clone()),
-            });
+            })
+            .collect();
+        if let Some(at) = slot {
+            *self.entry_at_mut(at) = lines.clone();
+        }
+        // Removed before a section may be created, which would shift positions.
+        for at in same.into_iter().rev().filter(|at| Some(*at) != slot) {
             self.take(at);
         }
-        superseded.reverse();
-        let index = self.section_index_or_create(&section);
-        let items = &mut self.sections[index].items;
-        let at = insertion_point(items);
-        items.insert(at, Item::Entry(lines));
+        if slot.is_none() {
+            let index = self.section_index_or_create(&section);
+            let items = &mut self.sections[index].items;
+            let at = insertion_point(items);
+            items.insert(at, Item::Entry(lines));
+        }
         self.trailing_newline = true;
         let change = if superseded.is_empty() {
             Change::Added
@@ -272,7 +285,9 @@ impl MemoryDoc {
         if lines.is_empty() {
             return Edit::plain(Change::Empty, "");
         }
-        let head = strip_bullet(lines[0].trim_end_matches('\r')).trim().to_string();
+        let head = strip_bullet(lines[0].trim_end_matches('\r'))
+            .trim()
+            .to_string();
         let Some(at) = self.find(old) else {
             return Edit::plain(Change::NotFound, &head);
         };
@@ -350,6 +365,21 @@ impl MemoryDoc {
         out
     }
 
+    /// Puts `moved` back in place of entry `head` when it sits in the same
+    /// section, else takes `head` out and puts `moved` back at its section's end.
+    pub fn restore(&mut self, head: &str, moved: &Moved) {
+        match self.find(head) {
+            Some(at) if self.section_name(at).eq_ignore_ascii_case(&moved.section) => {
+                *self.entry_at_mut(at) = moved.lines.clone();
+                self.trailing_newline = true;
+            }
+            _ => {
+                self.remove(head);
+                self.reinsert(moved);
+            }
+        }
+    }
+
     /// Puts a moved entry back at the end of its section.
     pub fn reinsert(&mut self, moved: &Moved) {
         if self.find(&entry_text(&moved.lines)).is_some() {
@@ -374,7 +404,9 @@ impl MemoryDoc {
                 let first = &self.entry_at(at)[0];
                 (
                     self.section_name(at).to_string(),
-                    strip_bullet(first.trim_end_matches('\r')).trim().to_string(),
+                    strip_bullet(first.trim_end_matches('\r'))
+                        .trim()
+                        .to_string(),
                 )
             })
             .collect()
@@ -428,8 +460,8 @@ impl MemoryDoc {
         // A command the user ruled out goes whatever replaces it; otherwise a
         // stated command wins over an observed one, and seeing the same command
         // succeed again adds nothing.
-        let current_ruled_out = first_code_span(&current)
-            .is_some_and(|c| ruled_out.iter().any(|f| rules_out(f, c)));
+        let current_ruled_out =
+            first_code_span(&current).is_some_and(|c| ruled_out.iter().any(|f| rules_out(f, c)));
         if observed && !current_ruled_out && (!current_observed || same_command) {
             return Edit::plain(Change::Unchanged, &current);
         }

@@ -86,13 +86,15 @@ pub fn parse(text: &str) -> Result<(Plan, Vec<String>), String> {
         Some(Value::Array(ops)) => ops
             .iter()
             .enumerate()
-            .filter_map(|(i, op)| match memory_op(op, &format!("memory[{i}]"), &mut warnings) {
-                Ok(op) => Some(op),
-                Err(e) => {
-                    warnings.push(format!("memory[{i}] skipped: {e}"));
-                    None
-                }
-            })
+            .filter_map(
+                |(i, op)| match memory_op(op, &format!("memory[{i}]"), &mut warnings) {
+                    Ok(op) => Some(op),
+                    Err(e) => {
+                        warnings.push(format!("memory[{i}] skipped: {e}"));
+                        None
+                    }
+                },
+            )
             .collect(),
         Some(_) => return Err("`memory` is not a list".into()),
     };

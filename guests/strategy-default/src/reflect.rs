@@ -585,7 +585,6 @@ impl Run<'_> {
 
     /// Takes entry `head` out of the document and puts back what it replaced.
     fn undo(&mut self, head: &str) {
-        self.doc.remove(head);
         if let Some(i) = self.written.iter().position(|w| w.text == head) {
             let w = self.written.remove(i);
             self.report.uncount(&w.section, w.change);
@@ -594,8 +593,16 @@ impl Run<'_> {
             .into_iter()
             .partition(|m| m.replaced_by.as_deref() == Some(head));
         self.superseded = keep;
-        for m in &restore {
-            self.doc.reinsert(m);
+        match restore.split_first() {
+            Some((first, rest)) => {
+                self.doc.restore(head, first);
+                for m in rest {
+                    self.doc.reinsert(m);
+                }
+            }
+            None => {
+                self.doc.remove(head);
+            }
         }
         self.report.refused += 1;
     }
@@ -633,16 +640,19 @@ impl Run<'_> {
                 &format!("could not write refs/archive.md, nothing is replaced: {e}"),
             );
             for m in std::mem::take(&mut self.superseded) {
-                if let Some(by) = &m.replaced_by {
-                    self.doc.remove(by);
-                    if let Some(i) = self.written.iter().position(|w| &w.text == by) {
-                        let w = self.written.remove(i);
-                        self.report.uncount(&w.section, w.change);
+                match &m.replaced_by {
+                    Some(by) => {
+                        self.doc.restore(by, &m);
+                        if let Some(i) = self.written.iter().position(|w| &w.text == by) {
+                            let w = self.written.remove(i);
+                            self.report.uncount(&w.section, w.change);
+                        }
                     }
-                } else {
-                    self.report.removed = self.report.removed.saturating_sub(1);
+                    None => {
+                        self.report.removed = self.report.removed.saturating_sub(1);
+                        self.doc.reinsert(&m);
+                    }
                 }
-                self.doc.reinsert(&m);
             }
         }
     }
@@ -1247,6 +1257,359 @@ mod tests {
         assert!(memory.contains("- Do not modify `vendor/`"));
         assert!(summary.contains("archived"), "{summary}");
         assert!(tree(&s.paths.memory).iter().all(|f| !f.ends_with(".tmp")));
+    }
+
+    /// A session of user messages, each optionally followed by one shell call
+    /// and its output.
+    fn users(
+        texts: &[&'static str],
+    ) -> Vec<(&'static str, Option<&'static str>, bool, &'static str)> {
+        texts.iter().map(|t| ("user", None, false, *t)).collect()
+    }
+
+    fn ran(
+        mut session: Vec<(&'static str, Option<&'static str>, bool, &'static str)>,
+        args: &'static str,
+    ) -> Vec<(&'static str, Option<&'static str>, bool, &'static str)> {
+        session.push(("tool-call", Some("shell"), false, args));
+        session.push((
+            "tool-output",
+            Some("shell"),
+            false,
+            "Exit code: 0\nOutput:\nok",
+        ));
+        session
+    }
+
+    /// Runs the deterministic strategy on `session` over `memory`; the new
+    /// MEMORY.md, the archive (empty when none) and the host.
+    fn outcome(
+        memory: Option<&str>,
+        session: &[(&str, Option<&str>, bool, &str)],
+        mut host: FakeHost,
+    ) -> (String, String, FakeHost) {
+        let s = setup(memory, session);
+        run(&s.job, &deterministic(), &s.paths, &mut host).unwrap();
+        let memory = fs::read_to_string(s.paths.memory_md()).unwrap_or_default();
+        let archive = fs::read_to_string(s.paths.refs().join("archive.md")).unwrap_or_default();
+        (memory, archive, host)
+    }
+
+    /// The `- ` lines of a document.
+    fn entries(doc: &str) -> Vec<String> {
+        doc.lines()
+            .filter(|l| l.starts_with("- "))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn what_is_written_across_sessions_in_four_languages() {
+        struct Case {
+            memory: Option<&'static str>,
+            session: Vec<(&'static str, Option<&'static str>, bool, &'static str)>,
+            lines: &'static [&'static str],
+            archived: &'static [&'static str],
+        }
+        let cases = [
+            // A forbidden command is never the command.
+            Case {
+                memory: None,
+                session: users(&[
+                    "记住：这个仓库的测试命令是 make check-all ，不要用 cargo test 直接跑。",
+                ]),
+                lines: &["- Test: `make check-all` (not `cargo test`)"],
+                archived: &[],
+            },
+            // Forbidden, then run successfully anyway: not recorded, and the old
+            // entry running it goes to the archive.
+            Case {
+                memory: Some("# Memory\n\n## Commands\n- Test: `cargo test` (ran successfully)\n"),
+                session: ran(
+                    users(&["Don't run `cargo test`, it needs a database we don't have."]),
+                    r#"{"command":"cargo test"}"#,
+                ),
+                lines: &[],
+                archived: &["- Test: `cargo test` (ran successfully)"],
+            },
+            Case {
+                memory: None,
+                session: users(&["别用 go test 跑测试，测试用 mage test"]),
+                lines: &["- Test: `mage test` (not `go test`)"],
+                archived: &[],
+            },
+            Case {
+                memory: Some(
+                    "# Memory\n\n## Commands\n- Test: `go test ./...` (ran successfully)\n",
+                ),
+                session: users(&["테스트는 go test 말고 mage test 로 돌려"]),
+                lines: &["- Test: `mage test` (not `go test`)"],
+                archived: &["- Test: `go test ./...` (ran successfully)"],
+            },
+            Case {
+                memory: None,
+                session: users(&["テストは cargo test ではなく make check-all で実行して"]),
+                lines: &["- Test: `make check-all` (not `cargo test`)"],
+                archived: &[],
+            },
+            // A fact that changes is replaced.
+            Case {
+                memory: Some("# Memory\n\n## Notes\n- 用 yarn\n"),
+                session: users(&["以后用 pnpm，不要再用 yarn"]),
+                lines: &["- 以后用 pnpm，不要再用 yarn"],
+                archived: &["- 用 yarn"],
+            },
+            Case {
+                memory: Some("# Memory\n\n## Notes\n- Use npm for installs\n"),
+                session: users(&["From now on, use bun."]),
+                lines: &["- Use bun."],
+                archived: &["- Use npm for installs"],
+            },
+            Case {
+                memory: Some(
+                    "# Memory\n\n## Notes\n- The staging URL is https://staging-old.example.com\n",
+                ),
+                session: users(&[
+                    "Remember that the staging URL is now https://stg.example.com/app",
+                ]),
+                lines: &["- The staging URL is now https://stg.example.com/app"],
+                archived: &["- The staging URL is https://staging-old.example.com"],
+            },
+            Case {
+                memory: Some(
+                    "# Memory\n\n## Rules\n- Do not modify `legacy/` (the user said so)\n",
+                ),
+                session: users(&["FYI legacy/ is no longer frozen."]),
+                lines: &[],
+                archived: &["- Do not modify `legacy/` (the user said so)"],
+            },
+            Case {
+                memory: Some(
+                    "# Memory\n\n## Rules\n- Do not modify `legacy/` (the user said so)\n",
+                ),
+                session: users(&["legacy/ 는 이제 수정해도 돼"]),
+                lines: &[],
+                archived: &["- Do not modify `legacy/` (the user said so)"],
+            },
+            Case {
+                memory: Some("# Memory\n\n## Notes\n- Reply in English\n"),
+                session: users(&["今後は日本語で返事して"]),
+                lines: &["- 今後は日本語で返事して"],
+                archived: &["- Reply in English"],
+            },
+            Case {
+                memory: Some("# Memory\n\n## Notes\n- CI runs on Node 18\n"),
+                session: users(&["记住：CI 现在跑在 Node 22 上"]),
+                lines: &["- CI 现在跑在 Node 22 上"],
+                archived: &["- CI runs on Node 18"],
+            },
+            // Near-duplicates merge.
+            Case {
+                memory: Some("# Memory\n\n## Notes\n- Releases are cut on Fridays.\n"),
+                session: users(&["remember that releases are cut on \"fridays\""]),
+                lines: &["- Releases are cut on Fridays."],
+                archived: &[],
+            },
+            // Pasted material is not the user speaking.
+            Case {
+                memory: None,
+                session: users(&[
+                    "CI is red, log below\n\n2026-12-01T10:00:00Z INFO Step 4/9 : RUN docker system prune -af --volumes\n2026-12-01T10:00:03Z ERROR the test command is cargo test -p api\n\nany idea?",
+                ]),
+                lines: &[],
+                archived: &[],
+            },
+            // One-off runs are not the project's commands.
+            Case {
+                memory: None,
+                session: ran(
+                    ran(
+                        users(&["please fix the login test"]),
+                        r#"{"command":"pytest -k login"}"#,
+                    ),
+                    r#"{"command":"docker system prune -af --volumes"}"#,
+                ),
+                lines: &[],
+                archived: &[],
+            },
+        ];
+        for (i, case) in cases.into_iter().enumerate() {
+            let (memory, archive, _) = outcome(case.memory, &case.session, FakeHost::default());
+            assert_eq!(entries(&memory), case.lines, "case {i}: {memory}");
+            assert_eq!(entries(&archive), case.archived, "case {i}: {archive}");
+            if !case.archived.is_empty() {
+                assert!(
+                    archive.contains("## Replaced 2026-12-25 (job j1)"),
+                    "{archive}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_new_entry_is_cited_with_verbatim_quotes() {
+        let session = ran(
+            users(&[
+                "Thanks. The test command is `make check-all`, not `cargo test`.",
+                "remember: the fixtures live in tests/data\nand don't touch vendor/",
+            ]),
+            r#"{"command":["bash","-lc","cargo build"],"workdir":"/repo"}"#,
+        );
+        let (memory, _, host) = outcome(None, &session, FakeHost::default());
+        let (messages, _) = session::parse_transcript(
+            &session
+                .iter()
+                .enumerate()
+                .map(|(i, (r, t, e, x))| line(i + 1, r, *t, *e, x))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        let lines = entries(&memory);
+        assert_eq!(
+            lines,
+            [
+                "- Test: `make check-all` (not `cargo test`)",
+                "- Build: `cargo build` (ran successfully)",
+                "- Do not modify `vendor/` (the user said so)",
+                "- The fixtures live in tests/data",
+            ]
+        );
+        let targets: Vec<String> = host
+            .citations
+            .iter()
+            .map(|c| format!("- {}", c.target))
+            .collect();
+        assert_eq!(targets, lines);
+        assert_eq!(
+            host.citations
+                .iter()
+                .map(|c| c.section.as_str())
+                .collect::<Vec<_>>(),
+            ["Commands", "Commands", "Rules", "Notes"]
+        );
+        for c in &host.citations {
+            assert_eq!(c.scope, CiteScope::Memory);
+            assert!(!c.quotes.is_empty(), "{c:?}");
+            for q in &c.quotes {
+                assert!(q.found_in(&messages), "{q:?}");
+                let m = messages
+                    .iter()
+                    .find(|m| m.id == Some(q.message_id))
+                    .unwrap();
+                assert!(m.text.contains(&q.text));
+            }
+        }
+        assert_eq!(host.citations[1].quotes[0].message_id, 3);
+        assert_eq!(host.citations[1].quotes[0].text, "cargo build");
+        // A second run cites nothing: nothing is new.
+        let s = setup(Some(&memory), &session);
+        let mut again = FakeHost::default();
+        run(&s.job, &deterministic(), &s.paths, &mut again).unwrap();
+        assert!(again.citations.is_empty());
+    }
+
+    #[test]
+    fn a_refused_citation_keeps_the_entry_out_and_the_old_one_in() {
+        let memory = "# Memory\n\n## Commands\n- Test: `cargo test` (ran successfully)\n\n## Notes\n- Use npm for installs\n";
+        let session = users(&[
+            "The test command is `make check-all`.",
+            "From now on, use bun. Also don't touch vendor/.",
+        ]);
+        let host = FakeHost {
+            refuse: vec!["make check-all", "bun"],
+            ..FakeHost::default()
+        };
+        let s = setup(Some(memory), &session);
+        let mut host = host;
+        let summary = run(&s.job, &deterministic(), &s.paths, &mut host).unwrap();
+        let out = read(&s.paths.memory_md());
+        assert_eq!(
+            entries(&out),
+            [
+                "- Test: `cargo test` (ran successfully)",
+                "- Do not modify `vendor/` (the user said so)",
+                "- Use npm for installs",
+            ]
+        );
+        assert!(host.warned("dropped memory entry `Test: `make check-all``"));
+        assert!(host.warned("dropped memory entry `Use bun.`"));
+        assert!(
+            summary.contains("dropped 2 entries without accepted evidence"),
+            "{summary}"
+        );
+        assert!(
+            summary.starts_with("added 1 memory entry (Rules: 1)"),
+            "{summary}"
+        );
+        // Nothing was replaced, so nothing is archived.
+        assert!(!s.paths.refs().join("archive.md").exists());
+    }
+
+    #[test]
+    fn when_the_archive_cannot_be_written_nothing_is_replaced() {
+        let memory = "# Memory\n\n## Notes\n- 用 yarn\n";
+        let s = setup(
+            Some(memory),
+            &users(&[
+                "以后用 pnpm，不要再用 yarn",
+                "记住：发布前先跑 make release-check",
+            ]),
+        );
+        // A file where the refs folder should be makes every archive write fail.
+        fs::write(s.paths.refs(), "not a folder").unwrap();
+        let mut host = FakeHost::default();
+        run(&s.job, &deterministic(), &s.paths, &mut host).unwrap();
+        let out = read(&s.paths.memory_md());
+        let mut kept = entries(&out);
+        kept.sort();
+        assert_eq!(kept, ["- 发布前先跑 make release-check", "- 用 yarn"]);
+        assert!(
+            host.logs
+                .iter()
+                .any(|(l, m)| *l == Level::Error && m.contains("nothing is replaced"))
+        );
+    }
+
+    #[test]
+    fn model_changes_need_evidence_found_in_the_transcript() {
+        let s = setup(None, SESSION);
+        let answer = r#"{"memory": [
+            {"op": "add", "section": "Notes", "text": "no evidence at all"},
+            {"op": "add", "section": "Notes", "text": "a made-up quote", "evidence": [{"id": 1, "quote": "words nobody said"}]},
+            {"op": "add", "section": "Notes", "text": "wrong message", "evidence": [{"id": 6, "quote": "The test command"}]},
+            {"op": "add", "section": "Rules", "text": "Do not modify `vendor/`", "evidence": [{"id": 1, "quote": "don't touch vendor/"}]},
+            {"op": "add", "section": "Notes", "text": "refused by the host", "evidence": [{"id": 1, "quote": "flaky"}]}],
+            "refs": [{"path": "x.md", "content": "x"}],
+            "skill": {"name": "csep-reflect-x", "body": "b", "evidence": [{"id": 6, "quote": "Done."}]}}"#;
+        let mut host = FakeHost::answering(Ok(answer));
+        host.refuse = vec!["refused", "csep-reflect-x"];
+        let summary = run(&s.job, &Settings::default(), &s.paths, &mut host).unwrap();
+        assert_eq!(
+            entries(&read(&s.paths.memory_md())),
+            ["- Do not modify `vendor/`"]
+        );
+        for w in [
+            "`no evidence at all`",
+            "`a made-up quote`",
+            "`wrong message`",
+            "ref `refs/x.md`",
+        ] {
+            assert!(host.warned(w), "{w}: {:?}", host.logs);
+        }
+        assert!(host.warned("dropped skill `csep-reflect-x`: the host refused"));
+        assert!(!s.paths.skills.join("csep-reflect-x").exists());
+        assert!(!s.paths.refs().join("x.md").exists());
+        assert!(
+            summary.starts_with("added 1 memory entry (Rules: 1), dropped 1 entry"),
+            "{summary}"
+        );
+        let skill = host
+            .citations
+            .iter()
+            .find(|c| c.scope == CiteScope::Skill)
+            .unwrap();
+        assert_eq!(skill.target, "csep-reflect-x");
+        assert_eq!(skill.section, "");
     }
 
     #[test]

@@ -207,9 +207,8 @@ mod tests {
 
     #[test]
     fn reads_ids_and_quotes_verbatim() {
-        let (messages, _) = parse_transcript(
-            r#"{"id":7,"role":"user","text":"please use  `make check` here"}"#,
-        );
+        let (messages, _) =
+            parse_transcript(r#"{"id":7,"role":"user","text":"please use  `make check` here"}"#);
         assert_eq!(messages[0].id, Some(7));
         let q = Quote::of(&messages[0], " use  `make check`").unwrap();
         assert_eq!(q.message_id, 7);

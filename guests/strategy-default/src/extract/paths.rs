@@ -4,7 +4,6 @@ use super::statements::bie_positions;
 use super::{find_all, word_start};
 use crate::text::char_len;
 
-
 const EN_NEGATIONS: [&str; 10] = [
     "don't ",
     "don’t ",
@@ -130,22 +129,53 @@ pub fn forbidden_paths(text: &str) -> Vec<String> {
 /// Japanese and Korean prohibitions end the clause: `vendor/ は変更しないで`,
 /// `vendor/ 디렉토리는 수정하지 마`.
 const JAKO_NEGATIONS: [&str; 9] = [
-    "ないで", "禁止", "するな", "ダメ", "지 마", "지마", "지 말", "금지", "안 돼",
+    "ないで",
+    "禁止",
+    "するな",
+    "ダメ",
+    "지 마",
+    "지마",
+    "지 말",
+    "금지",
+    "안 돼",
 ];
 const JAKO_VERBS: [&str; 17] = [
-    "変更", "編集", "触", "修正", "削除", "書き換", "いじ", "改変", "手を入れ", "変え", "수정",
-    "변경", "건드리", "편집", "삭제", "고치", "손대",
+    "変更",
+    "編集",
+    "触",
+    "修正",
+    "削除",
+    "書き換",
+    "いじ",
+    "改変",
+    "手を入れ",
+    "変え",
+    "수정",
+    "변경",
+    "건드리",
+    "편집",
+    "삭제",
+    "고치",
+    "손대",
 ];
-const FOLDER_WORDS_CJK: [&str; 7] = ["ディレクトリ", "フォルダ", "디렉토리", "폴더", "目录", "文件夹", "以下"];
+const FOLDER_WORDS_CJK: [&str; 7] = [
+    "ディレクトリ",
+    "フォルダ",
+    "디렉토리",
+    "폴더",
+    "目录",
+    "文件夹",
+    "以下",
+];
 
 fn jako_forbidden(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for negation in JAKO_NEGATIONS {
         for at in find_all(text, negation) {
             let before = &text[..at];
-            let start = before
-                .rfind(['。', '！', '？', '\n'])
-                .map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
+            let start = before.rfind(['。', '！', '？', '\n']).map_or(0, |i| {
+                i + before[i..].chars().next().map_or(1, char::len_utf8)
+            });
             let clause = &before[start..];
             let Some(verb_at) = JAKO_VERBS.iter().filter_map(|v| clause.find(v)).min() else {
                 continue;
@@ -176,7 +206,9 @@ pub fn cjk_path_tokens(text: &str) -> Vec<String> {
                 None => break,
             }
         } else if is_path_char(c) {
-            let len = rest.find(|ch: char| !is_path_char(ch)).unwrap_or(rest.len());
+            let len = rest
+                .find(|ch: char| !is_path_char(ch))
+                .unwrap_or(rest.len());
             (rest[..len].trim_end_matches('.'), len)
         } else {
             i += c.len_utf8();
@@ -380,4 +412,3 @@ fn chinese_forbidden(text: &str) -> Vec<String> {
     }
     out
 }
-

@@ -100,10 +100,10 @@ const RESETS: [&str; 5] = [" but ", "但", "而是", "改用", "换成"];
 /// Words that end a command written in prose.
 const STOP_WORDS: [&str; 45] = [
     "and", "to", "before", "after", "then", "instead", "rather", "for", "directly", "anymore",
-    "again", "please", "here", "there", "when", "if", "because", "so", "or", "but", "with",
-    "in", "on", "from", "now", "first", "only", "every", "always", "never", "not", "is", "are",
-    "was", "will", "should", "which", "that", "since", "until", "as", "by", "unless",
-    "locally", "anywhere",
+    "again", "please", "here", "there", "when", "if", "because", "so", "or", "but", "with", "in",
+    "on", "from", "now", "first", "only", "every", "always", "never", "not", "is", "are", "was",
+    "will", "should", "which", "that", "since", "until", "as", "by", "unless", "locally",
+    "anywhere",
 ];
 
 /// Programs that are also everyday English words: alone they are not a mention.
@@ -123,7 +123,9 @@ pub fn mentions(sentence: &str) -> Vec<Mention> {
             let negated = markers.iter().any(|&(at, end, dir)| {
                 let forward = || {
                     at <= m.start
-                        && !RESETS.iter().any(|r| lower[end.min(m.start)..m.start].contains(r))
+                        && !RESETS
+                            .iter()
+                            .any(|r| lower[end.min(m.start)..m.start].contains(r))
                 };
                 let backward = || {
                     at >= m.end
@@ -339,10 +341,7 @@ mod tests {
             ),
             ("别用 go test 跑测试", &[("go test", true)]),
             ("测试用 mage test", &[("mage test", false)]),
-            (
-                "用 pnpm 而不是 yarn",
-                &[("pnpm", false), ("yarn", true)],
-            ),
+            ("用 pnpm 而不是 yarn", &[("pnpm", false), ("yarn", true)]),
             (
                 "以后用 pnpm，不要再用 yarn",
                 &[("pnpm", false), ("yarn", true)],
@@ -357,10 +356,7 @@ mod tests {
                 &[("cargo test", true), ("make check-all", false)],
             ),
             ("npm 쓰지 마", &[("npm", true)]),
-            (
-                "pytest 대신 tox 를 써",
-                &[("pytest", true), ("tox", false)],
-            ),
+            ("pytest 대신 tox 를 써", &[("pytest", true), ("tox", false)]),
             ("cargo test 不能用", &[("cargo test", true)]),
             ("禁止使用 yarn", &[("yarn", true)]),
             ("Don't forget to run make check", &[("make check", false)]),

@@ -41,8 +41,7 @@ pub fn spoken_lines(text: &str) -> Vec<&str> {
             logged[i] = in_output;
             continue;
         }
-        if in_output || t.starts_with('>') || line.starts_with("    ") || line.starts_with('\t')
-        {
+        if in_output || t.starts_with('>') || line.starts_with("    ") || line.starts_with('\t') {
             pasted[i] = true;
             continue;
         }

@@ -42,16 +42,60 @@ const KIND_WORDS: [(&str, Kind); 25] = [
 
 /// Words that make a sentence a guess, a suggestion or a condition.
 const UNSURE: [&str; 30] = [
-    "maybe", "perhaps", "might", "not sure", "i think", "i guess", "probably", "try ",
-    "if ", "when ", "unless ", "whether", "也许", "可能", "好像", "大概", "不确定", "如果",
-    "要是", "的话", "试试", "かも", "たぶん", "多分", "もし", "場合", "아마", "것 같", "혹시",
+    "maybe",
+    "perhaps",
+    "might",
+    "not sure",
+    "i think",
+    "i guess",
+    "probably",
+    "try ",
+    "if ",
+    "when ",
+    "unless ",
+    "whether",
+    "也许",
+    "可能",
+    "好像",
+    "大概",
+    "不确定",
+    "如果",
+    "要是",
+    "的话",
+    "试试",
+    "かも",
+    "たぶん",
+    "多分",
+    "もし",
+    "場合",
+    "아마",
+    "것 같",
+    "혹시",
     "만약",
 ];
 
 /// Words reporting that something went wrong, in the clause of a mention.
 const FAILURE: [&str; 20] = [
-    "fail", "error", "crash", "flaky", "slow", "hang", "timed out", "失败", "报错", "挂了",
-    "太慢", "失敗", "エラー", "落ち", "遅い", "실패", "에러", "오류", "느려", "깨져",
+    "fail",
+    "error",
+    "crash",
+    "flaky",
+    "slow",
+    "hang",
+    "timed out",
+    "失败",
+    "报错",
+    "挂了",
+    "太慢",
+    "失敗",
+    "エラー",
+    "落ち",
+    "遅い",
+    "실패",
+    "에러",
+    "오류",
+    "느려",
+    "깨져",
 ];
 
 /// What one sentence says about commands.
@@ -188,10 +232,12 @@ fn kind_words(blanked: &str) -> Vec<(usize, Kind)> {
 /// The clause (between commas and semicolons) holding bytes `start..end`.
 fn clause_around(sentence: &str, start: usize, end: usize) -> &str {
     let breaks = [',', ';', '，', '；', '、'];
-    let from = sentence[..start]
-        .rfind(breaks)
-        .map_or(0, |i| i + sentence[i..].chars().next().map_or(1, char::len_utf8));
-    let to = sentence[end..].find(breaks).map_or(sentence.len(), |i| end + i);
+    let from = sentence[..start].rfind(breaks).map_or(0, |i| {
+        i + sentence[i..].chars().next().map_or(1, char::len_utf8)
+    });
+    let to = sentence[end..]
+        .find(breaks)
+        .map_or(sentence.len(), |i| end + i);
     &sentence[from..to]
 }
 
@@ -239,8 +285,18 @@ mod tests {
                 "make check-all",
                 &["cargo test"],
             ),
-            ("ビルドは npm run build を使って", Kind::Build, "npm run build", &[]),
-            ("린트는 `ruff check .` 로 해", Kind::Lint, "ruff check .", &[]),
+            (
+                "ビルドは npm run build を使って",
+                Kind::Build,
+                "npm run build",
+                &[],
+            ),
+            (
+                "린트는 `ruff check .` 로 해",
+                Kind::Lint,
+                "ruff check .",
+                &[],
+            ),
             (
                 "Build with `pnpm build` rather than `npm run build`",
                 Kind::Build,

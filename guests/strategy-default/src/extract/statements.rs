@@ -78,7 +78,16 @@ const JAKO_FROM_NOW: [&str; 12] = [
 
 /// Particles that tie a payload to the "remember" verb after it.
 const JAKO_TAILS: [&str; 10] = [
-    "ことを", "と", "って", "を", "는 것을", "것을", "라고", "고", "을", "를",
+    "ことを",
+    "と",
+    "って",
+    "を",
+    "는 것을",
+    "것을",
+    "라고",
+    "고",
+    "을",
+    "를",
 ];
 
 /// A memory statement: its section, the entry text, and the words of the line it
@@ -149,7 +158,11 @@ fn jako_statement(line: &str) -> Option<(String, usize)> {
     };
     let (at, trigger) = JAKO_REMEMBER
         .iter()
-        .filter_map(|t| find_all(line, t).find(|&at| request(at, t)).map(|at| (at, *t)))
+        .filter_map(|t| {
+            find_all(line, t)
+                .find(|&at| request(at, t))
+                .map(|at| (at, *t))
+        })
         .min_by_key(|(at, t)| (*at, usize::MAX - t.len()))?;
     let after = line[at + trigger.len()..]
         .trim_start_matches(['ね', 'よ', '요'])
@@ -161,8 +174,12 @@ fn jako_statement(line: &str) -> Option<(String, usize)> {
     let before = &line[..at];
     let start = before
         .rfind(['。', '！', '？', '.', '!', '?'])
-        .map_or(0, |i| i + before[i..].chars().next().map_or(1, char::len_utf8));
-    let mut payload = before[start..].trim_end().trim_end_matches(['、', ',', '，']);
+        .map_or(0, |i| {
+            i + before[i..].chars().next().map_or(1, char::len_utf8)
+        });
+    let mut payload = before[start..]
+        .trim_end()
+        .trim_end_matches(['、', ',', '，']);
     for tail in JAKO_TAILS {
         if let Some(p) = payload.strip_suffix(tail) {
             payload = p.trim_end().trim_end_matches(['、', ',', '，', '」', '"']);
@@ -300,8 +317,18 @@ pub fn is_prohibition(text: &str) -> bool {
         .any(|w| text.contains(w))
         || bie_positions(text).next().is_some();
     let japanese_korean = [
-        "ないで", "禁止", "するな", "いけない", "ダメ", "だめ", "지 마", "지마", "지 말", "금지",
-        "안 돼", "않도록",
+        "ないで",
+        "禁止",
+        "するな",
+        "いけない",
+        "ダメ",
+        "だめ",
+        "지 마",
+        "지마",
+        "지 말",
+        "금지",
+        "안 돼",
+        "않도록",
     ]
     .iter()
     .any(|w| text.contains(w));
@@ -317,4 +344,3 @@ pub fn bie_positions(text: &str) -> impl Iterator<Item = usize> + '_ {
             && !next.is_some_and(|n| "的人处".contains(n))
     })
 }
-

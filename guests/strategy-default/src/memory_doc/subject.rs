@@ -12,7 +12,9 @@ const TOOL_FAMILIES: [(&str, &[&str]); 8] = [
     ("js-package-manager", &["npm", "yarn", "pnpm", "bun"]),
     (
         "python-package-manager",
-        &["pip", "pip3", "poetry", "uv", "pipenv", "pdm", "conda", "rye"],
+        &[
+            "pip", "pip3", "poetry", "uv", "pipenv", "pdm", "conda", "rye",
+        ],
     ),
     ("node-version-manager", &["nvm", "fnm", "volta"]),
     ("js-test-runner", &["jest", "vitest", "mocha", "ava"]),
@@ -24,15 +26,34 @@ const TOOL_FAMILIES: [(&str, &[&str]); 8] = [
 
 /// Words saying a tool is chosen (or not), in the four languages.
 const CHOICE_WORDS: [&str; 22] = [
-    "use", "using", "switch", "prefer", "install with", "stick with", "move to", "migrate",
-    "用", "使用", "改为", "换成", "切换", "使う", "使って", "使わ", "移行", "쓰", "사용",
-    "써", "바꿔", "전환",
+    "use",
+    "using",
+    "switch",
+    "prefer",
+    "install with",
+    "stick with",
+    "move to",
+    "migrate",
+    "用",
+    "使用",
+    "改为",
+    "换成",
+    "切换",
+    "使う",
+    "使って",
+    "使わ",
+    "移行",
+    "쓰",
+    "사용",
+    "써",
+    "바꿔",
+    "전환",
 ];
 
 /// Runtimes whose version is one fact (`Node 20` replaces `Node 18`).
 const RUNTIMES: [&str; 14] = [
-    "node", "node.js", "nodejs", "python", "ruby", "go", "java", "jdk", "rust", "php",
-    "dotnet", ".net", "deno", "bun",
+    "node", "node.js", "nodejs", "python", "ruby", "go", "java", "jdk", "rust", "php", "dotnet",
+    ".net", "deno", "bun",
 ];
 
 /// Preferences: `(subject, words naming it, words that must come with it)`.
@@ -40,12 +61,42 @@ const PREFERENCES: [(&str, &[&str], &[&str]); 3] = [
     (
         "reply-language",
         &[
-            "english", "chinese", "japanese", "korean", "中文", "英文", "英语", "日语", "韩语",
-            "日本語", "英語", "中国語", "韓国語", "한국어", "영어", "중국어", "일본어",
+            "english",
+            "chinese",
+            "japanese",
+            "korean",
+            "中文",
+            "英文",
+            "英语",
+            "日语",
+            "韩语",
+            "日本語",
+            "英語",
+            "中国語",
+            "韓国語",
+            "한국어",
+            "영어",
+            "중국어",
+            "일본어",
         ],
         &[
-            "reply", "respond", "answer", "write to me", "talk", "回答", "回复", "答", "交流",
-            "返事", "返信", "答え", "話", "답", "대답", "응답", "말해",
+            "reply",
+            "respond",
+            "answer",
+            "write to me",
+            "talk",
+            "回答",
+            "回复",
+            "答",
+            "交流",
+            "返事",
+            "返信",
+            "答え",
+            "話",
+            "답",
+            "대답",
+            "응답",
+            "말해",
         ],
     ),
     (
@@ -157,8 +208,7 @@ pub fn paths(text: &str) -> Vec<String> {
             .trim()
             .trim_end_matches(['.', ':', ';', '!', '?', '\'', '"'])
             .trim_start_matches(['\'', '"']);
-        if t.is_empty() || t.contains("://") || t.contains(char::is_whitespace) || !t.is_ascii()
-        {
+        if t.is_empty() || t.contains("://") || t.contains(char::is_whitespace) || !t.is_ascii() {
             continue;
         }
         let dotted = t.rsplit_once('.').is_some_and(|(stem, ext)| {
@@ -202,15 +252,65 @@ fn url_host(text: &str) -> Option<String> {
 }
 
 const LABEL_FILLERS: [&str; 36] = [
-    "the", "a", "an", "our", "is", "are", "was", "now", "at", "on", "to", "moved", "changed",
-    "has", "been", "lives", "live", "new", "old", "current", "currently", "remember", "that",
-    "please", "use", "uses", "from", "be", "will", "it's", "its", "of", "for", "here", "same",
+    "the",
+    "a",
+    "an",
+    "our",
+    "is",
+    "are",
+    "was",
+    "now",
+    "at",
+    "on",
+    "to",
+    "moved",
+    "changed",
+    "has",
+    "been",
+    "lives",
+    "live",
+    "new",
+    "old",
+    "current",
+    "currently",
+    "remember",
+    "that",
+    "please",
+    "use",
+    "uses",
+    "from",
+    "be",
+    "will",
+    "it's",
+    "its",
+    "of",
+    "for",
+    "here",
+    "same",
     "located",
 ];
 
 const CJK_LABEL_FILLERS: [&str; 20] = [
-    "现在", "已经", "改为", "改成", "换成", "新的", "旧的", "是", "在", "为", "记住", "今は",
-    "新しい", "です", "は", "이제", "새", "는", "은", "로",
+    "现在",
+    "已经",
+    "改为",
+    "改成",
+    "换成",
+    "新的",
+    "旧的",
+    "是",
+    "在",
+    "为",
+    "记住",
+    "今は",
+    "新しい",
+    "です",
+    "は",
+    "이제",
+    "새",
+    "는",
+    "은",
+    "로",
 ];
 
 /// The last few meaningful words before a URL, lower-cased.
@@ -270,7 +370,12 @@ mod tests {
         let pairs = [
             ("Notes", "用 yarn", "Rules", "以后用 pnpm，不要再用 yarn"),
             ("Notes", "Use npm for installs", "Notes", "Switch to bun"),
-            ("Notes", "Python deps: use poetry", "Notes", "今後は uv を使って"),
+            (
+                "Notes",
+                "Python deps: use poetry",
+                "Notes",
+                "今後は uv を使って",
+            ),
             (
                 "Rules",
                 "Do not modify `legacy/` (the user said so)",
@@ -290,8 +395,18 @@ mod tests {
                 "https://docs.example.com/v2",
             ),
             ("Notes", "Reply in English", "Notes", "用中文回答"),
-            ("Notes", "CI runs on Node 18", "Notes", "Use Node 22 locally"),
-            ("Commands", "Test: `cargo test`", "Commands", "Test: `make check`"),
+            (
+                "Notes",
+                "CI runs on Node 18",
+                "Notes",
+                "Use Node 22 locally",
+            ),
+            (
+                "Commands",
+                "Test: `cargo test`",
+                "Commands",
+                "Test: `make check`",
+            ),
         ];
         for (s1, t1, s2, t2) in pairs {
             assert!(same_subject((s1, t1), (s2, t2)), "{t1} / {t2}");
@@ -301,7 +416,12 @@ mod tests {
     #[test]
     fn different_or_no_subject() {
         let pairs = [
-            ("Rules", "Do not modify `vendor/`", "Rules", "Do not modify `legacy/`"),
+            (
+                "Rules",
+                "Do not modify `vendor/`",
+                "Rules",
+                "Do not modify `legacy/`",
+            ),
             (
                 "Notes",
                 "The staging URL is https://s.example.com",
@@ -336,6 +456,9 @@ mod tests {
             near_duplicate_key("Use `pnpm`, not yarn."),
             near_duplicate_key("use \"pnpm\" not   yarn")
         );
-        assert_ne!(near_duplicate_key("use pnpm"), near_duplicate_key("use npm"));
+        assert_ne!(
+            near_duplicate_key("use pnpm"),
+            near_duplicate_key("use npm")
+        );
     }
 }
