@@ -220,14 +220,14 @@ impl Session {
         };
         let question = sentence.ends_with('?') || sentence.ends_with('？');
         let said = stated::said(sentence);
-        for command in said.forbidden {
+        for command in said.forbidden.iter().cloned() {
             // The last word wins: what was stated before goes.
             self.stated
                 .retain(|_, (stated, _, _)| !rules_out(&command, stated));
             self.forbidden.retain(|(f, _)| *f != command);
             self.forbidden.push((command, quote.clone()));
         }
-        for (kind, command, contrast) in said.stated {
+        for (kind, command, contrast) in said.stated.iter().cloned() {
             self.forbidden
                 .retain(|(f, _)| !rules_out(f, &command) && !rules_out(&command, f));
             self.stated
@@ -235,6 +235,23 @@ impl Session {
         }
         if question {
             return;
+        }
+        // `we use pnpm, not npm`: a choice within a tool family.
+        let choice = !said.unsure
+            && said.positive.iter().any(|p| {
+                crate::memory_doc::tool_family(p).is_some_and(|fam| {
+                    self.forbidden
+                        .iter()
+                        .any(|(f, q)| *q == quote && crate::memory_doc::tool_family(f) == Some(fam))
+                })
+            });
+        if choice {
+            let text = sentence.trim_end_matches(['.', '。', '!', '！']);
+            self.push_entry(
+                "Notes",
+                statements::capitalize_sentence(text),
+                quote.clone(),
+            );
         }
         for path in forbidden_paths(sentence) {
             let bare = path.trim_end_matches('/').to_string();
@@ -642,6 +659,11 @@ mod tests {
                 "Never push to main directly",
             ),
             ("use pnpm from now on.", "Notes", "Use pnpm"),
+            (
+                "The staging server is https://stg.example.com — remember that.",
+                "Notes",
+                "The staging server is https://stg.example.com",
+            ),
             (
                 "please remember that you must not use unwrap in library code",
                 "Rules",

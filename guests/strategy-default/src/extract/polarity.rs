@@ -106,6 +106,26 @@ const STOP_WORDS: [&str; 45] = [
     "anywhere",
 ];
 
+/// Words that show a program-like word starts an English phrase.
+const PRONOUNS: [&str; 16] = [
+    "it",
+    "this",
+    "that",
+    "them",
+    "these",
+    "those",
+    "the",
+    "a",
+    "an",
+    "me",
+    "us",
+    "sure",
+    "up",
+    "out",
+    "ahead",
+    "everything",
+];
+
 /// Programs that are also everyday English words: alone they are not a mention.
 const WORDLIKE: [&str; 14] = [
     "make", "just", "task", "go", "mix", "swift", "bundle", "ant", "moon", "stack", "invoke",
@@ -170,7 +190,10 @@ fn markers_in(lower: &str, found: &[Mention]) -> Vec<(usize, usize, Dir)> {
                 .iter()
                 .any(|d| after.starts_with(d) || tail.contains(d))
                 || tail.contains('잊')
-                || (*word == "不用" && after.starts_with('再'))
+                // `不用跑` / `don't need to`: no need, which forbids nothing.
+                || (*word == "不用" && after.starts_with(['再', '跑', '运', '执', '管', '担', '了']))
+                || (word.is_ascii() && (after.starts_with("need") || after.starts_with("have to")))
+                || (*word == "않" && after.starts_with("아도"))
                 || (*word == "不是" && before.ends_with('而'));
             if !inside && word_ok && !double {
                 out.push((at, end, *dir));
@@ -279,8 +302,8 @@ fn bare_command(s: &str) -> Option<(String, usize)> {
             Some(k) => (&w[..k], true),
             None => (w, false),
         };
-        // A lone `.` is an argument (`ruff check .`), not a full stop.
-        let bare = if ascii == "." {
+        // A lone `.` and `./...` are arguments (`ruff check .`), not a full stop.
+        let bare = if ascii == "." || ascii.ends_with("/...") {
             ascii
         } else {
             ascii.trim_end_matches(PUNCT)
@@ -301,6 +324,15 @@ fn bare_command(s: &str) -> Option<(String, usize)> {
         return None;
     }
     let single = !command.contains(char::is_whitespace);
+    // `just build it`, `make sure`: an English phrase, not a command.
+    let prose = WORDLIKE.contains(&first.to_ascii_lowercase().as_str())
+        && command
+            .split_whitespace()
+            .skip(1)
+            .any(|w| PRONOUNS.contains(&w.to_ascii_lowercase().trim_end_matches(PUNCT)));
+    if prose {
+        return None;
+    }
     let known = commands::classify(command).is_some()
         || path_like
         || single && !WORDLIKE.contains(&first.to_ascii_lowercase().as_str());
@@ -360,6 +392,10 @@ mod tests {
             ("cargo test 不能用", &[("cargo test", true)]),
             ("禁止使用 yarn", &[("yarn", true)]),
             ("Don't forget to run make check", &[("make check", false)]),
+            ("不用跑 cargo fmt", &[("cargo fmt", false)]),
+            ("you don't need to run cargo fmt", &[("cargo fmt", false)]),
+            ("cargo fmt 는 실행하지 않아도 돼", &[("cargo fmt", false)]),
+            ("不用 yarn", &[("yarn", true)]),
             ("テストを忘れないで: make check", &[("make check", false)]),
             ("just run cargo test", &[("cargo test", false)]),
             ("make sure to use pnpm", &[("pnpm", false)]),

@@ -105,6 +105,10 @@ pub struct Said {
     pub stated: Vec<(Kind, String, Vec<String>)>,
     /// Commands the sentence rules out.
     pub forbidden: Vec<String>,
+    /// Commands mentioned and not ruled out.
+    pub positive: Vec<String>,
+    /// The sentence guesses, suggests or sets a condition.
+    pub unsure: bool,
 }
 
 /// What a sentence states and rules out.
@@ -115,9 +119,17 @@ pub fn said(sentence: &str) -> Said {
         return out;
     }
     let found = mentions(sentence);
+    out.unsure = UNSURE
+        .iter()
+        .any(|w| contains_word(&sentence.to_lowercase(), w));
     out.forbidden = found
         .iter()
         .filter(|m| m.negated)
+        .map(|m| m.command.clone())
+        .collect();
+    out.positive = found
+        .iter()
+        .filter(|m| !m.negated)
         .map(|m| m.command.clone())
         .collect();
     let lower = sentence.to_lowercase();
@@ -127,7 +139,7 @@ pub fn said(sentence: &str) -> Said {
     let blanked = blank(sentence, &found);
     let kind_words = kind_words(&blanked);
     for m in found.iter().filter(|m| !m.negated) {
-        if let Some(stated) = stated_one(sentence, &found, m, &kind_words) {
+        if let Some(stated) = stated_one(sentence, &blanked, &found, m, &kind_words) {
             out.stated.push(stated);
         }
     }
@@ -136,6 +148,7 @@ pub fn said(sentence: &str) -> Said {
 
 fn stated_one(
     sentence: &str,
+    blanked: &str,
     found: &[Mention],
     m: &Mention,
     kind_words: &[(usize, Kind)],
@@ -160,13 +173,42 @@ fn stated_one(
         .filter(|n| n.negated && class.is_some() && commands::classify(&n.command) == class)
         .map(|n| n.command.clone())
         .collect();
-    let named = kind_words
+    let named_at = kind_words
         .iter()
         .rev()
         .find(|(at, _)| *at < m.start)
-        .or_else(|| kind_words.iter().find(|(at, _)| *at >= m.end))
-        .map(|(_, k)| *k);
+        .or_else(|| kind_words.iter().find(|(at, _)| *at >= m.end));
+    // `build it with ...`, `test this with ...`: about the task at hand.
+    if let Some((at, _)) = named_at {
+        let word = KIND_WORDS
+            .iter()
+            .filter(|(w, _)| blanked[*at..].starts_with(w))
+            .map(|(w, _)| w.len())
+            .max()
+            .unwrap_or(0);
+        let after = blanked[*at + word..]
+            .trim_start_matches(|c: char| c.is_ascii_alphabetic())
+            .trim_start();
+        if ["it ", "it,", "this ", "that ", "them ", "一下"]
+            .iter()
+            .any(|w| after.starts_with(w))
+        {
+            return None;
+        }
+    }
+    let named = named_at.map(|(_, k)| *k);
+    // A sentence naming one kind while the command is plainly another is unclear
+    // (`don't run the tests, just build with cargo build`); `check` targets
+    // count as tests.
+    let agrees = |k: Kind, c: Kind| {
+        k == c
+            || matches!(
+                (k, c),
+                (Kind::Test, Kind::Check) | (Kind::Check, Kind::Test)
+            )
+    };
     let kind = match (named, class) {
+        (Some(k), Some(c)) if !agrees(k, c) => return None,
         (Some(k), _) => k,
         (None, Some(k)) if !contrast.is_empty() => k,
         _ => return None,
@@ -338,6 +380,8 @@ mod tests {
             "test it with pytest -k login",
             "clean up the build with `docker system prune -af --volumes`",
             "please run cargo test",
+            "don't run the tests, just build it with cargo build",
+            "先测试一下 cargo test",
             "I renamed the `parse` test",
         ] {
             assert_eq!(stated(sentence), [], "{sentence}");

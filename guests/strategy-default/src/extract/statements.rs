@@ -212,7 +212,9 @@ fn english_statement(line: &str) -> Option<(String, usize)> {
             best = Some((at, *trigger));
         }
     }
-    let (at, trigger) = best?;
+    let Some((at, trigger)) = best else {
+        return trailing_remember(line);
+    };
     let rest = line[at + trigger.len()..].trim_start_matches([' ', ':', ',', '-']);
     if !clause_end(rest) {
         return Some((rest.trim().to_string(), at));
@@ -226,6 +228,38 @@ fn english_statement(line: &str) -> Option<(String, usize)> {
         return (!clause.is_empty()).then(|| (clause.to_string(), quote_at));
     }
     None
+}
+
+/// `The staging server is https://x.example.com — remember that.`: the clause
+/// before a closing "remember that" is the payload.
+fn trailing_remember(line: &str) -> Option<(String, usize)> {
+    let t = line.trim_end().trim_end_matches(['.', '!', '。', '！']);
+    let lower = t.to_ascii_lowercase();
+    let ending = [
+        "please remember that",
+        "please remember this",
+        "remember that",
+        "remember this",
+        "keep that in mind",
+        "keep this in mind",
+    ]
+    .into_iter()
+    .find(|e| lower.ends_with(e))?;
+    let before = t[..t.len() - ending.len()]
+        .trim_end()
+        .trim_end_matches(['—', '-', ',', ';', ':', '–'])
+        .trim_end();
+    let start = [". ", "! ", "? ", "; "]
+        .iter()
+        .filter_map(|p| before.rfind(p).map(|i| i + p.len()))
+        .max()
+        .unwrap_or(0);
+    let clause = before[start..].trim();
+    if clause.is_empty() || negated_before(&format!(" {}", &lower[..lower.len() - ending.len()])) {
+        return None;
+    }
+    let quote_at = start + (before[start..].len() - before[start..].trim_start().len());
+    Some((clause.to_string(), quote_at))
 }
 
 /// True when `after` holds nothing but closing punctuation before the clause ends.

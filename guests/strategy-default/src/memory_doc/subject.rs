@@ -160,6 +160,15 @@ pub fn subject_key(section: &str, text: &str) -> Option<String> {
     runtime_version(&lower).map(|r| format!("version:{r}"))
 }
 
+/// The family of a tool named alone (`pnpm` → `js-package-manager`).
+pub fn tool_family(tool: &str) -> Option<&'static str> {
+    let t = tool.trim().to_ascii_lowercase();
+    TOOL_FAMILIES
+        .iter()
+        .find(|(_, tools)| tools.contains(&t.as_str()))
+        .map(|(family, _)| *family)
+}
+
 /// Entries equal in their letters and digits (case, spacing, punctuation and
 /// quotes aside) are the same entry.
 pub fn near_duplicate_key(text: &str) -> String {
