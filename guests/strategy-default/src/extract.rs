@@ -691,6 +691,10 @@ mod tests {
     #[test]
     fn chinese_memory_statements_and_rules() {
         assert_eq!(
+            memory_statements("记住这个：修改 proto 以后要跑 make gen"),
+            [("Notes", "修改 proto 以后要跑 make gen".to_string())]
+        );
+        assert_eq!(
             memory_statements("记住：测试前要先启动本地数据库"),
             [("Notes", "测试前要先启动本地数据库".to_string())]
         );

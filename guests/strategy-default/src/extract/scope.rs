@@ -80,7 +80,7 @@ fn is_prompt(t: &str) -> bool {
 /// A line that reads as program output: a timestamp or log level up front, a
 /// stack frame, a compiler or CI marker.
 pub fn looks_logged(t: &str) -> bool {
-    const STARTS: [&str; 24] = [
+    const STARTS: [&str; 44] = [
         "at ",
         "File \"",
         "Traceback",
@@ -96,6 +96,7 @@ pub fn looks_logged(t: &str) -> bool {
         "error[",
         "error:",
         "warning:",
+        "note: ",
         "panicked at",
         "Exception in thread",
         "goroutine ",
@@ -103,8 +104,27 @@ pub fn looks_logged(t: &str) -> bool {
         "PASS",
         "ok  \t",
         "---> ",
+        "--- ",
+        "===",
+        "___",
+        "E   ",
         "Step ",
         "Error: Process completed",
+        "make: ",
+        "make[",
+        "Compiling ",
+        "Finished `",
+        "Running `",
+        "✓",
+        "✗",
+        "×",
+        "●",
+        "➜",
+        "│",
+        "├",
+        "└",
+        "┌",
+        "+ ",
     ];
     if STARTS.iter().any(|s| t.starts_with(s)) {
         // `at ` frames name a place: `at foo (file.js:1:2)`, `at a.b.C(C.java:10)`.
@@ -163,7 +183,7 @@ mod tests {
 
     #[test]
     fn drops_quoted_and_pasted_material() {
-        let cases: [(&str, &[&str]); 7] = [
+        let cases: [(&str, &[&str]); 9] = [
             (
                 "CI says:\n```\nmake check\nremember: use yarn\n```\nthoughts?",
                 &["CI says:", "thoughts?"],
@@ -191,6 +211,14 @@ mod tests {
             (
                 "#12 [build 3/7] RUN npm ci\nerror: could not compile `core`\n\nwhy?",
                 &["why?"],
+            ),
+            (
+                "CI:\nRun make test\nmake: *** [Makefile:12: test] Error 2\nError: Process completed with exit code 2.\n\nthe test command is make ci",
+                &["the test command is make ci"],
+            ),
+            (
+                "=== FAILURES ===\nE   AssertionError: boom\n\nfix it",
+                &["fix it"],
             ),
         ];
         for (text, spoken) in cases {

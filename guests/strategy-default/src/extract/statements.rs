@@ -285,7 +285,15 @@ fn chinese_statement(line: &str) -> Option<(String, usize)> {
         }
     }
     let (at, trigger, keep) = best?;
-    let rest = line[at + trigger.len()..].trim_start_matches([' ', ':', '：', ',', '，', '、']);
+    let mut rest = line[at + trigger.len()..].trim_start_matches([' ', ':', '：', ',', '，', '、']);
+    // `记住这个：...`, `记住以下几点：...`
+    for filler in ["这一点", "这个", "这些", "以下几点", "以下", "一点"] {
+        if let Some(r) = rest.strip_prefix(filler)
+            && r.starts_with([':', '：', ',', '，'])
+        {
+            rest = r.trim_start_matches([' ', ':', '：', ',', '，']);
+        }
+    }
     if rest.trim().is_empty() {
         return None;
     }
