@@ -114,7 +114,7 @@ impl Finding {
 }
 
 /// Words that open a correction of something said before.
-const CORRECTIONS: [&str; 16] = [
+const CORRECTIONS: [&str; 27] = [
     "actually,",
     "actually ",
     "no, ",
@@ -122,15 +122,26 @@ const CORRECTIONS: [&str; 16] = [
     "wait,",
     "correction:",
     "scratch that",
+    "sorry,",
     "不对",
     "错了",
     "更正",
     "说错了",
+    "其实",
+    "还是",
     "いや、",
+    "いや,",
+    "やっぱり",
     "訂正",
     "違う",
+    "実は",
     "아니,",
+    "아니요,",
+    "아니 ",
     "정정",
+    "사실은",
+    "그게 아니라",
+    "역시",
 ];
 
 /// A statement waiting for the end of the session: later ones may override it.
@@ -198,14 +209,17 @@ pub fn extract(messages: &[Message], cwd: &str) -> Vec<Finding> {
 impl Session {
     fn user_message(&mut self, m: &Message) {
         for line in scope::spoken_lines(&m.text) {
-            let corrected = correction(line);
             for sentence in sentences(line) {
                 self.sentence(m, sentence);
             }
             if let Some(st) = statements::statement(line) {
                 self.statement(m, st);
-            } else if let Some(rest) = corrected {
-                self.correction(m, rest);
+                continue;
+            }
+            for sentence in sentences(line) {
+                if let Some(rest) = correction(sentence) {
+                    self.correction(m, rest);
+                }
             }
         }
     }
@@ -302,11 +316,12 @@ impl Session {
             "Notes"
         };
         let text = statements::capitalize_sentence(rest);
-        let replaces = self
-            .entries
-            .iter()
-            .any(|e| same_subject((e.section, &e.text), (section, &text)));
-        if replaces {
+        let replaced = |e: &Noted| {
+            same_subject((e.section, &e.text), (section, &text))
+                || crate::memory_doc::shared_tool_family(&e.text, &text)
+        };
+        if self.entries.iter().any(replaced) {
+            self.entries.retain(|e| !replaced(e));
             self.push_entry(section, text, quote);
         }
     }
@@ -397,13 +412,18 @@ impl Session {
 
 /// The words after a correction marker opening a line, if it opens with one.
 fn correction(line: &str) -> Option<&str> {
-    let t = line.trim_start();
-    let lower = t.to_lowercase();
-    CORRECTIONS.iter().find_map(|c| {
-        lower.starts_with(c).then(|| {
-            t[c.len()..].trim_start_matches([' ', ',', '，', '、', ':', '：', '。', '!', '！'])
-        })
-    })
+    let mut rest = line.trim_start();
+    let mut found = false;
+    // Markers chain: `いや、やっぱり`, `no, actually`.
+    while let Some(c) = CORRECTIONS
+        .iter()
+        .find(|c| rest.to_ascii_lowercase().starts_with(*c))
+    {
+        found = true;
+        rest =
+            rest[c.len()..].trim_start_matches([' ', ',', '，', '、', ':', '：', '。', '!', '！']);
+    }
+    found.then_some(rest)
 }
 
 /// The first sentence of `text`, trimmed.
@@ -948,6 +968,31 @@ mod tests {
             (
                 &["remember to use yarn for installs", "actually, use pnpm"],
                 &["Notes: Use pnpm"],
+            ),
+            (
+                &[
+                    "覚えておいて：パッケージ管理は yarn を使う",
+                    "いや、やっぱり pnpm で",
+                ],
+                &["Notes: pnpm で"],
+            ),
+            (
+                &["앞으로는 yarn 을 써", "OK. 아니, pnpm 써"],
+                &["Notes: pnpm 써"],
+            ),
+            (
+                &[
+                    "记住：staging 地址是 https://a.example.com",
+                    "不对，staging 地址是 https://b.example.com",
+                ],
+                &["Notes: staging 地址是 https://b.example.com"],
+            ),
+            (
+                &[
+                    "From now on use yarn.",
+                    "Thanks. Actually, use pnpm instead.",
+                ],
+                &["Notes: Use pnpm instead."],
             ),
             (
                 &["don't touch legacy/", "legacy/ is no longer frozen"],

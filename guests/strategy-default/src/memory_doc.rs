@@ -8,7 +8,7 @@
 
 mod subject;
 
-pub use subject::{near_duplicate_key, paths, same_subject, tool_family};
+pub use subject::{near_duplicate_key, paths, same_subject, shared_tool_family, tool_family};
 
 use crate::commands::rules_out;
 use crate::text::normalize;

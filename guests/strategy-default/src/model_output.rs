@@ -137,7 +137,10 @@ fn evidence(map: &Map<String, Value>, what: &str, warnings: &mut Vec<String>) ->
     for (i, item) in items.iter().enumerate() {
         let quote = item.as_object().and_then(|q| {
             Some(Quote {
-                message_id: q.get("id").and_then(Value::as_u64)?,
+                // `"12"` is read as 12: models quote numbers now and then.
+                message_id: q
+                    .get("id")
+                    .and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()))?,
                 text: str_field(q, "quote")?.to_string(),
             })
         });
@@ -297,7 +300,7 @@ mod tests {
     fn parses_the_full_schema() {
         let (plan, warnings) = parse(
             r##"{"memory": [{"op": "add", "section": "Commands", "text": "Test: `make check`",
-                            "evidence": [{"id": 3, "quote": "use make check"}]},
+                            "evidence": [{"id": "3", "quote": "use make check"}]},
                            {"op": "replace", "old": "old one", "text": "new one",
                             "evidence": [{"id": 4, "quote": "new"}, {"id": "x", "quote": "bad"}, {"id": 5}]},
                            {"op": "remove", "old": "gone"}],

@@ -169,6 +169,15 @@ pub fn tool_family(tool: &str) -> Option<&'static str> {
         .map(|(family, _)| *family)
 }
 
+/// True when both texts name a tool of one family (`yarn` and `pnpm`), even
+/// without a word of choice (`いや、やっぱり pnpm で`).
+pub fn shared_tool_family(a: &str, b: &str) -> bool {
+    let (a, b) = (a.to_lowercase(), b.to_lowercase());
+    TOOL_FAMILIES.iter().any(|(_, tools)| {
+        tools.iter().any(|t| mentions_tool(&a, t)) && tools.iter().any(|t| mentions_tool(&b, t))
+    })
+}
+
 /// Entries equal in their letters and digits (case, spacing, punctuation and
 /// quotes aside) are the same entry.
 pub fn near_duplicate_key(text: &str) -> String {
