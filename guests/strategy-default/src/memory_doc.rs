@@ -1080,6 +1080,96 @@ mod tests {
     }
 
     #[test]
+    fn a_newer_entry_on_the_same_subject_replaces_the_older() {
+        let mut doc = MemoryDoc::parse(Some(
+            "# Memory\n\n## Rules\n- Do not modify `legacy/` (the user said so)\n\n## Notes\n- first note\n- 用 yarn\n- The staging URL is https://old.example.com\n",
+        ));
+        let edit = doc.add_entry("Rules", "以后用 pnpm，不要再用 yarn");
+        assert_eq!(edit.change, Change::Replaced);
+        assert_eq!(edit.text, "以后用 pnpm，不要再用 yarn");
+        assert_eq!(
+            edit.superseded,
+            [Moved {
+                section: "Notes".into(),
+                lines: vec!["- 用 yarn".into()],
+                replaced_by: Some("以后用 pnpm，不要再用 yarn".into()),
+            }]
+        );
+        let edit = doc.add_entry("Notes", "The staging URL is now https://stg.example.com");
+        assert_eq!(
+            edit.superseded[0].lines,
+            ["- The staging URL is https://old.example.com"]
+        );
+        let edit = doc.add_entry("Rules", "Do not modify `legacy/` (frozen until Q3)");
+        assert_eq!(edit.change, Change::Replaced);
+        // A near-duplicate is no new entry.
+        assert_eq!(
+            doc.add_entry("Notes", "First note!").change,
+            Change::Unchanged
+        );
+        assert_eq!(
+            doc.render(),
+            "# Memory\n\n## Rules\n- Do not modify `legacy/` (frozen until Q3)\n- 以后用 pnpm，不要再用 yarn\n\n## Notes\n- first note\n- The staging URL is now https://stg.example.com\n"
+        );
+    }
+
+    #[test]
+    fn ruled_out_commands_are_shown_and_replace_even_stated_ones() {
+        let mut doc = MemoryDoc::parse(Some("# Memory\n\n## Commands\n- Test: `cargo test`\n"));
+        // An observed command does not replace a stated one...
+        let edit = doc.set_command_entry("Test", "make check-all", true, &[]);
+        assert_eq!(edit.change, Change::Unchanged);
+        // ...unless the stated one is ruled out.
+        let edit = doc.set_command_entry("Test", "make check-all", true, &["cargo test".into()]);
+        assert_eq!(edit.change, Change::Replaced);
+        assert_eq!(
+            edit.text,
+            "Test: `make check-all` (not `cargo test`) (ran successfully)"
+        );
+        assert_eq!(edit.superseded[0].lines, ["- Test: `cargo test`"]);
+        let edit = doc.set_command_entry("Test", "make check-all", false, &["cargo test".into()]);
+        assert_eq!(edit.text, "Test: `make check-all` (not `cargo test`)");
+        assert_eq!(
+            doc.render(),
+            "# Memory\n\n## Commands\n- Test: `make check-all` (not `cargo test`)\n"
+        );
+    }
+
+    #[test]
+    fn retractions_take_entries_out_and_restore_puts_them_back() {
+        let text = "# Memory\n\n## Commands\n- Test: `cargo test --workspace` (ran successfully)\n- Build: `cargo build`\n\n## Rules\n- Do not modify `legacy/` (the user said so)\n- Do not modify `vendor/` (the user said so)\n";
+        let mut doc = MemoryDoc::parse(Some(text));
+        let moved = doc.retract_command("cargo test");
+        assert_eq!(moved.len(), 1);
+        assert_eq!(moved[0].section, "Commands");
+        assert!(doc.retract_command("cargo check").is_empty());
+        let moved_rule = doc.retract_path_rules("legacy");
+        assert_eq!(
+            moved_rule[0].lines,
+            ["- Do not modify `legacy/` (the user said so)"]
+        );
+        assert!(!doc.render().contains("legacy"));
+        doc.reinsert(&moved_rule[0]);
+        doc.reinsert(&moved[0]);
+        let heads: Vec<String> = doc.heads().into_iter().map(|(_, h)| h).collect();
+        assert_eq!(heads.len(), 4);
+        let edit = doc.add_entry("Rules", "`vendor/` may be edited now");
+        assert_eq!(
+            edit.superseded[0].lines,
+            ["- Do not modify `vendor/` (the user said so)"]
+        );
+        // Restoring in place keeps the order.
+        let mut doc = MemoryDoc::parse(Some(text));
+        let edit = doc.add_entry("Rules", "Do not modify `legacy/` ever");
+        doc.restore(&edit.text, &edit.superseded[0]);
+        assert_eq!(doc.render(), text);
+        let archive = append_archive(None, "Replaced", "2026-12-25 (job j1)", &edit.superseded);
+        assert!(archive.contains(
+            "## Replaced 2026-12-25 (job j1)\n\n### Rules\n\n- Do not modify `legacy/` (the user said so)\n  (replaced by: Do not modify `legacy/` ever)\n"
+        ));
+    }
+
+    #[test]
     fn budget_counts_characters_not_bytes() {
         let mut doc = MemoryDoc::parse(None);
         doc.add("Notes", &"记".repeat(40));
