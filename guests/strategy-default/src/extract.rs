@@ -780,8 +780,13 @@ mod tests {
 
     #[test]
     fn forbidden_paths_in_four_languages() {
-        let cases: [(&str, &[&str]); 15] = [
+        let cases: [(&str, &[&str]); 20] = [
             ("don't touch vendor/", &["vendor/"]),
+            ("please keep vendor/ untouched", &["vendor/"]),
+            ("legacy/ is read-only", &["legacy/"]),
+            ("vendor/ 目录是只读的", &["vendor/"]),
+            ("legacy/ は凍結されています", &["legacy/"]),
+            ("legacy/ 는 읽기 전용이야", &["legacy/"]),
             (
                 "Please do not modify the migrations folder.",
                 &["migrations/"],
@@ -803,7 +808,13 @@ mod tests {
             ("don't change it", &[]),
             ("don't touch the tests", &[]),
         ];
-        for text in ["don't change 1.2.3 yet", "never edit e.g. files"] {
+        for text in [
+            "don't change 1.2.3 yet",
+            "never edit e.g. files",
+            "legacy/ is no longer frozen",
+            "legacy/ 不再冻结了",
+            "leave it to me, vendor/ is fine",
+        ] {
             assert!(forbidden_paths(text).is_empty(), "{text}");
         }
         for (text, paths) in cases {

@@ -812,6 +812,11 @@ pub fn command_entry_with(
     s
 }
 
+/// The command of a `Commands` entry (`Test: `make check`` → `make check`).
+pub fn command_of(text: &str) -> Option<&str> {
+    first_code_span(text)
+}
+
 fn first_code_span(text: &str) -> Option<&str> {
     let start = text.find('`')?;
     let ticks = text[start..].chars().take_while(|c| *c == '`').count();

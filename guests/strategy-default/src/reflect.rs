@@ -136,6 +136,16 @@ pub fn run(
         paths,
         messages: &messages,
         original_heads: doc.heads().into_iter().map(|(_, h)| h).collect(),
+        forbidden: findings
+            .iter()
+            .filter_map(|f| match &f.candidate {
+                Candidate::Retract {
+                    section: "Commands",
+                    about,
+                } => Some(about.clone()),
+                _ => None,
+            })
+            .collect(),
         doc,
         written: Vec::new(),
         superseded: Vec::new(),
@@ -237,6 +247,8 @@ struct Run<'a> {
     messages: &'a [Message],
     /// The entries `MEMORY.md` held before the run, as their lines read.
     original_heads: Vec<String>,
+    /// Commands the user ruled out in this session: never recorded.
+    forbidden: Vec<String>,
     doc: MemoryDoc,
     written: Vec<Written>,
     /// Entries replaced, retracted or removed in this run, for the archive.
@@ -369,6 +381,28 @@ impl Run<'_> {
         }
     }
 
+    /// True (with a warning) when a model entry records a command the user
+    /// ruled out in this session.
+    fn runs_forbidden(&self, section: &str, text: &str, host: &mut dyn Host) -> bool {
+        let command =
+            memory_doc::command_of(text).filter(|_| section.eq_ignore_ascii_case("Commands"));
+        let hit = command.and_then(|c| {
+            self.forbidden
+                .iter()
+                .find(|f| crate::commands::rules_out(f, c))
+        });
+        if let Some(f) = hit {
+            host.log(
+                Level::Warn,
+                &format!(
+                    "dropped memory entry `{}`: the user ruled out `{f}`",
+                    cut_chars(text, 80)
+                ),
+            );
+        }
+        hit.is_some()
+    }
+
     fn apply_op(&mut self, op: &MemoryOp, host: &mut dyn Host) {
         let (section, edit, old, evidence) = match op {
             MemoryOp::Add {
@@ -380,7 +414,7 @@ impl Run<'_> {
                 let Some(evidence) = self.evidence_or_drop(evidence, &what, host) else {
                     return;
                 };
-                if !self.within_cap() {
+                if self.runs_forbidden(section, text, host) || !self.within_cap() {
                     return;
                 }
                 (
@@ -399,7 +433,13 @@ impl Run<'_> {
                 let Some(evidence) = self.evidence_or_drop(evidence, &what, host) else {
                     return;
                 };
-                if !self.within_cap() {
+                let commands = text.split_once(':').is_some_and(|(label, _)| {
+                    crate::commands::Kind::ALL
+                        .iter()
+                        .any(|k| k.label() == label.trim())
+                });
+                let section = if commands { "Commands" } else { "Notes" };
+                if self.runs_forbidden(section, text, host) || !self.within_cap() {
                     return;
                 }
                 let edit = self.doc.replace_entry(old, text);
@@ -1568,6 +1608,22 @@ mod tests {
                 .iter()
                 .any(|(l, m)| *l == Level::Error && m.contains("nothing is replaced"))
         );
+    }
+
+    #[test]
+    fn the_model_cannot_record_a_command_the_user_ruled_out() {
+        let session = users(&["Don't run `cargo test` here, use `make check-all` for tests."]);
+        let s = setup(None, &session);
+        let answer = r#"{"memory": [
+            {"op": "add", "section": "Commands", "text": "Test: `cargo test --workspace`", "evidence": [{"id": 1, "quote": "Don't run `cargo test` here"}]},
+            {"op": "add", "section": "Commands", "text": "Test: `make check-all` (not `cargo test`)", "evidence": [{"id": 1, "quote": "use `make check-all` for tests"}]}]}"#;
+        let mut host = FakeHost::answering(Ok(answer));
+        run(&s.job, &Settings::default(), &s.paths, &mut host).unwrap();
+        assert_eq!(
+            entries(&read(&s.paths.memory_md())),
+            ["- Test: `make check-all` (not `cargo test`)"]
+        );
+        assert!(host.warned("the user ruled out `cargo test`"));
     }
 
     #[test]

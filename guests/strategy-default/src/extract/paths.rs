@@ -123,6 +123,67 @@ pub fn forbidden_paths(text: &str) -> Vec<String> {
     for path in jako_forbidden(text) {
         push(path);
     }
+    for path in frozen_paths(text) {
+        push(path);
+    }
+    out
+}
+
+/// Words saying a path stays as it is: `keep vendor/ untouched`, `legacy/ is
+/// read-only`, `vendor/ 是只读的`, `legacy/ は凍結`, `legacy/ 는 읽기 전용`.
+const FROZEN: [&str; 16] = [
+    " untouched",
+    " alone",
+    " as is",
+    " as-is",
+    " is read-only",
+    " is frozen",
+    " is off-limits",
+    " is off limits",
+    "只读",
+    "保持不变",
+    "冻结",
+    "読み取り専用",
+    "凍結",
+    "읽기 전용",
+    "동결",
+    "변경 금지",
+];
+
+fn frozen_paths(text: &str) -> Vec<String> {
+    if !lifted_paths(text).is_empty() {
+        return Vec::new();
+    }
+    let lower = text.to_lowercase();
+    let english_keep = |before: &str| {
+        let b = before.to_ascii_lowercase();
+        let keep = ["keep ", "leave "].iter().any(|k| b.contains(k));
+        keep || !before.is_ascii()
+    };
+    let mut out = Vec::new();
+    for word in FROZEN {
+        for at in find_all(&lower, word) {
+            if at > text.len() || !text.is_char_boundary(at) {
+                continue;
+            }
+            let before = &text[..at];
+            let start = before
+                .rfind(['。', '！', '？', '\n', ';', '；'])
+                .map_or(0, |i| {
+                    i + before[i..].chars().next().map_or(1, char::len_utf8)
+                });
+            let clause = &before[start..];
+            let needs_keep = matches!(word, " untouched" | " alone" | " as is" | " as-is");
+            if needs_keep && !english_keep(clause) {
+                continue;
+            }
+            for path in cjk_path_tokens(clause) {
+                if !out.contains(&path) {
+                    out.push(path);
+                }
+            }
+        }
+    }
     out
 }
 
