@@ -41,7 +41,7 @@ const KIND_WORDS: [(&str, Kind); 25] = [
 ];
 
 /// Words that make a sentence a guess, a suggestion or a condition.
-const UNSURE: [&str; 30] = [
+const UNSURE: [&str; 29] = [
     "maybe",
     "perhaps",
     "might",
@@ -51,7 +51,6 @@ const UNSURE: [&str; 30] = [
     "probably",
     "try ",
     "if ",
-    "when ",
     "unless ",
     "whether",
     "也许",
@@ -119,23 +118,23 @@ pub fn said(sentence: &str) -> Said {
         return out;
     }
     let found = mentions(sentence);
-    out.unsure = UNSURE
-        .iter()
-        .any(|w| contains_word(&sentence.to_lowercase(), w));
-    out.forbidden = found
-        .iter()
-        .filter(|m| m.negated)
-        .map(|m| m.command.clone())
-        .collect();
+    let lower = sentence.to_lowercase();
+    out.unsure = UNSURE.iter().any(|w| contains_word(&lower, w));
     out.positive = found
         .iter()
         .filter(|m| !m.negated)
         .map(|m| m.command.clone())
         .collect();
-    let lower = sentence.to_lowercase();
-    if UNSURE.iter().any(|w| contains_word(&lower, w)) {
+    // A guess or a condition (`if you don't run make setup, ...`) rules out
+    // nothing either.
+    if out.unsure {
         return out;
     }
+    out.forbidden = found
+        .iter()
+        .filter(|m| m.negated)
+        .map(|m| m.command.clone())
+        .collect();
     let blanked = blank(sentence, &found);
     let kind_words = kind_words(&blanked);
     for m in found.iter().filter(|m| !m.negated) {
@@ -363,6 +362,17 @@ mod tests {
             let s = said(sentence);
             assert!(s.stated.is_empty(), "{sentence}");
             assert_eq!(s.forbidden, [forbidden], "{sentence}");
+        }
+    }
+
+    #[test]
+    fn conditions_rule_nothing_out() {
+        for sentence in [
+            "If you don't run `make setup` first, cargo test fails",
+            "如果不跑 make gen 的话，编译会失败",
+            "maybe don't use yarn",
+        ] {
+            assert_eq!(said(sentence).forbidden, Vec::<String>::new(), "{sentence}");
         }
     }
 
