@@ -24,8 +24,9 @@ const TOOL_FAMILIES: [(&str, &[&str]); 8] = [
     ("python-formatter", &["black", "yapf", "autopep8"]),
 ];
 
-/// Words saying a tool is chosen (or not), in the four languages.
-const CHOICE_WORDS: [&str; 22] = [
+/// Words saying a tool is chosen (or not), or naming what it is for, in the
+/// four languages.
+const CHOICE_WORDS: [&str; 32] = [
     "use",
     "using",
     "switch",
@@ -34,20 +35,30 @@ const CHOICE_WORDS: [&str; 22] = [
     "stick with",
     "move to",
     "migrate",
+    "package manager",
+    "installs",
     "用",
     "使用",
     "改为",
     "换成",
     "切换",
+    "包管理",
+    "依赖",
     "使う",
     "使って",
     "使わ",
     "移行",
+    "パッケージ",
+    "マネージャ",
     "쓰",
     "사용",
     "써",
     "바꿔",
     "전환",
+    "패키지",
+    "매니저",
+    "관리자",
+    "runner",
 ];
 
 /// Runtimes whose version is one fact (`Node 20` replaces `Node 18`).
@@ -150,7 +161,7 @@ pub fn subject_key(section: &str, text: &str) -> Option<String> {
             return Some(format!("pref:{name}"));
         }
     }
-    if CHOICE_WORDS.iter().any(|w| lower.contains(w)) {
+    if CHOICE_WORDS.iter().any(|w| has_word(&lower, w)) {
         for (family, tools) in TOOL_FAMILIES {
             if tools.iter().any(|t| mentions_tool(&lower, t)) {
                 return Some(format!("tool:{family}"));
@@ -158,6 +169,17 @@ pub fn subject_key(section: &str, text: &str) -> Option<String> {
         }
     }
     runtime_version(&lower).map(|r| format!("version:{r}"))
+}
+
+/// `word` in `text`; an ASCII word must start a word (`use` is not in `because`).
+fn has_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        !word.is_ascii()
+            || !text[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+    })
 }
 
 /// The family of a tool named alone (`pnpm` → `js-package-manager`).
@@ -369,9 +391,16 @@ fn runtime_version(lower: &str) -> Option<&'static str> {
     words.windows(2).find_map(|pair| {
         let name = RUNTIMES.iter().find(|r| **r == pair[0])?;
         let version = pair[1].trim_start_matches(['v', '>', '=', '^', '~']);
+        // `Node.js 20` and `node 18` are one runtime.
+        let name = match *name {
+            "node.js" | "nodejs" => "node",
+            ".net" => "dotnet",
+            "jdk" => "java",
+            other => other,
+        };
         version
             .starts_with(|c: char| c.is_ascii_digit())
-            .then_some(*name)
+            .then_some(name)
     })
 }
 
@@ -462,6 +491,7 @@ mod tests {
             ("Notes", "Run `npm run build` before committing"),
             ("Notes", "The fixtures live in tests/data"),
             ("Notes", "Releases are cut on Fridays"),
+            ("Notes", "Deploys wait because npm is slow to publish"),
             ("Notes", "The staging DB listens on port 5433"),
         ] {
             assert_eq!(key(s, t), None, "{t}");
