@@ -842,12 +842,12 @@ mod tests {
     fn chinese_rule_from_a_session() {
         let transcript = [
             user("记住：发布前先跑 make release-check"),
-            user("不要改 vendor/ 下的文件，测试命令是 cargo test --workspace"),
+            user("不要改 vendor/ 下的文件，测试命令是 cargo test -p core"),
         ];
         assert_eq!(
             found(&transcript),
             strings(&[
-                "Commands: Test: `cargo test --workspace`",
+                "Commands: Test: `cargo test -p core`",
                 "Notes: 发布前先跑 make release-check",
                 "Rules: Do not modify `vendor/` (the user said so)",
             ])

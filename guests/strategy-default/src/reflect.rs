@@ -270,9 +270,15 @@ impl Run<'_> {
     fn verified(&self, evidence: &[Quote], what: &str, host: &mut dyn Host) -> Vec<Quote> {
         let mut out = Vec::new();
         for q in evidence {
+            // A long quote is cut to its head, which is still verbatim.
+            let head: String = q.text.chars().take(session::MAX_QUOTE_CHARS).collect();
+            let q = Quote {
+                message_id: q.message_id,
+                text: head.trim_end().to_string(),
+            };
             if q.found_in(self.messages) {
-                if !out.contains(q) {
-                    out.push(q.clone());
+                if !out.contains(&q) {
+                    out.push(q);
                 }
             } else {
                 host.log(

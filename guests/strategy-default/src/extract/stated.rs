@@ -350,6 +350,56 @@ mod tests {
         }
     }
 
+    /// The phrasings recognised before polarity was weighed still are; the one
+    /// case that changed is the last: a command set against a ruled-out one is
+    /// now stated, with the ruled-out one beside it.
+    #[test]
+    fn stated_commands_in_several_phrasings() {
+        let cases: [(&str, Option<(Kind, &str)>); 10] = [
+            (
+                "the test command is `make check`",
+                Some((Kind::Test, "make check")),
+            ),
+            (
+                "Run tests with cargo test -p foo.",
+                Some((Kind::Test, "cargo test -p foo")),
+            ),
+            (
+                "to build, run npm run build",
+                Some((Kind::Build, "npm run build")),
+            ),
+            ("测试命令是 make check", Some((Kind::Test, "make check"))),
+            (
+                "lint with `./scripts/lint.sh` please",
+                Some((Kind::Lint, "./scripts/lint.sh")),
+            ),
+            (
+                "use `cargo nextest run` to run the tests",
+                Some((Kind::Test, "cargo nextest run")),
+            ),
+            ("what is the test command?", None),
+            ("the test is about the parser", None),
+            ("I renamed the `parse` test", None),
+            (
+                "don't run tests with cargo test, use make check",
+                Some((Kind::Test, "make check")),
+            ),
+        ];
+        for (text, expected) in cases {
+            let got: Vec<(Kind, String)> =
+                stated(text).into_iter().map(|(k, c, _)| (k, c)).collect();
+            let expected: Vec<(Kind, String)> = expected
+                .into_iter()
+                .map(|(k, c)| (k, c.to_string()))
+                .collect();
+            assert_eq!(got, expected, "{text}");
+        }
+        assert_eq!(
+            stated("don't run tests with cargo test, use make check")[0].2,
+            ["cargo test"]
+        );
+    }
+
     #[test]
     fn forbidden_without_an_alternative() {
         for (sentence, forbidden) in [
