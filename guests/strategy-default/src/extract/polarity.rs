@@ -79,6 +79,10 @@ const MARKERS: &[(&str, Dir)] = &[
     ("지마", Dir::Backward),
     ("지 말", Dir::Backward),
     ("말고", Dir::Backward),
+    ("아니라", Dir::Backward),
+    ("아니고", Dir::Backward),
+    ("ずに", Dir::Backward),
+    ("使わず", Dir::Backward),
     ("대신", Dir::Backward),
     ("금지", Dir::Backward),
     ("안 돼", Dir::Backward),
@@ -194,7 +198,10 @@ fn markers_in(lower: &str, found: &[Mention]) -> Vec<(usize, usize, Dir)> {
                 || tail.contains('잊')
                 // `不用跑` / `don't need to`: no need, which forbids nothing.
                 || (*word == "不用" && after.starts_with(['再', '跑', '运', '执', '管', '担', '了']))
-                || (word.is_ascii() && (after.starts_with("need") || after.starts_with("have to")))
+                || (word.is_ascii()
+                    && ["need", "have to", "only", "just"]
+                        .iter()
+                        .any(|w| after.starts_with(w)))
                 || (*word == "않" && after.starts_with("아도"))
                 || (*word == "不是" && before.ends_with('而'));
             if !inside && word_ok && !double {
@@ -394,6 +401,14 @@ mod tests {
                 &[("cargo test", true), ("make check-all", false)],
             ),
             ("npm 쓰지 마", &[("npm", true)]),
+            (
+                "이 프로젝트는 yarn 이 아니라 pnpm 을 써",
+                &[("yarn", true), ("pnpm", false)],
+            ),
+            (
+                "テストは cargo test を使わずに cargo nextest run を使う",
+                &[("cargo test", true), ("cargo nextest run", false)],
+            ),
             ("pytest 대신 tox 를 써", &[("pytest", true), ("tox", false)]),
             ("cargo test 不能用", &[("cargo test", true)]),
             ("禁止使用 yarn", &[("yarn", true)]),
@@ -407,6 +422,10 @@ mod tests {
             ("make sure to use pnpm", &[("pnpm", false)]),
             ("go ahead and fix it", &[]),
             ("I can't get make check to pass", &[("make check", false)]),
+            (
+                "not only cargo test, also run make lint",
+                &[("cargo test", false), ("make lint", false)],
+            ),
             (
                 "it's not the fault of the config that make check hangs",
                 &[("make check", false)],
