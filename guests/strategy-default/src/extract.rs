@@ -680,6 +680,11 @@ mod tests {
             ),
             ("use pnpm from now on.", "Notes", "Use pnpm"),
             (
+                "OK. The staging DB is on port 5433. Remember that.",
+                "Notes",
+                "The staging DB is on port 5433.",
+            ),
+            (
                 "The staging server is https://stg.example.com — remember that.",
                 "Notes",
                 "The staging server is https://stg.example.com",
@@ -749,6 +754,17 @@ mod tests {
                 "リリースは金曜日",
             ),
             ("今後は pnpm を使って", "Notes", "今後は pnpm を使って"),
+            (
+                "了解。ステージングの DB は 5433 番です。覚えておいて。",
+                "Notes",
+                "ステージングの DB は 5433 番です",
+            ),
+            (
+                "스테이징 DB 포트는 5433 이야. 기억해 줘.",
+                "Notes",
+                "스테이징 DB 포트는 5433 이야",
+            ),
+            ("Node v18.2 を使うと覚えて", "Notes", "Node v18.2 を使う"),
             (
                 "main に直接 push しないでと覚えておいて",
                 "Rules",

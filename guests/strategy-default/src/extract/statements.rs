@@ -170,13 +170,16 @@ fn jako_statement(line: &str) -> Option<(String, usize)> {
     if !after.trim().is_empty() && !after.starts_with(['。', '！', '.', '!']) {
         return Some((after.trim().to_string(), at));
     }
-    // The payload is the sentence before the verb.
-    let before = &line[..at];
-    let start = before
-        .rfind(['。', '！', '？', '.', '!', '?'])
-        .map_or(0, |i| {
-            i + before[i..].chars().next().map_or(1, char::len_utf8)
-        });
+    // The payload is the sentence before the verb (`X です。覚えておいて。`
+    // takes the whole sentence before).
+    let before = line[..at]
+        .trim_end()
+        .trim_end_matches(['。', '！', '.', '!']);
+    let start = ["。", "！", "？", ". ", "! ", "? "]
+        .iter()
+        .filter_map(|p| before.rfind(p).map(|i| i + p.len()))
+        .max()
+        .unwrap_or(0);
     let mut payload = before[start..]
         .trim_end()
         .trim_end_matches(['、', ',', '，']);
