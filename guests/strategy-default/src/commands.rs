@@ -871,7 +871,15 @@ pub fn is_one_off(command: &str) -> bool {
         ) && !words.iter().any(|w| w == "-m")
             && pos.first().is_some_and(|p| !p.starts_with("manage.py"));
         let kind = classify_words(&words);
-        let targeted = kind == Some(Kind::Test) && is_targeted(&words);
+        // A lint or format run over named source files is as one-off as a test
+        // run of selected tests.
+        let on_files = kind.is_some()
+            && words[1..].iter().any(|w| {
+                !w.starts_with('-')
+                    && !matches!(w.as_str(), "manage.py" | "setup.py")
+                    && SOURCE_EXTS.iter().any(|e| w.ends_with(e))
+            });
+        let targeted = on_files || kind == Some(Kind::Test) && is_targeted(&words);
         if cleanup || install || scratch || script_run || targeted {
             return true;
         }
@@ -933,12 +941,14 @@ fn whole_target_kind(t: &str) -> Option<Kind> {
     }
 }
 
+/// Extensions of source files: a command naming one runs on that file alone.
+const SOURCE_EXTS: [&str; 14] = [
+    ".rs", ".py", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".go", ".java", ".kt", ".rb", ".php",
+    ".cs", ".cpp",
+];
+
 /// True when a test command selects single tests or files rather than a suite.
 fn is_targeted(words: &[String]) -> bool {
-    const SOURCE_EXTS: [&str; 14] = [
-        ".rs", ".py", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".go", ".java", ".kt", ".rb", ".php",
-        ".cs", ".cpp",
-    ];
     const SELECTING_FLAGS: [&str; 7] = [
         "-k",
         "-t",
@@ -1217,6 +1227,9 @@ mod tests {
             "python /tmp/check.py",
             "python scripts/adhoc.py",
             "go test ./pkg/x",
+            "rustfmt src/main.rs",
+            "npx eslint src/app.ts --fix",
+            "black scripts/tool.py",
         ] {
             assert!(is_one_off(cmd), "{cmd}");
         }
