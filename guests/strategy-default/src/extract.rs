@@ -796,7 +796,7 @@ mod tests {
 
     #[test]
     fn forbidden_paths_in_four_languages() {
-        let cases: [(&str, &[&str]); 20] = [
+        let cases: [(&str, &[&str]); 21] = [
             ("don't touch vendor/", &["vendor/"]),
             ("please keep vendor/ untouched", &["vendor/"]),
             ("legacy/ is read-only", &["legacy/"]),
@@ -816,6 +816,7 @@ mod tests {
             ("不要改 vendor/", &["vendor/"]),
             ("别动 xxx", &["xxx"]),
             ("禁止修改 migrations 目录", &["migrations/"]),
+            ("migrations/ 目录不要动", &["migrations/"]),
             ("legacy/ は変更しないで", &["legacy/"]),
             ("`db/schema.sql` を編集するのは禁止", &["db/schema.sql"]),
             ("vendor ディレクトリは触らないで", &["vendor/"]),
@@ -830,6 +831,8 @@ mod tests {
             "legacy/ is no longer frozen",
             "legacy/ 不再冻结了",
             "leave it to me, vendor/ is fine",
+            "never commit to the `release/` branch directly",
+            "这个函数不要改名",
         ] {
             assert!(forbidden_paths(text).is_empty(), "{text}");
         }

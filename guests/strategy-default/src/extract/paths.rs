@@ -400,6 +400,9 @@ fn english_object(text: &str, i: usize) -> Option<(String, usize)> {
     if let Some(w) = folder {
         end += after.len() - after_word.len() + w.len();
     }
+    if after_word.starts_with("branch") {
+        return None;
+    }
     let lower = token.to_ascii_lowercase();
     // A file name: `Cargo.lock`, `.env.example`; not `1.2.3` nor `e.g`.
     let dotted = token.contains('.')
@@ -456,7 +459,22 @@ fn chinese_forbidden(text: &str) -> Vec<String> {
             (&rest[..len], &rest[len..])
         };
         let token = token.trim_end_matches('.');
-        if token.is_empty() || token.contains(char::is_whitespace) || char_len(token) > 120 {
+        if token.is_empty() {
+            // `migrations/ 目录不要动`: the path comes first in the clause.
+            let before = &text[..at];
+            let start = before
+                .rfind(['。', '！', '？', '，', '；', '\n'])
+                .map_or(0, |i| {
+                    i + before[i..].chars().next().map_or(1, char::len_utf8)
+                });
+            for path in cjk_path_tokens(&before[start..]) {
+                if !out.contains(&path) {
+                    out.push(path);
+                }
+            }
+            continue;
+        }
+        if token.contains(char::is_whitespace) || char_len(token) > 120 {
             continue;
         }
         let after = after.trim_start();
