@@ -275,6 +275,22 @@ pub fn exit_code(output: &str) -> Option<i64> {
     None
 }
 
+/// True when `command` is `forbidden` or starts with its words (`cargo test`
+/// rules out `cargo test --workspace`; `yarn` rules out `yarn test`).
+pub fn rules_out(forbidden: &str, command: &str) -> bool {
+    let f: Vec<&str> = forbidden.split_whitespace().collect();
+    let c: Vec<&str> = strip_cd(command).split_whitespace().collect();
+    !f.is_empty() && c.len() >= f.len() && c[..f.len()] == f[..]
+}
+
+/// `cmd` without a leading `cd dir && `.
+pub fn strip_cd(command: &str) -> &str {
+    match command.strip_prefix("cd ") {
+        Some(rest) => rest.split_once(" && ").map_or(command, |(_, c)| c),
+        None => command,
+    }
+}
+
 /// Splits a script at `&&`, `||`, `;` and newlines (outside quotes) and keeps the
 /// first stage of each pipeline.
 fn split_segments(script: &str) -> Vec<String> {
@@ -676,6 +692,11 @@ fn classify_words(words: &[String]) -> Option<Kind> {
             _ => None,
         },
         "cmake" if rest.first().is_some_and(|w| w == "--build") => Some(Kind::Build),
+        // Task runners: the first target names the kind (`mage test`, `nx build`).
+        _ if TASK_RUNNERS.contains(&program.as_str()) => {
+            let target = positionals(rest, &[]).into_iter().find(|t| *t != "run")?;
+            target_kind(target.trim_start_matches(['+', ':']))
+        }
         "php" => match (
             positionals(rest, &[]).first().copied(),
             positionals(rest, &[]).get(1).copied(),
@@ -692,6 +713,178 @@ fn classify_words(words: &[String]) -> Option<Kind> {
         }
         _ => None,
     }
+}
+
+/// Programs that run named project tasks.
+const TASK_RUNNERS: [&str; 14] = [
+    "mage", "invoke", "inv", "nx", "turbo", "earthly", "moon", "grunt", "gulp", "ant", "sbt",
+    "lein", "doit", "poe",
+];
+
+/// Every program [`classify`] knows by name, for telling a command from a word.
+const PROGRAMS: [&str; 71] = [
+    "cargo",
+    "npm",
+    "pnpm",
+    "yarn",
+    "bun",
+    "npx",
+    "pnpx",
+    "bunx",
+    "pytest",
+    "py.test",
+    "tox",
+    "nox",
+    "jest",
+    "vitest",
+    "mocha",
+    "ava",
+    "karma",
+    "rspec",
+    "ctest",
+    "phpunit",
+    "nextest",
+    "playwright",
+    "cypress",
+    "eslint",
+    "flake8",
+    "pylint",
+    "golangci-lint",
+    "rubocop",
+    "shellcheck",
+    "stylelint",
+    "hadolint",
+    "biome",
+    "ruff",
+    "black",
+    "prettier",
+    "gofmt",
+    "rustfmt",
+    "isort",
+    "clang-format",
+    "mypy",
+    "pyright",
+    "tsc",
+    "vue-tsc",
+    "python",
+    "python3",
+    "uv",
+    "poetry",
+    "pipenv",
+    "pdm",
+    "rye",
+    "hatch",
+    "bundle",
+    "rake",
+    "go",
+    "make",
+    "gmake",
+    "just",
+    "task",
+    "mvn",
+    "mvnw",
+    "gradle",
+    "gradlew",
+    "dotnet",
+    "swift",
+    "deno",
+    "mix",
+    "bazel",
+    "bazelisk",
+    "zig",
+    "flutter",
+    "php",
+];
+
+/// True when `word` names a program this module knows (or a task runner, or a
+/// package manager), so that a mention of it in prose is a command.
+pub fn known_program(word: &str) -> bool {
+    let w = basename(word).to_ascii_lowercase();
+    PROGRAMS.contains(&w.as_str())
+        || TASK_RUNNERS.contains(&w.as_str())
+        || matches!(
+            w.as_str(),
+            "pip" | "pip3" | "conda" | "docker" | "podman" | "stack" | "cabal" | "node" | "deno"
+        )
+}
+
+/// True for commands that are not the project's standing test/build/... command:
+/// a run of selected tests or files, a cleanup, an install, or a script in a
+/// scratch location.
+pub fn is_one_off(command: &str) -> bool {
+    for segment in split_segments(command) {
+        let words: Vec<String> = clean_words(&segment)
+            .iter()
+            .skip_while(|w| is_assignment(w))
+            .map(|w| unquote(w))
+            .collect();
+        let Some(first) = words.first() else { continue };
+        if first == "cd" || first == "pushd" {
+            continue;
+        }
+        let program = basename(first).to_ascii_lowercase();
+        let pos = positionals(&words[1..], &[]);
+        let sub = pos
+            .first()
+            .map(|s| s.to_ascii_lowercase())
+            .unwrap_or_default();
+        let cleanup = matches!(program.as_str(), "rm" | "rmdir" | "shred" | "truncate")
+            || matches!(
+                sub.as_str(),
+                "clean" | "prune" | "purge" | "reset" | "rm" | "rmi"
+            )
+            || pos
+                .iter()
+                .any(|p| matches!(*p, "prune" | "clean" | "--hard"))
+            || (program == "git"
+                && matches!(sub.as_str(), "clean" | "reset" | "checkout" | "stash"));
+        let install = matches!(
+            program.as_str(),
+            "apt" | "apt-get" | "brew" | "yum" | "dnf" | "apk" | "pacman" | "choco" | "winget"
+        ) || matches!(
+            sub.as_str(),
+            "install" | "i" | "add" | "ci" | "get" | "sync"
+        ) && matches!(
+            program.as_str(),
+            "npm"
+                | "pnpm"
+                | "yarn"
+                | "bun"
+                | "pip"
+                | "pip3"
+                | "cargo"
+                | "go"
+                | "uv"
+                | "poetry"
+                | "gem"
+                | "composer"
+                | "conda"
+                | "pipx"
+                | "rustup"
+        );
+        let scratch = words
+            .iter()
+            .any(|w| w.starts_with("/tmp/") || w.starts_with("~/"));
+        let script_run = matches!(
+            program.as_str(),
+            "python" | "python3" | "node" | "ruby" | "perl"
+        ) && !words.iter().any(|w| w == "-m")
+            && pos.first().is_some_and(|p| !p.starts_with("manage.py"));
+        let kind = classify_words(&words);
+        // A lint or format run over named source files is as one-off as a test
+        // run of selected tests.
+        let on_files = kind.is_some()
+            && words[1..].iter().any(|w| {
+                !w.starts_with('-')
+                    && !matches!(w.as_str(), "manage.py" | "setup.py")
+                    && SOURCE_EXTS.iter().any(|e| w.ends_with(e))
+            });
+        let targeted = on_files || kind == Some(Kind::Test) && is_targeted(&words);
+        if cleanup || install || scratch || script_run || targeted {
+            return true;
+        }
+    }
+    false
 }
 
 /// `words` from the first occurrence of `from` on.
@@ -721,10 +914,21 @@ fn script_kind(name: &str) -> Option<Kind> {
     }
 }
 
-/// The kind of a make/just target or a script's stem.
+/// The kind of a make/just target or a script's stem; a compound target is read
+/// by its first part (`check-all`, `test_unit`, `lint:fix` is not a lint run).
 fn target_kind(target: &str) -> Option<Kind> {
     let t = target.to_ascii_lowercase();
-    match t.as_str() {
+    if let Some((head, tail)) = t.split_once(['-', '_', ':'])
+        && !matches!(tail, "fix" | "watch" | "clean" | "docker" | "image")
+        && let Some(kind) = whole_target_kind(head)
+    {
+        return Some(kind);
+    }
+    whole_target_kind(&t)
+}
+
+fn whole_target_kind(t: &str) -> Option<Kind> {
+    match t {
         "test" | "tests" | "check" | "unittest" | "unit" | "ci" | "e2e" => Some(Kind::Test),
         "build" | "all" | "release" | "compile" => Some(Kind::Build),
         "lint" | "clippy" | "vet" => Some(Kind::Lint),
@@ -737,12 +941,14 @@ fn target_kind(target: &str) -> Option<Kind> {
     }
 }
 
+/// Extensions of source files: a command naming one runs on that file alone.
+const SOURCE_EXTS: [&str; 14] = [
+    ".rs", ".py", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".go", ".java", ".kt", ".rb", ".php",
+    ".cs", ".cpp",
+];
+
 /// True when a test command selects single tests or files rather than a suite.
 fn is_targeted(words: &[String]) -> bool {
-    const SOURCE_EXTS: [&str; 14] = [
-        ".rs", ".py", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".go", ".java", ".kt", ".rb", ".php",
-        ".cs", ".cpp",
-    ];
     const SELECTING_FLAGS: [&str; 7] = [
         "-k",
         "-t",
@@ -753,16 +959,31 @@ fn is_targeted(words: &[String]) -> bool {
         "-g",
     ];
     if words.iter().any(|w| {
-        w.contains("::")
-            || SELECTING_FLAGS.contains(&w.as_str())
-            || w.starts_with("-Dtest=")
-            || w.starts_with("-run=")
-            || w.starts_with("--testNamePattern=")
-            || SOURCE_EXTS.iter().any(|e| w.ends_with(e))
+        let runner_script = matches!(w.as_str(), "manage.py" | "setup.py");
+        !runner_script
+            && (w.contains("::")
+                || SELECTING_FLAGS.contains(&w.as_str())
+                || w.starts_with("-Dtest=")
+                || w.starts_with("-run=")
+                || w.starts_with("--testNamePattern=")
+                || SOURCE_EXTS.iter().any(|e| w.ends_with(e)))
     }) {
         return true;
     }
     let program = words.first().map(|w| basename(w)).unwrap_or("");
+    // `go test ./pkg/x` tests one package; `./...` is the whole module.
+    if program == "go" {
+        return positionals(&words[1..], &["-run", "-tags", "-timeout", "-count", "-p"])
+            .iter()
+            .skip(1)
+            .any(|p| !p.ends_with("/...") && *p != ".");
+    }
+    // `jest foo`, `vitest run foo`: a positional is a filter.
+    if matches!(program, "jest" | "vitest" | "mocha") {
+        return positionals(&words[1..], &["-c", "--config"])
+            .iter()
+            .any(|p| *p != "run");
+    }
     if program != "cargo" {
         return false;
     }
@@ -935,6 +1156,9 @@ mod tests {
             assert!(kinds(cmd).is_empty(), "{cmd}");
         }
         assert_eq!(kinds("cargo test -p core -- --nocapture").len(), 1);
+        assert_eq!(kinds("go test ./...").len(), 1);
+        assert!(kinds("go test ./internal/parser").is_empty());
+        assert!(kinds("vitest run src/parser").is_empty());
         assert_eq!(kinds("cargo test --workspace --features full").len(), 1);
     }
 
@@ -961,6 +1185,67 @@ mod tests {
             "running 3 tests\ntest result: ok. 3 passed"
         ));
         assert_eq!(exit_code("Output:\nexit code 3 from a child"), None);
+    }
+
+    #[test]
+    fn compound_targets_and_task_runners() {
+        for (cmd, kind) in [
+            ("make check-all", Kind::Test),
+            ("make test_unit", Kind::Test),
+            ("just build-release", Kind::Build),
+            ("mage test", Kind::Test),
+            ("nx build", Kind::Build),
+            ("earthly +lint", Kind::Lint),
+            ("turbo run test", Kind::Test),
+        ] {
+            assert_eq!(classify(cmd), Some(kind), "{cmd}");
+        }
+        for cmd in [
+            "make lint-fix",
+            "make docs-build",
+            "mage deploy",
+            "nx serve",
+        ] {
+            assert_eq!(classify(cmd), None, "{cmd}");
+        }
+    }
+
+    #[test]
+    fn one_off_commands() {
+        for cmd in [
+            "cargo test parse_args",
+            "pytest -k login",
+            "pytest tests/test_api.py",
+            "cargo test -p core -- some_test --nocapture",
+            "rm -rf target",
+            "docker system prune -af --volumes",
+            "git clean -fdx",
+            "git reset --hard",
+            "cargo clean",
+            "npm install",
+            "pip install -r requirements.txt",
+            "python /tmp/check.py",
+            "python scripts/adhoc.py",
+            "go test ./pkg/x",
+            "rustfmt src/main.rs",
+            "npx eslint src/app.ts --fix",
+            "black scripts/tool.py",
+        ] {
+            assert!(is_one_off(cmd), "{cmd}");
+        }
+        for cmd in [
+            "cargo test --workspace",
+            "make check-all",
+            "pytest -q",
+            "python -m pytest",
+            "npm test",
+            "go test ./...",
+            "python manage.py test",
+        ] {
+            assert!(!is_one_off(cmd), "{cmd}");
+        }
+        assert!(known_program("pnpm") && known_program("yarn") && known_program("mage"));
+        assert!(!known_program("the") && !known_program("parser"));
     }
 
     #[test]

@@ -1,19 +1,35 @@
 //! Deterministic extraction: what a transcript says worth keeping, without a model.
 //!
-//! - explicit memory statements of the user (`remember that ...`, `from now on ...`,
-//!   `记住...`, `以后...`) become `Notes` entries, or `Rules` when they forbid something;
-//! - forbidden paths (`don't touch vendor/`, `不要改 vendor/`) become `Rules` entries;
+//! - explicit memory statements of the user (`remember that ...`, `记住...`,
+//!   `覚えておいて`, `기억해 줘`, `from now on ...`, `以后...`, `今後は...`, `앞으로는...`)
+//!   become `Notes` entries, or `Rules` when they forbid something;
+//! - forbidden paths (`don't touch vendor/`, `不要改 vendor/`, `vendor/ は変更しないで`)
+//!   become `Rules` entries, and a path said to be changeable again retracts its rule;
 //! - test/build/lint/format/check commands the user states, or that a shell tool
-//!   call ran successfully, become `Commands` entries (a stated one wins).
+//!   call ran successfully, become `Commands` entries (a stated one wins); a
+//!   command the user rules out is never recorded and retracts an entry running it.
 //!
-//! A message that looks like it holds a secret is skipped entirely, and no entry
-//! is longer than [`MAX_ENTRY_CHARS`].
+//! Only the lines a user typed count (see [`scope`]); later statements override
+//! earlier ones on the same subject; a message that looks like it holds a secret
+//! is skipped entirely; no entry is longer than [`MAX_ENTRY_CHARS`]. Every
+//! finding carries quotes of the messages it rests on.
+
+mod paths;
+mod polarity;
+mod scope;
+mod stated;
+mod statements;
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::commands::{self, Invocation, Kind};
-use crate::session::{Message, Role};
-use crate::text::{capitalize_first, char_len, looks_secret, normalize};
+use crate::commands::{self, Kind, rules_out};
+use crate::memory_doc::same_subject;
+use crate::session::{Message, Quote, Role};
+use crate::text::{char_len, looks_secret};
+
+pub use paths::forbidden_paths;
+#[cfg(test)]
+pub use statements::memory_statements;
 
 pub const MAX_ENTRY_CHARS: usize = 300;
 const MAX_COMMAND_CHARS: usize = 200;
@@ -30,6 +46,12 @@ pub enum Candidate {
         /// True when the user stated it; false when a tool call ran it successfully.
         stated: bool,
     },
+    /// Entries of `section` about `about` no longer hold: `Commands` entries
+    /// running a command the user ruled out, `Rules` about a path freed again.
+    Retract {
+        section: &'static str,
+        about: String,
+    },
 }
 
 impl Candidate {
@@ -45,45 +67,126 @@ impl Candidate {
                 "Commands: {}",
                 crate::memory_doc::command_entry(kind.label(), command, !stated)
             ),
+            Candidate::Retract { section, about } => {
+                format!("{section}: no longer holds for `{about}`")
+            }
         }
     }
 }
 
-pub fn extract(messages: &[Message], cwd: &str) -> Vec<Candidate> {
-    let mut stated: BTreeMap<Kind, String> = BTreeMap::new();
-    let mut observed: BTreeMap<Kind, String> = BTreeMap::new();
-    let mut entries: Vec<(&'static str, String)> = Vec::new();
-    let mut pending: VecDeque<Option<Invocation>> = VecDeque::new();
+/// A candidate, the commands ruled out beside a command, and the evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub candidate: Candidate,
+    /// For a command: the commands of its kind the user ruled out.
+    pub ruled_out: Vec<String>,
+    pub evidence: Vec<Quote>,
+}
 
+impl Finding {
+    fn new(candidate: Candidate, evidence: Vec<Quote>) -> Finding {
+        Finding {
+            candidate,
+            ruled_out: Vec::new(),
+            evidence,
+        }
+    }
+
+    /// The entry as it would read in `MEMORY.md`.
+    pub fn describe(&self) -> String {
+        match &self.candidate {
+            Candidate::Command {
+                kind,
+                command,
+                stated,
+            } => format!(
+                "Commands: {}",
+                crate::memory_doc::command_entry_with(
+                    kind.label(),
+                    command,
+                    !stated,
+                    &self.ruled_out
+                )
+            ),
+            other => other.describe(),
+        }
+    }
+}
+
+/// Words that open a correction of something said before.
+const CORRECTIONS: [&str; 27] = [
+    "actually,",
+    "actually ",
+    "no, ",
+    "no wait",
+    "wait,",
+    "correction:",
+    "scratch that",
+    "sorry,",
+    "不对",
+    "错了",
+    "更正",
+    "说错了",
+    "其实",
+    "还是",
+    "いや、",
+    "いや,",
+    "やっぱり",
+    "訂正",
+    "違う",
+    "実は",
+    "아니,",
+    "아니요,",
+    "아니 ",
+    "정정",
+    "사실은",
+    "그게 아니라",
+    "역시",
+];
+
+/// A statement waiting for the end of the session: later ones may override it.
+struct Noted {
+    section: &'static str,
+    text: String,
+    evidence: Vec<Quote>,
+}
+
+#[derive(Default)]
+struct Session {
+    stated: BTreeMap<Kind, (String, Vec<String>, Vec<Quote>)>,
+    observed: BTreeMap<Kind, (String, Vec<Quote>)>,
+    /// Commands ruled out, oldest first; a later positive statement lifts one.
+    forbidden: Vec<(String, Quote)>,
+    entries: Vec<Noted>,
+    /// Paths freed again, with the words that freed them.
+    lifted: Vec<(String, Quote)>,
+}
+
+pub fn extract(messages: &[Message], cwd: &str) -> Vec<Finding> {
+    let mut session = Session::default();
+    let mut pending: VecDeque<Option<(commands::Invocation, Vec<Quote>)>> = VecDeque::new();
     for m in messages {
         match m.role {
             Role::User => {
                 pending.clear();
-                if looks_secret(&m.text) {
-                    continue;
-                }
-                for (kind, command) in stated_commands(&m.text) {
-                    stated.insert(kind, command);
-                }
-                let forbidden = forbidden_paths(&m.text);
-                for path in &forbidden {
-                    entries.push(("Rules", forbidden_rule(path)));
-                }
-                for (section, text) in memory_statements(&m.text) {
-                    let repeats_a_rule = forbidden.iter().any(|p| text.contains(p.as_str()));
-                    let states_a_command = !stated_commands(&text).is_empty();
-                    if !repeats_a_rule && !states_a_command {
-                        entries.push((section, text));
-                    }
+                if !looks_secret(&m.text) {
+                    session.user_message(m);
                 }
             }
             Role::ToolCall => {
                 let call = commands::shell_invocation(m.tool.as_deref(), &m.text)
-                    .filter(|_| !m.error && !looks_secret(&m.text));
+                    .filter(|_| !m.error && !looks_secret(&m.text))
+                    .map(|call| {
+                        let quote = Quote::of(m, &call.script)
+                            .or_else(|| Quote::of(m, &m.text))
+                            .into_iter()
+                            .collect();
+                        (call, quote)
+                    });
                 pending.push_back(call);
             }
             Role::ToolOutput => {
-                let Some(Some(call)) = pending.pop_front() else {
+                let Some(Some((call, quote))) = pending.pop_front() else {
                     continue;
                 };
                 if !commands::succeeded(m.error, &m.text) {
@@ -92,635 +195,244 @@ pub fn extract(messages: &[Message], cwd: &str) -> Vec<Candidate> {
                 for (kind, command) in
                     commands::recognize(&call.script, call.workdir.as_deref(), cwd)
                 {
-                    if char_len(&command) <= MAX_COMMAND_CHARS {
-                        observed.insert(kind, command);
+                    if char_len(&command) <= MAX_COMMAND_CHARS && !commands::is_one_off(&command) {
+                        session.observed.insert(kind, (command, quote.clone()));
                     }
                 }
             }
             Role::Assistant | Role::Other => {}
         }
     }
+    session.finish()
+}
 
-    let mut out = Vec::new();
-    for kind in Kind::ALL {
-        if let Some(command) = stated.remove(&kind) {
-            out.push(Candidate::Command {
-                kind,
-                command,
-                stated: true,
-            });
-        } else if let Some(command) = observed.remove(&kind) {
-            out.push(Candidate::Command {
-                kind,
-                command,
-                stated: false,
-            });
+impl Session {
+    fn user_message(&mut self, m: &Message) {
+        for line in scope::spoken_lines(&m.text) {
+            for sentence in sentences(line) {
+                self.sentence(m, sentence);
+            }
+            if let Some(st) = statements::statement(line) {
+                self.statement(m, st);
+                continue;
+            }
+            for sentence in sentences(line) {
+                if let Some(rest) = correction(sentence) {
+                    self.correction(m, rest);
+                }
+            }
         }
     }
-    let mut seen = Vec::new();
-    for (section, text) in entries {
-        let key = normalize(&text);
-        if !seen.contains(&key) {
-            seen.push(key);
-            out.push(Candidate::Entry { section, text });
+
+    fn sentence(&mut self, m: &Message, sentence: &str) {
+        let sentence = sentence.trim();
+        if sentence.is_empty() {
+            return;
+        }
+        let Some(quote) = Quote::of(m, sentence) else {
+            return;
+        };
+        let question = sentence.ends_with('?') || sentence.ends_with('？');
+        let said = stated::said(sentence);
+        for command in said.forbidden.iter().cloned() {
+            // The last word wins: what was stated before goes.
+            self.stated
+                .retain(|_, (stated, _, _)| !rules_out(&command, stated));
+            self.forbidden.retain(|(f, _)| *f != command);
+            self.forbidden.push((command, quote.clone()));
+        }
+        for (kind, command, contrast) in said.stated.iter().cloned() {
+            self.forbidden
+                .retain(|(f, _)| !rules_out(f, &command) && !rules_out(&command, f));
+            self.stated
+                .insert(kind, (command, contrast, vec![quote.clone()]));
+        }
+        if question {
+            return;
+        }
+        // `we use pnpm, not npm`: a choice within a tool family.
+        let choice = !said.unsure
+            && said.positive.iter().any(|p| {
+                crate::memory_doc::tool_family(p).is_some_and(|fam| {
+                    self.forbidden
+                        .iter()
+                        .any(|(f, q)| *q == quote && crate::memory_doc::tool_family(f) == Some(fam))
+                })
+            });
+        if choice {
+            let text = sentence.trim_end_matches(['.', '。', '!', '！']);
+            self.push_entry(
+                "Notes",
+                statements::capitalize_sentence(text),
+                quote.clone(),
+            );
+        }
+        for path in forbidden_paths(sentence) {
+            let bare = path.trim_end_matches('/').to_string();
+            self.lifted.retain(|(p, _)| p.trim_end_matches('/') != bare);
+            self.push_entry("Rules", forbidden_rule(&path), quote.clone());
+        }
+        for path in paths::lifted_paths(sentence) {
+            let bare = path.trim_end_matches('/').to_string();
+            self.entries.retain(|e| {
+                !(e.section == "Rules"
+                    && crate::memory_doc::paths(&e.text)
+                        .iter()
+                        .any(|p| p.trim_end_matches('/') == bare))
+            });
+            self.lifted.push((path, quote.clone()));
         }
     }
-    out
-}
 
-pub fn forbidden_rule(path: &str) -> String {
-    format!("Do not modify `{path}` (the user said so)")
-}
-
-// ---------------------------------------------------------------------------
-// Explicit memory statements
-
-enum Place {
-    /// Anywhere after a word boundary.
-    Anywhere,
-    /// At the start of a sentence or clause.
-    ClauseStart,
-    /// At the start of a clause (the payload follows) or at its end (the payload
-    /// is the clause before: `use pnpm from now on.`).
-    ClauseEdge,
-}
-
-/// English triggers; the payload follows the trigger.
-const EN_TRIGGERS: [(&str, Place); 15] = [
-    ("please remember that ", Place::Anywhere),
-    ("please remember to ", Place::Anywhere),
-    ("please remember:", Place::Anywhere),
-    ("please remember ", Place::Anywhere),
-    ("remember that ", Place::Anywhere),
-    ("remember:", Place::Anywhere),
-    ("remember to ", Place::Anywhere),
-    ("note for next time:", Place::Anywhere),
-    ("note for next time,", Place::Anywhere),
-    ("for next time:", Place::Anywhere),
-    ("next time,", Place::ClauseStart),
-    ("next time ", Place::ClauseStart),
-    ("from now on", Place::ClauseEdge),
-    ("going forward", Place::ClauseEdge),
-    ("in the future,", Place::ClauseStart),
-];
-
-/// Chinese triggers and whether the trigger word stays in the entry.
-const ZH_TRIGGERS: [(&str, bool, Place); 6] = [
-    ("请记住", false, Place::Anywhere),
-    ("记住", false, Place::Anywhere),
-    ("从现在开始", true, Place::ClauseStart),
-    ("以后", true, Place::ClauseStart),
-    ("今后", true, Place::ClauseStart),
-    ("下次", true, Place::ClauseStart),
-];
-
-/// `(section, entry text)` for each line of a user message that asks to remember something.
-pub fn memory_statements(text: &str) -> Vec<(&'static str, String)> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let Some(payload) = english_statement(line).or_else(|| chinese_statement(line)) else {
-            continue;
+    fn statement(&mut self, m: &Message, st: statements::Statement) {
+        let Some(quote) = Quote::of(m, st.quote) else {
+            return;
         };
-        let payload = first_sentence(&payload);
-        let payload = payload.trim().trim_end_matches([',', '，']).trim();
-        if payload.ends_with('?') || payload.ends_with('？') || char_len(payload) < 3 {
-            continue;
+        // Commands and forbidden paths in it are recorded as such.
+        let about_commands = sentences(st.quote).into_iter().any(|s| {
+            let said = stated::said(s);
+            !said.stated.is_empty()
+        });
+        let repeats_a_rule = forbidden_paths(st.quote)
+            .iter()
+            .any(|p| st.text.contains(p.trim_end_matches('/')));
+        if !about_commands && !repeats_a_rule {
+            self.push_entry(st.section, st.text, quote);
         }
-        let Some(payload) = bounded(payload) else {
-            continue;
+    }
+
+    /// `actually, use pnpm`: replaces what this session said on the subject.
+    fn correction(&mut self, m: &Message, rest: &str) {
+        let rest = first_clause_sentence(rest);
+        if char_len(rest) < 3 || rest.ends_with('?') || rest.ends_with('？') {
+            return;
+        }
+        let Some(quote) = Quote::of(m, rest) else {
+            return;
         };
-        let section = if is_prohibition(&payload) {
+        let section = if statements::is_prohibition(rest) {
             "Rules"
         } else {
             "Notes"
         };
-        out.push((section, capitalize_first(&payload)));
-    }
-    out
-}
-
-fn english_statement(line: &str) -> Option<String> {
-    let lower = line.to_ascii_lowercase();
-    let mut best: Option<(usize, &str)> = None;
-    for (trigger, place) in &EN_TRIGGERS {
-        let found = find_all(&lower, trigger).find(|&at| {
-            let after = &lower[at + trigger.len()..];
-            word_start(&lower, at)
-                && match place {
-                    Place::Anywhere => !negated_before(&lower[..at]),
-                    Place::ClauseStart => clause_start(&lower[..at]),
-                    Place::ClauseEdge => {
-                        !after.starts_with(|c: char| c.is_ascii_alphanumeric())
-                            && (clause_start(&lower[..at]) || clause_end(after))
-                    }
-                }
-        });
-        if let Some(at) = found
-            && best.is_none_or(|(b, t)| at < b || (at == b && trigger.len() > t.len()))
-        {
-            best = Some((at, *trigger));
+        let text = statements::capitalize_sentence(rest);
+        let replaced = |e: &Noted| {
+            same_subject((e.section, &e.text), (section, &text))
+                || crate::memory_doc::shared_tool_family(&e.text, &text)
+        };
+        if self.entries.iter().any(replaced) {
+            self.entries.retain(|e| !replaced(e));
+            self.push_entry(section, text, quote);
         }
     }
-    let (at, trigger) = best?;
-    let rest = line[at + trigger.len()..].trim_start_matches([' ', ':', ',', '-']);
-    if !clause_end(rest) {
-        return Some(rest.trim().to_string());
-    }
-    // `use pnpm from now on.`: the clause before the trigger is the payload.
-    if trigger == "from now on" || trigger == "going forward" {
-        let before = line[..at].trim_end().trim_end_matches(',').trim_end();
-        let start = before.rfind(['.', '!', '?', ';']).map_or(0, |i| i + 1);
-        let clause = before[start..].trim();
-        return (!clause.is_empty()).then(|| clause.to_string());
-    }
-    None
-}
 
-/// True when `after` holds nothing but closing punctuation before the clause ends.
-fn clause_end(after: &str) -> bool {
-    after
-        .trim()
-        .chars()
-        .next()
-        .is_none_or(|c| matches!(c, '.' | '!' | ';' | ')' | '。' | '！'))
-}
-
-fn chinese_statement(line: &str) -> Option<String> {
-    let mut best: Option<(usize, &str, bool)> = None;
-    for (trigger, keep, place) in &ZH_TRIGGERS {
-        let found = find_all(line, trigger).find(|&at| match place {
-            Place::Anywhere => !line[at + trigger.len()..].starts_with('了'),
-            Place::ClauseStart | Place::ClauseEdge => clause_start(&line[..at]),
-        });
-        if let Some(at) = found
-            && best.is_none_or(|(b, t, _)| at < b || (at == b && trigger.len() > t.len()))
-        {
-            best = Some((at, *trigger, *keep));
-        }
-    }
-    let (at, trigger, keep) = best?;
-    let rest = line[at + trigger.len()..].trim_start_matches([' ', ':', '：', ',', '，', '、']);
-    if rest.trim().is_empty() {
-        return None;
-    }
-    Some(if keep {
-        format!("{trigger}{}", rest.trim())
-    } else {
-        rest.trim().to_string()
-    })
-}
-
-/// The first sentence of a statement: up to `。！？；` (dropped) or `. ! ?` followed
-/// by whitespace (kept), outside code spans; `e.g.` and `i.e.` do not end it.
-fn first_sentence(text: &str) -> &str {
-    let mut inside = false;
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        match c {
-            '`' => inside = !inside,
-            '。' | '！' | '？' | '；' if !inside => return &text[..i],
-            '.' | '!' | '?'
-                if !inside
-                    && iter.peek().is_some_and(|(_, n)| n.is_whitespace())
-                    && !text[..i].ends_with("e.g")
-                    && !text[..i].ends_with("i.e") =>
-            {
-                return &text[..=i];
+    /// Adds an entry; an earlier one on the same subject (or the same words) goes.
+    fn push_entry(&mut self, section: &'static str, text: String, quote: Quote) {
+        let key = crate::memory_doc::near_duplicate_key(&text);
+        let mut evidence = vec![quote];
+        self.entries.retain(|e| {
+            let same = crate::memory_doc::near_duplicate_key(&e.text) == key;
+            if same {
+                evidence.extend(e.evidence.iter().cloned());
             }
-            _ => {}
-        }
+            !same && !same_subject((e.section, &e.text), (section, &text))
+        });
+        evidence.dedup();
+        self.entries.push(Noted {
+            section,
+            text,
+            evidence,
+        });
     }
-    text
-}
 
-/// The payload within [`MAX_ENTRY_CHARS`]: cut after the last sentence that fits,
-/// or `None` when not even the first one does.
-fn bounded(payload: &str) -> Option<String> {
-    if char_len(payload) <= MAX_ENTRY_CHARS {
-        return Some(payload.to_string());
-    }
-    let head: String = payload.chars().take(MAX_ENTRY_CHARS).collect();
-    let cut = head
-        .char_indices()
-        .filter(|(i, c)| {
-            matches!(c, '。' | '！' | '；')
-                || (matches!(c, '.' | '!' | ';') && head[i + 1..].starts_with(char::is_whitespace))
-        })
-        .map(|(i, c)| i + c.len_utf8())
-        .next_back()?;
-    let kept = head[..cut].trim();
-    (char_len(kept) >= 10).then(|| kept.to_string())
-}
-
-fn is_prohibition(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    let english = [
-        "don't", "don’t", "dont ", "do not", "never", "must not", "mustn't",
-    ]
-    .iter()
-    .any(|w| lower.contains(w));
-    let chinese = ["不要", "禁止", "不准", "不许", "请勿"]
-        .iter()
-        .any(|w| text.contains(w))
-        || bie_positions(text).next().is_some();
-    english || chinese
-}
-
-/// Where `别` means "don't" rather than being part of a word like 特别 or 别的.
-fn bie_positions(text: &str) -> impl Iterator<Item = usize> + '_ {
-    find_all(text, "别").filter(move |&at| {
-        let prev = text[..at].chars().next_back();
-        let next = text[at + '别'.len_utf8()..].chars().next();
-        !prev.is_some_and(|p| "特区分类识个级差告性派判鉴辨送离道".contains(p))
-            && !next.is_some_and(|n| "的人处".contains(n))
-    })
-}
-
-// ---------------------------------------------------------------------------
-// Forbidden paths
-
-const EN_NEGATIONS: [&str; 10] = [
-    "don't ",
-    "don’t ",
-    "dont ",
-    "do not ",
-    "never ",
-    "must not ",
-    "mustn't ",
-    "should not ",
-    "shouldn't ",
-    "not allowed to ",
-];
-
-const EN_VERBS: [&str; 16] = [
-    "touch ",
-    "modify ",
-    "edit ",
-    "change ",
-    "alter ",
-    "write to ",
-    "write ",
-    "mess with ",
-    "delete ",
-    "remove ",
-    "rename ",
-    "update ",
-    "commit to ",
-    "reformat ",
-    "rewrite ",
-    "regenerate ",
-];
-
-const EN_FILLERS: [&str; 16] = [
-    "ever again ",
-    "ever ",
-    "again ",
-    "anything in ",
-    "anything under ",
-    "anything inside ",
-    "any files in ",
-    "any file in ",
-    "files in ",
-    "files under ",
-    "the files in ",
-    "the contents of ",
-    "any of ",
-    "the ",
-    "in ",
-    "under ",
-];
-
-const FOLDER_WORDS: [&str; 5] = ["folder", "directory", "dir", "folders", "directories"];
-
-const NOT_PATHS: [&str; 18] = [
-    "it",
-    "this",
-    "that",
-    "these",
-    "those",
-    "them",
-    "anything",
-    "everything",
-    "any",
-    "stuff",
-    "files",
-    "file",
-    "code",
-    "tests",
-    "things",
-    "other",
-    "my",
-    "your",
-];
-
-/// The paths a user message forbids touching, as written (`vendor/`, `Cargo.lock`);
-/// a word followed by "folder"/"directory"/目录 gets a trailing `/`.
-pub fn forbidden_paths(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut push = |p: String| {
-        if !out.contains(&p) {
-            out.push(p);
-        }
-    };
-    let lower = text.to_ascii_lowercase();
-    for negation in EN_NEGATIONS {
-        for at in find_all(&lower, negation) {
-            if !word_start(&lower, at) {
-                continue;
-            }
-            let mut i = at + negation.len();
-            i = skip_words(&lower, i, &["ever again ", "ever ", "again ", "you "]);
-            let Some(verb) = EN_VERBS.iter().find(|v| lower[i..].starts_with(*v)) else {
-                continue;
-            };
-            i += verb.len();
-            loop {
-                i = skip_words(&lower, i, &EN_FILLERS);
-                let Some((path, end)) = english_object(text, i) else {
-                    break;
+    fn finish(mut self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for kind in Kind::ALL {
+            let (command, mut ruled_out, mut evidence, stated) =
+                if let Some((command, contrast, evidence)) = self.stated.remove(&kind) {
+                    (command, contrast, evidence, true)
+                } else if let Some((command, evidence)) = self.observed.remove(&kind) {
+                    (command, Vec::new(), evidence, false)
+                } else {
+                    continue;
                 };
-                push(path);
-                // `vendor/ or generated/`, `a/, b/ and c/`
-                let rest = &lower[end..];
-                let sep = [", and ", ", or ", " and ", " or ", " nor ", ", "]
-                    .iter()
-                    .find(|s| rest.starts_with(*s));
-                match sep {
-                    Some(s) => i = end + s.len(),
-                    None => break,
+            if self.forbidden.iter().any(|(f, _)| rules_out(f, &command)) {
+                continue;
+            }
+            for (f, quote) in &self.forbidden {
+                let same_kind = commands::classify(f) == Some(kind);
+                if same_kind && !ruled_out.contains(f) {
+                    ruled_out.push(f.clone());
+                }
+                if ruled_out.contains(f) && !evidence.contains(quote) {
+                    evidence.push(quote.clone());
                 }
             }
+            let mut finding = Finding::new(
+                Candidate::Command {
+                    kind,
+                    command,
+                    stated,
+                },
+                evidence,
+            );
+            finding.ruled_out = ruled_out;
+            out.push(finding);
         }
+        for (command, quote) in self.forbidden {
+            out.push(Finding::new(
+                Candidate::Retract {
+                    section: "Commands",
+                    about: command,
+                },
+                vec![quote],
+            ));
+        }
+        for (path, quote) in self.lifted {
+            out.push(Finding::new(
+                Candidate::Retract {
+                    section: "Rules",
+                    about: path,
+                },
+                vec![quote],
+            ));
+        }
+        for e in self.entries {
+            out.push(Finding::new(
+                Candidate::Entry {
+                    section: e.section,
+                    text: e.text,
+                },
+                e.evidence,
+            ));
+        }
+        out
     }
-    for path in chinese_forbidden(text) {
-        push(path);
-    }
-    out
 }
 
-fn skip_words(lower: &str, mut i: usize, words: &[&str]) -> usize {
-    while let Some(w) = words.iter().find(|w| lower[i..].starts_with(*w)) {
-        i += w.len();
-    }
-    i
-}
-
-/// The path at byte `i` and the byte after it (and its folder word): a code span,
-/// or a word with a `/` or a dot, or a word followed by "folder"/"directory".
-fn english_object(text: &str, i: usize) -> Option<(String, usize)> {
-    let rest = &text[i..];
-    let (token, mut end, backticked) = if let Some(body) = rest.strip_prefix('`') {
-        let close = body.find('`')?;
-        (body[..close].to_string(), i + close + 2, true)
-    } else {
-        let len = rest
-            .find(|c: char| {
-                c.is_whitespace() || matches!(c, ',' | ';' | '!' | '?' | ')' | '，' | '。')
-            })
-            .unwrap_or(rest.len());
-        let raw = &rest[..len];
-        let token = raw
-            .trim_end_matches(['.', ':', '\'', '"'])
-            .trim_start_matches(['\'', '"', '(']);
-        (token.to_string(), i + len, false)
-    };
-    if token.is_empty() || token.contains(char::is_whitespace) || char_len(&token) > 120 {
-        return None;
-    }
-    let after = text[end..].to_ascii_lowercase();
-    let after_word = after.trim_start();
-    let folder = FOLDER_WORDS.iter().find(|w| {
-        after_word.starts_with(*w)
-            && !after_word[w.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
-    });
-    if let Some(w) = folder {
-        end += after.len() - after_word.len() + w.len();
-    }
-    let lower = token.to_ascii_lowercase();
-    // A file name: `Cargo.lock`, `.env.example`; not `1.2.3` nor `e.g`.
-    let dotted = token.contains('.')
-        && !token.contains("..")
-        && token.rsplit('.').next().is_some_and(|ext| {
-            ext.len() >= 2
-                && ext.chars().all(|c| c.is_ascii_alphanumeric())
-                && ext.chars().any(|c| c.is_ascii_alphabetic())
-        });
-    let path_like = backticked || token.contains('/') || dotted || folder.is_some();
-    if !path_like || (!backticked && NOT_PATHS.contains(&lower.as_str())) {
-        return None;
-    }
-    let mut path = token;
-    if folder.is_some() && !path.ends_with('/') {
-        path.push('/');
-    }
-    Some((path, end))
-}
-
-const ZH_NEGATIONS: [&str; 6] = ["不要", "禁止", "不准", "不许", "请勿", "勿"];
-const ZH_VERBS: [&str; 10] = [
-    "修改", "改动", "更改", "编辑", "删除", "碰", "动", "改", "删", "写",
-];
-
-fn chinese_forbidden(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut starts: Vec<(usize, usize)> = ZH_NEGATIONS
+/// The words after a correction marker opening a line, if it opens with one.
+fn correction(line: &str) -> Option<&str> {
+    let mut rest = line.trim_start();
+    let mut found = false;
+    // Markers chain: `いや、やっぱり`, `no, actually`.
+    while let Some(c) = CORRECTIONS
         .iter()
-        .flat_map(|n| find_all(text, n).map(move |at| (at, n.len())))
-        .collect();
-    starts.extend(bie_positions(text).map(|at| (at, '别'.len_utf8())));
-    starts.sort_unstable();
-    for (at, len) in starts {
-        let rest = &text[at + len..];
-        let Some(verb) = ZH_VERBS.iter().find(|v| rest.starts_with(*v)) else {
-            continue;
-        };
-        let mut rest = rest[verb.len()..].trim_start();
-        for filler in ["任何", "一下", "到"] {
-            rest = rest.strip_prefix(filler).unwrap_or(rest).trim_start();
-        }
-        let (token, after) = if let Some(body) = rest.strip_prefix('`') {
-            let Some(close) = body.find('`') else {
-                continue;
-            };
-            (&body[..close], &body[close + 1..])
-        } else {
-            let len = rest
-                .find(|c: char| {
-                    !(c.is_ascii_alphanumeric() || matches!(c, '.' | '/' | '_' | '-' | '~' | '*'))
-                })
-                .unwrap_or(rest.len());
-            (&rest[..len], &rest[len..])
-        };
-        let token = token.trim_end_matches('.');
-        if token.is_empty() || token.contains(char::is_whitespace) || char_len(token) > 120 {
-            continue;
-        }
-        let after = after.trim_start();
-        let folder = ["目录", "文件夹", "下"]
-            .iter()
-            .any(|w| after.starts_with(w));
-        let mut path = token.to_string();
-        if folder && !path.ends_with('/') {
-            path.push('/');
-        }
-        if !out.contains(&path) {
-            out.push(path);
-        }
-    }
-    out
-}
-
-// ---------------------------------------------------------------------------
-// Stated commands
-
-const KIND_WORDS: [(&str, Kind); 13] = [
-    ("test", Kind::Test),
-    ("build", Kind::Build),
-    ("lint", Kind::Lint),
-    ("format", Kind::Format),
-    ("fmt", Kind::Format),
-    ("typecheck", Kind::Check),
-    ("type-check", Kind::Check),
-    ("type check", Kind::Check),
-    ("测试", Kind::Test),
-    ("构建", Kind::Build),
-    ("编译", Kind::Build),
-    ("格式化", Kind::Format),
-    ("类型检查", Kind::Check),
-];
-
-const CUES: [&str; 14] = [
-    " is ", " are ", ":", " with ", " using ", " via ", " run ", " use ", "是", "：", "用", "跑",
-    "执行", "运行",
-];
-
-/// `(kind, command)` for each sentence of a user message stating how to test,
-/// build, lint, format or type-check (`the test command is `make check``,
-/// `run tests with cargo test -p foo`, `to build, run npm run build`, `测试命令是 make check`).
-pub fn stated_commands(text: &str) -> Vec<(Kind, String)> {
-    let mut out = Vec::new();
-    for sentence in sentences(text) {
-        let sentence = sentence.trim();
-        if sentence.ends_with('?') || sentence.ends_with('？') {
-            continue;
-        }
-        if let Some(found) = stated_command(sentence) {
-            out.push(found);
-        }
-    }
-    out
-}
-
-fn stated_command(sentence: &str) -> Option<(Kind, String)> {
-    // Keywords and cues are looked for outside code spans, in ASCII lower case
-    // (which keeps byte offsets).
-    let blanked = blank_code_spans(sentence).to_ascii_lowercase();
-    let (kind_at, kind_len, kind) = KIND_WORDS
-        .iter()
-        .filter_map(|(w, k)| {
-            find_all(&blanked, w)
-                .find(|&at| !w.is_ascii() || word_start(&blanked, at))
-                .map(|at| (at, w.len(), *k))
-        })
-        .min_by_key(|(at, _, _)| *at)?;
-
-    if let Some((span_at, span)) = code_spans(sentence)
-        .into_iter()
-        .find(|(_, s)| commands::plausible(s))
+        .find(|c| rest.to_ascii_lowercase().starts_with(*c))
     {
-        let says_command = blanked.contains("command") || blanked.contains("命令");
-        let recognized = commands::classify(&span).is_some() || commands::is_path_like(&span);
-        if (recognized || says_command) && !negated_before(&blanked[..span_at]) {
-            return Some((kind, span));
-        }
-        return None;
+        found = true;
+        rest =
+            rest[c.len()..].trim_start_matches([' ', ',', '，', '、', ':', '：', '。', '!', '！']);
     }
-
-    let after = kind_at + kind_len;
-    let mut cues: Vec<(usize, usize)> = CUES
-        .iter()
-        .flat_map(|c| find_all(&blanked[after..], c).map(move |at| (after + at, c.len())))
-        .collect();
-    cues.sort_unstable();
-    for (at, len) in cues {
-        if negated_before(&blanked[..at]) {
-            return None;
-        }
-        let candidate = cut_clause(&sentence[at + len..]);
-        if commands::plausible(&candidate)
-            && (commands::classify(&candidate).is_some() || commands::is_path_like(&candidate))
-        {
-            return Some((kind, candidate));
-        }
-    }
-    None
+    found.then_some(rest)
 }
 
-/// The command at the start of `s`: up to a clause break, without closing punctuation.
-fn cut_clause(s: &str) -> String {
-    let s = s.trim();
-    let lower = s.to_ascii_lowercase();
-    let mut end = s.len();
-    for stop in [
-        ", ",
-        " and ",
-        " then ",
-        " before ",
-        " after ",
-        " to ",
-        " (",
-        " if ",
-        " when ",
-        " so ",
-        " because ",
-        " instead",
-        "，",
-        "。",
-        "；",
-    ] {
-        if let Some(i) = lower.find(stop) {
-            end = end.min(i);
-        }
-    }
-    s[..end]
-        .trim()
-        .trim_end_matches(['.', ',', ';', ':', '!'])
-        .trim()
-        .to_string()
+/// The first sentence of `text`, trimmed.
+fn first_clause_sentence(text: &str) -> &str {
+    sentences(text).first().map_or("", |s| s.trim())
 }
 
-fn code_spans(s: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    let mut rest = 0;
-    while let Some(open) = s[rest..].find('`') {
-        let start = rest + open + 1;
-        let Some(close) = s[start..].find('`') else {
-            break;
-        };
-        let body = s[start..start + close].trim();
-        if !body.is_empty() {
-            out.push((start - 1, body.to_string()));
-        }
-        rest = start + close + 1;
-    }
-    out
-}
-
-/// `s` with the contents of code spans replaced by spaces (same byte length).
-fn blank_code_spans(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut inside = false;
-    for c in s.chars() {
-        if c == '`' {
-            inside = !inside;
-            out.push(c);
-        } else if inside {
-            out.extend(std::iter::repeat_n(' ', c.len_utf8()));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+pub fn forbidden_rule(path: &str) -> String {
+    format!("Do not modify `{path}` (the user said so)")
 }
 
 /// Sentences of a message: split at line ends, `。！？；`, and `. ! ?` followed by
@@ -800,7 +512,6 @@ fn negated_before(before: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::Message;
 
     fn user(text: &str) -> Message {
         Message::new(Role::User, text)
@@ -819,19 +530,38 @@ mod tests {
         m
     }
 
-    fn command(kind: Kind, cmd: &str, stated: bool) -> Candidate {
-        Candidate::Command {
-            kind,
-            command: cmd.into(),
-            stated,
-        }
+    /// The transcript with ids 1, 2, ... as the host numbers them.
+    fn numbered(messages: &[Message]) -> Vec<Message> {
+        messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Message {
+                id: Some(i as u64 + 1),
+                ..m.clone()
+            })
+            .collect()
     }
 
-    fn entry(section: &'static str, text: &str) -> Candidate {
-        Candidate::Entry {
-            section,
-            text: text.into(),
+    /// What extraction finds, as it would read in `MEMORY.md` (`Section: text`),
+    /// after checking that every finding quotes its messages verbatim.
+    fn found(messages: &[Message]) -> Vec<String> {
+        let messages = numbered(messages);
+        let findings = extract(&messages, "/repo");
+        for f in &findings {
+            assert!(!f.evidence.is_empty(), "{f:?}");
+            for q in &f.evidence {
+                assert!(q.found_in(&messages), "{q:?} of {f:?}");
+            }
         }
+        findings.iter().map(Finding::describe).collect()
+    }
+
+    fn users(texts: &[&str]) -> Vec<String> {
+        found(&texts.iter().map(|t| user(t)).collect::<Vec<_>>())
+    }
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
@@ -860,16 +590,15 @@ mod tests {
             Message::new(Role::Assistant, "Fixed: the parser now trims input."),
             user("Thanks. Also, do not modify the migrations folder."),
         ];
-        let found = extract(&transcript, "/repo");
         assert_eq!(
-            found,
-            [
-                command(Kind::Test, "make check", true),
-                command(Kind::Build, "cargo build --release", false),
-                command(Kind::Lint, "npm run lint", false),
-                entry("Rules", "Do not modify `vendor/` (the user said so)"),
-                entry("Rules", "Do not modify `migrations/` (the user said so)"),
-            ]
+            found(&transcript),
+            strings(&[
+                "Commands: Test: `make check`",
+                "Commands: Build: `cargo build --release` (ran successfully)",
+                "Commands: Lint: `npm run lint` (ran successfully)",
+                "Rules: Do not modify `vendor/` (the user said so)",
+                "Rules: Do not modify `migrations/` (the user said so)",
+            ])
         );
     }
 
@@ -887,8 +616,8 @@ mod tests {
             output("Exit code: 2\nOutput:\nerrors", false),
         ];
         assert_eq!(
-            extract(&transcript, "/repo"),
-            [command(Kind::Test, "cargo test --workspace", false)]
+            found(&transcript),
+            ["Commands: Test: `cargo test --workspace` (ran successfully)"]
         );
     }
 
@@ -899,7 +628,7 @@ mod tests {
             user("stop, wrong branch"),
             output("Exit code: 0", false),
         ];
-        assert!(extract(&transcript, "/repo").is_empty());
+        assert!(found(&transcript).is_empty());
     }
 
     #[test]
@@ -911,8 +640,8 @@ mod tests {
             output("Exit code: 0", false),
         ];
         assert_eq!(
-            extract(&transcript, "/repo"),
-            [command(Kind::Test, "cargo test --workspace", false)]
+            found(&transcript),
+            ["Commands: Test: `cargo test --workspace` (ran successfully)"]
         );
     }
 
@@ -951,6 +680,16 @@ mod tests {
             ),
             ("use pnpm from now on.", "Notes", "Use pnpm"),
             (
+                "OK. The staging DB is on port 5433. Remember that.",
+                "Notes",
+                "The staging DB is on port 5433.",
+            ),
+            (
+                "The staging server is https://stg.example.com — remember that.",
+                "Notes",
+                "The staging server is https://stg.example.com",
+            ),
+            (
                 "please remember that you must not use unwrap in library code",
                 "Rules",
                 "You must not use unwrap in library code",
@@ -977,6 +716,10 @@ mod tests {
     #[test]
     fn chinese_memory_statements_and_rules() {
         assert_eq!(
+            memory_statements("记住这个：修改 proto 以后要跑 make gen"),
+            [("Notes", "修改 proto 以后要跑 make gen".to_string())]
+        );
+        assert_eq!(
             memory_statements("记住：测试前要先启动本地数据库"),
             [("Notes", "测试前要先启动本地数据库".to_string())]
         );
@@ -994,13 +737,72 @@ mod tests {
         );
         assert!(memory_statements("修好以后再跑一遍").is_empty());
         assert!(memory_statements("好的，我记住了").is_empty());
-        assert!(!is_prohibition("这个特别重要，别的先不管"));
+        assert!(!statements::is_prohibition("这个特别重要，别的先不管"));
     }
 
     #[test]
-    fn forbidden_paths_in_english_and_chinese() {
-        let cases: [(&str, &[&str]); 10] = [
+    fn japanese_and_korean_memory_statements() {
+        let cases = [
+            (
+                "ステージングの DB はポート 5433 だと覚えておいて",
+                "Notes",
+                "ステージングの DB はポート 5433 だ",
+            ),
+            (
+                "覚えておいて：リリースは金曜日",
+                "Notes",
+                "リリースは金曜日",
+            ),
+            ("今後は pnpm を使って", "Notes", "今後は pnpm を使って"),
+            (
+                "了解。ステージングの DB は 5433 番です。覚えておいて。",
+                "Notes",
+                "ステージングの DB は 5433 番です",
+            ),
+            (
+                "스테이징 DB 포트는 5433 이야. 기억해 줘.",
+                "Notes",
+                "스테이징 DB 포트는 5433 이야",
+            ),
+            ("Node v18.2 を使うと覚えて", "Notes", "Node v18.2 を使う"),
+            (
+                "main に直接 push しないでと覚えておいて",
+                "Rules",
+                "main に直接 push しないで",
+            ),
+            (
+                "릴리스는 금요일에 한다고 기억해 줘",
+                "Notes",
+                "릴리스는 금요일에 한다",
+            ),
+            ("앞으로는 pnpm 을 써", "Notes", "앞으로는 pnpm 을 써"),
+            (
+                "앞으로는 main 에 직접 푸시하지 마",
+                "Rules",
+                "앞으로는 main 에 직접 푸시하지 마",
+            ),
+        ];
+        for (text, section, entry) in cases {
+            assert_eq!(
+                memory_statements(text),
+                [(section, entry.to_string())],
+                "{text}"
+            );
+        }
+        for text in ["覚えてる？", "기억해?", "それは覚えていない"] {
+            assert!(memory_statements(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn forbidden_paths_in_four_languages() {
+        let cases: [(&str, &[&str]); 21] = [
             ("don't touch vendor/", &["vendor/"]),
+            ("please keep vendor/ untouched", &["vendor/"]),
+            ("legacy/ is read-only", &["legacy/"]),
+            ("vendor/ 目录是只读的", &["vendor/"]),
+            ("legacy/ は凍結されています", &["legacy/"]),
+            ("legacy/ 는 읽기 전용이야", &["legacy/"]),
             (
                 "Please do not modify the migrations folder.",
                 &["migrations/"],
@@ -1014,10 +816,24 @@ mod tests {
             ("不要改 vendor/", &["vendor/"]),
             ("别动 xxx", &["xxx"]),
             ("禁止修改 migrations 目录", &["migrations/"]),
+            ("migrations/ 目录不要动", &["migrations/"]),
+            ("legacy/ は変更しないで", &["legacy/"]),
+            ("`db/schema.sql` を編集するのは禁止", &["db/schema.sql"]),
+            ("vendor ディレクトリは触らないで", &["vendor/"]),
+            ("legacy/ 는 수정하지 마", &["legacy/"]),
+            ("generated 폴더 건드리지 마세요", &["generated/"]),
             ("don't change it", &[]),
             ("don't touch the tests", &[]),
         ];
-        for text in ["don't change 1.2.3 yet", "never edit e.g. files"] {
+        for text in [
+            "don't change 1.2.3 yet",
+            "never edit e.g. files",
+            "legacy/ is no longer frozen",
+            "legacy/ 不再冻结了",
+            "leave it to me, vendor/ is fine",
+            "never commit to the `release/` branch directly",
+            "这个函数不要改名",
+        ] {
             assert!(forbidden_paths(text).is_empty(), "{text}");
         }
         for (text, paths) in cases {
@@ -1048,52 +864,287 @@ mod tests {
             user("不要改 vendor/ 下的文件，测试命令是 cargo test -p core"),
         ];
         assert_eq!(
-            extract(&transcript, "/repo"),
-            [
-                command(Kind::Test, "cargo test -p core", true),
-                entry("Notes", "发布前先跑 make release-check"),
-                entry("Rules", "Do not modify `vendor/` (the user said so)"),
-            ]
+            found(&transcript),
+            strings(&[
+                "Commands: Test: `cargo test -p core`",
+                "Notes: 发布前先跑 make release-check",
+                "Rules: Do not modify `vendor/` (the user said so)",
+            ])
+        );
+    }
+
+    /// The issue's cases and their kin: a command the user rules out is never the
+    /// command, and may stand beside the one to use.
+    #[test]
+    fn polarity_decides_what_is_recorded() {
+        let cases: &[(&[&str], &[&str])] = &[
+            (
+                &["记住：这个仓库的测试命令是 make check-all ，不要用 cargo test 直接跑。"],
+                &[
+                    "Commands: Test: `make check-all` (not `cargo test`)",
+                    "Commands: no longer holds for `cargo test`",
+                ],
+            ),
+            (
+                &["别用 go test 跑测试，测试用 mage test"],
+                &[
+                    "Commands: Test: `mage test` (not `go test`)",
+                    "Commands: no longer holds for `go test`",
+                ],
+            ),
+            (
+                &["Don't run `cargo test` directly; the test command is `make check-all`."],
+                &[
+                    "Commands: Test: `make check-all` (not `cargo test`)",
+                    "Commands: no longer holds for `cargo test`",
+                ],
+            ),
+            (
+                &["テストは cargo test ではなく make check-all で実行してください"],
+                &[
+                    "Commands: Test: `make check-all` (not `cargo test`)",
+                    "Commands: no longer holds for `cargo test`",
+                ],
+            ),
+            (
+                &["빌드는 npm run build 말고 pnpm build 로 해"],
+                &[
+                    "Commands: Build: `pnpm build` (not `npm run build`)",
+                    "Commands: no longer holds for `npm run build`",
+                ],
+            ),
+            (
+                &["Lint with ruff check . instead of flake8"],
+                &[
+                    "Commands: Lint: `ruff check .` (not `flake8`)",
+                    "Commands: no longer holds for `flake8`",
+                ],
+            ),
+            (
+                &["pytest は使わないで"],
+                &["Commands: no longer holds for `pytest`"],
+            ),
+        ];
+        for (texts, expected) in cases {
+            assert_eq!(users(texts), strings(expected), "{texts:?}");
+        }
+    }
+
+    #[test]
+    fn a_forbidden_command_is_not_recorded_even_when_it_ran() {
+        for forbid in [
+            "Don't run `cargo test`, it takes too long here.",
+            "不要跑 cargo test",
+            "cargo test は実行しないで",
+            "cargo test 돌리지 마",
+        ] {
+            let transcript = [
+                user(forbid),
+                call(r#"{"command":"cargo test --workspace"}"#),
+                output("Exit code: 0\nOutput:\ntest result: ok", false),
+                call(r#"{"command":"cargo build"}"#),
+                output("Exit code: 0", false),
+            ];
+            assert_eq!(
+                found(&transcript),
+                strings(&[
+                    "Commands: Build: `cargo build` (ran successfully)",
+                    "Commands: no longer holds for `cargo test`",
+                ]),
+                "{forbid}"
+            );
+        }
+        // The observed alternative carries the ruled-out command beside it.
+        let transcript = [
+            user("stop using yarn"),
+            call(r#"{"command":"yarn test"}"#),
+            output("Exit code: 0", false),
+            call(r#"{"command":"pnpm test"}"#),
+            output("Exit code: 0", false),
+        ];
+        assert_eq!(
+            found(&transcript),
+            strings(&[
+                "Commands: Test: `pnpm test` (ran successfully)",
+                "Commands: no longer holds for `yarn`",
+            ])
         );
     }
 
     #[test]
-    fn stated_commands_in_several_phrasings() {
-        let cases: [(&str, Option<(Kind, &str)>); 10] = [
+    fn the_last_word_wins() {
+        let cases: &[(&[&str], &[&str])] = &[
             (
-                "the test command is `make check`",
-                Some((Kind::Test, "make check")),
+                &[
+                    "The test command is `cargo test`.",
+                    "Actually, don't use cargo test; the test command is `make check`.",
+                ],
+                &[
+                    "Commands: Test: `make check` (not `cargo test`)",
+                    "Commands: no longer holds for `cargo test`",
+                ],
             ),
             (
-                "Run tests with cargo test -p foo.",
-                Some((Kind::Test, "cargo test -p foo")),
+                &["不要用 cargo nextest", "不对，测试命令是 cargo nextest run"],
+                &["Commands: Test: `cargo nextest run`"],
             ),
             (
-                "to build, run npm run build",
-                Some((Kind::Build, "npm run build")),
-            ),
-            ("测试命令是 make check", Some((Kind::Test, "make check"))),
-            (
-                "lint with `./scripts/lint.sh` please",
-                Some((Kind::Lint, "./scripts/lint.sh")),
+                &["记住：用 yarn 装依赖", "不对，以后用 pnpm，不要再用 yarn"],
+                &[
+                    "Commands: no longer holds for `yarn`",
+                    "Rules: 以后用 pnpm，不要再用 yarn",
+                ],
             ),
             (
-                "use `cargo nextest run` to run the tests",
-                Some((Kind::Test, "cargo nextest run")),
+                &["remember to use yarn for installs", "actually, use pnpm"],
+                &["Notes: Use pnpm"],
             ),
-            ("what is the test command?", None),
-            ("don't run tests with cargo test, use make check", None),
-            ("the test is about the parser", None),
-            ("I renamed the `parse` test", None),
+            (
+                &[
+                    "覚えておいて：パッケージ管理は yarn を使う",
+                    "いや、やっぱり pnpm で",
+                ],
+                &["Notes: pnpm で"],
+            ),
+            (
+                &["앞으로는 yarn 을 써", "OK. 아니, pnpm 써"],
+                &["Notes: pnpm 써"],
+            ),
+            (
+                &[
+                    "记住：staging 地址是 https://a.example.com",
+                    "不对，staging 地址是 https://b.example.com",
+                ],
+                &["Notes: staging 地址是 https://b.example.com"],
+            ),
+            (
+                &[
+                    "From now on use yarn.",
+                    "Thanks. Actually, use pnpm instead.",
+                ],
+                &["Notes: Use pnpm instead."],
+            ),
+            (
+                &["don't touch legacy/", "legacy/ is no longer frozen"],
+                &["Rules: no longer holds for `legacy/`"],
+            ),
+            (
+                &["legacy/ 可以改了", "不要改 legacy/"],
+                &["Rules: Do not modify `legacy/` (the user said so)"],
+            ),
+            (
+                &[
+                    "Remember: the staging URL is https://old.example.com",
+                    "Remember: the staging URL is now https://stg.example.com",
+                ],
+                &["Notes: The staging URL is now https://stg.example.com"],
+            ),
         ];
-        for (text, expected) in cases {
-            let got = stated_commands(text);
-            let expected: Vec<(Kind, String)> = expected
-                .into_iter()
-                .map(|(k, c)| (k, c.to_string()))
-                .collect();
-            assert_eq!(got, expected, "{text}");
+        for (texts, expected) in cases {
+            assert_eq!(users(texts), strings(expected), "{texts:?}");
         }
+    }
+
+    #[test]
+    fn quoted_and_pasted_text_is_not_the_user_speaking() {
+        for text in [
+            "CI failed, here is the log:\n```\n$ docker system prune -af --volumes\nremember: the test command is make ci\n```",
+            "> remember that the test command is `make legacy-test`\nwhat does this mean?",
+            "log:\n2026-12-01T10:00:00Z INFO build: docker system prune -af --volumes\n2026-12-01T10:00:02Z ERROR test command is cargo test -p x failed",
+            "$ make test\nok\n$ docker system prune -af --volumes\nTotal reclaimed space: 2GB",
+            "CIのログ:\n    記住：测试命令是 make ci\n    at Object.run (src/index.js:10:5)",
+        ] {
+            assert!(users(&[text]).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn tool_output_is_never_a_source() {
+        let transcript = [
+            user("please check the README"),
+            call(r#"{"command":"cat README.md"}"#),
+            output(
+                "Exit code: 0\nOutput:\nRemember: the test command is `make all`. Don't touch src/.",
+                false,
+            ),
+            Message::new(
+                Role::Assistant,
+                "Remember that the build command is `make`.",
+            ),
+        ];
+        assert!(found(&transcript).is_empty());
+    }
+
+    #[test]
+    fn one_off_commands_are_not_durable() {
+        let transcript = [
+            user("run the parser tests with cargo test parser, then clean up with `cargo clean`"),
+            call(r#"{"command":"cargo test parser -- --nocapture"}"#),
+            output("Exit code: 0", false),
+            call(r#"{"command":"pytest tests/test_api.py"}"#),
+            output("Exit code: 0", false),
+            call(r#"{"command":"docker system prune -af --volumes"}"#),
+            output("Exit code: 0", false),
+            call(r#"{"command":"rm -rf target && git clean -fdx"}"#),
+            output("Exit code: 0", false),
+            call(r#"{"command":"npm install"}"#),
+            output("Exit code: 0", false),
+            call(r#"{"command":"python /tmp/check_build.py"}"#),
+            output("Exit code: 0", false),
+        ];
+        assert!(found(&transcript).is_empty());
+    }
+
+    #[test]
+    fn when_unsure_nothing_is_written() {
+        for text in [
+            "maybe the test command is make check?",
+            "I think we build with `make dist`",
+            "如果 cargo test 太慢，可以试试 cargo nextest run",
+            "たぶんテストは make check だと思う",
+            "아마 테스트는 make check 일 거야",
+            "the tests fail with cargo test",
+            "should we use pnpm?",
+            "remember that?",
+        ] {
+            assert!(users(&[text]).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn evidence_is_the_exact_words_of_the_message() {
+        let messages = numbered(&[
+            user("Thanks!\nThe test command is `make check-all`, not `cargo test`."),
+            call(r#"{"command":["bash","-lc","cargo build"],"workdir":"/repo"}"#),
+            output("Exit code: 0", false),
+        ]);
+        let findings = extract(&messages, "/repo");
+        let quotes: Vec<(u64, &str)> = findings
+            .iter()
+            .flat_map(|f| &f.evidence)
+            .map(|q| (q.message_id, q.text.as_str()))
+            .collect();
+        assert_eq!(
+            quotes,
+            [
+                (1, "The test command is `make check-all`, not `cargo test`."),
+                (2, "cargo build"),
+                (1, "The test command is `make check-all`, not `cargo test`."),
+            ]
+        );
+        // Without ids there is nothing to cite.
+        let bare: Vec<Message> = messages
+            .iter()
+            .map(|m| Message {
+                id: None,
+                ..m.clone()
+            })
+            .collect();
+        assert!(
+            extract(&bare, "/repo")
+                .iter()
+                .all(|f| f.evidence.is_empty())
+        );
     }
 
     #[test]
@@ -1103,7 +1154,7 @@ mod tests {
             user("remember that the token is [REDACTED:github-token]"),
             user("don't touch vendor/, my AWS id is AKIAABCDEFGHIJKLMNOP"),
         ];
-        assert!(extract(&transcript, "/repo").is_empty());
+        assert!(found(&transcript).is_empty());
     }
 
     #[test]
@@ -1126,8 +1177,8 @@ mod tests {
             user("don't touch vendor/"),
             user("again: don't touch vendor/"),
             user("remember that releases are cut on Fridays"),
-            user("Remember that releases are cut on fridays"),
+            user("Remember that releases are cut on \"fridays\"!"),
         ];
-        assert_eq!(extract(&transcript, "/repo").len(), 2);
+        assert_eq!(found(&transcript).len(), 2);
     }
 }

@@ -6,6 +6,11 @@
 //! understand (free text, sub-headings, code blocks) is kept as it was, and a
 //! document that is parsed and rendered without edits comes back byte for byte.
 
+mod subject;
+
+pub use subject::{near_duplicate_key, paths, same_subject, shared_tool_family, tool_family};
+
+use crate::commands::rules_out;
 use crate::text::normalize;
 
 /// Sections in the order new ones are placed.
@@ -46,6 +51,27 @@ pub struct MemoryDoc {
 pub struct Moved {
     pub section: String,
     pub lines: Vec<String>,
+    /// The entry that took its place, when it was replaced by a newer one.
+    pub replaced_by: Option<String>,
+}
+
+/// What one edit did: the change, the entry's text as written (its first line
+/// without the bullet), and the entries it replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edit {
+    pub change: Change,
+    pub text: String,
+    pub superseded: Vec<Moved>,
+}
+
+impl Edit {
+    fn plain(change: Change, text: &str) -> Edit {
+        Edit {
+            change,
+            text: text.to_string(),
+            superseded: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,36 +200,105 @@ impl MemoryDoc {
     }
 
     /// Adds an entry to a section (created when missing). An entry equal to any
-    /// existing one, ignoring case and whitespace, is not added again.
+    /// existing one, ignoring case, whitespace, punctuation and quotes, is not
+    /// added again; an entry on the same subject as existing ones (see
+    /// [`same_subject`]) replaces them.
+    #[cfg(test)]
     pub fn add(&mut self, section: &str, text: &str) -> Change {
+        self.add_entry(section, text).change
+    }
+
+    /// [`MemoryDoc::add`], saying what was written and what it replaced.
+    pub fn add_entry(&mut self, section: &str, text: &str) -> Edit {
         let lines = self.entry_lines(text);
+        let head = lines
+            .first()
+            .map(|l| strip_bullet(l.trim_end_matches('\r')).trim().to_string())
+            .unwrap_or_default();
         if lines.is_empty() {
-            return Change::Empty;
+            return Edit::plain(Change::Empty, "");
         }
         if self.find(text).is_some() {
-            return Change::Unchanged;
+            return Edit::plain(Change::Unchanged, &head);
         }
-        let index = self.section_index_or_create(section);
-        let items = &mut self.sections[index].items;
-        let at = insertion_point(items);
-        items.insert(at, Item::Entry(lines));
+        let section = canonical_name(section);
+        let commands = section.eq_ignore_ascii_case("Commands");
+        let same: Vec<Pos> = self
+            .positions()
+            .into_iter()
+            .filter(|at| {
+                let other = self.section_name(*at);
+                other.eq_ignore_ascii_case("Commands") == commands
+                    && same_subject((other, &entry_text(self.entry_at(*at))), (&section, &head))
+            })
+            .collect();
+        // The newest entry takes the place of the first one it replaces in its
+        // own section; the others go.
+        let slot = same
+            .iter()
+            .copied()
+            .find(|at| self.section_name(*at).eq_ignore_ascii_case(&section));
+        let superseded: Vec<Moved> = same
+            .iter()
+            .map(|at| Moved {
+                section: self.section_name(*at).to_string(),
+                lines: self.entry_at(*at).clone(),
+                replaced_by: Some(head.clone()),
+            })
+            .collect();
+        if let Some(at) = slot {
+            *self.entry_at_mut(at) = lines.clone();
+        }
+        // Removed before a section may be created, which would shift positions.
+        for at in same.into_iter().rev().filter(|at| Some(*at) != slot) {
+            self.take(at);
+        }
+        if slot.is_none() {
+            let index = self.section_index_or_create(&section);
+            let items = &mut self.sections[index].items;
+            let at = insertion_point(items);
+            items.insert(at, Item::Entry(lines));
+        }
         self.trailing_newline = true;
-        Change::Added
+        let change = if superseded.is_empty() {
+            Change::Added
+        } else {
+            Change::Replaced
+        };
+        Edit {
+            change,
+            text: head,
+            superseded,
+        }
     }
 
     /// Replaces the entry whose text is `old` (ignoring case, whitespace and a
     /// leading `- `; a match on its first line alone also counts).
+    #[cfg(test)]
     pub fn replace(&mut self, old: &str, text: &str) -> Change {
+        self.replace_entry(old, text).change
+    }
+
+    /// [`MemoryDoc::replace`], saying what was written and what it replaced.
+    pub fn replace_entry(&mut self, old: &str, text: &str) -> Edit {
         let lines = self.entry_lines(text);
         if lines.is_empty() {
-            return Change::Empty;
+            return Edit::plain(Change::Empty, "");
         }
+        let head = strip_bullet(lines[0].trim_end_matches('\r'))
+            .trim()
+            .to_string();
         let Some(at) = self.find(old) else {
-            return Change::NotFound;
+            return Edit::plain(Change::NotFound, &head);
         };
         if normalize(&entry_text(self.entry_at(at))) == normalize(&entry_text(&lines)) {
-            return Change::Unchanged;
+            return Edit::plain(Change::Unchanged, &head);
         }
+        let moved = Moved {
+            section: self.section_name(at).to_string(),
+            lines: self.entry_at(at).clone(),
+            replaced_by: Some(head.clone()),
+        };
         match self.find(text) {
             // The new text is already another entry: the old one just goes.
             Some(other) if other != at => {
@@ -212,7 +307,109 @@ impl MemoryDoc {
             _ => *self.entry_at_mut(at) = lines,
         }
         self.trailing_newline = true;
-        Change::Replaced
+        Edit {
+            change: Change::Replaced,
+            text: head,
+            superseded: vec![moved],
+        }
+    }
+
+    /// Removes the entry whose text is `old` and returns it.
+    pub fn remove_entry(&mut self, old: &str) -> Option<Moved> {
+        let at = self.find(old)?;
+        let moved = Moved {
+            section: self.section_name(at).to_string(),
+            lines: self.entry_at(at).clone(),
+            replaced_by: None,
+        };
+        self.take(at);
+        self.trailing_newline = true;
+        Some(moved)
+    }
+
+    /// Removes the `Commands` entries whose command `forbidden` rules out.
+    pub fn retract_command(&mut self, forbidden: &str) -> Vec<Moved> {
+        self.take_where(|section, text| {
+            section.eq_ignore_ascii_case("Commands")
+                && first_code_span(text).is_some_and(|c| rules_out(forbidden, c))
+        })
+    }
+
+    /// Removes the `Rules` entries about `path` alone.
+    pub fn retract_path_rules(&mut self, path: &str) -> Vec<Moved> {
+        let wanted = path.trim_start_matches("./").trim_end_matches('/');
+        self.take_where(|section, text| {
+            section.eq_ignore_ascii_case("Rules") && paths(text) == [wanted]
+        })
+    }
+
+    fn take_where(&mut self, hit: impl Fn(&str, &str) -> bool) -> Vec<Moved> {
+        let found: Vec<Pos> = self
+            .positions()
+            .into_iter()
+            .filter(|at| hit(self.section_name(*at), &entry_text(self.entry_at(*at))))
+            .collect();
+        let mut out = Vec::new();
+        for at in found.into_iter().rev() {
+            out.push(Moved {
+                section: self.section_name(at).to_string(),
+                lines: self.entry_at(at).clone(),
+                replaced_by: None,
+            });
+            self.take(at);
+        }
+        if !out.is_empty() {
+            self.trailing_newline = true;
+        }
+        out.reverse();
+        out
+    }
+
+    /// Puts `moved` back in place of entry `head` when it sits in the same
+    /// section, else takes `head` out and puts `moved` back at its section's end.
+    pub fn restore(&mut self, head: &str, moved: &Moved) {
+        match self.find(head) {
+            Some(at) if self.section_name(at).eq_ignore_ascii_case(&moved.section) => {
+                *self.entry_at_mut(at) = moved.lines.clone();
+                self.trailing_newline = true;
+            }
+            _ => {
+                self.remove(head);
+                self.reinsert(moved);
+            }
+        }
+    }
+
+    /// Puts a moved entry back at the end of its section.
+    pub fn reinsert(&mut self, moved: &Moved) {
+        if self.find(&entry_text(&moved.lines)).is_some() {
+            return;
+        }
+        let items = if moved.section.is_empty() {
+            &mut self.preamble
+        } else {
+            let index = self.section_index_or_create(&moved.section);
+            &mut self.sections[index].items
+        };
+        let at = insertion_point(items);
+        items.insert(at, Item::Entry(moved.lines.clone()));
+        self.trailing_newline = true;
+    }
+
+    /// `(section, first line without the bullet)` of every entry, in order.
+    pub fn heads(&self) -> Vec<(String, String)> {
+        self.positions()
+            .into_iter()
+            .map(|at| {
+                let first = &self.entry_at(at)[0];
+                (
+                    self.section_name(at).to_string(),
+                    strip_bullet(first.trim_end_matches('\r'))
+                        .trim()
+                        .to_string(),
+                )
+            })
+            .collect()
     }
 
     pub fn remove(&mut self, old: &str) -> Change {
@@ -230,29 +427,56 @@ impl MemoryDoc {
     /// `(ran successfully)` when it was only observed. One entry per label: a new
     /// command replaces the old one, except that an observed command never
     /// replaces one a person stated.
+    #[cfg(test)]
     pub fn set_command(&mut self, label: &str, command: &str, observed: bool) -> Change {
-        let text = command_entry(label, command, observed);
+        self.set_command_entry(label, command, observed, &[]).change
+    }
+
+    /// [`MemoryDoc::set_command`] with the commands the user ruled out for this
+    /// label shown after it (`Test: `make check` (not `cargo test`)`).
+    pub fn set_command_entry(
+        &mut self,
+        label: &str,
+        command: &str,
+        observed: bool,
+        ruled_out: &[String],
+    ) -> Edit {
+        let text = command_entry_with(label, command, observed, ruled_out);
         let prefix = format!("{}:", label.to_lowercase());
         let existing = self.positions().into_iter().find(|at| {
             normalize(&entry_text(self.entry_at(*at))).starts_with(&prefix)
                 && self.section_name(*at).eq_ignore_ascii_case("Commands")
         });
         let Some(at) = existing else {
-            return self.add("Commands", &text);
+            return self.add_entry("Commands", &text);
         };
         let current = entry_text(self.entry_at(at));
         let current_observed = current.trim_end().ends_with(OBSERVED_SUFFIX);
         let same_command =
             first_code_span(&current).is_some_and(|c| normalize(c) == normalize(command));
-        if same_command && (observed || !current_observed) {
-            return Change::Unchanged;
+        if normalize(&current) == normalize(&text) {
+            return Edit::plain(Change::Unchanged, &current);
         }
-        if observed && !current_observed {
-            return Change::Unchanged;
+        // A command the user ruled out goes whatever replaces it; otherwise a
+        // stated command wins over an observed one, and seeing the same command
+        // succeed again adds nothing.
+        let current_ruled_out =
+            first_code_span(&current).is_some_and(|c| ruled_out.iter().any(|f| rules_out(f, c)));
+        if observed && !current_ruled_out && (!current_observed || same_command) {
+            return Edit::plain(Change::Unchanged, &current);
         }
+        let moved = Moved {
+            section: "Commands".to_string(),
+            lines: self.entry_at(at).clone(),
+            replaced_by: Some(text.clone()),
+        };
         *self.entry_at_mut(at) = self.entry_lines(&text);
         self.trailing_newline = true;
-        Change::Replaced
+        Edit {
+            change: Change::Replaced,
+            text,
+            superseded: vec![moved],
+        }
     }
 
     /// Moves the oldest entries of `Notes`, then `Facts`, out until the rendered
@@ -342,6 +566,7 @@ impl MemoryDoc {
         Some(Moved {
             section: self.sections[si].name.clone(),
             lines,
+            replaced_by: None,
         })
     }
 
@@ -382,18 +607,18 @@ impl MemoryDoc {
     }
 
     fn find(&self, text: &str) -> Option<Pos> {
-        let wanted = normalize(strip_bullet(text));
+        let wanted = near_duplicate_key(strip_bullet(text));
         if wanted.is_empty() {
             return None;
         }
         let positions = self.positions();
         positions
             .iter()
-            .find(|at| normalize(&entry_text(self.entry_at(**at))) == wanted)
+            .find(|at| near_duplicate_key(&entry_text(self.entry_at(**at))) == wanted)
             .or_else(|| {
                 positions.iter().find(|at| {
                     let lines = self.entry_at(**at);
-                    normalize(strip_bullet(&lines[0])) == wanted
+                    near_duplicate_key(strip_bullet(&lines[0])) == wanted
                 })
             })
             .copied()
@@ -556,14 +781,40 @@ fn entry_lines(text: &str) -> Vec<String> {
 
 /// `Test: `cmd`` or `Test: `cmd` (ran successfully)`.
 pub fn command_entry(label: &str, command: &str, observed: bool) -> String {
-    let fence = if command.contains('`') { "``" } else { "`" };
-    let pad = if command.contains('`') { " " } else { "" };
-    let mut s = format!("{label}: {fence}{pad}{command}{pad}{fence}");
+    command_entry_with(label, command, observed, &[])
+}
+
+/// A code span for `command`, fenced so that backticks inside survive.
+fn code(command: &str) -> String {
+    if command.contains('`') {
+        format!("`` {command} ``")
+    } else {
+        format!("`{command}`")
+    }
+}
+
+/// [`command_entry`] with ruled-out alternatives: `Test: `a` (not `b`, `c`)`.
+pub fn command_entry_with(
+    label: &str,
+    command: &str,
+    observed: bool,
+    ruled_out: &[String],
+) -> String {
+    let mut s = format!("{label}: {}", code(command));
+    if !ruled_out.is_empty() {
+        let list: Vec<String> = ruled_out.iter().map(|c| code(c)).collect();
+        s.push_str(&format!(" (not {})", list.join(", ")));
+    }
     if observed {
         s.push(' ');
         s.push_str(OBSERVED_SUFFIX);
     }
     s
+}
+
+/// The command of a `Commands` entry (`Test: `make check`` → `make check`).
+pub fn command_of(text: &str) -> Option<&str> {
+    first_code_span(text)
 }
 
 fn first_code_span(text: &str) -> Option<&str> {
@@ -575,9 +826,15 @@ fn first_code_span(text: &str) -> Option<&str> {
     Some(text[body_start..body_start + end].trim())
 }
 
-/// The block appended to `refs/archive.md` for entries moved out of `MEMORY.md`,
+/// The block appended to `refs/archive.md` for entries moved out of `MEMORY.md`
+/// (`title` says why: `Archived` over budget, `Replaced` by newer entries),
 /// appended to what the archive held before (a title starts a new archive).
-pub fn append_archive(existing: Option<&str>, header: &str, moved: &[Moved]) -> String {
+pub fn append_archive(
+    existing: Option<&str>,
+    title: &str,
+    header: &str,
+    moved: &[Moved],
+) -> String {
     let mut out = match existing {
         Some(text) if !text.trim().is_empty() => {
             let mut t = text.to_string();
@@ -586,10 +843,10 @@ pub fn append_archive(existing: Option<&str>, header: &str, moved: &[Moved]) -> 
             }
             t
         }
-        _ => "# Archived memory\n\nEntries moved out of MEMORY.md to keep it within its budget.\n"
+        _ => "# Archived memory\n\nEntries moved out of MEMORY.md: over its budget, or replaced by newer ones.\n"
             .to_string(),
     };
-    out.push_str(&format!("\n## Archived {header}\n"));
+    out.push_str(&format!("\n## {title} {header}\n"));
     let mut current: Option<&str> = None;
     for m in moved {
         if current != Some(m.section.as_str()) {
@@ -599,6 +856,9 @@ pub fn append_archive(existing: Option<&str>, header: &str, moved: &[Moved]) -> 
         for line in &m.lines {
             out.push_str(line.trim_end_matches('\r'));
             out.push('\n');
+        }
+        if let Some(by) = &m.replaced_by {
+            out.push_str(&format!("  (replaced by: {by})\n"));
         }
     }
     out
@@ -784,12 +1044,12 @@ mod tests {
         after.sort();
         before.sort();
         assert_eq!(before, after);
-        let archive = append_archive(None, "2026-11-25 (job j1)", &moved);
+        let archive = append_archive(None, "Archived", "2026-11-25 (job j1)", &moved);
         assert!(archive.starts_with("# Archived memory\n"));
         assert!(
             archive.contains("## Archived 2026-11-25 (job j1)\n\n### Notes\n\n- note number 0")
         );
-        let again = append_archive(Some(&archive), "later", &moved[..1]);
+        let again = append_archive(Some(&archive), "Archived", "later", &moved[..1]);
         assert!(again.starts_with(&archive));
     }
 
@@ -822,6 +1082,96 @@ mod tests {
             assert_eq!(doc.chars(), doc.render().chars().count(), "{text:?}");
         }
         assert_eq!(MemoryDoc::default().chars(), "# Memory\n\n".len());
+    }
+
+    #[test]
+    fn a_newer_entry_on_the_same_subject_replaces_the_older() {
+        let mut doc = MemoryDoc::parse(Some(
+            "# Memory\n\n## Rules\n- Do not modify `legacy/` (the user said so)\n\n## Notes\n- first note\n- 用 yarn\n- The staging URL is https://old.example.com\n",
+        ));
+        let edit = doc.add_entry("Rules", "以后用 pnpm，不要再用 yarn");
+        assert_eq!(edit.change, Change::Replaced);
+        assert_eq!(edit.text, "以后用 pnpm，不要再用 yarn");
+        assert_eq!(
+            edit.superseded,
+            [Moved {
+                section: "Notes".into(),
+                lines: vec!["- 用 yarn".into()],
+                replaced_by: Some("以后用 pnpm，不要再用 yarn".into()),
+            }]
+        );
+        let edit = doc.add_entry("Notes", "The staging URL is now https://stg.example.com");
+        assert_eq!(
+            edit.superseded[0].lines,
+            ["- The staging URL is https://old.example.com"]
+        );
+        let edit = doc.add_entry("Rules", "Do not modify `legacy/` (frozen until Q3)");
+        assert_eq!(edit.change, Change::Replaced);
+        // A near-duplicate is no new entry.
+        assert_eq!(
+            doc.add_entry("Notes", "First note!").change,
+            Change::Unchanged
+        );
+        assert_eq!(
+            doc.render(),
+            "# Memory\n\n## Rules\n- Do not modify `legacy/` (frozen until Q3)\n- 以后用 pnpm，不要再用 yarn\n\n## Notes\n- first note\n- The staging URL is now https://stg.example.com\n"
+        );
+    }
+
+    #[test]
+    fn ruled_out_commands_are_shown_and_replace_even_stated_ones() {
+        let mut doc = MemoryDoc::parse(Some("# Memory\n\n## Commands\n- Test: `cargo test`\n"));
+        // An observed command does not replace a stated one...
+        let edit = doc.set_command_entry("Test", "make check-all", true, &[]);
+        assert_eq!(edit.change, Change::Unchanged);
+        // ...unless the stated one is ruled out.
+        let edit = doc.set_command_entry("Test", "make check-all", true, &["cargo test".into()]);
+        assert_eq!(edit.change, Change::Replaced);
+        assert_eq!(
+            edit.text,
+            "Test: `make check-all` (not `cargo test`) (ran successfully)"
+        );
+        assert_eq!(edit.superseded[0].lines, ["- Test: `cargo test`"]);
+        let edit = doc.set_command_entry("Test", "make check-all", false, &["cargo test".into()]);
+        assert_eq!(edit.text, "Test: `make check-all` (not `cargo test`)");
+        assert_eq!(
+            doc.render(),
+            "# Memory\n\n## Commands\n- Test: `make check-all` (not `cargo test`)\n"
+        );
+    }
+
+    #[test]
+    fn retractions_take_entries_out_and_restore_puts_them_back() {
+        let text = "# Memory\n\n## Commands\n- Test: `cargo test --workspace` (ran successfully)\n- Build: `cargo build`\n\n## Rules\n- Do not modify `legacy/` (the user said so)\n- Do not modify `vendor/` (the user said so)\n";
+        let mut doc = MemoryDoc::parse(Some(text));
+        let moved = doc.retract_command("cargo test");
+        assert_eq!(moved.len(), 1);
+        assert_eq!(moved[0].section, "Commands");
+        assert!(doc.retract_command("cargo check").is_empty());
+        let moved_rule = doc.retract_path_rules("legacy");
+        assert_eq!(
+            moved_rule[0].lines,
+            ["- Do not modify `legacy/` (the user said so)"]
+        );
+        assert!(!doc.render().contains("legacy"));
+        doc.reinsert(&moved_rule[0]);
+        doc.reinsert(&moved[0]);
+        let heads: Vec<String> = doc.heads().into_iter().map(|(_, h)| h).collect();
+        assert_eq!(heads.len(), 4);
+        let edit = doc.add_entry("Rules", "`vendor/` may be edited now");
+        assert_eq!(
+            edit.superseded[0].lines,
+            ["- Do not modify `vendor/` (the user said so)"]
+        );
+        // Restoring in place keeps the order.
+        let mut doc = MemoryDoc::parse(Some(text));
+        let edit = doc.add_entry("Rules", "Do not modify `legacy/` ever");
+        doc.restore(&edit.text, &edit.superseded[0]);
+        assert_eq!(doc.render(), text);
+        let archive = append_archive(None, "Replaced", "2026-12-25 (job j1)", &edit.superseded);
+        assert!(archive.contains(
+            "## Replaced 2026-12-25 (job j1)\n\n### Rules\n\n- Do not modify `legacy/` (the user said so)\n  (replaced by: Do not modify `legacy/` ever)\n"
+        ));
     }
 
     #[test]

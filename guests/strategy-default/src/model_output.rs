@@ -3,7 +3,8 @@
 //! The schema the model is asked for (see `prompt.rs`):
 //!
 //! ```json
-//! {"memory": [{"op": "add", "section": "Commands", "text": "..."},
+//! {"memory": [{"op": "add", "section": "Commands", "text": "...",
+//!              "evidence": [{"id": 12, "quote": "exact words of message 12"}]},
 //!             {"op": "replace", "old": "exact existing entry text", "text": "new text"},
 //!             {"op": "remove", "old": "exact existing entry text"}],
 //!  "refs":   [{"path": "topic.md", "content": "..."}],
@@ -11,6 +12,10 @@
 //!             "files": [{"path": "notes.md", "content": "..."}]} | null,
 //!  "summary": "one sentence"}
 //! ```
+//!
+//! `evidence` may go on every add, replace, ref and skill: the transcript message
+//! ids and the exact words the change rests on. A malformed evidence item is
+//! skipped with a warning; whether the quotes are right is checked later.
 //!
 //! Leniency: a ```` ```json ```` fence and text around the object are ignored; missing
 //! keys take empty defaults; `update`/`delete` are read as `replace`/`remove`; a
@@ -20,17 +25,30 @@
 
 use serde_json::{Map, Value};
 
+use crate::session::Quote;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum MemoryOp {
-    Add { section: String, text: String },
-    Replace { old: String, text: String },
-    Remove { old: String },
+    Add {
+        section: String,
+        text: String,
+        evidence: Vec<Quote>,
+    },
+    Replace {
+        old: String,
+        text: String,
+        evidence: Vec<Quote>,
+    },
+    Remove {
+        old: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileOut {
     pub path: String,
     pub content: String,
+    pub evidence: Vec<Quote>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +57,7 @@ pub struct SkillOut {
     pub description: String,
     pub body: String,
     pub files: Vec<FileOut>,
+    pub evidence: Vec<Quote>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -67,13 +86,15 @@ pub fn parse(text: &str) -> Result<(Plan, Vec<String>), String> {
         Some(Value::Array(ops)) => ops
             .iter()
             .enumerate()
-            .filter_map(|(i, op)| match memory_op(op) {
-                Ok(op) => Some(op),
-                Err(e) => {
-                    warnings.push(format!("memory[{i}] skipped: {e}"));
-                    None
-                }
-            })
+            .filter_map(
+                |(i, op)| match memory_op(op, &format!("memory[{i}]"), &mut warnings) {
+                    Ok(op) => Some(op),
+                    Err(e) => {
+                        warnings.push(format!("memory[{i}] skipped: {e}"));
+                        None
+                    }
+                },
+            )
             .collect(),
         Some(_) => return Err("`memory` is not a list".into()),
     };
@@ -102,7 +123,38 @@ fn str_field<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
     map.get(key).and_then(Value::as_str)
 }
 
-fn memory_op(op: &Value) -> Result<MemoryOp, String> {
+/// The `evidence` list of an object: `[{"id": 12, "quote": "..."}]`.
+fn evidence(map: &Map<String, Value>, what: &str, warnings: &mut Vec<String>) -> Vec<Quote> {
+    let items = match map.get("evidence") {
+        None | Some(Value::Null) => return Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            warnings.push(format!("{what}.evidence skipped: not a list"));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let quote = item.as_object().and_then(|q| {
+            Some(Quote {
+                // `"12"` is read as 12: models quote numbers now and then.
+                message_id: q
+                    .get("id")
+                    .and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()))?,
+                text: str_field(q, "quote")?.to_string(),
+            })
+        });
+        match quote {
+            Some(q) if !q.text.trim().is_empty() => out.push(q),
+            _ => warnings.push(format!(
+                "{what}.evidence[{i}] skipped: needs an integer `id` and a `quote`"
+            )),
+        }
+    }
+    out
+}
+
+fn memory_op(op: &Value, what: &str, warnings: &mut Vec<String>) -> Result<MemoryOp, String> {
     let Value::Object(op) = op else {
         return Err("not an object".into());
     };
@@ -124,10 +176,12 @@ fn memory_op(op: &Value) -> Result<MemoryOp, String> {
         "add" => Ok(MemoryOp::Add {
             section: str_field(op, "section").unwrap_or("Notes").to_string(),
             text: text()?,
+            evidence: evidence(op, what, warnings),
         }),
         "replace" | "update" => Ok(MemoryOp::Replace {
             old: old()?,
             text: text()?,
+            evidence: evidence(op, what, warnings),
         }),
         "remove" | "delete" => Ok(MemoryOp::Remove { old: old()? }),
         other => Err(format!("unknown op `{other}`")),
@@ -150,6 +204,7 @@ fn files(
             Some(FileOut {
                 path: str_field(f, "path")?.to_string(),
                 content: str_field(f, "content")?.to_string(),
+                evidence: evidence(f, &format!("{what}[{i}]"), warnings),
             })
         });
         match file {
@@ -170,6 +225,7 @@ fn skill(s: &Map<String, Value>, warnings: &mut Vec<String>) -> Result<SkillOut,
         description: str_field(s, "description").unwrap_or_default().to_string(),
         body: str_field(s, "body").unwrap_or_default().to_string(),
         files: files(s.get("files"), "skill.files", warnings)?,
+        evidence: evidence(s, "skill", warnings),
     })
 }
 
@@ -243,32 +299,45 @@ mod tests {
     #[test]
     fn parses_the_full_schema() {
         let (plan, warnings) = parse(
-            r##"{"memory": [{"op": "add", "section": "Commands", "text": "Test: `make check`"},
-                           {"op": "replace", "old": "old one", "text": "new one"},
+            r##"{"memory": [{"op": "add", "section": "Commands", "text": "Test: `make check`",
+                            "evidence": [{"id": "3", "quote": "use make check"}]},
+                           {"op": "replace", "old": "old one", "text": "new one",
+                            "evidence": [{"id": 4, "quote": "new"}, {"id": "x", "quote": "bad"}, {"id": 5}]},
                            {"op": "remove", "old": "gone"}],
-                "refs": [{"path": "db.md", "content": "# DB\n"}],
+                "refs": [{"path": "db.md", "content": "# DB\n", "evidence": [{"id": 1, "quote": "db"}]}],
                 "skill": {"name": "csep-reflect-release", "description": "Cut a release",
-                          "body": "1. tag", "files": [{"path": "notes.md", "content": "n"}]},
+                          "body": "1. tag", "files": [{"path": "notes.md", "content": "n"}],
+                          "evidence": [{"id": 2, "quote": "tag it"}]},
                 "summary": "one sentence"}"##,
         )
         .unwrap();
-        assert!(warnings.is_empty());
+        let q = |id: u64, text: &str| Quote {
+            message_id: id,
+            text: text.into(),
+        };
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("memory[1].evidence[1] skipped"));
         assert_eq!(
             plan.memory,
             [
                 MemoryOp::Add {
                     section: "Commands".into(),
-                    text: "Test: `make check`".into()
+                    text: "Test: `make check`".into(),
+                    evidence: vec![q(3, "use make check")],
                 },
                 MemoryOp::Replace {
                     old: "old one".into(),
-                    text: "new one".into()
+                    text: "new one".into(),
+                    evidence: vec![q(4, "new")],
                 },
                 MemoryOp::Remove { old: "gone".into() },
             ]
         );
         assert_eq!(plan.refs[0].path, "db.md");
+        assert_eq!(plan.refs[0].evidence, [q(1, "db")]);
         let skill = plan.skill.unwrap();
+        assert_eq!(skill.evidence, [q(2, "tag it")]);
+        assert!(skill.files[0].evidence.is_empty());
         assert_eq!(skill.name, "csep-reflect-release");
         assert_eq!(skill.files[0].content, "n");
         assert_eq!(plan.summary, "one sentence");
@@ -314,7 +383,8 @@ mod tests {
                 MemoryOp::Remove { old: "x".into() },
                 MemoryOp::Add {
                     section: "Notes".into(),
-                    text: "defaults to an add in Notes".into()
+                    text: "defaults to an add in Notes".into(),
+                    evidence: Vec::new(),
                 }
             ]
         );

@@ -1,13 +1,14 @@
 //! One reflection run: read the session, pick the model or the heuristics, apply
-//! the result to the staging folders, keep `MEMORY.md` within budget, and say
-//! what changed. The host's imports come in through [`Host`], so the whole run
-//! can be exercised against temporary folders and a scripted model.
+//! the result to the staging folders, have the host vet the evidence of every
+//! new entry, keep replaced entries in `refs/archive.md`, keep `MEMORY.md` within
+//! budget, and say what changed. The host's imports come in through [`Host`], so
+//! the whole run can be exercised against temporary folders and a scripted model.
 
-use crate::extract::{self, Candidate};
-use crate::memory_doc::{self, Change, MemoryDoc};
-use crate::model_output::{self, MemoryOp, Plan, SkillOut};
+use crate::extract::{self, Candidate, Finding};
+use crate::memory_doc::{self, Change, Edit, MemoryDoc, Moved};
+use crate::model_output::{self, FileOut, MemoryOp, Plan, SkillOut};
 use crate::prompt::{self, Prompt, PromptInput};
-use crate::session::{self, Message};
+use crate::session::{self, Message, Quote};
 use crate::settings::{Mode, Settings};
 use crate::staging::{self, Paths};
 use crate::text::{cut_chars, date_from_ms};
@@ -20,6 +21,25 @@ pub enum Level {
     Error,
 }
 
+/// What a citation vouches for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CiteScope {
+    Memory,
+    Skill,
+}
+
+/// The evidence of one new or changed entry, ref or skill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Citation {
+    pub scope: CiteScope,
+    /// A memory entry's text as its `MEMORY.md` line reads without `- `; a ref's
+    /// path (`refs/x.md`); a skill's folder name.
+    pub target: String,
+    /// The `MEMORY.md` section heading; empty for refs and skills.
+    pub section: String,
+    pub quotes: Vec<Quote>,
+}
+
 /// What a run needs from the host.
 pub trait Host {
     fn log(&mut self, level: Level, message: &str);
@@ -27,6 +47,13 @@ pub trait Host {
     fn remaining_calls(&mut self) -> u32;
     /// The model's text, or why the host refused (`unavailable: ...`).
     fn complete(&mut self, prompt: &Prompt) -> Result<Completion, String>;
+    /// Hands the host the evidence of a change; `Err` says why it refuses it.
+    /// A host without a citation import accepts everything here and checks the
+    /// staging folders itself.
+    fn cite(&mut self, citation: &Citation) -> Result<(), String> {
+        let _ = citation;
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -91,21 +118,37 @@ pub fn run(
     let memory_path = paths.memory_md();
     let original = staging::read_optional(&memory_path)
         .map_err(|e| Failure::Internal(format!("cannot read MEMORY.md: {e}")))?;
-    let candidates = extract::extract(&messages, &cwd);
+    let findings = extract::extract(&messages, &cwd);
+    let candidates: Vec<Candidate> = findings.iter().map(|f| f.candidate.clone()).collect();
     host.log(
         Level::Debug,
         &format!(
             "{} transcript messages, {} heuristic candidates",
             messages.len(),
-            candidates.len()
+            findings.len()
         ),
     );
 
+    let doc = MemoryDoc::parse(original.as_deref());
     let mut run = Run {
         job,
         settings,
         paths,
-        doc: MemoryDoc::parse(original.as_deref()),
+        messages: &messages,
+        original_heads: doc.heads().into_iter().map(|(_, h)| h).collect(),
+        forbidden: findings
+            .iter()
+            .filter_map(|f| match &f.candidate {
+                Candidate::Retract {
+                    section: "Commands",
+                    about,
+                } => Some(about.clone()),
+                _ => None,
+            })
+            .collect(),
+        doc,
+        written: Vec::new(),
+        superseded: Vec::new(),
         report: Report::default(),
     };
     let use_model = match settings.mode {
@@ -126,12 +169,14 @@ pub fn run(
             Err(note) => {
                 host.log(Level::Warn, &note);
                 run.report.fallback = Some(note);
-                run.apply_candidates(&candidates);
+                run.apply_findings(&findings, host);
             }
         }
     } else {
-        run.apply_candidates(&candidates);
+        run.apply_findings(&findings, host);
     }
+    run.cite_entries(host);
+    run.archive_superseded(host);
     run.enforce_budget(host);
     run.save_memory(original.as_deref())?;
     Ok(run.report.render())
@@ -187,11 +232,27 @@ fn ask_model(run: &Run, cx: &Context, host: &mut dyn Host) -> Result<Plan, Strin
     Ok(plan)
 }
 
+/// An entry this run wrote, with the evidence it rests on.
+struct Written {
+    section: String,
+    text: String,
+    change: Change,
+    evidence: Vec<Quote>,
+}
+
 struct Run<'a> {
     job: &'a Job,
     settings: &'a Settings,
     paths: &'a Paths,
+    messages: &'a [Message],
+    /// The entries `MEMORY.md` held before the run, as their lines read.
+    original_heads: Vec<String>,
+    /// Commands the user ruled out in this session: never recorded.
+    forbidden: Vec<String>,
     doc: MemoryDoc,
+    written: Vec<Written>,
+    /// Entries replaced, retracted or removed in this run, for the archive.
+    superseded: Vec<Moved>,
     report: Report,
 }
 
@@ -205,26 +266,96 @@ impl Run<'_> {
         false
     }
 
-    fn apply_candidates(&mut self, candidates: &[Candidate]) {
+    /// The quotes found verbatim in the transcript; a warning for the others.
+    fn verified(&self, evidence: &[Quote], what: &str, host: &mut dyn Host) -> Vec<Quote> {
+        let mut out = Vec::new();
+        for q in evidence {
+            // A long quote is cut to its head, which is still verbatim.
+            let head: String = q.text.chars().take(session::MAX_QUOTE_CHARS).collect();
+            let q = Quote {
+                message_id: q.message_id,
+                text: head.trim_end().to_string(),
+            };
+            if q.found_in(self.messages) {
+                if !out.contains(&q) {
+                    out.push(q);
+                }
+            } else {
+                host.log(
+                    Level::Warn,
+                    &format!(
+                        "{what}: quote `{}` is not in message {}",
+                        cut_chars(&q.text, 60),
+                        q.message_id
+                    ),
+                );
+            }
+        }
+        out
+    }
+
+    /// Counts an edit and remembers its evidence and what it replaced.
+    fn record(&mut self, section: &str, edit: Edit, evidence: Vec<Quote>) {
+        self.report.count(section, edit.change);
+        if matches!(edit.change, Change::Added | Change::Replaced) {
+            self.written.push(Written {
+                section: section.to_string(),
+                text: edit.text,
+                change: edit.change,
+                evidence,
+            });
+        }
+        self.superseded.extend(edit.superseded);
+    }
+
+    fn retracted(&mut self, moved: Vec<Moved>) {
+        self.report.removed += moved.len();
+        self.superseded.extend(moved);
+    }
+
+    fn apply_findings(&mut self, findings: &[Finding], host: &mut dyn Host) {
         if !self.job.memory {
             return;
         }
-        for c in candidates {
-            if !self.within_cap() {
+        for f in findings {
+            let evidence = self.verified(&f.evidence, "heuristic finding", host);
+            if evidence.is_empty() {
+                host.log(
+                    Level::Debug,
+                    &format!("no evidence for `{}`; not written", f.describe()),
+                );
                 continue;
             }
-            let (section, change) = match c {
+            match &f.candidate {
                 Candidate::Command {
                     kind,
                     command,
                     stated,
-                } => (
-                    "Commands",
-                    self.doc.set_command(kind.label(), command, !stated),
-                ),
-                Candidate::Entry { section, text } => (*section, self.doc.add(section, text)),
-            };
-            self.report.count(section, change);
+                } => {
+                    if !self.within_cap() {
+                        continue;
+                    }
+                    let edit =
+                        self.doc
+                            .set_command_entry(kind.label(), command, !stated, &f.ruled_out);
+                    self.record("Commands", edit, evidence);
+                }
+                Candidate::Entry { section, text } => {
+                    if !self.within_cap() {
+                        continue;
+                    }
+                    let edit = self.doc.add_entry(section, text);
+                    self.record(section, edit, evidence);
+                }
+                Candidate::Retract { section, about } => {
+                    let moved = if *section == "Commands" {
+                        self.doc.retract_command(about)
+                    } else {
+                        self.doc.retract_path_rules(about)
+                    };
+                    self.retracted(moved);
+                }
+            }
         }
     }
 
@@ -240,15 +371,7 @@ impl Run<'_> {
                 self.apply_op(op, host);
             }
             for r in &plan.refs {
-                let path = self.paths.refs().join(&r.path);
-                match staging::write_if_changed(&path, &r.content) {
-                    Ok(true) => self.report.refs_written += 1,
-                    Ok(false) => {}
-                    Err(e) => host.log(
-                        Level::Warn,
-                        &format!("could not write ref `{}`: {e}", r.path),
-                    ),
-                }
+                self.write_ref(r, host);
             }
         }
         match plan.skill {
@@ -264,36 +387,89 @@ impl Run<'_> {
         }
     }
 
+    /// True (with a warning) when a model entry records a command the user
+    /// ruled out in this session.
+    fn runs_forbidden(&self, section: &str, text: &str, host: &mut dyn Host) -> bool {
+        let command =
+            memory_doc::command_of(text).filter(|_| section.eq_ignore_ascii_case("Commands"));
+        let hit = command.and_then(|c| {
+            self.forbidden
+                .iter()
+                .find(|f| crate::commands::rules_out(f, c))
+        });
+        if let Some(f) = hit {
+            host.log(
+                Level::Warn,
+                &format!(
+                    "dropped memory entry `{}`: the user ruled out `{f}`",
+                    cut_chars(text, 80)
+                ),
+            );
+        }
+        hit.is_some()
+    }
+
     fn apply_op(&mut self, op: &MemoryOp, host: &mut dyn Host) {
-        let (section, change, old) = match op {
-            MemoryOp::Add { section, text } => {
-                if !self.within_cap() {
+        let (section, edit, old, evidence) = match op {
+            MemoryOp::Add {
+                section,
+                text,
+                evidence,
+            } => {
+                let what = format!("memory entry `{}`", cut_chars(text, 80));
+                let Some(evidence) = self.evidence_or_drop(evidence, &what, host) else {
+                    return;
+                };
+                if self.runs_forbidden(section, text, host) || !self.within_cap() {
                     return;
                 }
                 (
                     memory_doc::canonical_name(section),
-                    self.doc.add(section, text),
+                    self.doc.add_entry(section, text),
                     None,
+                    evidence,
                 )
             }
-            MemoryOp::Replace { old, text } => {
-                if !self.within_cap() {
+            MemoryOp::Replace {
+                old,
+                text,
+                evidence,
+            } => {
+                let what = format!("memory entry `{}`", cut_chars(text, 80));
+                let Some(evidence) = self.evidence_or_drop(evidence, &what, host) else {
+                    return;
+                };
+                let commands = text.split_once(':').is_some_and(|(label, _)| {
+                    crate::commands::Kind::ALL
+                        .iter()
+                        .any(|k| k.label() == label.trim())
+                });
+                let section = if commands { "Commands" } else { "Notes" };
+                if self.runs_forbidden(section, text, host) || !self.within_cap() {
                     return;
                 }
-                (String::new(), self.doc.replace(old, text), Some(old))
+                let edit = self.doc.replace_entry(old, text);
+                let section = self
+                    .doc
+                    .heads()
+                    .into_iter()
+                    .find(|(_, h)| *h == edit.text)
+                    .map(|(s, _)| s)
+                    .unwrap_or_default();
+                (section, edit, Some(old), evidence)
             }
             MemoryOp::Remove { old } => {
-                let change = match self.doc.remove(old) {
-                    Change::Replaced => {
-                        self.report.removed += 1;
-                        return;
-                    }
-                    other => other,
-                };
-                (String::new(), change, Some(old))
+                match self.doc.remove_entry(old) {
+                    Some(moved) => self.retracted(vec![moved]),
+                    None => host.log(
+                        Level::Warn,
+                        &format!("no memory entry matches `{}`", cut_chars(old, 120)),
+                    ),
+                }
+                return;
             }
         };
-        match change {
+        match edit.change {
             Change::NotFound => host.log(
                 Level::Warn,
                 &format!(
@@ -302,11 +478,83 @@ impl Run<'_> {
                 ),
             ),
             Change::Empty => host.log(Level::Warn, "skipped an empty memory entry"),
-            _ => self.report.count(&section, change),
+            _ => self.record(&section, edit, evidence),
+        }
+    }
+
+    /// The verified evidence of a model change, or `None` (with a warning) when
+    /// it has none: such a change is dropped.
+    fn evidence_or_drop(
+        &self,
+        evidence: &[Quote],
+        what: &str,
+        host: &mut dyn Host,
+    ) -> Option<Vec<Quote>> {
+        let verified = self.verified(evidence, what, host);
+        if verified.is_empty() {
+            host.log(
+                Level::Warn,
+                &format!("dropped {what}: it cites no evidence from the transcript"),
+            );
+            return None;
+        }
+        Some(verified)
+    }
+
+    /// Cites a ref or skill before it is written; `false` when it must not be.
+    fn cite_file(
+        &self,
+        scope: CiteScope,
+        target: &str,
+        evidence: &[Quote],
+        host: &mut dyn Host,
+    ) -> bool {
+        let what = match scope {
+            CiteScope::Memory => format!("ref `{target}`"),
+            CiteScope::Skill => format!("skill `{target}`"),
+        };
+        let Some(quotes) = self.evidence_or_drop(evidence, &what, host) else {
+            return false;
+        };
+        let citation = Citation {
+            scope,
+            target: target.to_string(),
+            section: String::new(),
+            quotes,
+        };
+        match host.cite(&citation) {
+            Ok(()) => true,
+            Err(e) => {
+                host.log(
+                    Level::Warn,
+                    &format!("dropped {what}: the host refused its evidence ({e})"),
+                );
+                false
+            }
+        }
+    }
+
+    fn write_ref(&mut self, r: &FileOut, host: &mut dyn Host) {
+        let target = format!("refs/{}", r.path.trim_start_matches('/'));
+        if !self.cite_file(CiteScope::Memory, &target, &r.evidence, host) {
+            return;
+        }
+        let path = self.paths.refs().join(&r.path);
+        match staging::write_if_changed(&path, &r.content) {
+            Ok(true) => self.report.refs_written += 1,
+            Ok(false) => {}
+            Err(e) => host.log(
+                Level::Warn,
+                &format!("could not write ref `{}`: {e}", r.path),
+            ),
         }
     }
 
     fn write_skill(&mut self, skill: &SkillOut, host: &mut dyn Host) {
+        if !self.cite_file(CiteScope::Skill, &skill.name, &skill.evidence, host) {
+            self.report.skill = Some(format!("skill {} dropped without evidence", skill.name));
+            return;
+        }
         let dir = self.paths.skills.join(&skill.name);
         let skill_md = dir.join("SKILL.md");
         let existed = skill_md.exists();
@@ -343,6 +591,118 @@ impl Run<'_> {
         });
     }
 
+    /// Cites every entry that is new or changed in this run; an entry without
+    /// evidence, or whose evidence the host refuses, is taken out again (and
+    /// what it replaced comes back).
+    fn cite_entries(&mut self, host: &mut dyn Host) {
+        if !self.job.memory {
+            return;
+        }
+        for (section, head) in self.doc.heads() {
+            if self.original_heads.contains(&head) {
+                continue;
+            }
+            let evidence: Vec<Quote> = self
+                .written
+                .iter()
+                .filter(|w| w.text == head)
+                .flat_map(|w| w.evidence.iter().cloned())
+                .collect();
+            let refusal = if evidence.is_empty() {
+                Some("no evidence".to_string())
+            } else {
+                let citation = Citation {
+                    scope: CiteScope::Memory,
+                    target: head.clone(),
+                    section: section.clone(),
+                    quotes: evidence,
+                };
+                host.cite(&citation).err()
+            };
+            if let Some(why) = refusal {
+                host.log(
+                    Level::Warn,
+                    &format!("dropped memory entry `{}`: {why}", cut_chars(&head, 120)),
+                );
+                self.undo(&head);
+            }
+        }
+    }
+
+    /// Takes entry `head` out of the document and puts back what it replaced.
+    fn undo(&mut self, head: &str) {
+        if let Some(i) = self.written.iter().position(|w| w.text == head) {
+            let w = self.written.remove(i);
+            self.report.uncount(&w.section, w.change);
+        }
+        let (restore, keep): (Vec<Moved>, Vec<Moved>) = std::mem::take(&mut self.superseded)
+            .into_iter()
+            .partition(|m| m.replaced_by.as_deref() == Some(head));
+        self.superseded = keep;
+        match restore.split_first() {
+            Some((first, rest)) => {
+                self.doc.restore(head, first);
+                for m in rest {
+                    self.doc.reinsert(m);
+                }
+            }
+            None => {
+                self.doc.remove(head);
+            }
+        }
+        self.report.refused += 1;
+    }
+
+    /// `YYYY-MM-DD (job <id>)`, or `job <id>` when the time is unknown.
+    fn archive_header(&self) -> String {
+        if self.job.now_ms > 0 {
+            format!(
+                "{} (job {})",
+                date_from_ms(self.job.now_ms),
+                self.job.job_id
+            )
+        } else {
+            format!("job {}", self.job.job_id)
+        }
+    }
+
+    /// Writes the entries replaced or retracted in this run to `refs/archive.md`;
+    /// when that fails, they all come back and their replacements go.
+    fn archive_superseded(&mut self, host: &mut dyn Host) {
+        if !self.job.memory || self.superseded.is_empty() {
+            return;
+        }
+        let archive_path = self.paths.refs().join("archive.md");
+        let existing = staging::read_optional(&archive_path).unwrap_or(None);
+        let archive = memory_doc::append_archive(
+            existing.as_deref(),
+            "Replaced",
+            &self.archive_header(),
+            &self.superseded,
+        );
+        if let Err(e) = staging::write_if_changed(&archive_path, &archive) {
+            host.log(
+                Level::Error,
+                &format!("could not write refs/archive.md, nothing is replaced: {e}"),
+            );
+            for m in std::mem::take(&mut self.superseded) {
+                match &m.replaced_by {
+                    Some(by) => {
+                        self.doc.restore(by, &m);
+                        if let Some(i) = self.written.iter().position(|w| &w.text == by) {
+                            let w = self.written.remove(i);
+                            self.report.uncount(&w.section, w.change);
+                        }
+                    }
+                    None => {
+                        self.report.removed = self.report.removed.saturating_sub(1);
+                        self.doc.reinsert(&m);
+                    }
+                }
+            }
+        }
+    }
+
     /// Moves old `Notes`/`Facts` entries to `refs/archive.md` while `MEMORY.md` is
     /// over budget. The archive is written first; if that fails nothing moves.
     fn enforce_budget(&mut self, host: &mut dyn Host) {
@@ -355,17 +715,13 @@ impl Run<'_> {
             return;
         }
         let archive_path = self.paths.refs().join("archive.md");
-        let header = if self.job.now_ms > 0 {
-            format!(
-                "{} (job {})",
-                date_from_ms(self.job.now_ms),
-                self.job.job_id
-            )
-        } else {
-            format!("job {}", self.job.job_id)
-        };
         let existing = staging::read_optional(&archive_path).unwrap_or(None);
-        let archive = memory_doc::append_archive(existing.as_deref(), &header, &moved);
+        let archive = memory_doc::append_archive(
+            existing.as_deref(),
+            "Archived",
+            &self.archive_header(),
+            &moved,
+        );
         match staging::write_if_changed(&archive_path, &archive) {
             Ok(_) => self.report.archived = moved.len(),
             Err(e) => {
@@ -401,6 +757,8 @@ struct Report {
     over_cap: usize,
     refs_written: usize,
     archived: usize,
+    /// Entries taken out again for want of accepted evidence.
+    refused: usize,
     skill: Option<String>,
     model_summary: Option<String>,
     fallback: Option<String>,
@@ -414,6 +772,20 @@ impl Report {
                 None => self.added.push((section.to_string(), 1)),
             },
             Change::Replaced => self.replaced += 1,
+            Change::Unchanged | Change::NotFound | Change::Empty => {}
+        }
+    }
+
+    /// Takes back a [`Report::count`] for an entry taken out again.
+    fn uncount(&mut self, section: &str, change: Change) {
+        match change {
+            Change::Added => {
+                if let Some((_, n)) = self.added.iter_mut().find(|(s, _)| s == section) {
+                    *n = n.saturating_sub(1);
+                }
+                self.added.retain(|(_, n)| *n > 0);
+            }
+            Change::Replaced => self.replaced = self.replaced.saturating_sub(1),
             Change::Unchanged | Change::NotFound | Change::Empty => {}
         }
     }
@@ -487,6 +859,13 @@ impl Report {
                 self.over_cap
             ));
         }
+        if self.refused > 0 {
+            parts.push(format!(
+                "dropped {} {} without accepted evidence",
+                self.refused,
+                entries(self.refused)
+            ));
+        }
         let mut out = match (parts.is_empty(), &self.skill) {
             (true, None) => "nothing new".to_string(),
             (true, Some(skill)) => skill.clone(),
@@ -510,13 +889,17 @@ mod tests {
     use std::fs;
     use std::path::Path;
 
-    /// A scripted model: hands out the answers in order, records the prompts and logs.
+    /// A scripted model: hands out the answers in order, records the prompts,
+    /// logs and citations, and refuses citations of targets holding a word of
+    /// `refuse`.
     #[derive(Default)]
     struct FakeHost {
         calls_left: u32,
         answers: Vec<Result<String, String>>,
         prompts: Vec<Prompt>,
         logs: Vec<(Level, String)>,
+        citations: Vec<Citation>,
+        refuse: Vec<&'static str>,
     }
 
     impl FakeHost {
@@ -555,6 +938,13 @@ mod tests {
                 truncated: false,
             })
         }
+        fn cite(&mut self, citation: &Citation) -> Result<(), String> {
+            self.citations.push(citation.clone());
+            match self.refuse.iter().find(|w| citation.target.contains(*w)) {
+                Some(w) => Err(format!("quote does not support `{w}`")),
+                None => Ok(()),
+            }
+        }
     }
 
     struct Setup {
@@ -563,8 +953,8 @@ mod tests {
         job: Job,
     }
 
-    fn line(role: &str, tool: Option<&str>, error: bool, text: &str) -> String {
-        serde_json::json!({"role": role, "tool": tool, "at_ms": null, "error": error, "text": text})
+    fn line(id: usize, role: &str, tool: Option<&str>, error: bool, text: &str) -> String {
+        serde_json::json!({"id": id, "role": role, "tool": tool, "at_ms": null, "error": error, "text": text})
             .to_string()
     }
 
@@ -609,7 +999,8 @@ mod tests {
         }
         let transcript: Vec<String> = session
             .iter()
-            .map(|(r, t, e, x)| line(r, *t, *e, x))
+            .enumerate()
+            .map(|(i, (r, t, e, x))| line(i + 1, r, *t, *e, x))
             .collect();
         fs::write(
             paths.session.join("transcript.jsonl"),
@@ -727,14 +1118,19 @@ mod tests {
         .unwrap();
         let answer = r##"Sure! Here is the JSON:
 ```json
-{"memory": [{"op": "add", "section": "Commands", "text": "Test: `make check`"},
-            {"op": "add", "section": "notes", "text": "OLD fact about   ports"},
-            {"op": "replace", "old": "old fact about ports", "text": "The dev server listens on 8080"},
+{"memory": [{"op": "add", "section": "Commands", "text": "Test: `make check`",
+             "evidence": [{"id": 1, "quote": "The test command is `make check`"}]},
+            {"op": "add", "section": "notes", "text": "OLD fact about   ports",
+             "evidence": [{"id": 1, "quote": "Fix the flaky parser test."}]},
+            {"op": "replace", "old": "old fact about ports", "text": "The dev server listens on 8080",
+             "evidence": [{"id": 1, "quote": "Fix the flaky"}]},
             {"op": "remove", "old": "wrong note"},
             {"op": "remove", "old": "not there"}],
- "refs": [{"path": "topics/db.md", "content": "# DB\n\nMigrations live in db/.\n"}],
+ "refs": [{"path": "topics/db.md", "content": "# DB\n\nMigrations live in db/.\n",
+           "evidence": [{"id": 6, "quote": "Done."}]}],
  "skill": {"name": "csep-reflect-release", "description": "Cut a release", "body": "1. Tag\n2. Push",
-           "files": [{"path": "run.sh", "content": "echo hi\n"}]},
+           "files": [{"path": "run.sh", "content": "echo hi\n"}],
+           "evidence": [{"id": 2, "quote": "cargo build"}]},
  "summary": "recorded the test command"}
 ```"##;
         let mut host = FakeHost::answering(Ok(answer));
@@ -776,8 +1172,10 @@ mod tests {
         fs::create_dir_all(s.paths.refs()).unwrap();
         fs::write(s.paths.refs().join("plain.md"), "a file").unwrap();
         let answer = r#"{"memory": [],
-            "refs": [{"path": "plain.md/inside.md", "content": "x"}, {"path": "ok.md", "content": "y"}],
-            "skill": {"name": "release-helper", "description": "d", "body": "b"},
+            "refs": [{"path": "plain.md/inside.md", "content": "x", "evidence": [{"id": 6, "quote": "Done."}]},
+                     {"path": "ok.md", "content": "y", "evidence": [{"id": 6, "quote": "Done."}]}],
+            "skill": {"name": "release-helper", "description": "d", "body": "b",
+                      "evidence": [{"id": 6, "quote": "Done."}]},
             "summary": ""}"#;
         let mut host = FakeHost::answering(Ok(answer));
         let summary = run(&s.job, &Settings::default(), &s.paths, &mut host).unwrap();
@@ -841,7 +1239,7 @@ mod tests {
         let s = setup(None, SESSION);
         let mut job = s.job.clone();
         job.memory = false;
-        let answer = r#"{"memory": [{"op": "add", "text": "x"}], "skill": {"name": "csep-reflect-a", "body": "b"}}"#;
+        let answer = r#"{"memory": [{"op": "add", "text": "x"}], "skill": {"name": "csep-reflect-a", "body": "b", "evidence": [{"id": 6, "quote": "Done."}]}}"#;
         let mut host = FakeHost::answering(Ok(answer));
         let summary = run(&job, &Settings::default(), &s.paths, &mut host).unwrap();
         assert_eq!(summary, "created skill csep-reflect-a");
@@ -850,7 +1248,7 @@ mod tests {
 
         let mut job = s.job.clone();
         job.skill = false;
-        let answer = r#"{"memory": [], "skill": {"name": "csep-reflect-b", "body": "b"}}"#;
+        let answer = r#"{"memory": [], "skill": {"name": "csep-reflect-b", "body": "b", "evidence": [{"id": 6, "quote": "Done."}]}}"#;
         let mut host = FakeHost::answering(Ok(answer));
         assert_eq!(
             run(&job, &Settings::default(), &s.paths, &mut host).unwrap(),
@@ -905,6 +1303,375 @@ mod tests {
         assert!(memory.contains("- Do not modify `vendor/`"));
         assert!(summary.contains("archived"), "{summary}");
         assert!(tree(&s.paths.memory).iter().all(|f| !f.ends_with(".tmp")));
+    }
+
+    /// A session of user messages, each optionally followed by one shell call
+    /// and its output.
+    fn users(
+        texts: &[&'static str],
+    ) -> Vec<(&'static str, Option<&'static str>, bool, &'static str)> {
+        texts.iter().map(|t| ("user", None, false, *t)).collect()
+    }
+
+    fn ran(
+        mut session: Vec<(&'static str, Option<&'static str>, bool, &'static str)>,
+        args: &'static str,
+    ) -> Vec<(&'static str, Option<&'static str>, bool, &'static str)> {
+        session.push(("tool-call", Some("shell"), false, args));
+        session.push((
+            "tool-output",
+            Some("shell"),
+            false,
+            "Exit code: 0\nOutput:\nok",
+        ));
+        session
+    }
+
+    /// Runs the deterministic strategy on `session` over `memory`; the new
+    /// MEMORY.md, the archive (empty when none) and the host.
+    fn outcome(
+        memory: Option<&str>,
+        session: &[(&str, Option<&str>, bool, &str)],
+        mut host: FakeHost,
+    ) -> (String, String, FakeHost) {
+        let s = setup(memory, session);
+        run(&s.job, &deterministic(), &s.paths, &mut host).unwrap();
+        let memory = fs::read_to_string(s.paths.memory_md()).unwrap_or_default();
+        let archive = fs::read_to_string(s.paths.refs().join("archive.md")).unwrap_or_default();
+        (memory, archive, host)
+    }
+
+    /// The `- ` lines of a document.
+    fn entries(doc: &str) -> Vec<String> {
+        doc.lines()
+            .filter(|l| l.starts_with("- "))
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn what_is_written_across_sessions_in_four_languages() {
+        struct Case {
+            memory: Option<&'static str>,
+            session: Vec<(&'static str, Option<&'static str>, bool, &'static str)>,
+            lines: &'static [&'static str],
+            archived: &'static [&'static str],
+        }
+        let cases = [
+            // A forbidden command is never the command.
+            Case {
+                memory: None,
+                session: users(&[
+                    "记住：这个仓库的测试命令是 make check-all ，不要用 cargo test 直接跑。",
+                ]),
+                lines: &["- Test: `make check-all` (not `cargo test`)"],
+                archived: &[],
+            },
+            // Forbidden, then run successfully anyway: not recorded, and the old
+            // entry running it goes to the archive.
+            Case {
+                memory: Some("# Memory\n\n## Commands\n- Test: `cargo test` (ran successfully)\n"),
+                session: ran(
+                    users(&["Don't run `cargo test`, it needs a database we don't have."]),
+                    r#"{"command":"cargo test"}"#,
+                ),
+                lines: &[],
+                archived: &["- Test: `cargo test` (ran successfully)"],
+            },
+            Case {
+                memory: None,
+                session: users(&["别用 go test 跑测试，测试用 mage test"]),
+                lines: &["- Test: `mage test` (not `go test`)"],
+                archived: &[],
+            },
+            Case {
+                memory: Some(
+                    "# Memory\n\n## Commands\n- Test: `go test ./...` (ran successfully)\n",
+                ),
+                session: users(&["테스트는 go test 말고 mage test 로 돌려"]),
+                lines: &["- Test: `mage test` (not `go test`)"],
+                archived: &["- Test: `go test ./...` (ran successfully)"],
+            },
+            Case {
+                memory: None,
+                session: users(&["テストは cargo test ではなく make check-all で実行して"]),
+                lines: &["- Test: `make check-all` (not `cargo test`)"],
+                archived: &[],
+            },
+            // A fact that changes is replaced.
+            Case {
+                memory: Some("# Memory\n\n## Notes\n- 用 yarn\n"),
+                session: users(&["以后用 pnpm，不要再用 yarn"]),
+                lines: &["- 以后用 pnpm，不要再用 yarn"],
+                archived: &["- 用 yarn"],
+            },
+            Case {
+                memory: Some("# Memory\n\n## Notes\n- Use npm for installs\n"),
+                session: users(&["From now on, use bun."]),
+                lines: &["- Use bun."],
+                archived: &["- Use npm for installs"],
+            },
+            Case {
+                memory: Some(
+                    "# Memory\n\n## Notes\n- The staging URL is https://staging-old.example.com\n",
+                ),
+                session: users(&[
+                    "Remember that the staging URL is now https://stg.example.com/app",
+                ]),
+                lines: &["- The staging URL is now https://stg.example.com/app"],
+                archived: &["- The staging URL is https://staging-old.example.com"],
+            },
+            Case {
+                memory: Some(
+                    "# Memory\n\n## Rules\n- Do not modify `legacy/` (the user said so)\n",
+                ),
+                session: users(&["FYI legacy/ is no longer frozen."]),
+                lines: &[],
+                archived: &["- Do not modify `legacy/` (the user said so)"],
+            },
+            Case {
+                memory: Some(
+                    "# Memory\n\n## Rules\n- Do not modify `legacy/` (the user said so)\n",
+                ),
+                session: users(&["legacy/ 는 이제 수정해도 돼"]),
+                lines: &[],
+                archived: &["- Do not modify `legacy/` (the user said so)"],
+            },
+            Case {
+                memory: Some("# Memory\n\n## Notes\n- Reply in English\n"),
+                session: users(&["今後は日本語で返事して"]),
+                lines: &["- 今後は日本語で返事して"],
+                archived: &["- Reply in English"],
+            },
+            Case {
+                memory: Some("# Memory\n\n## Notes\n- CI runs on Node 18\n"),
+                session: users(&["记住：CI 现在跑在 Node 22 上"]),
+                lines: &["- CI 现在跑在 Node 22 上"],
+                archived: &["- CI runs on Node 18"],
+            },
+            // Near-duplicates merge.
+            Case {
+                memory: Some("# Memory\n\n## Notes\n- Releases are cut on Fridays.\n"),
+                session: users(&["remember that releases are cut on \"fridays\""]),
+                lines: &["- Releases are cut on Fridays."],
+                archived: &[],
+            },
+            // Pasted material is not the user speaking.
+            Case {
+                memory: None,
+                session: users(&[
+                    "CI is red, log below\n\n2026-12-01T10:00:00Z INFO Step 4/9 : RUN docker system prune -af --volumes\n2026-12-01T10:00:03Z ERROR the test command is cargo test -p api\n\nany idea?",
+                ]),
+                lines: &[],
+                archived: &[],
+            },
+            // One-off runs are not the project's commands.
+            Case {
+                memory: None,
+                session: ran(
+                    ran(
+                        users(&["please fix the login test"]),
+                        r#"{"command":"pytest -k login"}"#,
+                    ),
+                    r#"{"command":"docker system prune -af --volumes"}"#,
+                ),
+                lines: &[],
+                archived: &[],
+            },
+        ];
+        for (i, case) in cases.into_iter().enumerate() {
+            let (memory, archive, _) = outcome(case.memory, &case.session, FakeHost::default());
+            assert_eq!(entries(&memory), case.lines, "case {i}: {memory}");
+            assert_eq!(entries(&archive), case.archived, "case {i}: {archive}");
+            if !case.archived.is_empty() {
+                assert!(
+                    archive.contains("## Replaced 2026-12-25 (job j1)"),
+                    "{archive}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_new_entry_is_cited_with_verbatim_quotes() {
+        let session = ran(
+            users(&[
+                "Thanks. The test command is `make check-all`, not `cargo test`.",
+                "remember: the fixtures live in tests/data\nand don't touch vendor/",
+            ]),
+            r#"{"command":["bash","-lc","cargo build"],"workdir":"/repo"}"#,
+        );
+        let (memory, _, host) = outcome(None, &session, FakeHost::default());
+        let (messages, _) = session::parse_transcript(
+            &session
+                .iter()
+                .enumerate()
+                .map(|(i, (r, t, e, x))| line(i + 1, r, *t, *e, x))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        let lines = entries(&memory);
+        assert_eq!(
+            lines,
+            [
+                "- Test: `make check-all` (not `cargo test`)",
+                "- Build: `cargo build` (ran successfully)",
+                "- Do not modify `vendor/` (the user said so)",
+                "- The fixtures live in tests/data",
+            ]
+        );
+        let targets: Vec<String> = host
+            .citations
+            .iter()
+            .map(|c| format!("- {}", c.target))
+            .collect();
+        assert_eq!(targets, lines);
+        assert_eq!(
+            host.citations
+                .iter()
+                .map(|c| c.section.as_str())
+                .collect::<Vec<_>>(),
+            ["Commands", "Commands", "Rules", "Notes"]
+        );
+        for c in &host.citations {
+            assert_eq!(c.scope, CiteScope::Memory);
+            assert!(!c.quotes.is_empty(), "{c:?}");
+            for q in &c.quotes {
+                assert!(q.found_in(&messages), "{q:?}");
+                let m = messages
+                    .iter()
+                    .find(|m| m.id == Some(q.message_id))
+                    .unwrap();
+                assert!(m.text.contains(&q.text));
+            }
+        }
+        assert_eq!(host.citations[1].quotes[0].message_id, 3);
+        assert_eq!(host.citations[1].quotes[0].text, "cargo build");
+        // A second run cites nothing: nothing is new.
+        let s = setup(Some(&memory), &session);
+        let mut again = FakeHost::default();
+        run(&s.job, &deterministic(), &s.paths, &mut again).unwrap();
+        assert!(again.citations.is_empty());
+    }
+
+    #[test]
+    fn a_refused_citation_keeps_the_entry_out_and_the_old_one_in() {
+        let memory = "# Memory\n\n## Commands\n- Test: `cargo test` (ran successfully)\n\n## Notes\n- Use npm for installs\n";
+        let session = users(&[
+            "The test command is `make check-all`.",
+            "From now on, use bun. Also don't touch vendor/.",
+        ]);
+        let host = FakeHost {
+            refuse: vec!["make check-all", "bun"],
+            ..FakeHost::default()
+        };
+        let s = setup(Some(memory), &session);
+        let mut host = host;
+        let summary = run(&s.job, &deterministic(), &s.paths, &mut host).unwrap();
+        let out = read(&s.paths.memory_md());
+        assert_eq!(
+            entries(&out),
+            [
+                "- Test: `cargo test` (ran successfully)",
+                "- Do not modify `vendor/` (the user said so)",
+                "- Use npm for installs",
+            ]
+        );
+        assert!(host.warned("dropped memory entry `Test: `make check-all``"));
+        assert!(host.warned("dropped memory entry `Use bun.`"));
+        assert!(
+            summary.contains("dropped 2 entries without accepted evidence"),
+            "{summary}"
+        );
+        assert!(
+            summary.starts_with("added 1 memory entry (Rules: 1)"),
+            "{summary}"
+        );
+        // Nothing was replaced, so nothing is archived.
+        assert!(!s.paths.refs().join("archive.md").exists());
+    }
+
+    #[test]
+    fn when_the_archive_cannot_be_written_nothing_is_replaced() {
+        let memory = "# Memory\n\n## Notes\n- 用 yarn\n";
+        let s = setup(
+            Some(memory),
+            &users(&[
+                "以后用 pnpm，不要再用 yarn",
+                "记住：发布前先跑 make release-check",
+            ]),
+        );
+        // A file where the refs folder should be makes every archive write fail.
+        fs::write(s.paths.refs(), "not a folder").unwrap();
+        let mut host = FakeHost::default();
+        run(&s.job, &deterministic(), &s.paths, &mut host).unwrap();
+        let out = read(&s.paths.memory_md());
+        let mut kept = entries(&out);
+        kept.sort();
+        assert_eq!(kept, ["- 发布前先跑 make release-check", "- 用 yarn"]);
+        assert!(
+            host.logs
+                .iter()
+                .any(|(l, m)| *l == Level::Error && m.contains("nothing is replaced"))
+        );
+    }
+
+    #[test]
+    fn the_model_cannot_record_a_command_the_user_ruled_out() {
+        let session = users(&["Don't run `cargo test` here, use `make check-all` for tests."]);
+        let s = setup(None, &session);
+        let answer = r#"{"memory": [
+            {"op": "add", "section": "Commands", "text": "Test: `cargo test --workspace`", "evidence": [{"id": 1, "quote": "Don't run `cargo test` here"}]},
+            {"op": "add", "section": "Commands", "text": "Test: `make check-all` (not `cargo test`)", "evidence": [{"id": 1, "quote": "use `make check-all` for tests"}]}]}"#;
+        let mut host = FakeHost::answering(Ok(answer));
+        run(&s.job, &Settings::default(), &s.paths, &mut host).unwrap();
+        assert_eq!(
+            entries(&read(&s.paths.memory_md())),
+            ["- Test: `make check-all` (not `cargo test`)"]
+        );
+        assert!(host.warned("the user ruled out `cargo test`"));
+    }
+
+    #[test]
+    fn model_changes_need_evidence_found_in_the_transcript() {
+        let s = setup(None, SESSION);
+        let answer = r#"{"memory": [
+            {"op": "add", "section": "Notes", "text": "no evidence at all"},
+            {"op": "add", "section": "Notes", "text": "a made-up quote", "evidence": [{"id": 1, "quote": "words nobody said"}]},
+            {"op": "add", "section": "Notes", "text": "wrong message", "evidence": [{"id": 6, "quote": "The test command"}]},
+            {"op": "add", "section": "Rules", "text": "Do not modify `vendor/`", "evidence": [{"id": 1, "quote": "don't touch vendor/"}]},
+            {"op": "add", "section": "Notes", "text": "refused by the host", "evidence": [{"id": 1, "quote": "flaky"}]}],
+            "refs": [{"path": "x.md", "content": "x"}],
+            "skill": {"name": "csep-reflect-x", "body": "b", "evidence": [{"id": 6, "quote": "Done."}]}}"#;
+        let mut host = FakeHost::answering(Ok(answer));
+        host.refuse = vec!["refused", "csep-reflect-x"];
+        let summary = run(&s.job, &Settings::default(), &s.paths, &mut host).unwrap();
+        assert_eq!(
+            entries(&read(&s.paths.memory_md())),
+            ["- Do not modify `vendor/`"]
+        );
+        for w in [
+            "`no evidence at all`",
+            "`a made-up quote`",
+            "`wrong message`",
+            "ref `refs/x.md`",
+        ] {
+            assert!(host.warned(w), "{w}: {:?}", host.logs);
+        }
+        assert!(host.warned("dropped skill `csep-reflect-x`: the host refused"));
+        assert!(!s.paths.skills.join("csep-reflect-x").exists());
+        assert!(!s.paths.refs().join("x.md").exists());
+        assert!(
+            summary.starts_with("added 1 memory entry (Rules: 1), dropped 1 entry"),
+            "{summary}"
+        );
+        let skill = host
+            .citations
+            .iter()
+            .find(|c| c.scope == CiteScope::Skill)
+            .unwrap();
+        assert_eq!(skill.target, "csep-reflect-x");
+        assert_eq!(skill.section, "");
     }
 
     #[test]

@@ -38,6 +38,8 @@ impl Role {
 /// One transcript line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
+    /// The host's number for the line, which evidence quotes refer to.
+    pub id: Option<u64>,
     pub role: Role,
     pub tool: Option<String>,
     pub at_ms: Option<u64>,
@@ -49,12 +51,49 @@ impl Message {
     #[cfg(test)]
     pub fn new(role: Role, text: &str) -> Message {
         Message {
+            id: None,
             role,
             tool: None,
             at_ms: None,
             error: false,
             text: text.to_string(),
         }
+    }
+}
+
+/// The exact words of one transcript message an entry rests on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    pub message_id: u64,
+    pub text: String,
+}
+
+/// Longest quote handed to the host.
+pub const MAX_QUOTE_CHARS: usize = 300;
+
+impl Quote {
+    /// A quote of `part` (trimmed, cut to [`MAX_QUOTE_CHARS`]) when `message` has an
+    /// id and `part` occurs in its text verbatim; a prefix of a substring is still one.
+    pub fn of(message: &Message, part: &str) -> Option<Quote> {
+        let id = message.id?;
+        let part = part.trim();
+        if part.is_empty() || !message.text.contains(part) {
+            return None;
+        }
+        let text: String = part.chars().take(MAX_QUOTE_CHARS).collect();
+        Some(Quote {
+            message_id: id,
+            text: text.trim_end().to_string(),
+        })
+    }
+
+    /// True when the quote occurs verbatim in the message it names.
+    pub fn found_in(&self, messages: &[Message]) -> bool {
+        !self.text.trim().is_empty()
+            && crate::text::char_len(&self.text) <= MAX_QUOTE_CHARS
+            && messages
+                .iter()
+                .any(|m| m.id == Some(self.message_id) && m.text.contains(&self.text))
     }
 }
 
@@ -117,6 +156,7 @@ fn parse_line(line: &str) -> Option<Message> {
         _ => Role::Other,
     };
     Some(Message {
+        id: map.get("id").and_then(Value::as_u64),
         role,
         tool: map.get("tool").and_then(Value::as_str).map(str::to_string),
         at_ms: map.get("at_ms").and_then(Value::as_u64),
@@ -162,5 +202,26 @@ mod tests {
         assert_eq!(messages[0].at_ms, Some(1_700_000_000_000));
         assert_eq!(messages[1].tool.as_deref(), Some("shell"));
         assert!(messages[1].error);
+        assert_eq!(messages[0].id, None);
+    }
+
+    #[test]
+    fn reads_ids_and_quotes_verbatim() {
+        let (messages, _) =
+            parse_transcript(r#"{"id":7,"role":"user","text":"please use  `make check` here"}"#);
+        assert_eq!(messages[0].id, Some(7));
+        let q = Quote::of(&messages[0], " use  `make check`").unwrap();
+        assert_eq!(q.message_id, 7);
+        assert_eq!(q.text, "use  `make check`");
+        assert!(q.found_in(&messages));
+        assert!(Quote::of(&messages[0], "use `make check`").is_none());
+        let long = Message {
+            id: Some(1),
+            ..Message::new(Role::User, &"字".repeat(400))
+        };
+        let q = Quote::of(&long, &long.text).unwrap();
+        assert_eq!(q.text.chars().count(), MAX_QUOTE_CHARS);
+        assert!(q.found_in(std::slice::from_ref(&long)));
+        assert!(Quote::of(&Message::new(Role::User, "x y z"), "x").is_none());
     }
 }
