@@ -21,10 +21,10 @@ mod text;
 wit_bindgen::generate!({ world: "reflection-strategy", path: "../../wit" });
 
 use csep::engine::types::{Denial, GuestError, Scope};
-use csep::engine::{llm, log};
+use csep::engine::{evidence, llm, log};
 use exports::csep::engine::strategy::{Guest, ReflectInput, ReflectOutput};
 
-use reflect::{Completion, Failure, Host, Job, Level};
+use reflect::{Citation, CiteScope, Completion, Failure, Host, Job, Level};
 use settings::Settings;
 use staging::Paths;
 
@@ -69,6 +69,30 @@ impl Host for ImportedHost {
         llm::remaining().calls
     }
 
+    fn remaining_tokens(&mut self) -> Option<u64> {
+        Some(llm::remaining().tokens)
+    }
+
+    fn cite(&mut self, citation: &Citation) -> Result<(), String> {
+        let citation = evidence::Citation {
+            scope: match citation.scope {
+                CiteScope::Memory => Scope::Memory,
+                CiteScope::Skill => Scope::Skill,
+            },
+            target: citation.target.clone(),
+            section: citation.section.clone(),
+            quotes: citation
+                .quotes
+                .iter()
+                .map(|q| evidence::Quote {
+                    message_id: q.message_id,
+                    text: q.text.clone(),
+                })
+                .collect(),
+        };
+        evidence::cite(&citation).map_err(denial_text)
+    }
+
     fn complete(&mut self, prompt: &prompt::Prompt) -> Result<Completion, String> {
         let request = llm::Request {
             messages: vec![
@@ -88,12 +112,16 @@ impl Host for ImportedHost {
                 text: r.text,
                 truncated: r.truncated,
             })
-            .map_err(|d| match d {
-                Denial::AccessDenied(m) => format!("access-denied: {m}"),
-                Denial::BudgetExceeded(m) => format!("budget-exceeded: {m}"),
-                Denial::Unavailable(m) => format!("unavailable: {m}"),
-                Denial::InvalidRequest(m) => format!("invalid-request: {m}"),
-            })
+            .map_err(denial_text)
+    }
+}
+
+fn denial_text(d: Denial) -> String {
+    match d {
+        Denial::AccessDenied(m) => format!("access-denied: {m}"),
+        Denial::BudgetExceeded(m) => format!("budget-exceeded: {m}"),
+        Denial::Unavailable(m) => format!("unavailable: {m}"),
+        Denial::InvalidRequest(m) => format!("invalid-request: {m}"),
     }
 }
 

@@ -225,6 +225,9 @@ fn signal(text: &str) -> bool {
     SIGNALS.iter().any(|w| lower.contains(w))
 }
 
+/// Room a "left out" marker takes, at most.
+const MARKER_CHARS: usize = 40;
+
 /// Whole messages within the bounds, chosen by worth, shown in session order
 /// with a marker where messages were left out.
 fn select_messages(messages: &[Message], max_chars: usize, max_tokens: Option<u64>) -> String {
@@ -246,7 +249,11 @@ fn select_messages(messages: &[Message], max_chars: usize, max_tokens: Option<u6
     let (mut chars, mut tokens) = (0usize, 0u64);
     let mut keep = vec![false; messages.len()];
     for i in order {
-        let (c, t) = (char_len(&rendered[i]), estimate_tokens(&rendered[i]));
+        // Each kept message may bring a "left out" marker after it.
+        let (c, t) = (
+            char_len(&rendered[i]) + MARKER_CHARS,
+            estimate_tokens(&rendered[i]) + MARKER_CHARS as u64 / 3,
+        );
         if chars + c > max_chars || max_tokens.is_some_and(|max| tokens + t > max) {
             continue;
         }
@@ -346,14 +353,21 @@ mod tests {
             skills,
             candidates,
             messages,
+            max_input_tokens: None,
         }
     }
 
+    fn with_id(id: u64, role: Role, text: &str) -> Message {
+        let mut m = Message::new(role, text);
+        m.id = Some(id);
+        m
+    }
+
     #[test]
-    fn holds_the_parts_and_the_schema() {
+    fn holds_the_parts_the_boundary_and_the_schema() {
         let messages = [
-            Message::new(Role::User, "the test command is `make check`"),
-            Message::new(Role::Assistant, "ok"),
+            with_id(7, Role::User, "the test command is `make check`"),
+            with_id(8, Role::Assistant, "ok"),
         ];
         let skills = [ExistingSkill {
             name: "csep-reflect-release".into(),
@@ -371,40 +385,71 @@ mod tests {
             Some("# Memory\n\n## Rules\n- keep it\n"),
         ));
         assert!(p.system.contains("\"memory\": [{\"op\": \"add\""));
+        assert!(p.system.contains("\"evidence\": [{\"id\""));
+        assert!(p.system.contains("TRUST BOUNDARY"));
+        assert!(p.system.contains("不要用 cargo test"));
+        assert!(p.system.contains("environment variable"));
         assert!(p.system.contains("csep-reflect-"));
         assert!(p.user.contains("- keep it"));
         assert!(p.user.contains("- csep-reflect-release: Cut a release"));
+        assert!(p.user.contains("unverified"));
         assert!(p.user.contains("Commands: Test: `make check`"));
         assert!(
             p.user
-                .contains("[user] the test command is `make check`\n[assistant] ok\n")
+                .contains("[#7 user] the test command is `make check`\n[#8 assistant] ok\n")
         );
     }
 
     #[test]
-    fn stays_under_the_bound_and_keeps_the_newest_whole_messages() {
-        let messages: Vec<Message> = (0..400)
+    fn a_cut_keeps_the_first_user_message_and_strong_signals() {
+        let mut messages: Vec<Message> = (0..400)
             .map(|i| {
                 let role = if i % 2 == 0 {
                     Role::User
                 } else {
                     Role::ToolOutput
                 };
-                Message::new(role, &format!("message {i} {}", "x".repeat(700)))
+                with_id(i, role, &format!("message {i} {}", "x".repeat(700)))
             })
             .collect();
+        messages[100].text = format!("message 100 from now on use pnpm {}", "y".repeat(600));
         let memory = "- entry\n".repeat(2000);
         let p = build(&input(&messages, &[], &[], Some(&memory)));
         assert!(p.chars() < MAX_PROMPT_CHARS, "{}", p.chars());
-        assert!(p.user.contains("message 399 "));
-        assert!(!p.user.contains("message 0 "));
-        // Whole messages only: every rendered tail line starts with a role label.
-        let tail = p
-            .user
-            .split("## Transcript tail (oldest first)\n")
-            .nth(1)
-            .unwrap();
-        assert!(tail.lines().all(|l| l.starts_with('[')));
+        assert!(p.user.contains("[#0 user] message 0 "));
+        assert!(p.user.contains("[#100 user] message 100 from now on"));
+        assert!(p.user.contains("[#398 user] message 398 "));
+        assert!(!p.user.contains("message 2 "));
+        assert!(p.user.contains("message(s) left out"));
+        // Whole messages only, in session order.
+        let session = p.user.split("## Session").nth(1).unwrap();
+        let ids: Vec<u64> = session
+            .lines()
+            .filter_map(|l| l.strip_prefix("[#"))
+            .filter_map(|l| l.split(' ').next()?.parse().ok())
+            .collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    }
+
+    #[test]
+    fn the_token_budget_bounds_the_prompt() {
+        let messages: Vec<Message> = (0..200)
+            .map(|i| {
+                with_id(
+                    i,
+                    Role::User,
+                    &format!("第{i}条消息 {}", "测试".repeat(300)),
+                )
+            })
+            .collect();
+        let mut i = input(&messages, &[], &[], None);
+        let unbounded = build(&i);
+        i.max_input_tokens = Some(6000);
+        let p = build(&i);
+        let tokens = estimate_tokens(&p.system) + estimate_tokens(&p.user);
+        assert!(tokens <= 6000, "{tokens}");
+        assert!(p.chars() < unbounded.chars());
+        assert!(p.user.contains("[#0 user]"));
     }
 
     #[test]

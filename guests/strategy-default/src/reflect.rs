@@ -48,11 +48,10 @@ pub trait Host {
     /// The model's text, or why the host refused (`unavailable: ...`).
     fn complete(&mut self, prompt: &Prompt) -> Result<Completion, String>;
     /// Hands the host the evidence of a change; `Err` says why it refuses it.
-    /// A host without a citation import accepts everything here and checks the
-    /// staging folders itself.
-    fn cite(&mut self, citation: &Citation) -> Result<(), String> {
-        let _ = citation;
-        Ok(())
+    fn cite(&mut self, citation: &Citation) -> Result<(), String>;
+    /// Tokens the job may still spend on model calls, when the host says.
+    fn remaining_tokens(&mut self) -> Option<u64> {
+        None
     }
 }
 
@@ -198,6 +197,10 @@ struct Context<'a> {
 fn ask_model(run: &Run, cx: &Context, host: &mut dyn Host) -> Result<Plan, String> {
     let refs = staging::list_refs(&run.paths.refs());
     let skills = staging::list_skills(&run.paths.skills);
+    // The prompt and the answer must fit what the job may still spend.
+    let max_input_tokens = host
+        .remaining_tokens()
+        .map(|t| t.saturating_sub(u64::from(prompt::MAX_OUTPUT_TOKENS)));
     let prompt = prompt::build(&PromptInput {
         client: cx.client,
         cwd: cx.cwd,
@@ -210,7 +213,15 @@ fn ask_model(run: &Run, cx: &Context, host: &mut dyn Host) -> Result<Plan, Strin
         skills: &skills,
         candidates: cx.candidates,
         messages: cx.messages,
+        max_input_tokens,
     });
+    if let Some(max) = max_input_tokens
+        && prompt::estimate_tokens(&prompt.system) + prompt::estimate_tokens(&prompt.user) > max
+    {
+        return Err(format!(
+            "the job's token budget ({max} tokens for the prompt) is too small for the prompt; used the heuristics"
+        ));
+    }
     host.log(
         Level::Info,
         &format!("asking the model ({} prompt characters)", prompt.chars()),
