@@ -20,10 +20,10 @@ static MD_COMMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?m)^[ \t]*\[[^\]\n]*\]:[ \t]*(?:#|<>)[ \t]*(\([^\n]*\)|"[^\n]*"|'[^\n]*')"#)
         .expect("markdown comment pattern")
 });
-static TAG: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"<(/?)([a-z][a-z0-9_:.-]*)(\s[^<>]*?)?/?>").expect("tag pattern")
-});
-static AGENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(&ascii_boundaries(AGENT_WORDS)).expect("agent words"));
+static TAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"<(/?)([a-z][a-z0-9_:.-]*)(\s[^<>]*?)?/?>").expect("tag pattern"));
+static AGENT: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&ascii_boundaries(AGENT_WORDS)).expect("agent words"));
 static HIDING_STYLE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&ascii_boundaries(
         r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|opacity\s*:\s*0(?:\.0*)?\b|\bhidden\b|color\s*:\s*(?:white|transparent|#fff\b|#ffffff)",
@@ -67,7 +67,12 @@ pub fn see_through(text: &str, found: &mut Vec<Finding>) -> String {
     }
     for c in MD_COMMENT.captures_iter(text) {
         if AGENT.is_match(&c[1]) {
-            push(found, text, c.get(0).map_or(0, |m| m.start()), Category::HiddenMarkup);
+            push(
+                found,
+                text,
+                c.get(0).map_or(0, |m| m.start()),
+                Category::HiddenMarkup,
+            );
         }
     }
     let uncommented = COMMENT.replace_all(text, |c: &Captures| {
@@ -114,5 +119,9 @@ fn push(found: &mut Vec<Finding>, text: &str, at: usize, category: Category) {
 
 /// 1-based line of byte offset `at`.
 pub fn line_at(text: &str, at: usize) -> usize {
-    text.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..at]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }

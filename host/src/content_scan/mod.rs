@@ -13,10 +13,13 @@ mod encoded;
 mod markup;
 pub mod normalize;
 mod patterns;
+mod precedence;
 
 use std::collections::BTreeSet;
 
 use crate::redact;
+
+pub use precedence::claims_precedence;
 
 /// What a planted instruction tries to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

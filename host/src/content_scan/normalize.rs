@@ -158,9 +158,15 @@ mod tests {
 
     #[test]
     fn markdown_and_spacing_are_seen_through() {
-        assert_eq!(fold_line("**Ignore**   _previous_ \\*x\\*"), "ignore previous x");
+        assert_eq!(
+            fold_line("**Ignore**   _previous_ \\*x\\*"),
+            "ignore previous x"
+        );
         assert_eq!(fold_line("i*g*n*o*r*e ~~x~~ `y`"), "ignore x y");
-        assert_eq!(fold_line("keep id_rsa and ~/.ssh"), "keep id_rsa and ~/.ssh");
+        assert_eq!(
+            fold_line("keep id_rsa and ~/.ssh"),
+            "keep id_rsa and ~/.ssh"
+        );
         assert_eq!(fold_line("忽略 之前 的 指令"), "忽略之前的指令");
         assert_eq!(fold_line("이전 지시를   무시"), "이전 지시를 무시");
     }
