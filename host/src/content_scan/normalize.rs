@@ -29,8 +29,53 @@ pub fn fold_line(line: &str) -> String {
 }
 
 fn fold_line_into(line: &str, out: &mut String) {
-    let letters = letters(line);
+    let mut letters = letters(line);
+    digits_as_letters(&mut letters);
+    let start = out.len();
     strip_markdown_and_space(&letters, out);
+    drop_list_marker(out, start);
+}
+
+/// Digits standing in for letters inside a word (`ign0re`, `prev1ous`,
+/// `1gnore`): mapped only between two letters or at the start of a word
+/// followed by two, so numbers, versions and names like `python3`,
+/// `base64` or `s3` are left alone.
+fn digits_as_letters(chars: &mut [char]) {
+    let letter = |c: Option<&char>| c.is_some_and(char::is_ascii_lowercase);
+    for i in 0..chars.len() {
+        let as_letter = match chars[i] {
+            '0' => 'o',
+            '1' => 'i',
+            '3' => 'e',
+            '4' => 'a',
+            '5' => 's',
+            '7' => 't',
+            _ => continue,
+        };
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p));
+        let inside = letter(prev) && letter(chars.get(i + 1));
+        let word_start = !prev.is_some_and(char::is_ascii_alphanumeric)
+            && letter(chars.get(i + 1))
+            && letter(chars.get(i + 2));
+        if inside || word_start {
+            chars[i] = as_letter;
+        }
+    }
+}
+
+/// A markdown list or quote marker at the start of a line (`- `, `+ `,
+/// `> `, `1. `), so a phrase continued on the next item still joins up.
+fn drop_list_marker(out: &mut String, start: usize) {
+    let line = &out[start..];
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    let marker = if line.starts_with("- ") || line.starts_with("+ ") || line.starts_with("> ") {
+        2
+    } else if digits > 0 && (line[digits..].starts_with(". ") || line[digits..].starts_with(") ")) {
+        digits + 2
+    } else {
+        0
+    };
+    out.replace_range(start..start + marker, "");
 }
 
 /// NFKC with invisible characters and accents on Latin letters removed, then
@@ -168,6 +213,15 @@ mod tests {
             "keep id_rsa and ~/.ssh"
         );
         assert_eq!(fold_line("忽略 之前 的 指令"), "忽略之前的指令");
+        assert_eq!(fold_line("- > 1. item"), "> 1. item");
+        assert_eq!(
+            fold_line("12) ign0re prev1ous 1gnore"),
+            "ignore previous ignore"
+        );
+        assert_eq!(
+            fold_line("python3 base64 s3 v1.0 x86_64 3rd"),
+            "python3 base64 s3 v1.0 x86_64 erd"
+        );
         assert_eq!(fold_line("이전 지시를   무시"), "이전 지시를 무시");
     }
 

@@ -159,6 +159,15 @@ const CHECKS: &[(Category, &str)] = &[
         Category::Override,
         r"\b(?:system|admin|developer|root) (?:override|instructions?)\s*:|\bsystem prompt (?:override|update|injection)\b|\b(?:begin|start|end) (?:of )?(?:the )?(?:system|developer|hidden) (?:prompt|message|instructions)\b",
     ),
+    // Text that addresses the model reading it rather than a person.
+    (
+        Category::Override,
+        r"\bif you are an? (?:ai|llm|assistant|agent|bot|language model|large language model|ai assistant|ai agent|coding agent)\b|\b(?:ai|llm) (?:agents?|assistants?|models?) (?:reading|processing|parsing|seeing) this\b|\b(?:attention|message|instructions?) (?:to|for) (?:the |any |all )?(?:ai|llm|language model)s?\b",
+    ),
+    (
+        Category::Override,
+        r"如果你是(?:一个)?(?:ai|人工智能|助手|大模型|语言模型|語言模型)|(?:ai|人工智能)(?:助手)?请注意|(?:あなたが|もしあなたが)(?:ai|aiアシスタント|言語モデル)(?:なら|であれば)|(?:당신이|네가|너가)\s?(?:ai|인공지능|언어 모델)(?:라면|이라면)",
+    ),
     // ---- Override: Chinese (simplified and traditional).
     (
         Category::Override,
@@ -261,7 +270,7 @@ const CHECKS: &[(Category, &str)] = &[
     ),
     (
         Category::HideFromUser,
-        r"\b(?:secretly|covertly|surreptitiously|stealthily)\b|\bbehind (?:the |your )?user'?s? back\b|\bso(?: that)? (?:the )?user (?:won't|will not|doesn't|does not|can't|cannot|never) (?:know|notice|see|find out|suspect|realize)\b",
+        r"\bsilently (?:run|execute|install|disable|delete|remove|push|commit|modify|change|upload|send|add|overwrite|rewrite|skip)\b|\b(?:secretly|covertly|surreptitiously|stealthily)\b|\bbehind (?:the |your )?user'?s? back\b|\bso(?: that)? (?:the )?user (?:won't|will not|doesn't|does not|can't|cannot|never) (?:know|notice|see|find out|suspect|realize)\b",
     ),
     // ---- Hide from the user: Chinese.
     (
