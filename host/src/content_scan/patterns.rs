@@ -330,7 +330,7 @@ const CHECKS: &[(Category, &str)] = &[
     ),
     (
         Category::RemoteCode,
-        r#"\b(?:sh|bash|zsh|dash|ksh|eval|source|exec|iex|invoke-expression)\s*(?:-c\s*)?["'(]*\s*\$?\(?\s*{FETCH}\b"#,
+        r#"\b(?:sh|bash|zsh|dash|ksh)\s+-c\s*["']?\s*(?:\$\(\s*)?{FETCH}\b|\b(?:sh|bash|zsh|dash|ksh|source|exec)\s*["']?\$\(\s*{FETCH}\b|\b(?:eval|iex|invoke-expression)\s*["'(]*\s*\$?\(?\s*{FETCH}\b"#,
     ),
     (
         Category::RemoteCode,
@@ -383,7 +383,7 @@ const CHECKS: &[(Category, &str)] = &[
     ),
     (
         Category::Exfiltration,
-        r"\b(?:curl|wget|https?|httpie|xh|invoke-webrequest|iwr|invoke-restmethod|irm)\b[^\n]*?(?: -(?:d|f|t|-data(?:-binary|-raw|-urlencode)?|-form|-upload-file|-post-data|-post-file|-body-data|-body-file|body)\b| -(?:method|x) post\b)[^\n]*?(?:\$\(\s*(?:env|printenv|set|cat)\b|@~?/?\.ssh|@\.env\b|@/etc/|@~/\.aws|\$\{?[a-z_]*(?:token|key|secret|pass|credential)|~/\.ssh|/etc/passwd|\.aws/credentials|\bid_rsa\b|\$env:)",
+        r"\b(?:curl|wget|https?|httpie|xh|invoke-webrequest|iwr|invoke-restmethod|irm)\b[^\n]*?(?: -(?:d|f|t|-data(?:-binary|-raw|-urlencode)?|-form|-upload-file|-post-data|-post-file|-body-data|-body-file|body)\b| -(?:method|x) post\b)[^\n]*?(?:\$\(\s*(?:env|printenv|set|cat)\b|@~?/?\.[a-z]|@/etc/|@~/|\$\{?[a-z_]*(?:token|key|secret|pass|credential)|~/\.ssh|/etc/passwd|\.aws/credentials|\bid_rsa\b|\$env:)",
     ),
     (
         Category::Exfiltration,
