@@ -125,8 +125,15 @@ pub fn frontmatter(text: &str) -> (Option<String>, Option<String>) {
 
 /// `SKILL.md` for a skill: frontmatter, a blank line, the body.
 pub fn skill_markdown(name: &str, description: &str, body: &str) -> String {
-    let description = description.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out = format!("---\nname: {name}\ndescription: {description}\n---\n\n{body}");
+    // Double-quoted without escapes, so a YAML reader and a line reader see the
+    // same text whatever the description holds (`: `, `#`, `yes`, a number).
+    let description = description
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('"', "'")
+        .replace('\\', "/");
+    let mut out = format!("---\nname: {name}\ndescription: \"{description}\"\n---\n\n{body}");
     if !out.ends_with('\n') {
         out.push('\n');
     }
@@ -245,7 +252,11 @@ mod tests {
     fn skill_markdown_has_frontmatter() {
         assert_eq!(
             skill_markdown("csep-reflect-x", "Does x", "# X\n\nSteps"),
-            "---\nname: csep-reflect-x\ndescription: Does x\n---\n\n# X\n\nSteps\n"
+            "---\nname: csep-reflect-x\ndescription: \"Does x\"\n---\n\n# X\n\nSteps\n"
+        );
+        assert_eq!(
+            skill_markdown("csep-reflect-x", "Run \"it\": yes \\ now", "b"),
+            "---\nname: csep-reflect-x\ndescription: \"Run 'it': yes / now\"\n---\n\nb\n"
         );
     }
 }
