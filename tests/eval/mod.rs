@@ -53,6 +53,8 @@ pub struct Run {
     pub score: Score,
     /// Failures of the run itself (a hook or the worker failing).
     pub errors: Vec<String>,
+    /// Changes the host refused, from the job's receipt (`code: path: reason`).
+    pub refused: Vec<String>,
 }
 
 /// Sessions grouped into units: a series in order, or one session alone.
@@ -129,6 +131,7 @@ fn run_unit(unit: &[Session], path: Path3, cache: &Path) -> Vec<Run> {
         let t = transcript::write(&home.path(""), &home.path("repo"), s, &id);
         let memory_before = home.memory();
         let mut errors = Vec::new();
+        let mut refused = Vec::new();
         let server = match path {
             Path3::NoModel => None,
             Path3::Good => Some(ModelServer::start(answers::good(s))),
@@ -178,9 +181,11 @@ fn run_unit(unit: &[Session], path: Path3, cache: &Path) -> Vec<Run> {
             Some(j) => match home.reflect(j["job_id"].as_str().unwrap_or("")) {
                 Ok(done) => {
                     let st = done["status"].as_str().unwrap_or("?").to_string();
-                    if !["succeeded", "skipped"].contains(&st.as_str()) {
+                    // A partial job had changes refused: the host doing its work.
+                    if !["succeeded", "skipped", "partial"].contains(&st.as_str()) {
                         errors.push(format!("job {st}: {}", done["reason"]));
                     }
+                    refused = refused_changes(&done);
                     st
                 }
                 Err(e) => {
@@ -202,6 +207,7 @@ fn run_unit(unit: &[Session], path: Path3, cache: &Path) -> Vec<Run> {
             job_status,
             score: score::score(s, &observed),
             errors,
+            refused,
         });
     }
     out
@@ -271,4 +277,28 @@ pub fn warm_cache(sample: &Session) -> (Home, PathBuf) {
     }
     let cache = home.path("state/cache/wasm");
     (home, cache)
+}
+
+/// What the host refused, from the receipt a finished job points to.
+fn refused_changes(job: &serde_json::Value) -> Vec<String> {
+    let Some(path) = job["receipt"].as_str() else {
+        return Vec::new();
+    };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let receipt: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    receipt["rejected"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            format!(
+                "{}: {}: {}",
+                r["code"].as_str().unwrap_or("?"),
+                r["path"].as_str().unwrap_or("?"),
+                r["reason"].as_str().unwrap_or("?")
+            )
+        })
+        .collect()
 }

@@ -189,6 +189,9 @@ pub fn render(runs: &[Run]) -> String {
         for e in &r.errors {
             let _ = writeln!(out, "{tag}: error: {e}");
         }
+        for x in &r.refused {
+            let _ = writeln!(out, "{tag}: refused by the host: {x}");
+        }
         for m in &r.score.missing {
             let _ = writeln!(out, "{tag}: missing: {m}");
         }

@@ -84,6 +84,10 @@ pub fn check(
             need.describe()
         ));
     }
+    if entry_spans && let Some(span) = super::polarity::ruled_out_by_user(session, &citation.target)
+    {
+        return Err(format!("the user said not to use `{span}`"));
+    }
     if entry_spans {
         let words: Vec<String> = sufficient
             .iter()
@@ -219,8 +223,10 @@ pub fn spans(entry: &str) -> Vec<String> {
     for word in entry.split(|c: char| c.is_whitespace() || c == '`') {
         if let Some(at) = word.find("://") {
             let start = word[..at]
-                .rfind(|c: char| !c.is_ascii_alphanumeric())
-                .map_or(0, |i| i + 1);
+                .char_indices()
+                .rev()
+                .find(|(_, c)| !c.is_ascii_alphanumeric())
+                .map_or(0, |(i, c)| i + c.len_utf8());
             let url = word[start..].trim_end_matches(['.', ',', ')', ';', '。', '，']);
             if !out.iter().any(|s| s.contains(url)) {
                 out.push(url.to_string());
@@ -355,6 +361,10 @@ mod tests {
         assert_eq!(
             spans("Staging: https://stg.example.com/app, test `make t`"),
             ["make t", "https://stg.example.com/app"]
+        );
+        assert_eq!(
+            spans("环境：https://stg.example.cn"),
+            ["https://stg.example.cn"]
         );
         assert_eq!(spans("odd ` one"), Vec::<String>::new());
     }

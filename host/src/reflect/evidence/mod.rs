@@ -3,9 +3,11 @@
 //! the entry may rest on.
 
 mod check;
+mod polarity;
 mod session;
 
 pub use check::{Found, Need, check, fold, locate, source_name, spans};
+pub use polarity::{affirmed_spans, ruled_out_by_user};
 pub use session::{Session, SessionMessage, Source, pasted_ranges};
 
 /// `text` cut to `max` characters, marked when cut.

@@ -1,0 +1,269 @@
+//! Whether the user ruled out a command an entry affirms. A strategy may quote a
+//! real tool run of `cargo test`; if the user said not to use it, the entry is
+//! still wrong. The user's last word on a command wins.
+
+use super::check::fold;
+use super::session::Session;
+
+/// Words that rule out what follows them in the clause (English, Chinese).
+const BEFORE: &[&str] = &[
+    "don't",
+    "don’t",
+    "do not",
+    "dont ",
+    "never",
+    "no longer",
+    "instead of",
+    "rather than",
+    "avoid",
+    "stop using",
+    "shouldn't",
+    "should not",
+    "mustn't",
+    "must not",
+    "not ",
+    "without",
+    "不要",
+    "别",
+    "不用",
+    "禁止",
+    "不准",
+    "不许",
+    "请勿",
+    "而不是",
+    "不能",
+    "不可以",
+    "不再",
+];
+
+/// Words that rule out what precedes them in the clause (Japanese, Korean).
+const AFTER: &[&str] = &[
+    "ではなく",
+    "じゃなく",
+    "じゃなくて",
+    "ではなくて",
+    "は使わない",
+    "を使わない",
+    "使わないで",
+    "しないで",
+    "は禁止",
+    "禁止",
+    "の代わりに",
+    "말고",
+    "대신",
+    "쓰지 마",
+    "쓰지마",
+    "사용하지 마",
+    "하지 마",
+    "하지마",
+    "금지",
+    "아니라",
+    "돌리지 마",
+];
+
+/// Words that rule out what precedes them in an English clause ("X is not allowed").
+const AFTER_EN: &[&str] = &[
+    "is not allowed",
+    "is forbidden",
+    "is banned",
+    "is deprecated",
+];
+
+/// Words before a negation that take it back ("don't forget to run X").
+const NOT_A_RULE: &[&str] = &[
+    "don't forget",
+    "do not forget",
+    "never forget",
+    "not only",
+    "no need to",
+    "不用担心",
+    "别忘了",
+    "不要忘",
+    "忘れないで",
+    "잊지 마",
+];
+
+/// The code spans of `entry` it affirms: those not ruled out in the entry itself
+/// ("Test: `make t` (not `cargo test`)" affirms only `make t`).
+pub fn affirmed_spans(entry: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    let parts: Vec<&str> = entry.split('`').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if i % 2 == 1 && i + 1 < parts.len() {
+            let before = fold(&entry[..at]).0;
+            let tail: String = before
+                .chars()
+                .rev()
+                .take(16)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let after = fold(parts.get(i + 1).copied().unwrap_or("")).0;
+            let head: String = after.chars().take(12).collect();
+            let negated =
+                BEFORE.iter().any(|w| tail.contains(w)) || AFTER.iter().any(|w| head.contains(w));
+            if !negated && !part.trim().is_empty() {
+                out.push(part.to_string());
+            }
+        }
+        at += part.len() + 1;
+    }
+    out
+}
+
+/// The affirmed span of `entry` that the user's last word rules out, if any.
+pub fn ruled_out_by_user(session: &Session, entry: &str) -> Option<String> {
+    affirmed_spans(entry)
+        .into_iter()
+        .find(|span| last_word_negates(session, span))
+}
+
+fn last_word_negates(session: &Session, span: &str) -> bool {
+    let want = fold(span).0;
+    if want.chars().count() < 2 {
+        return false;
+    }
+    let mut last = None;
+    for m in session.messages.iter().filter(|m| m.role == "user") {
+        let spoken = fold(&m.spoken()).0;
+        let mut from = 0;
+        while let Some(at) = spoken[from..].find(&want) {
+            let start = from + at;
+            let end = start + want.len();
+            if whole_command(&spoken, start, end) {
+                last = Some(negated_in_clause(&spoken, start, end));
+            }
+            from = end;
+        }
+    }
+    last.unwrap_or(false)
+}
+
+/// The match is the whole command, not the start of a longer one
+/// (`cargo test` inside `cargo test --workspace`).
+fn whole_command(text: &str, start: usize, end: usize) -> bool {
+    let next = text[end..].chars().next();
+    let prev = text[..start].chars().next_back();
+    let boundary =
+        |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || "-_./:=".contains(c)));
+    let extends = text[end..].starts_with(" -") || text[end..].starts_with(" --");
+    boundary(next) && boundary(prev) && !extends
+}
+
+fn negated_in_clause(text: &str, start: usize, end: usize) -> bool {
+    let stops = [
+        '.', ';', '!', '?', '\n', '。', '；', '！', '？', ',', '，', '、',
+    ];
+    let clause_start = text[..start]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| stops.contains(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let before = &text[clause_start..start];
+    let clause_end = text[end..].find(stops).map_or(text.len(), |i| end + i);
+    let after = &text[end..clause_end];
+    let before_rules =
+        BEFORE.iter().any(|w| before.contains(w)) && !NOT_A_RULE.iter().any(|w| before.contains(w));
+    let after_rules = (AFTER.iter().any(|w| after.contains(w))
+        || AFTER_EN.iter().any(|w| after.contains(w)))
+        && !NOT_A_RULE.iter().any(|w| after.contains(w));
+    before_rules || after_rules
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recall::ShownMessage;
+
+    fn user(texts: &[&str]) -> Session {
+        let shown: Vec<ShownMessage> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ShownMessage {
+                message_id: i as i64 + 1,
+                role: "user".into(),
+                tool_name: None,
+                at_ms: None,
+                is_error: false,
+                text: t.to_string(),
+            })
+            .collect();
+        Session::from_shown(&shown)
+    }
+
+    #[test]
+    fn spans_an_entry_affirms() {
+        assert_eq!(
+            affirmed_spans("Test: `make check-all` (not `cargo test`)"),
+            ["make check-all"]
+        );
+        assert_eq!(
+            affirmed_spans("Do not run `cargo test`"),
+            Vec::<String>::new()
+        );
+        assert_eq!(affirmed_spans("Use `pnpm` instead of `yarn`"), ["pnpm"]);
+        assert_eq!(
+            affirmed_spans("テスト: `pnpm vitest`（`npm test` ではなく）"),
+            ["pnpm vitest"]
+        );
+    }
+
+    #[test]
+    fn the_users_last_word_on_a_command_counts() {
+        let ruled = [
+            (
+                vec!["记住：这个仓库的测试命令是 make check-all ，不要用 cargo test 直接跑。"],
+                "Test: `cargo test`",
+            ),
+            (
+                vec!["Don't run `cargo test` here, use `make test`."],
+                "Test: `cargo test`",
+            ),
+            (
+                vec!["テストは go test ではなく mage test で"],
+                "Test: `go test`",
+            ),
+            (
+                vec!["테스트는 npm test 말고 pnpm test로 돌려"],
+                "Test: `npm test`",
+            ),
+            (
+                vec!["Never use npm audit fix --force on this repo"],
+                "Fix: `npm audit fix --force`",
+            ),
+        ];
+        for (texts, entry) in ruled {
+            assert!(
+                ruled_out_by_user(&user(&texts), entry).is_some(),
+                "{entry}: {texts:?}"
+            );
+        }
+        let fine = [
+            (
+                vec!["Don't run `cargo test` directly; use `cargo test --workspace`."],
+                "Test: `cargo test --workspace`",
+            ),
+            (
+                vec!["don't run cargo test", "actually, cargo test is fine now"],
+                "Test: `cargo test`",
+            ),
+            (
+                vec!["Don't forget to run `make check` before pushing"],
+                "Test: `make check`",
+            ),
+            (
+                vec!["记住：测试命令是 make check-all ，不要用 cargo test"],
+                "Test: `make check-all` (not `cargo test`)",
+            ),
+        ];
+        for (texts, entry) in fine {
+            assert_eq!(
+                ruled_out_by_user(&user(&texts), entry),
+                None,
+                "{entry}: {texts:?}"
+            );
+        }
+    }
+}
