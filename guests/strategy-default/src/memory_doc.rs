@@ -843,8 +843,8 @@ pub fn append_archive(
             }
             t
         }
-        _ => "# Archived memory\n\nEntries moved out of MEMORY.md: over its budget, or replaced by newer ones.\n"
-            .to_string(),
+        // Headings only: every other line the host accepts in a ref must be evidenced.
+        _ => "# Archived memory (moved out of MEMORY.md: over its budget, or replaced)\n".to_string(),
     };
     out.push_str(&format!("\n## {title} {header}\n"));
     let mut current: Option<&str> = None;

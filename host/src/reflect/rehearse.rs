@@ -160,6 +160,8 @@ pub fn strategy(
     material::stage_skills(Some(&live_skills.dir), &dirs.skills)
         .map_err(ctx("staging the skills"))?;
 
+    let mut shown = shown;
+    shown.known = live_memory.read_to_string("MEMORY.md").unwrap_or_default();
     let record = Arc::new(Mutex::new(JobRecord::default()));
     let r = &config.reflection;
     // With a model, calls count against the day's budget as a job's would; without

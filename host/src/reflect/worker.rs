@@ -278,6 +278,8 @@ fn execute(
     material::stage_memory(Some(&live_memory), &dirs.memory).map_err(ctx("staging the memory"))?;
     material::stage_skills(Some(live_skills), &dirs.skills).map_err(ctx("staging the skills"))?;
 
+    let mut shown = shown;
+    shown.known = live_memory.read_to_string("MEMORY.md").unwrap_or_default();
     let record = Arc::new(Mutex::new(JobRecord::default()));
     let provider = model.as_ref().map(|m| m.describe());
     let host = JobHost {

@@ -204,6 +204,13 @@ fn gate_refs(
     let live_files: BTreeMap<String, String> = md_files(input.live_memory, REFS, input.rules)?
         .into_iter()
         .collect();
+    // Entries of MEMORY.md as the gate left it: an archive may say what replaced a line.
+    let staged_entries: HashSet<String> =
+        read_text(input.staging_memory, MEMORY_INDEX, input.rules)?
+            .unwrap_or_default()
+            .lines()
+            .map(entry_key)
+            .collect();
     for (path, staged) in md_files(input.staging_memory, REFS, input.rules)? {
         if live_files.get(&path) == Some(&staged) {
             continue;
@@ -212,7 +219,7 @@ fn gate_refs(
             .lines()
             .filter(|l| !l.trim().is_empty() && heading(l).is_none())
             .map(entry_key)
-            .filter(|k| !live.contains_key(k))
+            .filter(|k| !live.contains_key(k) && !annotates(k, &staged_entries))
             .collect();
         if new.is_empty() {
             continue;
@@ -306,6 +313,14 @@ fn gate_skills(input: &GateInput<'_>, out: &mut Gated) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `(replaced by: X)` where X is an entry of the new `MEMORY.md`: a note on a
+/// moved line, carrying nothing that is not evidenced already.
+fn annotates(key: &str, entries: &HashSet<String>) -> bool {
+    key.strip_prefix("(replaced by:")
+        .and_then(|rest| rest.strip_suffix(')'))
+        .is_some_and(|x| entries.contains(&entry_key(x)))
 }
 
 fn parent_of(path: &str) -> &str {

@@ -89,11 +89,21 @@ pub fn check(
         return Err(format!("the user said not to use `{span}`"));
     }
     if entry_spans {
-        let words: Vec<String> = sufficient
+        // Spans may come from the cited words, from a tool call that succeeded
+        // in the session, or from memory accepted before.
+        let mut words: Vec<String> = sufficient
             .iter()
             .filter_map(|f| session.get(f.message_id))
             .map(|m| fold(&m.spoken()).0)
             .collect();
+        words.extend(
+            session
+                .messages
+                .iter()
+                .filter(|m| m.role == "tool-call" && m.succeeded)
+                .map(|m| fold(&m.text).0),
+        );
+        words.push(fold(&session.known).0);
         for span in spans(&citation.target) {
             let want = fold(&span).0;
             if !want.is_empty() && !words.iter().any(|w| w.contains(&want)) {

@@ -40,6 +40,9 @@ pub struct SessionMessage {
 #[derive(Debug, Clone, Default)]
 pub struct Session {
     pub messages: Vec<SessionMessage>,
+    /// The live memory when the job began: what was accepted before may be
+    /// carried into a new entry (a replaced line keeps its command).
+    pub known: String,
 }
 
 impl Session {
@@ -70,7 +73,10 @@ impl Session {
                 .find(|n| n.role == "tool-output");
             messages[i].succeeded = output.is_some_and(|o| !o.is_error && !failed_output(&o.text));
         }
-        Session { messages }
+        Session {
+            messages,
+            known: String::new(),
+        }
     }
 
     pub fn get(&self, id: u64) -> Option<&SessionMessage> {
