@@ -2,6 +2,7 @@
 
 mod commit_revert;
 mod crash;
+mod notes;
 mod plan_memory;
 mod plan_skills;
 
