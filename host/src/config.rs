@@ -340,6 +340,7 @@ mod tests {
         assert_eq!(c.strategy.use_.as_deref(), Some("bundled"));
         assert!(c.policy.settings.is_empty() && c.strategy.settings.is_empty());
         assert_eq!(c.reflection, ReflectionConfig::default());
+        assert_eq!(c.retention, Default::default());
         assert_eq!(c.provider, ProviderConfig::default());
     }
 
