@@ -227,9 +227,9 @@ fn prune_runs(
                 keep.unchanged_days
             };
             (days, age_ms(&receipt_path, now_ms))
-        } else if run.join("backup").join(super::apply::JOURNAL_NAME).exists() && job.is_none() {
-            // A commit cut short whose job file is gone: its backup is the only
-            // copy of the old files, kept as long as a change would be.
+        } else if run.join("backup").join(super::apply::JOURNAL_NAME).exists() {
+            // A commit without its receipt (cut short, or undone): its backup may
+            // be the only copy of the old files, kept as long as a change would be.
             (keep.receipts_days, age_ms(&run, now_ms))
         } else {
             (keep.failed_days, age_ms(&run, now_ms))
@@ -295,7 +295,7 @@ fn prune_triggers(home: &Home, keep: &RetentionConfig, now_ms: u64, out: &mut Pr
             .into_iter()
             .flatten()
             .min();
-        if !newest.is_some_and(|a| a >= keep.triggers_days.saturating_mul(DAY_MS)) {
+        if newest.is_none_or(|a| a < keep.triggers_days.saturating_mul(DAY_MS)) {
             continue;
         }
         let Ok(dir) = fs_authority::open_dir(&path) else {

@@ -732,3 +732,34 @@ fn write_log(run: &Path, lines: &[String]) {
         let _ = fs_authority::write_atomic(&dir, "strategy.log", lines.join("\n").as_bytes());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_may_grow_by_a_bounded_amount_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let staging = tmp.path();
+        std::fs::write(staging.join("MEMORY.md"), "x".repeat(1000)).unwrap();
+        let given = retention::measure(staging, u64::MAX, u64::MAX);
+        std::fs::create_dir(staging.join("refs")).unwrap();
+        for i in 0..STAGING_EXTRA_FILES {
+            std::fs::write(staging.join(format!("refs/{i}.md")), "").unwrap();
+        }
+        assert!(check_staging_size(staging, given).is_ok());
+        std::fs::write(staging.join("refs/one-more.md"), "").unwrap();
+        let err = check_staging_size(staging, given).unwrap_err();
+        assert!(err.contains("staging"), "{err}");
+
+        let big = std::fs::File::create(staging.join("big.md")).unwrap();
+        big.set_len(STAGING_EXTRA_BYTES + 1).unwrap(); // sparse: no disk used
+        for f in ["refs/one-more.md", "refs/0.md"] {
+            std::fs::remove_file(staging.join(f)).unwrap();
+        }
+        assert!(
+            check_staging_size(staging, given).is_err(),
+            "past the bytes"
+        );
+    }
+}
