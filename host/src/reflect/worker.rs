@@ -657,8 +657,13 @@ pub(crate) fn run_strategy(
         memory: &dirs.memory,
         skills: &dirs.skills,
     };
+    // Staging may grow by a bounded amount: past it the strategy is stopped.
+    let staging = dirs.path.join("staging");
+    let given = retention::measure(&staging, u64::MAX, u64::MAX);
+    let over: Arc<dyn Fn() -> bool + Send + Sync> =
+        Arc::new(move || check_staging_size(&staging, given).is_err());
     let out = strategy
-        .reflect(&input, &preopens, host)
+        .reflect_bounded(&input, &preopens, host, Some(over))
         .map_err(|e| format!("the strategy {} failed: {e}", guest.origin()))?;
     Ok((
         StrategyInfo {
