@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::filelock::FileLock;
 use crate::fs_authority;
 use crate::home::Home;
-use crate::jobs::{JobQueue, Status};
+use crate::jobs::{JobQueue, Status, valid_id};
 
 /// A queued job older than this with no worker running is stranded.
 pub const STRANDED_AFTER: Duration = Duration::from_secs(60);
@@ -77,19 +77,78 @@ fn any_worker(home: &Home, config: &Config) -> bool {
 }
 
 /// Whether some job needs a worker that nobody is running. Job files are
-/// rewritten at each step, so their age is the time since the last step.
+/// rewritten at each step, so their age is the time since the last step. Most
+/// files hold finished jobs: those are passed over without being parsed.
 pub fn stranded(queue: &JobQueue, now: SystemTime) -> bool {
-    let age = |id: &str| {
-        std::fs::metadata(queue.path().join(format!("{id}.json")))
+    let Ok(entries) = std::fs::read_dir(queue.path()) else {
+        return false;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
+            continue;
+        };
+        let Ok(bytes) = std::fs::read(entry.path()) else {
+            continue;
+        };
+        let open = [&b"\"queued\""[..], b"\"running\"", b"\"deferred\""]
+            .iter()
+            .any(|s| bytes.windows(s.len()).any(|w| w == *s));
+        if !valid_id(id) || !open {
+            continue;
+        }
+        let Ok(job) = queue.read(id) else { continue };
+        let age = entry
+            .metadata()
             .and_then(|m| m.modified())
             .ok()
             .and_then(|m| now.duration_since(m).ok())
-            .unwrap_or_default()
-    };
-    queue.list().into_iter().flatten().any(|j| match j.status {
-        Status::Queued => age(&j.job_id) >= STRANDED_AFTER,
-        Status::Running => !queue.is_claimed(&j.job_id),
-        Status::Deferred => age(&j.job_id) >= DEFERRED_RETRY_AFTER,
-        _ => false,
-    })
+            .unwrap_or_default();
+        let needs_worker = match job.status {
+            Status::Queued => age >= STRANDED_AFTER,
+            Status::Running => !queue.is_claimed(id),
+            Status::Deferred => age >= DEFERRED_RETRY_AFTER,
+            _ => false,
+        };
+        if needs_worker {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::Job;
+
+    #[test]
+    fn a_queue_is_stranded_by_old_queued_or_orphaned_jobs_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let queue = JobQueue::open(&Home::at(tmp.path())).unwrap();
+        let now = SystemTime::now();
+        let write = |id: &str, status| {
+            queue
+                .write(&Job {
+                    job_id: id.into(),
+                    status,
+                    ..Job::default()
+                })
+                .unwrap();
+        };
+        write("a-done", Status::Succeeded);
+        write("b-queued", Status::Queued);
+        assert!(!stranded(&queue, now), "a fresh job is the Stop's own");
+        let later = |d: Duration| SystemTime::now() + d + Duration::from_secs(1);
+        assert!(
+            stranded(&queue, later(STRANDED_AFTER)),
+            "a queued job waited"
+        );
+        write("b-queued", Status::Skipped);
+        assert!(!stranded(&queue, later(DEFERRED_RETRY_AFTER)));
+        write("c-running", Status::Running);
+        assert!(stranded(&queue, now), "its worker is gone");
+        let _claim = queue.claim("c-running").unwrap().unwrap();
+        assert!(!stranded(&queue, now), "a live worker holds it");
+    }
 }
