@@ -624,3 +624,160 @@ fn a_claude_code_sessions_skill_goes_to_claude_codes_skills_folder() {
         w.path("claude/skills").display().to_string()
     );
 }
+
+/// The job committed its memory change (a skill may have been refused).
+fn assert_committed(job: &Value) {
+    assert!(
+        ["succeeded", "partial"].contains(&job["status"].as_str().unwrap()),
+        "{job:#}"
+    );
+}
+
+fn job_file(w: &World, id: &str) -> std::path::PathBuf {
+    w.path(&format!("state/session_reflection/jobs/{id}.json"))
+}
+
+/// Rewrites a job file as a worker killed mid-job leaves it: `running`, its
+/// lock free.
+fn as_left_by_a_kill(w: &World, id: &str) {
+    let mut job: Value = serde_json::from_slice(&std::fs::read(job_file(w, id)).unwrap()).unwrap();
+    job["status"] = "running".into();
+    for k in ["finished_at", "outcome", "receipt", "reason"] {
+        job.as_object_mut().unwrap().remove(k);
+    }
+    std::fs::write(job_file(w, id), serde_json::to_vec_pretty(&job).unwrap()).unwrap();
+}
+
+/// Sets a file's modification time `secs` seconds back.
+fn age(path: &std::path::Path, secs: u64) {
+    let t = std::time::SystemTime::now() - Duration::from_secs(secs);
+    std::fs::File::open(path).unwrap().set_modified(t).unwrap();
+}
+
+#[test]
+fn a_retry_after_a_kill_past_the_receipt_keeps_the_record_and_revert_works() {
+    let w = World::new();
+    let before = "# Memory\n\n- kept\n";
+    let file = w.write_memory(before);
+    let id = queue_job(&w, S1);
+    let first = w.reflect(&id);
+    assert_committed(&first);
+    let changed = w.memory();
+    assert_ne!(changed, before, "{first:#}");
+    // Killed right after the receipt: the job is still `running`, no lock held.
+    as_left_by_a_kill(&w, &id);
+
+    let out = w
+        .csep()
+        .args(["session-reflect", "--pending"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let job = w.wait_final(&id, Duration::from_secs(5));
+    assert_eq!(job["status"], first["status"], "{job:#}");
+    let receipt = w.receipt(&job);
+    assert_eq!(receipt["accepted"][0]["path"], "MEMORY.md", "{receipt:#}");
+    assert_eq!(w.memory(), changed, "nothing ran twice");
+
+    let out = w.csep().args(["memory", "revert", &id]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+}
+
+#[test]
+fn a_burst_of_jobs_is_drained_by_one_worker() {
+    let w = World::new();
+    let first = queue_job(&w, S1);
+    let text = std::fs::read_to_string(job_file(&w, &first)).unwrap();
+    let ids: Vec<String> = (0..30).map(|n| format!("{first}-{n:02}")).collect();
+    for id in &ids {
+        std::fs::write(job_file(&w, id), text.replace(&first, id)).unwrap();
+    }
+    let out = w
+        .csep()
+        .args(["session-reflect", "--and-pending", "--job", &first])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let left: Vec<String> = w
+        .jobs()
+        .iter()
+        .filter(|j| ["queued", "running"].contains(&j["status"].as_str().unwrap()))
+        .map(|j| j["job_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(left.is_empty(), "still open: {left:?}");
+}
+
+#[test]
+fn the_next_stop_starts_a_worker_for_a_stranded_queue() {
+    let w = World::new();
+    let queued = queue_job(&w, S1);
+    // A second job whose worker died (ENOSPC, a kill): `running`, lock free.
+    let orphan = format!("{queued}-orphan");
+    let text = std::fs::read_to_string(job_file(&w, &queued)).unwrap();
+    std::fs::write(job_file(&w, &orphan), text.replace(&queued, &orphan)).unwrap();
+    as_left_by_a_kill(&w, &orphan);
+    age(&job_file(&w, &queued), 600);
+
+    // The session's next Stop queues nothing (its job is pending), yet the
+    // queue gets a worker.
+    let t = instructive_session(&w, S1);
+    w.stop(S1, &t);
+    let last = w.log().pop().unwrap();
+    assert!(last["worker_pid"].is_number(), "{last:#}");
+    for id in [&queued, &orphan] {
+        let job = w.wait_final(id, Duration::from_secs(60));
+        assert_ne!(job["status"], "failed", "{job:#}");
+    }
+}
+
+#[test]
+fn a_finished_run_keeps_its_receipt_and_backup_and_retention_prunes_the_rest() {
+    let w = World::new();
+    w.write_memory("# Memory\n\n- kept\n");
+    let changed = queue_job(&w, S1);
+    assert_committed(&w.reflect(&changed));
+    let nothing = queue_job(&w, "019a0000-0000-7000-8000-0000000000d2");
+    assert_eq!(w.reflect(&nothing)["status"], "skipped");
+
+    let runs = w.path("state/session_reflection/runs");
+    for id in [&changed, &nothing] {
+        let run = runs.join(id);
+        assert!(run.join("receipt.json").is_file());
+        assert!(!run.join("session").exists(), "the session copy went");
+        assert!(!run.join("staging").exists(), "staging went");
+    }
+    assert!(
+        runs.join(&changed)
+            .join("backup/memory/MEMORY.md")
+            .is_file()
+    );
+
+    // Ten days on: the run that changed nothing and both job files go; the
+    // change stays revertible.
+    for id in [&changed, &nothing] {
+        age(&runs.join(id).join("receipt.json"), 10 * 86_400);
+    }
+    for id in [&changed, &nothing] {
+        age(&job_file(&w, id), 20 * 86_400);
+    }
+    let pruned = w.json(&["session-reflect", "--prune", "--json"]);
+    assert_eq!(pruned["runs"], 1, "{pruned:#}");
+    assert_eq!(pruned["jobs"], 2, "{pruned:#}");
+    assert!(!runs.join(&nothing).exists());
+    assert!(runs.join(&changed).join("receipt.json").is_file());
+    let out = w
+        .csep()
+        .args(["memory", "revert", &changed])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(w.memory(), "# Memory\n\n- kept\n");
+
+    let s = w.json(&["session-reflect", "--status", "--json"]);
+    let parts = &s["state_size"]["parts"];
+    for part in ["runs", "jobs", "recall", "cache", "logs", "projects"] {
+        assert!(parts[part]["bytes"].is_number(), "{part}: {s:#}");
+    }
+    assert!(parts["recall"]["bytes"].as_u64().unwrap() > 0, "{s:#}");
+}

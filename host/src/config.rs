@@ -61,6 +61,13 @@ max_job_kib = 1024              # everything one job writes
 max_active_skills = 20          # generated csep-reflect-* skills per skills folder
 transcript_kib = 2048           # newest part of the session shown to the strategy
 
+[retention]                     # what the state folder keeps, in days (pruned hourly by the worker)
+receipts_days = 90              # a run that changed files: receipt and backup (memory revert works)
+unchanged_days = 7              # a run that changed nothing: its receipt
+failed_days = 7                 # a failed run: its log and session copy
+jobs_days = 14                  # a finished job's file
+triggers_days = 30              # a session's trigger state after its last Stop
+
 [provider]                      # the model a strategy may call; keys go in .env.provider
 kind = "none"                   # none, openai-responses, openai-chat, anthropic, codex-exec
 # base_url = "http://127.0.0.1:8080/v1"  # default: the public endpoint of the kind
@@ -83,6 +90,7 @@ pub struct Config {
     pub strategy: GuestConfig,
     pub session_start: SessionStartConfig,
     pub reflection: ReflectionConfig,
+    pub retention: crate::reflect::retention::RetentionConfig,
     pub provider: ProviderConfig,
 }
 
@@ -332,6 +340,7 @@ mod tests {
         assert_eq!(c.strategy.use_.as_deref(), Some("bundled"));
         assert!(c.policy.settings.is_empty() && c.strategy.settings.is_empty());
         assert_eq!(c.reflection, ReflectionConfig::default());
+        assert_eq!(c.retention, Default::default());
         assert_eq!(c.provider, ProviderConfig::default());
     }
 

@@ -13,7 +13,7 @@ use csep::reflect::status;
 use csep::reflect::worker::{self, Ran};
 
 #[derive(Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["job", "pending", "status"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["job", "pending", "status", "prune"])))]
 pub struct ReflectArgs {
     /// Run this job (a file name under session_reflection/jobs/, without `.json`).
     #[arg(long, value_name = "ID")]
@@ -27,6 +27,10 @@ pub struct ReflectArgs {
     /// List jobs (queued, running, finished, failed) with their reasons.
     #[arg(long)]
     status: bool,
+    /// Remove what the [retention] settings no longer keep (the worker also does
+    /// this on its own, at most once an hour).
+    #[arg(long)]
+    prune: bool,
     /// JSON output (the default when stdout is not a terminal).
     #[arg(long)]
     json: bool,
@@ -43,6 +47,20 @@ pub fn run(args: ReflectArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&s)?);
         } else {
             print_status(&s);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.prune {
+        let config = Config::load(&home.config_path())?;
+        let pruned =
+            csep::reflect::retention::prune(&home, &config.retention, csep::timefmt::now_ms())?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&pruned)?);
+        } else {
+            println!(
+                "removed {} run folder(s), cleared {} more, {} job file(s), {} trigger state folder(s): {} bytes",
+                pruned.runs, pruned.runs_cleared, pruned.jobs, pruned.triggers, pruned.bytes
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }

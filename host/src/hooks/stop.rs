@@ -207,6 +207,9 @@ pub fn session_stop(
                 record.error = Some(format!("starting the reflection worker: {e}"));
             }
         }
+    } else if let Ok(Some(pid)) = spawn::kick_stranded(home, &config) {
+        // No job of its own: a queue nobody is draining gets a worker.
+        record.worker_pid = Some(pid);
     }
     Ok(record)
 }

@@ -22,8 +22,41 @@ pub trait Model: Send {
 
 /// Hits a search may return at most.
 const MAX_HITS: u32 = 50;
-/// Log lines kept per job.
+/// Log lines kept per job, the bytes of one line and of all together: a
+/// strategy that logs without end leaves a `strategy.log` of at most 256 KiB.
 const MAX_LOG_LINES: usize = 500;
+const MAX_LOG_LINE_BYTES: usize = 2048;
+const MAX_LOG_BYTES: usize = 256 * 1024;
+
+fn floor_boundary(s: &str, max: usize) -> usize {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
+}
+
+/// Adds one line to the job's log within its caps; the first line past them is
+/// replaced by a note saying the rest was left out.
+fn push_log(log: &mut Vec<String>, line: String) {
+    let used: usize = log.iter().map(|l| l.len() + 1).sum();
+    if log.len() >= MAX_LOG_LINES || used >= MAX_LOG_BYTES {
+        return;
+    }
+    let mut line = line;
+    if line.len() > MAX_LOG_LINE_BYTES {
+        let mut end = MAX_LOG_LINE_BYTES;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        line.truncate(end);
+        line.push_str(" [cut]");
+    }
+    if log.len() + 1 == MAX_LOG_LINES || used + line.len() + 1 > MAX_LOG_BYTES {
+        line = "[host] the log reached its cap; later lines were left out".into();
+    }
+    log.push(line);
+}
 /// Citations kept per job; entries past it go uncited, so they are left out.
 const MAX_CITATIONS: usize = 2000;
 
@@ -65,8 +98,10 @@ impl StrategyHost for JobHost {
     fn log(&mut self, level: &'static str, message: &str) {
         let mut r = self.record.lock().expect("record lock");
         if r.log.len() < MAX_LOG_LINES {
-            let (clean, _) = redact::redact(message);
-            r.log.push(format!("[{level}] {clean}"));
+            // Cut before redacting: a huge line costs nothing past the cap.
+            let cut = &message[..floor_boundary(message, MAX_LOG_LINE_BYTES * 2)];
+            let (clean, _) = redact::redact(cut);
+            push_log(&mut r.log, format!("[{level}] {clean}"));
         }
     }
 
@@ -191,10 +226,29 @@ impl StrategyHost for JobHost {
                         "[host] citation refused for {:?}: {why}",
                         evidence::cut(&citation.target, 120)
                     );
-                    r.log.push(redact::redact(&line).0.into_owned());
+                    let clean = redact::redact(&line).0.into_owned();
+                    push_log(&mut r.log, clean);
                 }
                 Err(Denial::InvalidRequest(why))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::*;
+
+    #[test]
+    fn a_strategy_that_logs_without_end_leaves_a_bounded_log() {
+        let mut log = Vec::new();
+        for i in 0..10_000 {
+            push_log(&mut log, format!("{i} {}", "é".repeat(200_000)));
+        }
+        let bytes: usize = log.iter().map(|l| l.len() + 1).sum();
+        assert!(bytes <= MAX_LOG_BYTES + MAX_LOG_LINE_BYTES + 64, "{bytes}");
+        assert!(log.len() <= MAX_LOG_LINES);
+        assert!(log.last().unwrap().contains("reached its cap"));
+        assert!(log[0].ends_with("[cut]"));
     }
 }

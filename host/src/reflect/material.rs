@@ -78,14 +78,44 @@ pub fn open_live_skills(path: Option<&Path>) -> io::Result<LiveSkills> {
     }
 }
 
-/// Creates a fresh run folder for `job` (a retry starts from scratch).
+/// Creates a fresh run folder for `job` (a retry starts from scratch). A run
+/// folder holding a receipt is the record of a change that is live: it is never
+/// removed here, and preparing over it is an error.
 pub fn prepare(home: &Home, job: &Job) -> io::Result<RunDirs> {
     let runs = home.root().join("session_reflection").join("runs");
     let runs_dir = fs_authority::create_private_dir_all(&runs)?;
     if runs_dir.exists(&job.job_id) {
+        let receipt = Path::new(&job.job_id).join(super::receipt::FILE);
+        if runs_dir.symlink_metadata(&receipt).is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} holds the receipt of a committed run",
+                    runs.join(&job.job_id).display()
+                ),
+            ));
+        }
         runs_dir.remove_dir_all(&job.job_id)?;
     }
     prepare_at(runs.join(&job.job_id))
+}
+
+/// Removes what a run needed only while it ran: the session copy and staging
+/// (`keep_session`: a failed run keeps its session copy for a while, to see why).
+/// Best effort: what stays is taken by the next prune.
+pub fn clear_run(home: &Home, job_id: &str, keep_session: bool) {
+    let run = home
+        .root()
+        .join("session_reflection")
+        .join("runs")
+        .join(job_id);
+    let Ok(dir) = fs_authority::open_dir(&run) else {
+        return;
+    };
+    let _ = dir.remove_dir_all("staging");
+    if !keep_session {
+        let _ = dir.remove_dir_all("session");
+    }
 }
 
 /// Creates the run folder's layout at `path` (which may already exist, empty).

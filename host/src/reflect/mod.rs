@@ -11,6 +11,7 @@ pub mod material;
 pub mod provider_setup;
 pub mod receipt;
 pub mod rehearse;
+pub mod retention;
 pub mod settle;
 pub mod spawn;
 pub mod status;

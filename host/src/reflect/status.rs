@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::budget::{DailyBudget, Usage};
+use super::retention::{self, StateSize};
 use crate::config::Config;
 use crate::home::Home;
 use crate::jobs::{JobQueue, Status};
@@ -46,6 +47,9 @@ pub struct ReflectionStatus {
     pub usage_today: Usage,
     pub max_calls_per_day: u32,
     pub max_tokens_per_day: u64,
+    /// The state folder's size by part (runs, jobs, recall, cache, logs,
+    /// projects, triggers, other) and in total.
+    pub state_size: StateSize,
 }
 
 pub fn collect(home: &Home, config: &Config) -> Result<ReflectionStatus, String> {
@@ -97,5 +101,6 @@ pub fn collect(home: &Home, config: &Config) -> Result<ReflectionStatus, String>
         usage_today,
         max_calls_per_day: r.max_calls_per_day,
         max_tokens_per_day: r.max_tokens_per_day,
+        state_size: retention::state_size(home),
     })
 }

@@ -1,8 +1,10 @@
 //! One worker process: claims jobs, runs each to a final status, and never lets a
 //! failure of one job leave memory half-written or a job claimed forever.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::apply::{self, Area, Rules};
 use super::budget::DailyBudget;
@@ -10,8 +12,8 @@ use super::evidence::Session;
 use super::history;
 use super::job_host::{JobHost, JobRecord, Model};
 use super::material::{self, RunDirs};
-use super::receipt::{ModelUsage, Receipt, StrategyInfo};
-use super::settle;
+use super::receipt::{self, ModelUsage, Receipt, StrategyInfo};
+use super::{retention, settle, spawn};
 use crate::config::Config;
 use crate::content_scan;
 use crate::filelock::FileLock;
@@ -25,10 +27,16 @@ use crate::sandbox::{Preopens, Sandbox};
 use crate::timefmt::{now_ms, rfc3339};
 use cap_std::fs::Dir;
 
-/// Jobs one process runs at most when it goes on to the queue.
-const MAX_JOBS_PER_PROCESS: usize = 20;
-/// How long a worker waits for a free slot before leaving its job queued.
-const SLOT_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+/// How long one process goes on taking jobs from the queue; past it, a worker
+/// that still sees jobs hands over to a fresh process rather than giving up.
+const DRAIN_BUDGET: Duration = Duration::from_secs(10 * 60);
+/// How long a worker waits for a free slot before leaving its job queued (to the
+/// worker holding the slot, which looks at the queue again before it exits).
+const SLOT_WAIT: Duration = Duration::from_secs(3);
+/// What a strategy may leave in staging beyond what it was given: past it the
+/// job fails and nothing of staging is looked at.
+const STAGING_EXTRA_BYTES: u64 = 64 * 1024 * 1024;
+const STAGING_EXTRA_FILES: u64 = 2000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -63,15 +71,18 @@ pub fn run(
         Config::load(&home.config_path()).map_err(|e| WorkerError::Config(e.to_string()))?;
     let queue = JobQueue::open(home)?;
     let job = queue.read(id)?;
-    let Some(slot) = take_slot(home, &config)? else {
+    let Some(slot) = take_slot(home, &config, SLOT_WAIT)? else {
         return Ok(Ran::Waiting(job));
     };
-    let first = run_one(home, &config, &queue, id, model)?;
+    let started = Instant::now();
+    let first = run_one(home, &config, &queue, id, model);
     if and_pending {
-        run_pending(home, &config, &queue, model, MAX_JOBS_PER_PROCESS);
+        let mut tried = HashSet::from([id.to_string()]);
+        drain(home, &config, &queue, model, slot, &mut tried, started);
+    } else {
+        drop(slot);
     }
-    drop(slot);
-    Ok(first)
+    first
 }
 
 /// Runs every open job nobody holds (oldest first); returns how many ran.
@@ -79,10 +90,53 @@ pub fn run_all_pending(home: &Home, model: ModelFactory) -> Result<usize, Worker
     let config =
         Config::load(&home.config_path()).map_err(|e| WorkerError::Config(e.to_string()))?;
     let queue = JobQueue::open(home)?;
-    let Some(_slot) = take_slot(home, &config)? else {
+    let Some(slot) = take_slot(home, &config, SLOT_WAIT)? else {
         return Ok(0);
     };
-    Ok(run_pending(home, &config, &queue, model, usize::MAX))
+    let mut tried = HashSet::new();
+    Ok(drain(
+        home,
+        &config,
+        &queue,
+        model,
+        slot,
+        &mut tried,
+        Instant::now(),
+    ))
+}
+
+/// Runs the open jobs this process has not tried yet, oldest first, until none
+/// is left or the time budget is spent. Before it exits it lets its slot go and
+/// looks once more: a job queued while it was finishing is then seen either by
+/// this look or by the worker that takes the slot next, so none is stranded.
+/// Past the budget, with jobs left, a fresh worker takes over. Returns how many
+/// jobs ran (deferred ones not counted).
+fn drain(
+    home: &Home,
+    config: &Config,
+    queue: &JobQueue,
+    model: ModelFactory,
+    slot: FileLock,
+    tried: &mut HashSet<String>,
+    started: Instant,
+) -> usize {
+    let mut ran = 0;
+    let mut slot = Some(slot);
+    while slot.is_some() {
+        ran += run_pending(home, config, queue, model, tried, started);
+        drop(slot.take());
+        if next_job(queue, tried).is_none() {
+            break;
+        }
+        if started.elapsed() >= DRAIN_BUDGET {
+            // Best effort: the next Stop notices a stranded queue as well.
+            let _ = spawn::pending_worker(home);
+            break;
+        }
+        slot = take_slot(home, config, Duration::ZERO).ok().flatten();
+    }
+    retention::prune_if_due(home, config, now_ms());
+    ran
 }
 
 fn run_pending(
@@ -90,15 +144,14 @@ fn run_pending(
     config: &Config,
     queue: &JobQueue,
     model: ModelFactory,
-    max: usize,
+    tried: &mut HashSet<String>,
+    started: Instant,
 ) -> usize {
     let mut ran = 0;
-    let mut tried = std::collections::HashSet::new();
-    while ran < max {
-        let next = queue.list().into_iter().flatten().find(|j| {
-            j.status.is_open() && !tried.contains(&j.job_id) && !queue.is_claimed(&j.job_id)
-        });
-        let Some(job) = next else { break };
+    while started.elapsed() < DRAIN_BUDGET {
+        let Some(job) = next_job(queue, tried) else {
+            break;
+        };
         tried.insert(job.job_id.clone());
         if let Ok(Ran::Done(done)) = run_one(home, config, queue, &job.job_id, model)
             && done.status != Status::Deferred
@@ -109,8 +162,21 @@ fn run_pending(
     ran
 }
 
-/// Holds one of `max_concurrent_workers` slot locks.
-fn take_slot(home: &Home, config: &Config) -> Result<Option<FileLock>, WorkerError> {
+/// The oldest open job nobody holds that this process has not tried.
+fn next_job(queue: &JobQueue, tried: &HashSet<String>) -> Option<Job> {
+    queue
+        .list()
+        .into_iter()
+        .flatten()
+        .find(|j| j.status.is_open() && !tried.contains(&j.job_id) && !queue.is_claimed(&j.job_id))
+}
+
+/// Holds one of `max_concurrent_workers` slot locks, waiting up to `wait`.
+fn take_slot(
+    home: &Home,
+    config: &Config,
+    wait: Duration,
+) -> Result<Option<FileLock>, WorkerError> {
     let path = home.root().join("session_reflection").join("workers");
     let io_err = |source| {
         WorkerError::Job(JobError::Io {
@@ -123,7 +189,7 @@ fn take_slot(home: &Home, config: &Config) -> Result<Option<FileLock>, WorkerErr
     // A worker that is about to exit holds its slot a moment after its last look
     // at the queue: waiting a little keeps a job queued in that moment from
     // being left for the next Stop.
-    let deadline = std::time::Instant::now() + SLOT_WAIT;
+    let deadline = Instant::now() + wait;
     loop {
         for n in 0..config.reflection.max_concurrent_workers {
             if let Some(lock) =
@@ -132,10 +198,10 @@ fn take_slot(home: &Home, config: &Config) -> Result<Option<FileLock>, WorkerErr
                 return Ok(Some(lock));
             }
         }
-        if std::time::Instant::now() >= deadline {
+        if Instant::now() >= deadline {
             return Ok(None);
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -149,10 +215,34 @@ fn run_one(
     let Some(_claim) = queue.claim(id)? else {
         return Ok(Ran::Busy(queue.read(id)?));
     };
+    let ran = run_claimed(home, config, queue, id, model);
+    // Staging and the session copy go whatever the outcome; a run that failed
+    // keeps its session copy until retention takes it.
+    let failed = !matches!(&ran, Ok(Ran::Done(j)) if j.status != Status::Failed);
+    material::clear_run(home, id, failed);
+    ran
+}
+
+fn run_claimed(
+    home: &Home,
+    config: &Config,
+    queue: &JobQueue,
+    id: &str,
+    model: ModelFactory,
+) -> Result<Ran, WorkerError> {
     // Read under the claim: another worker may have finished it meanwhile.
     let mut job = queue.read(id)?;
     if !job.status.is_open() {
         return Ok(Ran::Done(job));
+    }
+    // A worker stopped after writing the receipt: the change is live and
+    // recorded, so the job ends as the receipt says, and nothing runs again.
+    if history::runs_path(home)
+        .join(id)
+        .join(receipt::FILE)
+        .exists()
+    {
+        return keep_committed(home, config, queue, job);
     }
     let now = now_ms();
     let r = &config.reflection;
@@ -217,6 +307,55 @@ fn run_one(
             })
         }
     }
+}
+
+/// Ends a job whose run was committed and its receipt written by a worker that
+/// stopped before it could record the end: the job takes the receipt's status.
+fn keep_committed(
+    home: &Home,
+    config: &Config,
+    queue: &JobQueue,
+    job: Job,
+) -> Result<Ran, WorkerError> {
+    let run = history::runs_path(home).join(&job.job_id);
+    match Receipt::read(&run) {
+        Ok(r) => {
+            let covered = covered(&job, &r.rejected);
+            let settled = settle::settle(home, config, &job, &covered, now_ms());
+            finish(queue, job, r.status, |j| {
+                j.outcome = Some(format!(
+                    "{} file(s) changed, {} change(s) rejected (recorded after its worker stopped)",
+                    r.accepted.len(),
+                    r.rejected.len()
+                ));
+                j.receipt = Some(run.join(receipt::FILE));
+                if let Err(e) = settled {
+                    j.reason = Some(format!("the policy's counters were not reset: {e}"));
+                }
+            })
+        }
+        Err(e) => finish(queue, job, Status::Failed, |j| {
+            j.reason = Some(format!(
+                "its change was committed but the receipt cannot be read ({e}); the run folder is kept as it is"
+            ));
+            j.receipt = Some(run.join(receipt::FILE));
+        }),
+    }
+}
+
+/// The scopes a job covered: those with nothing rejected (their counters reset).
+fn covered(job: &Job, rejected: &[apply::Rejected]) -> Vec<Scope> {
+    job.scopes
+        .iter()
+        .copied()
+        .filter(|s| {
+            let area = match s {
+                Scope::Memory => Area::Memory,
+                Scope::Skill => Area::Skills,
+            };
+            !rejected.iter().any(|r| r.area == area)
+        })
+        .collect()
 }
 
 fn finish(
@@ -300,7 +439,12 @@ fn execute(
         reasons: job.reasons.clone(),
         settings: Default::default(),
     };
-    let (strategy, output) = run_strategy(home, config, input, &dirs, Box::new(host))?;
+    let staged = retention::measure(&dirs.path.join("staging"), u64::MAX, u64::MAX);
+    let ran = run_strategy(home, config, input, &dirs, Box::new(host));
+    let record_log = record.lock().expect("record lock").log.clone();
+    write_log(&dirs.path, &record_log);
+    let (strategy, output) = ran?;
+    check_staging_size(&dirs.path.join("staging"), staged)?;
 
     let citations = record.lock().expect("record lock").citations.clone();
     let (plan, evidenced) = judge(
@@ -347,20 +491,8 @@ fn execute(
         (true, _) => Status::Skipped,
     };
     // A scope is covered when nothing of it was rejected: its counters reset.
-    let covered: Vec<Scope> = job
-        .scopes
-        .iter()
-        .copied()
-        .filter(|s| {
-            let area = match s {
-                Scope::Memory => Area::Memory,
-                Scope::Skill => Area::Skills,
-            };
-            !rejected.iter().any(|r| r.area == area)
-        })
-        .collect();
+    let covered = covered(job, &rejected);
     let record = record.lock().expect("record lock").clone();
-    write_log(&dirs.path, &record.log);
     let receipt = Receipt {
         schema_version: 1,
         job_id: job.job_id.clone(),
@@ -450,6 +582,8 @@ pub(crate) fn judge(
     plan.rejected.extend(gated.rejected);
     plan.rejected
         .sort_by(|a, b| (a.area, &a.path).cmp(&(b.area, &b.path)));
+    // The gate's rejections count too: a ref it refused keeps MEMORY.md's lines.
+    apply::keep_notes(&mut plan, live_memory, staging_memory)?;
     let evidenced = gated
         .evidenced
         .into_iter()
@@ -525,8 +659,13 @@ pub(crate) fn run_strategy(
         memory: &dirs.memory,
         skills: &dirs.skills,
     };
+    // Staging may grow by a bounded amount: past it the strategy is stopped.
+    let staging = dirs.path.join("staging");
+    let given = retention::measure(&staging, u64::MAX, u64::MAX);
+    let over: Arc<dyn Fn() -> bool + Send + Sync> =
+        Arc::new(move || check_staging_size(&staging, given).is_err());
     let out = strategy
-        .reflect(&input, &preopens, host)
+        .reflect_bounded(&input, &preopens, host, Some(over))
         .map_err(|e| format!("the strategy {} failed: {e}", guest.origin()))?;
     Ok((
         StrategyInfo {
@@ -577,11 +716,57 @@ fn keep_after_copies(dirs: &RunDirs, files: &[apply::CommittedFile]) -> std::io:
     Ok(())
 }
 
+/// A strategy may grow staging by a bounded amount; past it the job fails
+/// (staging is removed by the caller whatever the outcome).
+fn check_staging_size(staging: &Path, given: retention::Size) -> Result<(), String> {
+    let max_bytes = given.bytes.saturating_add(STAGING_EXTRA_BYTES);
+    let max_files = given.files.saturating_add(STAGING_EXTRA_FILES);
+    let now = retention::measure(staging, max_bytes, max_files);
+    if now.bytes > max_bytes || now.files > max_files {
+        return Err(format!(
+            "the strategy wrote more than its staging allows ({} bytes and {} files beyond what it was given): nothing of it was looked at",
+            STAGING_EXTRA_BYTES, STAGING_EXTRA_FILES
+        ));
+    }
+    Ok(())
+}
+
 fn write_log(run: &Path, lines: &[String]) {
     if lines.is_empty() {
         return;
     }
     if let Ok(dir) = fs_authority::open_dir(run) {
         let _ = fs_authority::write_atomic(&dir, "strategy.log", lines.join("\n").as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staging_may_grow_by_a_bounded_amount_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let staging = tmp.path();
+        std::fs::write(staging.join("MEMORY.md"), "x".repeat(1000)).unwrap();
+        let given = retention::measure(staging, u64::MAX, u64::MAX);
+        std::fs::create_dir(staging.join("refs")).unwrap();
+        for i in 0..STAGING_EXTRA_FILES {
+            std::fs::write(staging.join(format!("refs/{i}.md")), "").unwrap();
+        }
+        assert!(check_staging_size(staging, given).is_ok());
+        std::fs::write(staging.join("refs/one-more.md"), "").unwrap();
+        let err = check_staging_size(staging, given).unwrap_err();
+        assert!(err.contains("staging"), "{err}");
+
+        let big = std::fs::File::create(staging.join("big.md")).unwrap();
+        big.set_len(STAGING_EXTRA_BYTES + 1).unwrap(); // sparse: no disk used
+        for f in ["refs/one-more.md", "refs/0.md"] {
+            std::fs::remove_file(staging.join(f)).unwrap();
+        }
+        assert!(
+            check_staging_size(staging, given).is_err(),
+            "past the bytes"
+        );
     }
 }

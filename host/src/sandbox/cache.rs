@@ -6,6 +6,10 @@
 //! settings). Each artifact has a sidecar holding its own sha256, written after the
 //! artifact, and checked before the artifact is mapped: a truncated, corrupt or
 //! foreign file is rebuilt, never trusted.
+//!
+//! The folder is the host's own: its mode is set to 0700 on every open (a folder
+//! that existed before keeps no looser mode), and an artifact or sidecar owned by
+//! anyone else is rebuilt. A folder owned by someone else is not used at all.
 
 use std::hash::{Hash, Hasher};
 use std::io;
@@ -36,6 +40,9 @@ const WASMTIME_LINE: &str = "48";
 pub struct ComponentCache {
     dir: Dir,
     path: PathBuf,
+    /// Why the folder cannot be trusted, if it cannot: nothing is read from or
+    /// written to it then, and every load compiles afresh.
+    untrusted: Option<String>,
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> SandboxError + 'a {
@@ -53,7 +60,14 @@ impl ComponentCache {
         let path = root.join(format!("wasmtime-{}", WASMTIME_LINE));
         let dir = fs_authority::create_private_dir_all(&path)
             .map_err(io_err("creating the component cache", &path))?;
-        Ok(ComponentCache { dir, path })
+        let untrusted = [root, path.as_path()]
+            .into_iter()
+            .find_map(|p| make_private(p).err());
+        Ok(ComponentCache {
+            dir,
+            path,
+            untrusted,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -73,7 +87,11 @@ impl ComponentCache {
         content_sha256: &str,
     ) -> Result<(Component, CacheOutcome), SandboxError> {
         let name = Self::entry_name(engine, content_sha256);
-        let outcome = match self.load(engine, &name) {
+        let loaded = match &self.untrusted {
+            Some(why) => Err(why.clone()),
+            None => self.load(engine, &name),
+        };
+        let outcome = match loaded {
             Ok(Some(component)) => return Ok((component, CacheOutcome::Hit)),
             Ok(None) => CacheOutcome::Miss,
             Err(reason) => CacheOutcome::Rebuilt(reason),
@@ -82,7 +100,9 @@ impl ComponentCache {
             .precompile_component(wasm)
             .map_err(SandboxError::malformed)?;
         // A cache that cannot be written only costs speed: load what we compiled.
-        let _ = self.store(&name, &artifact);
+        if self.untrusted.is_none() {
+            let _ = self.store(&name, &artifact);
+        }
         // SAFETY: these bytes were produced just now by this engine.
         let component = unsafe { Component::deserialize(engine, &artifact) }
             .map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
@@ -92,23 +112,20 @@ impl ComponentCache {
     /// `Ok(None)`: no entry. `Err(reason)`: an entry that must not be trusted.
     fn load(&self, engine: &Engine, name: &str) -> Result<Option<Component>, String> {
         let sidecar = format!("{name}.sha256");
-        let expected = match self.dir.read_to_string(&sidecar) {
-            Ok(s) => s,
+        match self.dir.symlink_metadata(&sidecar) {
+            Ok(meta) => own_file(&meta, "checksum")?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("unreadable checksum: {e}")),
-        };
+        }
+        let expected = self
+            .dir
+            .read_to_string(&sidecar)
+            .map_err(|e| format!("unreadable checksum: {e}"))?;
         let meta = self
             .dir
             .symlink_metadata(name)
             .map_err(|e| format!("artifact missing: {e}"))?;
-        if !meta.is_file() {
-            return Err("artifact is not a regular file".into());
-        }
-        if meta.uid() != rustix::process::geteuid().as_raw()
-            || meta.permissions().mode() & 0o022 != 0
-        {
-            return Err("artifact is not owned by this user or is writable by others".into());
-        }
+        own_file(&meta, "artifact")?;
         let bytes = self
             .dir
             .read(name)
@@ -161,9 +178,120 @@ impl ComponentCache {
     }
 }
 
+/// A file of the cache must be a regular file of this user that nobody else
+/// may write.
+fn own_file(meta: &cap_std::fs::Metadata, what: &str) -> Result<(), String> {
+    if !meta.is_file() {
+        return Err(format!("{what} is not a regular file"));
+    }
+    if meta.uid() != rustix::process::geteuid().as_raw() || meta.permissions().mode() & 0o022 != 0 {
+        return Err(format!(
+            "{what} is not owned by this user or is writable by others"
+        ));
+    }
+    Ok(())
+}
+
+/// Sets the folder's mode to 0700 (whatever it was before); a folder owned by
+/// another user is refused, since its owner could change it again.
+fn make_private(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let meta = std::fs::symlink_metadata(path)
+        .map_err(|e| format!("the cache folder {} cannot be read: {e}", path.display()))?;
+    if !meta.is_dir() || meta.uid() != rustix::process::geteuid().as_raw() {
+        return Err(format!(
+            "the cache folder {} is not a folder of this user",
+            path.display()
+        ));
+    }
+    if meta.mode() & 0o777 != 0o700 {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+            format!(
+                "the cache folder {} could not be made private: {e}",
+                path.display()
+            )
+        })?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_folder_that_existed_with_a_loose_mode_is_made_private() {
+        let root = tempfile::tempdir().unwrap();
+        let sub = root.path().join(format!("wasmtime-{WASMTIME_LINE}"));
+        std::fs::create_dir(&sub).unwrap();
+        for p in [root.path(), sub.as_path()] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        let cache = ComponentCache::open(root.path()).unwrap();
+        assert_eq!(cache.untrusted, None);
+        assert_eq!(mode(root.path()), 0o700);
+        assert_eq!(mode(&sub), 0o700);
+    }
+
+    #[test]
+    fn an_entry_whose_checksum_belongs_to_someone_else_is_rebuilt() {
+        if !rustix::process::geteuid().is_root() {
+            return; // only root can give a file away
+        }
+        let root = tempfile::tempdir().unwrap();
+        let cache = ComponentCache::open(root.path()).unwrap();
+        let engine = Engine::default();
+        // The smallest valid component.
+        let wasm = wat_component();
+        let sha = sha256_hex(&wasm);
+        let (_, first) = cache.load_or_compile(&engine, &wasm, &sha).unwrap();
+        assert_eq!(first, CacheOutcome::Miss);
+        let (_, second) = cache.load_or_compile(&engine, &wasm, &sha).unwrap();
+        assert_eq!(second, CacheOutcome::Hit);
+        let sidecar = cache.path().join(format!(
+            "{}.sha256",
+            ComponentCache::entry_name(&engine, &sha)
+        ));
+        std::os::unix::fs::chown(&sidecar, Some(4242), Some(4242)).unwrap();
+        let (_, third) = cache.load_or_compile(&engine, &wasm, &sha).unwrap();
+        assert!(
+            matches!(&third, CacheOutcome::Rebuilt(why) if why.contains("checksum")),
+            "{third:?}"
+        );
+    }
+
+    #[test]
+    fn a_folder_of_another_user_is_not_used() {
+        if !rustix::process::geteuid().is_root() {
+            return;
+        }
+        let root = tempfile::tempdir().unwrap();
+        let sub = root.path().join(format!("wasmtime-{WASMTIME_LINE}"));
+        std::fs::create_dir(&sub).unwrap();
+        std::os::unix::fs::chown(&sub, Some(4242), Some(4242)).unwrap();
+        let cache = ComponentCache::open(root.path()).unwrap();
+        assert!(cache.untrusted.is_some());
+        let engine = Engine::default();
+        let wasm = wat_component();
+        let sha = sha256_hex(&wasm);
+        let (_, outcome) = cache.load_or_compile(&engine, &wasm, &sha).unwrap();
+        assert!(matches!(outcome, CacheOutcome::Rebuilt(_)), "{outcome:?}");
+        assert_eq!(
+            std::fs::read_dir(&sub).unwrap().count(),
+            0,
+            "nothing stored"
+        );
+    }
+
+    /// An empty component in the binary format (`(component)`).
+    fn wat_component() -> Vec<u8> {
+        vec![0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00]
+    }
 
     #[test]
     fn pruning_keeps_the_artifacts_of_kept_components_only() {

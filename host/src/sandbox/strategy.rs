@@ -1,9 +1,12 @@
 //! Runs a reflection strategy: three preopened folders, the host's `log`, `llm` and
 //! `recall` interfaces, and nothing else (no environment, no network, no other path).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use cap_std::fs::Dir;
-use wasmtime::Store;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{Store, Trap, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder, WasiCtxView, WasiView};
 
@@ -18,6 +21,7 @@ use super::convert::{
 use super::error::SandboxError;
 use super::limits::GuestLimiter;
 use super::run::{self, Base, HasBase};
+use super::ticker;
 use super::{Guest, Sandbox, World};
 use crate::fs_authority;
 use crate::model::{
@@ -70,6 +74,12 @@ pub struct Preopens<'a> {
     pub memory: &'a Dir,
     pub skills: &'a Dir,
 }
+
+/// Says whether a running strategy has written past what its folders may hold.
+pub type WriteCheck = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// How often a [`WriteCheck`] is asked while the strategy runs.
+const WRITE_CHECK_MS: u64 = 200;
 
 /// Log lines a strategy may write per call; later ones are dropped.
 const MAX_LOG_LINES: usize = 1000;
@@ -257,6 +267,18 @@ impl Strategy {
         preopens: &Preopens<'_>,
         host: Box<dyn StrategyHost>,
     ) -> Result<model::ReflectOutput, SandboxError> {
+        self.reflect_bounded(input, preopens, host, None)
+    }
+
+    /// [`Strategy::reflect`], stopping the strategy as soon as `over` says it
+    /// wrote past its bound (asked every [`WRITE_CHECK_MS`] while it runs).
+    pub fn reflect_bounded(
+        &self,
+        input: &model::ReflectInput,
+        preopens: &Preopens<'_>,
+        host: Box<dyn StrategyHost>,
+        over: Option<WriteCheck>,
+    ) -> Result<model::ReflectOutput, SandboxError> {
         let limits = self.sandbox.limits();
         let stderr = MemoryOutputPipe::new(run::STDERR_CAPACITY);
         let mut builder = WasiCtxBuilder::new();
@@ -293,7 +315,22 @@ impl Strategy {
         };
         let mut store: Store<StrategyState> =
             run::store(&self.sandbox, state, limits.strategy_timeout_ms)?;
+        let stopped = Arc::new(AtomicBool::new(false));
+        if let Some(over) = over {
+            watch_writes(
+                &mut store,
+                over,
+                limits.strategy_timeout_ms,
+                stopped.clone(),
+            );
+        }
         let fail = |store: &mut Store<StrategyState>, e| {
+            if stopped.load(Ordering::SeqCst) {
+                return SandboxError::ResourceLimit(
+                    "the strategy wrote more into its folders than they may hold, and was stopped"
+                        .into(),
+                );
+            }
             run::classify(store, e, limits.strategy_timeout_ms, limits.memory_bytes())
         };
         let instance = self
@@ -316,5 +353,86 @@ impl Strategy {
         Ok(model::ReflectOutput {
             summary: out.summary,
         })
+    }
+}
+
+/// Replaces the plain deadline with one that wakes every [`WRITE_CHECK_MS`]:
+/// the strategy is stopped once `over` holds, or when its time is up.
+fn watch_writes(
+    store: &mut Store<StrategyState>,
+    over: WriteCheck,
+    timeout_ms: u64,
+    stopped: Arc<AtomicBool>,
+) {
+    let step = ticker::ticks(WRITE_CHECK_MS);
+    let mut left = ticker::ticks(timeout_ms);
+    store.set_epoch_deadline(step.min(left));
+    store.epoch_deadline_callback(move |_| {
+        left = left.saturating_sub(step);
+        if left == 0 {
+            return Err(Trap::Interrupt.into());
+        }
+        if over() {
+            stopped.store(true, Ordering::SeqCst);
+            return Err(Trap::Interrupt.into());
+        }
+        Ok(UpdateDeadline::Continue(step.min(left)))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ReflectInput, SettingValue, Settings};
+    use crate::sandbox::Limits;
+
+    fn run_loop(
+        over: Option<WriteCheck>,
+        timeout_ms: u64,
+    ) -> Result<model::ReflectOutput, SandboxError> {
+        let wasm = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/wasm/hostile-strategy.wasm"
+        ))
+        .unwrap();
+        let limits = Limits {
+            strategy_timeout_ms: timeout_ms,
+            ..Limits::default()
+        };
+        let sandbox = Sandbox::new(limits, None).unwrap();
+        let guest = sandbox.load("hostile-strategy", &wasm).unwrap();
+        let strategy = sandbox.strategy(&guest).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let open = |name: &str| {
+            std::fs::create_dir(tmp.path().join(name)).unwrap();
+            fs_authority::open_dir(&tmp.path().join(name)).unwrap()
+        };
+        let (session, memory, skills) = (open("session"), open("memory"), open("skills"));
+        let input = ReflectInput {
+            job_id: "job-1".into(),
+            settings: Settings(vec![("mode".into(), SettingValue::Text("loop".into()))]),
+            ..ReflectInput::default()
+        };
+        let preopens = Preopens {
+            session: &session,
+            memory: &memory,
+            skills: &skills,
+        };
+        strategy.reflect_bounded(&input, &preopens, Box::new(Unavailable), over)
+    }
+
+    #[test]
+    fn a_strategy_past_its_write_bound_is_stopped_while_it_runs() {
+        let e = run_loop(Some(Arc::new(|| true)), 60_000).unwrap_err();
+        assert!(
+            matches!(&e, SandboxError::ResourceLimit(m) if m.contains("was stopped")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_strategy_within_its_bound_still_meets_its_deadline() {
+        let e = run_loop(Some(Arc::new(|| false)), 500).unwrap_err();
+        assert!(matches!(e, SandboxError::Timeout { limit_ms: 500 }), "{e}");
     }
 }

@@ -16,7 +16,7 @@ use super::nofollow::{self, Kind, Parent, sha256_hex};
 use super::rules::{self, MEMORY_INDEX, REFS, SKILL_FILE};
 use super::{
     ApplyError, Area, AreaPath, Change, ChangeKind, Committed, CommittedFile, Plan, Rejected,
-    RemovedDir, codes, revert,
+    RemovedDir, codes, plan, revert,
 };
 
 /// The journal in the backup folder: the files the commit is about to write,
@@ -98,6 +98,7 @@ pub fn commit(
         }
     }
     drop_broken_skills(&mut ready, &mut rejected);
+    keep_notes(&mut ready, &mut rejected, backup)?;
 
     let intent = Committed {
         files: ready.iter().map(Ready::record).collect(),
@@ -277,6 +278,41 @@ fn back_up(
     let copied = atomic::copy_verified(file, &bdir, bname, BACKUP_FILE_MODE, before)
         .map_err(io_err("backing up"))?;
     Ok(copied.map(|()| mode))
+}
+
+/// Memory is all-or-nothing at commit time too: a ref that changed during the
+/// job is not written, so a `MEMORY.md` that removes lines (perhaps moved into
+/// that ref) is not written either. The old index is read from its backup.
+fn keep_notes(
+    ready: &mut Vec<Ready>,
+    rejected: &mut Vec<Rejected>,
+    backup: &Dir,
+) -> Result<(), ApplyError> {
+    let Some(refused) = rejected
+        .iter()
+        .find(|r| r.area == Area::Memory && r.path != MEMORY_INDEX)
+        .map(|r| format!("{} ({})", r.path, r.code))
+    else {
+        return Ok(());
+    };
+    let Some(at) = ready.iter().position(|r| {
+        r.change.area == Area::Memory
+            && r.change.path == MEMORY_INDEX
+            && r.change.before_sha256.is_some()
+    }) else {
+        return Ok(());
+    };
+    let path = format!("{}/{MEMORY_INDEX}", Area::Memory);
+    let old = nofollow::read(backup, &path, u64::MAX)
+        .map_err(|e| ApplyError::io("reading the backup of", Area::Memory, MEMORY_INDEX, e))?
+        .map(|(b, _)| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let new = String::from_utf8_lossy(ready[at].bytes.as_deref().unwrap_or_default());
+    if plan::removes_lines(&old, &new) {
+        ready.remove(at);
+        rejected.push(plan::notes_would_be_lost(MEMORY_INDEX, &refused));
+    }
+    Ok(())
 }
 
 /// Skills are all-or-nothing at commit time too: one refused file drops the

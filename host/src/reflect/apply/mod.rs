@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use atomic::TEMP_PREFIX;
 pub use commit::{JOURNAL_NAME, commit, read_journal};
 pub use gate::{Evidenced, GateInput, Gated, gate};
-pub use plan::plan;
+pub use plan::{keep_notes, plan};
 pub use revert::revert;
 pub use rules::SKILL_PREFIX;
 
@@ -137,6 +137,8 @@ pub mod codes {
     /// The live folder has something other than a file where one would go.
     pub const LIVE_CONFLICT: &str = "live-conflict";
     pub const CHANGED_DURING_JOB: &str = "changed-during-job";
+    /// `MEMORY.md` would lose lines while a ref change of the same job is refused.
+    pub const NOTES_WOULD_BE_LOST: &str = "notes-would-be-lost";
 }
 
 /// A change (or a staging entry) that will not be committed.

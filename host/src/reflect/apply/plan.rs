@@ -10,7 +10,7 @@ use cap_std::fs::Dir;
 
 use super::diff::{self, Diff, Unit};
 use super::nofollow;
-use super::rules::{self, SKILL_FILE};
+use super::rules::{self, MEMORY_INDEX, SKILL_FILE};
 use super::similarity::{self, SkillText};
 use super::{Area, Change, Note, Plan, Rejected, Rules, TextCheck, codes};
 
@@ -50,11 +50,81 @@ pub fn plan(
     let mut accepted: Vec<Change> = kept.into_iter().flat_map(|u| u.changes).collect();
     accepted.sort_by(|a, b| (a.area, &a.path).cmp(&(b.area, &b.path)));
     rejected.sort_by(|a, b| (a.area, &a.path).cmp(&(b.area, &b.path)));
-    Ok(Plan {
+    let mut plan = Plan {
         accepted,
         rejected,
         notes,
-    })
+    };
+    keep_notes(&mut plan, live_memory, staging_memory)?;
+    Ok(plan)
+}
+
+/// Live memory files read to compare lines: the index may be far over its
+/// budget (a hand edit), and is still compared whole.
+const MAX_COMPARED_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A commit is all or nothing across the memory files: when a change to a ref
+/// is refused (an archive past its size, say), a `MEMORY.md` change that
+/// removes lines is refused too, since those lines may have been moved into the
+/// file that was refused. Run again after anything else adds rejections.
+pub fn keep_notes(plan: &mut Plan, live_memory: &Dir, staging_memory: &Dir) -> io::Result<()> {
+    let refused_ref = plan
+        .rejected
+        .iter()
+        .find(|r| r.area == Area::Memory && r.path != MEMORY_INDEX)
+        .map(|r| format!("{} ({})", r.path, r.code));
+    let Some(refused_ref) = refused_ref else {
+        return Ok(());
+    };
+    let Some(at) = plan.accepted.iter().position(|c| {
+        c.area == Area::Memory && c.path == MEMORY_INDEX && c.before_sha256.is_some()
+    }) else {
+        return Ok(());
+    };
+    let read = |dir: &Dir| -> io::Result<String> {
+        Ok(nofollow::read(dir, MEMORY_INDEX, MAX_COMPARED_BYTES)?
+            .map(|(b, _)| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default())
+    };
+    let (old, new) = (read(live_memory)?, read(staging_memory)?);
+    if removes_lines(&old, &new) {
+        let c = plan.accepted.remove(at);
+        plan.rejected
+            .push(notes_would_be_lost(&c.path, &refused_ref));
+        plan.rejected
+            .sort_by(|a, b| (a.area, &a.path).cmp(&(b.area, &b.path)));
+    }
+    Ok(())
+}
+
+pub(super) fn notes_would_be_lost(path: &str, refused: &str) -> Rejected {
+    Rejected::new(
+        Area::Memory,
+        path,
+        codes::NOTES_WOULD_BE_LOST,
+        format!(
+            "it removes lines while {refused} was refused: the removed notes would be in neither file"
+        ),
+    )
+}
+
+/// Whether some line of `old` (blank lines and headings aside) is in `new`
+/// fewer times than in `old`.
+pub(super) fn removes_lines(old: &str, new: &str) -> bool {
+    let note = |l: &&str| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    };
+    let mut counts: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for l in old.lines().filter(note) {
+        *counts.entry(l.trim()).or_default() += 1;
+    }
+    for l in new.lines().filter(note) {
+        if let Some(n) = counts.get_mut(l.trim()) {
+            *n -= 1;
+        }
+    }
+    counts.values().any(|n| *n > 0)
 }
 
 /// Lists a refused unit: its problems, then each of its changes as part of it.

@@ -3,6 +3,7 @@
 mod commit_revert;
 mod crash;
 mod gate;
+mod notes;
 mod plan_memory;
 mod plan_skills;
 
