@@ -52,6 +52,11 @@ pub enum StoreError {
         path.display()
     )]
     Emptied { path: PathBuf },
+    #[error(
+        "the recall database {} is not a database: its header is garbled",
+        path.display()
+    )]
+    Garbled { path: PathBuf },
 }
 
 impl StoreError {
@@ -61,7 +66,7 @@ impl StoreError {
             StoreError::Open { source, path } => fault::of_sqlite(source, path),
             StoreError::Sql { source, .. } => fault::of_sqlite(source, db),
             StoreError::Dir { source, .. } => fault::of_io(source),
-            StoreError::Emptied { .. } => Some(Fault::Damaged),
+            StoreError::Emptied { .. } | StoreError::Garbled { .. } => Some(Fault::Damaged),
             StoreError::TooNew { .. } => None,
         }
     }
@@ -117,7 +122,10 @@ impl Store {
         // Creation happens under a lock and leaves a non-empty file (the WAL switch
         // writes the header), so a 0-byte file seen under the lock was emptied.
         let _creating = match std::fs::metadata(path) {
-            Ok(m) if m.len() > 0 => None,
+            Ok(m) if m.len() > 0 => {
+                refuse_emptied(path)?;
+                None
+            }
             _ => {
                 let lock = FileLock::acquire(&dir, CREATE_LOCK, Duration::from_secs(30))
                     .map_err(|source| StoreError::Dir {
@@ -293,12 +301,28 @@ impl Store {
 }
 
 /// An existing 0-byte database file is refused: SQLite would take it for a new
-/// database and the index would start over without a word.
+/// database and the index would start over without a word. So is one whose header
+/// is not SQLite's, before SQLite opens it: closing a connection to it could drop
+/// its `-wal`, which the file moved aside should keep.
 fn refuse_emptied(path: &Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    const MAGIC: &[u8; 16] = b"SQLite format 3\0";
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() && m.len() == 0 => Err(StoreError::Emptied {
             path: path.to_path_buf(),
         }),
+        Ok(m) if m.is_file() => {
+            let mut head = [0u8; 16];
+            let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head));
+            match read {
+                Ok(()) if &head == MAGIC => Ok(()),
+                // Unreadable: SQLite's own open names why.
+                Err(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => Ok(()),
+                _ => Err(StoreError::Garbled {
+                    path: path.to_path_buf(),
+                }),
+            }
+        }
         _ => Ok(()),
     }
 }
