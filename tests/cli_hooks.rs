@@ -732,10 +732,18 @@ fn a_damaged_index_is_moved_aside_the_policy_still_runs_and_a_rebuild_restores_s
         let moved = w.damaged();
         assert_eq!(moved.len(), 1, "{how}: moved aside once, never deleted");
         assert_eq!(std::fs::read(&moved[0]).unwrap(), before, "{how}");
-        assert_eq!(w.recall("make lint")["count"], 1, "{how}: this session archived");
+        assert_eq!(
+            w.recall("make lint")["count"],
+            1,
+            "{how}: this session archived"
+        );
 
         // `recall` says what happened while the old sessions are not back.
-        let out = w.csep_here().args(["recall", "--global", "--json", "parser_spec"]).output().unwrap();
+        let out = w
+            .csep_here()
+            .args(["recall", "--global", "--json", "parser_spec"])
+            .output()
+            .unwrap();
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         if v["count"] == 0 {
             assert!(
@@ -750,7 +758,11 @@ fn a_damaged_index_is_moved_aside_the_policy_still_runs_and_a_rebuild_restores_s
         assert_eq!(w.recall("parser_spec")["count"], 1, "{how}: restored");
         assert_eq!(w.recall("make lint")["count"], 1, "{how}");
         let v: Value = serde_json::from_slice(
-            &w.csep_here().args(["recall", "--global", "--json", "parser_spec"]).output().unwrap().stdout,
+            &w.csep_here()
+                .args(["recall", "--global", "--json", "parser_spec"])
+                .output()
+                .unwrap()
+                .stdout,
         )
         .unwrap();
         assert!(v.get("notice").is_none(), "{how}: the notice is gone: {v}");
@@ -802,10 +814,16 @@ fn status_finds_damage_in_the_middle_of_the_index() {
 #[test]
 fn a_broken_config_never_switches_memory_or_the_loop_off() {
     for (config, key) in [
-        ("[session_start\nmemory_budget_chars = 900\n", "session_start"),
+        (
+            "[session_start\nmemory_budget_chars = 900\n",
+            "session_start",
+        ),
         ("bogus = 1\n", "bogus"),
         ("[reflection]\nmax_callz_per_day = 3\n", "max_callz_per_day"),
-        ("[policy.settings]\nmemory_stop_interval = \"x\"\n", "memory_stop_interval"),
+        (
+            "[policy.settings]\nmemory_stop_interval = \"x\"\n",
+            "memory_stop_interval",
+        ),
     ] {
         let w = World::new();
         std::fs::write(w.path("state/config.toml"), config).unwrap();
@@ -819,7 +837,10 @@ fn a_broken_config_never_switches_memory_or_the_loop_off() {
             assert_eq!(broken, 0, "{ctx}");
         } else {
             assert_eq!(broken, 1, "{config}: one line: {ctx}");
-            assert!(ctx.contains("csep's config") && ctx.contains("is broken"), "{ctx}");
+            assert!(
+                ctx.contains("csep's config") && ctx.contains("is broken"),
+                "{ctx}"
+            );
         }
 
         let t = w.rollout(S1, &["记住：这个仓库跑测试用 cargo nextest run"], 10);
@@ -841,21 +862,32 @@ fn a_broken_config_never_switches_memory_or_the_loop_off() {
         let out = w.csep_here().args(["status", "--json"]).output().unwrap();
         let s: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(s["config"]["valid"], false, "{config}: {}", s["config"]);
-        assert!(s["config"]["error"].as_str().unwrap().contains(key), "{}", s["config"]);
+        assert!(
+            s["config"]["error"].as_str().unwrap().contains(key),
+            "{}",
+            s["config"]
+        );
     }
 }
 
 #[test]
 fn with_reflection_disabled_nothing_is_queued_but_the_counters_go_on() {
     let w = World::new();
-    std::fs::write(w.path("state/config.toml"), "[reflection]\nenabled = false\n").unwrap();
+    std::fs::write(
+        w.path("state/config.toml"),
+        "[reflection]\nenabled = false\n",
+    )
+    .unwrap();
     let t = w.rollout(S1, &["记住：这个仓库跑测试用 cargo nextest run"], 10);
     w.hook("session-stop", codex_stop(S1, &t, &w.path("repo")));
     assert!(w.jobs().is_empty(), "no job file");
     assert!(!w.path("state/session_reflection/jobs").exists());
     let last = w.log().pop().unwrap();
     assert!(
-        last["skipped"].as_str().unwrap().contains("reflection.enabled = false"),
+        last["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("reflection.enabled = false"),
         "{last}"
     );
     assert!(last["decision"].is_string(), "the policy ran: {last}");

@@ -633,18 +633,33 @@ fn garble_header(db: &Path) {
 #[test]
 fn a_damaged_index_names_its_fix_once_and_rebuild_restores_search() {
     let w = World::new();
-    w.codex_session(A, &w.path("repo"), &["the zanzibar_widget crashes on startup"]);
+    w.codex_session(
+        A,
+        &w.path("repo"),
+        &["the zanzibar_widget crashes on startup"],
+    );
     w.bootstrap();
     let db = w.path("state/recall/index.db");
     garble_header(&db);
 
-    let out = w.csep().args(["recall", "zanzibar_widget"]).output().unwrap();
+    let out = w
+        .csep()
+        .args(["recall", "zanzibar_widget"])
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("csep recall rebuild"), "{stderr}");
     assert!(stderr.contains(db.to_str().unwrap()), "{stderr}");
-    assert!(stderr.matches("not a database").count() <= 2, "said once: {stderr}");
-    let out = w.csep().args(["recall", "zanzibar_widget", "--json"]).output().unwrap();
+    assert!(
+        stderr.matches("not a database").count() <= 2,
+        "said once: {stderr}"
+    );
+    let out = w
+        .csep()
+        .args(["recall", "zanzibar_widget", "--json"])
+        .output()
+        .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["error"]["kind"], "damaged-database", "{v}");
     assert_eq!(v["error"]["hint"], "csep recall rebuild", "{v}");
@@ -668,7 +683,13 @@ fn a_rebuild_reads_again_the_transcripts_the_damaged_index_recorded() {
     std::fs::create_dir_all(&elsewhere).unwrap();
     let t = w.codex_session(A, &w.path("repo"), &["the quasar_bridge leaks sockets"]);
     std::fs::rename(&t, elsewhere.join(t.file_name().unwrap())).unwrap();
-    w.json(&["recall", "bootstrap", "--all-history", "--root", elsewhere.to_str().unwrap()]);
+    w.json(&[
+        "recall",
+        "bootstrap",
+        "--all-history",
+        "--root",
+        elsewhere.to_str().unwrap(),
+    ]);
     let db = w.path("state/recall/index.db");
     // As a hook leaves it: the damaged file beside a fresh index.
     let aside = w.path("state/recall/index.db.damaged-20261201T000000Z");
@@ -677,7 +698,10 @@ fn a_rebuild_reads_again_the_transcripts_the_damaged_index_recorded() {
 
     let report = w.json(&["recall", "rebuild"]);
     assert!(
-        report["sources"][0].as_str().unwrap().contains("1 transcripts recorded in"),
+        report["sources"][0]
+            .as_str()
+            .unwrap()
+            .contains("1 transcripts recorded in"),
         "{report}"
     );
     assert_eq!(session_ids(&search(&w, "quasar_bridge", &[])), vec![A]);
@@ -707,7 +731,9 @@ fn a_bootstrap_that_reports_errors_exits_non_zero() {
             },
         );
         std::fs::write(
-            w.path(&format!("codex/sessions/2025/11/24/rollout-2025-11-24T16-00-00-{id}.jsonl")),
+            w.path(&format!(
+                "codex/sessions/2025/11/24/rollout-2025-11-24T16-00-00-{id}.jsonl"
+            )),
             text,
         )
         .unwrap();

@@ -459,7 +459,10 @@ mod tests {
         .unwrap();
         let (c, problem) = Config::load_or_defaults(&path);
         assert!(problem.unwrap().to_string().contains("bogus"));
-        assert_eq!(c.session_start.memory_budget_chars, 900, "a valid section is kept");
+        assert_eq!(
+            c.session_start.memory_budget_chars, 900,
+            "a valid section is kept"
+        );
         assert_eq!(c.reflection, ReflectionConfig::default());
 
         std::fs::write(&path, "[session_start\nmemory_budget_chars = 900\n").unwrap();

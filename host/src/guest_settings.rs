@@ -13,7 +13,7 @@ use crate::guests::{self, Source};
 use crate::home::Home;
 use crate::model::{DecideInput, Digest, ReflectInput, UserMessage};
 use crate::policy_runner::rejects_settings;
-use crate::sandbox::{Preopens, Sandbox, Unavailable};
+use crate::sandbox::{Guest, Preopens, Sandbox, Unavailable};
 use crate::timefmt::now_ms;
 
 /// The strategy's check gets at most this long, whatever the configured timeout.
@@ -25,9 +25,13 @@ const STRATEGY_CHECK: Duration = Duration::from_secs(5);
 pub enum SettingsCheck {
     Accepted,
     /// The guest rejected them (`invalid-settings`), with its message.
-    Rejected { message: String },
+    Rejected {
+        message: String,
+    },
     /// The guest could not be run to ask (it is broken; status says so elsewhere).
-    Unchecked { reason: String },
+    Unchecked {
+        reason: String,
+    },
 }
 
 impl SettingsCheck {
@@ -67,16 +71,43 @@ fn classify(e: anyhow::Error) -> SettingsCheck {
     }
 }
 
+/// The sandbox the checks run in: the config's limits, with a strategy's call cut
+/// short (it only has to read its settings). `cache`: the compiled-code cache to
+/// use, if any.
+pub fn sandbox(config: &Config, cache: Option<&std::path::Path>) -> anyhow::Result<Sandbox> {
+    let mut limits = config.sandbox.clone();
+    limits.strategy_timeout_ms = limits
+        .strategy_timeout_ms
+        .min(STRATEGY_CHECK.as_millis() as u64);
+    Ok(Sandbox::new(limits, cache)?)
+}
+
 /// The active policy's verdict on `[policy.settings]`.
-pub fn check_policy(home: &Home, config: &Config) -> SettingsCheck {
-    let run = || -> anyhow::Result<()> {
-        let sandbox = Sandbox::new(config.sandbox.clone(), None)?;
+pub fn check_policy(
+    home: &Home,
+    config: &Config,
+    cache: Option<&std::path::Path>,
+) -> SettingsCheck {
+    let loaded = sandbox(config, cache).and_then(|sandbox| {
         let guest = guests::load(
             &sandbox,
             &Source::policy(home, &config.policy),
             config.policy.sha256.as_deref(),
         )?;
-        sandbox.policy(&guest)?.decide(&DecideInput {
+        Ok((sandbox, guest))
+    });
+    match loaded {
+        Ok((sandbox, guest)) => check_policy_guest(&sandbox, &guest, config),
+        Err(e) => SettingsCheck::Unchecked {
+            reason: format!("{e:#}"),
+        },
+    }
+}
+
+/// As `check_policy`, on a policy already loaded.
+pub fn check_policy_guest(sandbox: &Sandbox, guest: &Guest, config: &Config) -> SettingsCheck {
+    let run = || -> anyhow::Result<()> {
+        sandbox.policy(guest)?.decide(&DecideInput {
             digest: sample_digest(now_ms()),
             settings: config.policy_settings(),
             ..DecideInput::default()
@@ -89,21 +120,33 @@ pub fn check_policy(home: &Home, config: &Config) -> SettingsCheck {
     }
 }
 
-/// The active strategy's verdict on `[strategy.settings]`. Only a rejection of its
-/// settings counts: in empty folders a strategy may well fail for other reasons.
-pub fn check_strategy(home: &Home, config: &Config) -> SettingsCheck {
-    let run = || -> anyhow::Result<anyhow::Result<()>> {
-        let mut limits = config.sandbox.clone();
-        limits.strategy_timeout_ms = limits
-            .strategy_timeout_ms
-            .min(STRATEGY_CHECK.as_millis() as u64);
-        let sandbox = Sandbox::new(limits, None)?;
+/// The active strategy's verdict on `[strategy.settings]`.
+pub fn check_strategy(
+    home: &Home,
+    config: &Config,
+    cache: Option<&std::path::Path>,
+) -> SettingsCheck {
+    let loaded = sandbox(config, cache).and_then(|sandbox| {
         let guest = guests::load(
             &sandbox,
             &Source::strategy(home, &config.strategy),
             config.strategy.sha256.as_deref(),
         )?;
-        let strategy = sandbox.strategy(&guest)?;
+        Ok((sandbox, guest))
+    });
+    match loaded {
+        Ok((sandbox, guest)) => check_strategy_guest(&sandbox, &guest, config),
+        Err(e) => SettingsCheck::Unchecked {
+            reason: format!("{e:#}"),
+        },
+    }
+}
+
+/// As `check_strategy`, on a strategy already loaded. Only a rejection of its
+/// settings counts: in empty folders a strategy may well fail for other reasons.
+pub fn check_strategy_guest(sandbox: &Sandbox, guest: &Guest, config: &Config) -> SettingsCheck {
+    let run = || -> anyhow::Result<anyhow::Result<()>> {
+        let strategy = sandbox.strategy(guest)?;
         let scratch = tempfile::tempdir()?;
         let mut dirs = Vec::new();
         for name in ["session", "memory", "skills"] {

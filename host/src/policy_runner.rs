@@ -53,10 +53,11 @@ pub fn settle(
 
 /// Whether `e` is a guest saying it cannot take its settings.
 pub fn rejects_settings(e: &anyhow::Error) -> Option<&str> {
-    e.chain().find_map(|c| match c.downcast_ref::<SandboxError>() {
-        Some(SandboxError::Guest(GuestError::InvalidSettings(m))) => Some(m.as_str()),
-        _ => None,
-    })
+    e.chain()
+        .find_map(|c| match c.downcast_ref::<SandboxError>() {
+            Some(SandboxError::Guest(GuestError::InvalidSettings(m))) => Some(m.as_str()),
+            _ => None,
+        })
 }
 
 /// Runs `call` on the configured policy with its settings, or on the bundled one
@@ -103,7 +104,11 @@ fn with_policy<T>(
                     source.name()
                 ),
             };
-            Ok((v, format!("{} (fallback: {e:#})", bundled.name()), Some(problem)))
+            Ok((
+                v,
+                format!("{} (fallback: {e:#})", bundled.name()),
+                Some(problem),
+            ))
         }
         Err(e) => Err(format!("{e:#}")),
     }

@@ -46,8 +46,11 @@ pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
             let exists = path.exists();
             let result = Config::load(&path).map_err(|e| e.to_string()).and_then(|config| {
                 // The file parses: the guests judge their own settings.
-                let policy = guest_settings::check_policy(&home, &config);
-                let strategy = guest_settings::check_strategy(&home, &config);
+                // The compiled-code cache, when the hooks have made one already.
+                let cache = home.wasm_cache_dir();
+                let cache = cache.is_dir().then_some(cache.as_path());
+                let policy = guest_settings::check_policy(&home, &config, cache);
+                let strategy = guest_settings::check_strategy(&home, &config, cache);
                 match (&policy, &strategy) {
                     (SettingsCheck::Rejected { message }, _) => Err(format!(
                         "{} is not valid: [policy.settings] rejected by the active policy: {message}",
@@ -78,7 +81,9 @@ pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
                 if let Ok((policy, strategy)) = &result {
                     for (name, check) in [("policy", policy), ("strategy", strategy)] {
                         if let SettingsCheck::Unchecked { reason } = check {
-                            println!("  [{name}.settings] not checked: the {name} cannot run ({reason})");
+                            println!(
+                                "  [{name}.settings] not checked: the {name} cannot run ({reason})"
+                            );
                         }
                     }
                 }

@@ -123,9 +123,11 @@ pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> 
                     .iter()
                     .map(|(dir, r)| json!({"run_dir": dir, "receipt": r}))
                     .collect();
-                items.extend(broken.iter().map(|(dir, e)| {
-                    json!({"run_dir": dir, "receipt": null, "unreadable": e})
-                }));
+                items.extend(
+                    broken
+                        .iter()
+                        .map(|(dir, e)| json!({"run_dir": dir, "receipt": null, "unreadable": e})),
+                );
                 println!("{}", serde_json::to_string_pretty(&items)?);
             } else if list.is_empty() && broken.is_empty() {
                 println!("no reflection has changed memory or skills here yet");

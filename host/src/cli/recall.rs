@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use super::Format;
 use csep::bucket::Bucket;
-use csep::home::{self, Home};
 use csep::fault::{self, Fault};
+use csep::home::{self, Home};
 use csep::recall::{self, SearchQuery, SessionHits, Store, StoreError, heal};
 use csep::timefmt::{now_ms, parse_date, rfc3339};
 use csep::transcript::Client;

@@ -12,7 +12,7 @@ use csep::guest_settings::{self, SettingsCheck};
 use csep::guests::{self, Source};
 use csep::home::Home;
 use csep::recall::{Integrity, Store, heal};
-use csep::sandbox::{CONTRACT_VERSION, Limits, Sandbox};
+use csep::sandbox::CONTRACT_VERSION;
 use csep::timefmt::rfc3339;
 
 /// Hook runs looked at for timings and recent errors.
@@ -20,23 +20,37 @@ const RECENT_RUNS: usize = 100;
 
 pub fn run(home_flag: Option<&Path>, json_only: bool) -> anyhow::Result<ExitCode> {
     let home = Home::resolve(home_flag).map_err(anyhow::Error::msg)?;
-    let config = Config::load(&home.config_path());
-    let config_json = match &config {
-        Ok(c) => {
-            let policy = guest_settings::check_policy(&home, c);
-            let strategy = guest_settings::check_strategy(&home, c);
-            let rejected = [("policy", &policy), ("strategy", &strategy)]
-                .into_iter()
-                .find_map(|(name, check)| match check {
-                    SettingsCheck::Rejected { message } => Some(format!(
-                        "[{name}.settings] rejected by the active {name}: {message} \
+    let loaded = Config::load(&home.config_path());
+    let config = Config::load_or_defaults(&home.config_path()).0;
+    let (policy, policy_settings) = guest(
+        Source::policy(&home, &config.policy),
+        config.policy.sha256.as_deref(),
+        &config,
+        false,
+    );
+    let (strategy, strategy_settings) = guest(
+        Source::strategy(&home, &config.strategy),
+        config.strategy.sha256.as_deref(),
+        &config,
+        true,
+    );
+    let config_json = match &loaded {
+        Ok(_) => {
+            let rejected = [
+                ("policy", &policy_settings),
+                ("strategy", &strategy_settings),
+            ]
+            .into_iter()
+            .find_map(|(name, check)| match check {
+                SettingsCheck::Rejected { message } => Some(format!(
+                    "[{name}.settings] rejected by the active {name}: {message} \
                          (the bundled {name} runs with its defaults meanwhile)"
-                    )),
-                    _ => None,
-                });
+                )),
+                _ => None,
+            });
             let mut v = json!({
                 "path": home.config_path(), "valid": rejected.is_none(),
-                "policy_settings": policy, "strategy_settings": strategy,
+                "policy_settings": policy_settings, "strategy_settings": strategy_settings,
             });
             if let Some(e) = rejected {
                 v["error"] = json!(e);
@@ -48,14 +62,13 @@ pub fn run(home_flag: Option<&Path>, json_only: bool) -> anyhow::Result<ExitCode
             "error": format!("{e}; the hooks run on the defaults for what is broken"),
         }),
     };
-    let config = Config::load_or_defaults(&home.config_path()).0;
     let status = json!({
         "version": env!("CARGO_PKG_VERSION"),
         "contract_version": CONTRACT_VERSION,
         "state_dir": home.root(),
         "config": config_json,
-        "policy": guest(Source::policy(&home, &config.policy), config.policy.sha256.as_deref(), false),
-        "strategy": guest(Source::strategy(&home, &config.strategy), config.strategy.sha256.as_deref(), true),
+        "policy": policy,
+        "strategy": strategy,
         "drop_ins": drop_ins(&home),
         "recall": recall(&home),
         "reflection": reflection(&home, &config),
@@ -85,17 +98,29 @@ fn drop_ins(home: &Home) -> Value {
     }
 }
 
-/// Checks the active policy or strategy loads, without writing the compiled cache.
-fn guest(source: Source, pin: Option<&str>, strategy: bool) -> Value {
+/// Checks the active policy or strategy loads, and what it says of its settings,
+/// without writing the compiled cache.
+fn guest(
+    source: Source,
+    pin: Option<&str>,
+    config: &Config,
+    strategy: bool,
+) -> (Value, SettingsCheck) {
     let name = source.name();
     let fallback = if strategy {
         "bundled strategy-default (fallback)"
     } else {
         "bundled policy-default (fallback)"
     };
-    let sandbox = match Sandbox::new(Limits::default(), None) {
+    let sandbox = match guest_settings::sandbox(config, None) {
         Ok(s) => s,
-        Err(e) => return json!({"source": name, "healthy": false, "error": e.to_string()}),
+        Err(e) => {
+            let reason = format!("{e:#}");
+            return (
+                json!({"source": name, "healthy": false, "error": reason}),
+                SettingsCheck::Unchecked { reason },
+            );
+        }
     };
     let checked = guests::load(&sandbox, &source, pin).and_then(|g| {
         if strategy {
@@ -105,13 +130,26 @@ fn guest(source: Source, pin: Option<&str>, strategy: bool) -> Value {
         }
     });
     match checked {
-        Ok(g) => json!({
-            "source": name, "healthy": true, "sha256": g.sha256(),
-            "world": g.world(), "contract_version": g.version(),
-        }),
-        Err(e) => json!({
-            "source": name, "healthy": false, "error": format!("{e:#}"), "in_use": fallback,
-        }),
+        Ok(g) => {
+            let settings = if strategy {
+                guest_settings::check_strategy_guest(&sandbox, &g, config)
+            } else {
+                guest_settings::check_policy_guest(&sandbox, &g, config)
+            };
+            let v = json!({
+                "source": name, "healthy": true, "sha256": g.sha256(),
+                "world": g.world(), "contract_version": g.version(),
+                "settings": settings,
+            });
+            (v, settings)
+        }
+        Err(e) => {
+            let reason = format!("{e:#}");
+            let v = json!({
+                "source": name, "healthy": false, "error": reason, "in_use": fallback,
+            });
+            (v, SettingsCheck::Unchecked { reason })
+        }
     }
 }
 
@@ -430,7 +468,12 @@ fn print_text(s: &Value) {
     println!(
         "policy     {} ({})",
         p["source"].as_str().unwrap_or(""),
-        if p["healthy"] == true {
+        if p["settings"]["status"] == "rejected" {
+            format!(
+                "REJECTS its settings, the bundled one decides with its defaults: {}",
+                p["settings"]["message"].as_str().unwrap_or("")
+            )
+        } else if p["healthy"] == true {
             "healthy".to_string()
         } else {
             format!(

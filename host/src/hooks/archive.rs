@@ -52,9 +52,10 @@ pub fn archive(
             return None;
         }
     }
-    match Store::open(&db).map_err(IngestError::from).and_then(|mut s| {
-        s.ingest_file(transcript, Some(client), &mut BucketCache::default())
-    }) {
+    match Store::open(&db)
+        .map_err(IngestError::from)
+        .and_then(|mut s| s.ingest_file(transcript, Some(client), &mut BucketCache::default()))
+    {
         Ok(r) => Some(r.outcome),
         Err(e) => {
             fail(record, ingest_message(&e, &db));
@@ -92,7 +93,9 @@ fn heal_message(e: &heal::HealError, db: &Path) -> String {
 /// Logs the move and starts a background rebuild.
 fn moved_aside(home: &Home, db: &Path, to: &Path, why: &str, record: &mut HookRecord) {
     let rebuild = match heal::spawn_rebuild(home) {
-        Ok(pid) => format!("a rebuild from the transcripts on disk runs in the background (pid {pid})"),
+        Ok(pid) => {
+            format!("a rebuild from the transcripts on disk runs in the background (pid {pid})")
+        }
         Err(e) => format!("the background rebuild did not start ({e})"),
     };
     record.problems.push(format!(

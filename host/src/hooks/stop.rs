@@ -151,7 +151,8 @@ pub fn session_stop(
         .filter(|(_, at)| now_ms.saturating_sub(*at) < PENDING_JOB_STALE_MS);
     if decision.reflect && !config.reflection.enabled {
         // The policy still ran and keeps its counters; nothing is queued.
-        record.skipped = Some("reflection is off (reflection.enabled = false): no job queued".into());
+        record.skipped =
+            Some("reflection is off (reflection.enabled = false): no job queued".into());
     } else if decision.reflect
         && let Some((job_id, _)) = pending
     {

@@ -284,13 +284,21 @@ pub fn rebuild(
 
     if present.is_empty() {
         let roots = [
-            (home::codex_home().map(|h| h.join("sessions")), Client::Codex),
-            (home::claude_home().map(|h| h.join("projects")), Client::Claude),
+            (
+                home::codex_home().map(|h| h.join("sessions")),
+                Client::Codex,
+            ),
+            (
+                home::claude_home().map(|h| h.join("projects")),
+                Client::Claude,
+            ),
         ];
         for (root, client) in roots {
             let Some(root) = root else { continue };
             let walked = walk::bootstrap(&mut store, &root, client, None, now);
-            report.sources.push(format!("every transcript under {}", root.display()));
+            report
+                .sources
+                .push(format!("every transcript under {}", root.display()));
             report.transcripts += walked.processed_files;
             report.new_sessions += walked.new_sessions;
             report.updated_sessions += walked.updated_sessions;

@@ -113,12 +113,11 @@ impl Store {
     /// refused as `Emptied` rather than silently made a new, empty index.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let dir_path = path.parent().unwrap_or(Path::new("."));
-        let dir = fs_authority::create_private_dir_all(dir_path).map_err(|source| {
-            StoreError::Dir {
+        let dir =
+            fs_authority::create_private_dir_all(dir_path).map_err(|source| StoreError::Dir {
                 path: dir_path.to_path_buf(),
                 source,
-            }
-        })?;
+            })?;
         // Creation happens under a lock and leaves a non-empty file (the WAL switch
         // writes the header), so a 0-byte file seen under the lock was emptied.
         let _creating = match std::fs::metadata(path) {
@@ -127,11 +126,12 @@ impl Store {
                 None
             }
             _ => {
-                let lock = FileLock::acquire(&dir, CREATE_LOCK, Duration::from_secs(30))
-                    .map_err(|source| StoreError::Dir {
+                let lock = FileLock::acquire(&dir, CREATE_LOCK, Duration::from_secs(30)).map_err(
+                    |source| StoreError::Dir {
                         path: dir_path.join(CREATE_LOCK),
                         source,
-                    })?;
+                    },
+                )?;
                 refuse_emptied(path)?;
                 lock
             }
