@@ -896,3 +896,32 @@ fn with_reflection_disabled_nothing_is_queued_but_the_counters_go_on() {
     assert!(states[0]["offset"].as_u64().unwrap() > 0, "{}", states[0]);
     assert!(states[0]["pending_job"].is_null(), "{}", states[0]);
 }
+
+#[test]
+fn a_strategy_setting_it_cannot_take_is_caught_before_a_job_runs() {
+    let w = World::new();
+    std::fs::write(
+        w.path("state/config.toml"),
+        "[strategy.settings]\nmode = \"bogus\"\n",
+    )
+    .unwrap();
+    let out = w.csep_here().args(["config", "validate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[strategy.settings]") && stderr.contains("mode"),
+        "{stderr}"
+    );
+    let out = w.csep_here().args(["status", "--json"]).output().unwrap();
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["config"]["valid"], false, "{}", s["config"]);
+    assert_eq!(s["config"]["strategy_settings"]["status"], "rejected");
+
+    std::fs::write(
+        w.path("state/config.toml"),
+        "[strategy.settings]\nmode = \"deterministic\"\n",
+    )
+    .unwrap();
+    let out = w.csep_here().args(["config", "validate"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
