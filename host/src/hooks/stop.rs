@@ -11,10 +11,11 @@ use super::log::HookRecord;
 use super::payload::{HookClient, HookPayload};
 use crate::bucket::Bucket;
 use crate::digest;
+use crate::fault;
 use crate::fs_authority;
 use crate::hash::short_hex;
 use crate::home::Home;
-use crate::jobs::{Job, JobQueue, Status};
+use crate::jobs::{Job, JobError, JobQueue, Status};
 use crate::model::{DecideInput, Digest};
 use crate::policy_runner;
 use crate::recall::Outcome;
@@ -182,7 +183,13 @@ pub fn session_stop(
         };
         JobQueue::open(home)
             .and_then(|q| q.write(&job))
-            .map_err(|e| HookError::Job(e.to_string()))?;
+            .map_err(|e| match &e {
+                JobError::Io { path, source, .. } => match fault::of_io(source) {
+                    Some(f) => HookError::Job(format!("{e}; {}", f.explain(path))),
+                    None => HookError::Job(e.to_string()),
+                },
+                _ => HookError::Job(e.to_string()),
+            })?;
         state.pending_job = Some((job.job_id.clone(), now_ms));
         record.job = Some(job.job_id);
     }

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
 
 use super::ingest::{BucketCache, Outcome};
-use super::store::{Integrity, Store, StoreError};
+use super::store::{self, Integrity, Store, StoreError};
 use super::walk::{self, FileError};
 use crate::filelock::FileLock;
 use crate::fs_authority;
@@ -128,6 +128,9 @@ pub fn move_aside(db: &Path, why: &str, now_ms: u64) -> Result<Option<PathBuf>, 
     let dir = fs_authority::create_private_dir_all(dir_path).map_err(io("creating", dir_path))?;
     let _lock = FileLock::acquire(&dir, HEAL_LOCK, Duration::from_secs(30))
         .map_err(io("locking", dir_path))?;
+    // No index is created while the file is checked, moved and replaced: a
+    // half-created one would look emptied, and be moved in turn.
+    let _creating = store::creation_lock(&dir, dir_path)?;
     if !still_damaged(db) {
         return Ok(None);
     }
@@ -158,6 +161,8 @@ pub fn move_aside(db: &Path, why: &str, now_ms: u64) -> Result<Option<PathBuf>, 
     bytes
         .and_then(|b| fs_authority::write_atomic(&dir, NOTICE, &b))
         .map_err(io("writing", &dir_path.join(NOTICE)))?;
+    // The fresh index, made before the locks are let go.
+    drop(Store::open_unlocked(db)?);
     Ok(Some(target))
 }
 

@@ -126,16 +126,17 @@ impl Store {
                 None
             }
             _ => {
-                let lock = FileLock::acquire(&dir, CREATE_LOCK, Duration::from_secs(30)).map_err(
-                    |source| StoreError::Dir {
-                        path: dir_path.join(CREATE_LOCK),
-                        source,
-                    },
-                )?;
+                let lock = creation_lock(&dir, dir_path)?;
                 refuse_emptied(path)?;
                 lock
             }
         };
+        Store::open_unlocked(path)
+    }
+
+    /// Opens, creating the file if needed, without the creation lock: for a caller
+    /// that holds it (`creation_lock`).
+    pub(crate) fn open_unlocked(path: &Path) -> Result<Store, StoreError> {
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
             source,
@@ -300,6 +301,17 @@ impl Store {
     }
 }
 
+/// The lock under which a database file in `dir` is created (waits up to 30 s).
+pub(crate) fn creation_lock(
+    dir: &cap_std::fs::Dir,
+    dir_path: &Path,
+) -> Result<Option<FileLock>, StoreError> {
+    FileLock::acquire(dir, CREATE_LOCK, Duration::from_secs(30)).map_err(|source| StoreError::Dir {
+        path: dir_path.join(CREATE_LOCK),
+        source,
+    })
+}
+
 /// An existing 0-byte database file is refused: SQLite would take it for a new
 /// database and the index would start over without a word. So is one whose header
 /// is not SQLite's, before SQLite opens it: closing a connection to it could drop
@@ -344,5 +356,49 @@ fn enable_wal(conn: &Connection) -> Result<(), StoreError> {
             }
             Err(e) => return Err(sql("enabling WAL")(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_named_with_the_path_and_the_fix() {
+        let e = StoreError::Sql {
+            what: "enabling WAL",
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                None,
+            ),
+        };
+        let db = Path::new("/state/recall/index.db");
+        let said = e.explain(db);
+        assert!(
+            said.starts_with("no space left on the device holding /state/recall/index.db"),
+            "{said}"
+        );
+        assert!(said.contains("enabling WAL"), "{said}");
+        assert!(!e.is_damage());
+    }
+
+    #[test]
+    fn an_emptied_or_garbled_file_is_refused_not_recreated() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("index.db");
+        std::fs::write(&db, b"").unwrap();
+        assert!(matches!(Store::open(&db), Err(StoreError::Emptied { .. })));
+        assert!(matches!(
+            Store::open_existing(&db),
+            Err(StoreError::Emptied { .. })
+        ));
+        std::fs::write(&db, vec![7u8; 4096]).unwrap();
+        let e = Store::open(&db).err().unwrap();
+        assert!(
+            e.is_damage() && e.explain(&db).contains("csep recall rebuild"),
+            "{e}"
+        );
+        std::fs::remove_file(&db).unwrap();
+        assert!(Store::open(&db).is_ok(), "a missing file is created");
     }
 }
