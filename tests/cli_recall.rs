@@ -663,15 +663,26 @@ fn a_damaged_index_names_its_fix_once_and_rebuild_restores_search() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["error"]["kind"], "damaged-database", "{v}");
     assert_eq!(v["error"]["hint"], "csep recall rebuild", "{v}");
-    let out = w.csep().args(["recall", "bootstrap"]).output().unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("csep recall rebuild"));
-
     let report = w.json(&["recall", "rebuild"]);
     assert_eq!(report["status"], "completed", "{report}");
     let moved = PathBuf::from(report["moved_aside"].as_str().unwrap());
     assert!(moved.is_file(), "the damaged file is kept: {report}");
     assert_eq!(report["new_sessions"], 1, "{report}");
+    assert_eq!(session_ids(&search(&w, "zanzibar_widget", &[])), vec![A]);
+
+    // An import moves a damaged index aside too, says so, and goes on.
+    garble_header(&db);
+    let out = w
+        .csep()
+        .args(["recall", "bootstrap", "--all-history"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("moved to") && stderr.contains("csep recall rebuild"),
+        "{stderr}"
+    );
     assert_eq!(session_ids(&search(&w, "zanzibar_widget", &[])), vec![A]);
 }
 

@@ -449,9 +449,30 @@ fn import(home: &Home, args: ImportArgs, client: Client) -> anyhow::Result<ExitC
     };
     let since_days = (!args.all_history).then_some(args.since_days);
     let db = home.recall_db();
-    let mut store = match Store::open(&db) {
-        Ok(s) => s,
-        Err(e) => return Ok(fail(format, store_failure(&e, &db))),
+    // A damaged index is moved aside as a hook would (a first run cut short is
+    // replaced quietly), and the import goes on into a fresh one.
+    let mut store = match heal::open_or_heal(home, now_ms()) {
+        Ok((s, moved)) => {
+            if let Some((to, why)) = moved {
+                eprintln!(
+                    "csep: the recall index was damaged ({why}) and was moved to {}; importing \
+                     into a fresh one. `csep recall rebuild` restores the sessions it held",
+                    to.display()
+                );
+            }
+            s
+        }
+        Err(heal::HealError::Store(e)) => return Ok(fail(format, store_failure(&e, &db))),
+        Err(e) => {
+            return Ok(fail(
+                format,
+                Failure {
+                    kind: "recall-error",
+                    message: e.to_string(),
+                    hint: "csep status shows the state of the index".into(),
+                },
+            ));
+        }
     };
     let started = std::time::Instant::now();
     let report = recall::bootstrap(&mut store, &root, client, since_days, SystemTime::now());
