@@ -9,11 +9,11 @@ use serde_json::Value;
 mod support;
 use support::corpus::{self, Rng, SessionSpec};
 
-/// The binary, with the reflection worker off: these tests look at queued jobs,
-/// and the worker has tests of its own.
+/// The binary, with the reflection worker not started: these tests look at queued
+/// jobs, and the worker has tests of its own.
 fn csep() -> Command {
     let mut cmd = Command::cargo_bin("csep").unwrap();
-    cmd.env("CSEP__REFLECTION__ENABLED", "false");
+    cmd.env("CSEP__REFLECTION__START_WORKER", "false");
     cmd
 }
 
@@ -61,6 +61,9 @@ impl World {
     fn hook(&self, name: &str, stdin: impl Into<Vec<u8>>) -> (Option<Value>, String) {
         let out = csep()
             .env("CODEX_SELF_EVOLUTION_HOME", self.path("state"))
+            // A rebuild a hook starts walks these, never the machine's own.
+            .env("CODEX_HOME", self.path("codex"))
+            .env("CLAUDE_CONFIG_DIR", self.path("claude"))
             .current_dir(self.path("elsewhere"))
             .arg(name)
             .write_stdin(stdin)
@@ -253,10 +256,13 @@ fn an_unusable_state_folder_or_config_still_exits_zero() {
         "[session_start]\nmemory_budget = 1\n",
     )
     .unwrap();
+    w.memory("- the API listens on 8080\n");
     let (out, _) = w.hook("session-start", codex_start(&w.path("repo")));
-    assert!(out.is_none());
+    let ctx = context(&out);
+    assert!(ctx.contains("the API listens on 8080"), "{ctx}");
+    assert!(ctx.contains("csep config validate"), "{ctx}");
     assert!(
-        w.log()[0]["error"]
+        w.log()[0]["problems"][0]
             .as_str()
             .unwrap()
             .contains("memory_budget")
@@ -643,4 +649,279 @@ trusted_hash = "sha256:000000000000000000000000000000000000000000000000000000000
         s["plugin_hooks"]["installs"][0]["codex_will_run_hooks"], false,
         "hooks are off in Codex"
     );
+}
+
+// ------------------------------------------------------- a damaged recall index
+
+impl World {
+    fn recall_db(&self) -> PathBuf {
+        self.path("state/recall/index.db")
+    }
+
+    /// The moved-aside copies of the index.
+    fn damaged(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.path("state/recall"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let n = p.file_name().unwrap().to_str().unwrap();
+                n.starts_with("index.db.damaged-") && !n.ends_with("-wal") && !n.ends_with("-shm")
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn csep_here(&self) -> Command {
+        let mut cmd = csep();
+        cmd.env("CODEX_SELF_EVOLUTION_HOME", self.path("state"))
+            .env("CODEX_HOME", self.path("codex"))
+            .env("CLAUDE_CONFIG_DIR", self.path("claude"))
+            .current_dir(self.path("repo"));
+        cmd
+    }
+
+    fn trigger_states(&self) -> Vec<Value> {
+        let Ok(dir) = std::fs::read_dir(self.path("state/triggers")) else {
+            return Vec::new();
+        };
+        dir.filter_map(|e| std::fs::read(e.unwrap().path().join("state.json")).ok())
+            .map(|b| serde_json::from_slice(&b).unwrap())
+            .collect()
+    }
+}
+
+const S2: &str = "019a0000-0000-7000-8000-0000000000c2";
+
+/// Ways an index file gets damaged.
+fn damage(db: &Path, how: &str) {
+    let mut bytes = std::fs::read(db).unwrap();
+    match how {
+        "garbled header" => bytes[..16].copy_from_slice(b"not sqlite at al"),
+        "truncated" => bytes.truncate(bytes.len() / 3),
+        "emptied" => bytes.clear(),
+        _ => unreachable!(),
+    }
+    std::fs::write(db, bytes).unwrap();
+}
+
+#[test]
+fn a_damaged_index_is_moved_aside_the_policy_still_runs_and_a_rebuild_restores_search() {
+    for how in ["garbled header", "truncated", "emptied"] {
+        let w = World::new();
+        // A first session archived: the index exists, with its files table.
+        let first = w.rollout(S1, &["the flaky test lives in parser_spec"], 40);
+        w.hook("session-stop", codex_stop(S1, &first, &w.path("repo")));
+        assert_eq!(w.recall("parser_spec")["count"], 1, "{how}");
+        damage(&w.recall_db(), how);
+        let before = std::fs::read(w.recall_db()).unwrap();
+
+        let second = w.rollout(S2, &["记住：部署前先跑 make lint"], 6);
+        let (out, _) = w.hook("session-stop", codex_stop(S2, &second, &w.path("repo")));
+        assert!(out.is_none(), "{how}: a Stop hook prints nothing");
+        let last = w.log().pop().unwrap();
+        assert_eq!(last["ok"], true, "{how}: {last}");
+        assert!(last["job"].is_string(), "{how}: the policy ran: {last}");
+        let mine = w.jobs().iter().filter(|j| j["session_id"] == S2).count();
+        assert_eq!(mine, 1, "{how}");
+        let problem = last["problems"][0].as_str().unwrap_or_default();
+        assert!(
+            problem.contains("was damaged") && problem.contains("index.db.damaged-"),
+            "{how}: {last}"
+        );
+        let moved = w.damaged();
+        assert_eq!(moved.len(), 1, "{how}: moved aside once, never deleted");
+        assert_eq!(std::fs::read(&moved[0]).unwrap(), before, "{how}");
+        assert_eq!(
+            w.recall("make lint")["count"],
+            1,
+            "{how}: this session archived"
+        );
+
+        // `recall` says what happened while the old sessions are not back.
+        let out = w
+            .csep_here()
+            .args(["recall", "--global", "--json", "parser_spec"])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        if v["count"] == 0 {
+            assert!(
+                v["notice"].as_str().unwrap_or_default().contains("damaged"),
+                "{how}: {v}"
+            );
+        }
+
+        // The foreground rebuild waits for the background one, then restores search.
+        let out = w.csep_here().args(["recall", "rebuild"]).output().unwrap();
+        assert!(out.status.success(), "{how}: {out:?}");
+        assert_eq!(w.recall("parser_spec")["count"], 1, "{how}: restored");
+        assert_eq!(w.recall("make lint")["count"], 1, "{how}");
+        let v: Value = serde_json::from_slice(
+            &w.csep_here()
+                .args(["recall", "--global", "--json", "parser_spec"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        assert!(v.get("notice").is_none(), "{how}: the notice is gone: {v}");
+    }
+}
+
+#[test]
+fn a_first_run_cut_short_is_not_reported_as_damage() {
+    let w = World::new();
+    std::fs::create_dir_all(w.path("state/recall")).unwrap();
+    std::fs::write(w.recall_db(), b"").unwrap();
+    let t = w.quiet_rollout(S1);
+    w.hook("session-stop", codex_stop(S1, &t, &w.path("repo")));
+    let last = w.log().pop().unwrap();
+    assert!(last.get("problems").is_none(), "{last}");
+    assert_eq!(w.recall("tokenizer")["count"], 1);
+}
+
+#[test]
+fn status_finds_damage_in_the_middle_of_the_index() {
+    let w = World::new();
+    for (i, id) in [S1, S2].iter().enumerate() {
+        let t = w.rollout(id, &["a planted needle"], 60 + i);
+        w.hook("session-stop", codex_stop(id, &t, &w.path("repo")));
+    }
+    let status = |w: &World| -> Value {
+        let out = w.csep_here().args(["status", "--json"]).output().unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(status(&w)["recall"]["integrity"], "ok");
+    let db = w.recall_db();
+    let mut bytes = std::fs::read(&db).unwrap();
+    assert!(bytes.len() > 5 * 4096, "{}", bytes.len());
+    // Page 3 onwards, header and schema page intact.
+    for b in &mut bytes[2 * 4096..4 * 4096] {
+        *b = 0xa5;
+    }
+    std::fs::write(&db, bytes).unwrap();
+    let s = status(&w);
+    let integrity = s["recall"]["integrity"].as_str().unwrap();
+    assert!(
+        integrity.starts_with("damaged") && integrity.contains("csep recall rebuild"),
+        "{s:#}"
+    );
+}
+
+// --------------------------------------------------------------- a broken config
+
+#[test]
+fn a_broken_config_never_switches_memory_or_the_loop_off() {
+    for (config, key) in [
+        (
+            "[session_start\nmemory_budget_chars = 900\n",
+            "session_start",
+        ),
+        ("bogus = 1\n", "bogus"),
+        ("[reflection]\nmax_callz_per_day = 3\n", "max_callz_per_day"),
+        (
+            "[policy.settings]\nmemory_stop_interval = \"x\"\n",
+            "memory_stop_interval",
+        ),
+    ] {
+        let w = World::new();
+        std::fs::write(w.path("state/config.toml"), config).unwrap();
+        w.memory("- run the tests with `cargo nextest run`\n");
+        let (out, _) = w.hook("session-start", codex_start(&w.path("repo")));
+        let ctx = context(&out);
+        assert!(ctx.contains("cargo nextest run"), "{config}: {ctx}");
+        let broken = ctx.matches("csep config validate").count();
+        if key == "memory_stop_interval" {
+            // The file is valid TOML for csep; the policy judges its settings at Stop.
+            assert_eq!(broken, 0, "{ctx}");
+        } else {
+            assert_eq!(broken, 1, "{config}: one line: {ctx}");
+            assert!(
+                ctx.contains("csep's config") && ctx.contains("is broken"),
+                "{ctx}"
+            );
+        }
+
+        let t = w.rollout(S1, &["记住：这个仓库跑测试用 cargo nextest run"], 10);
+        w.hook("session-stop", codex_stop(S1, &t, &w.path("repo")));
+        let last = w.log().pop().unwrap();
+        assert_eq!(last["ok"], true, "{config}: {last}");
+        assert!(last["job"].is_string(), "{config}: the policy ran: {last}");
+        assert!(
+            last["problems"].to_string().contains(key),
+            "{config}: the problem is logged: {last}"
+        );
+        assert_eq!(w.recall("nextest")["count"], 1, "{config}: archived");
+
+        let out = w.csep_here().args(["config", "validate"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{config}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(key), "{config}: {stderr}");
+
+        let out = w.csep_here().args(["status", "--json"]).output().unwrap();
+        let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(s["config"]["valid"], false, "{config}: {}", s["config"]);
+        assert!(
+            s["config"]["error"].as_str().unwrap().contains(key),
+            "{}",
+            s["config"]
+        );
+    }
+}
+
+#[test]
+fn with_reflection_disabled_nothing_is_queued_but_the_counters_go_on() {
+    let w = World::new();
+    std::fs::write(
+        w.path("state/config.toml"),
+        "[reflection]\nenabled = false\n",
+    )
+    .unwrap();
+    let t = w.rollout(S1, &["记住：这个仓库跑测试用 cargo nextest run"], 10);
+    w.hook("session-stop", codex_stop(S1, &t, &w.path("repo")));
+    assert!(w.jobs().is_empty(), "no job file");
+    assert!(!w.path("state/session_reflection/jobs").exists());
+    let last = w.log().pop().unwrap();
+    assert!(
+        last["skipped"]
+            .as_str()
+            .unwrap()
+            .contains("reflection.enabled = false"),
+        "{last}"
+    );
+    assert!(last["decision"].is_string(), "the policy ran: {last}");
+    let states = w.trigger_states();
+    assert_eq!(states.len(), 1);
+    assert!(states[0]["offset"].as_u64().unwrap() > 0, "{}", states[0]);
+    assert!(states[0]["pending_job"].is_null(), "{}", states[0]);
+}
+
+#[test]
+fn a_strategy_setting_it_cannot_take_is_caught_before_a_job_runs() {
+    let w = World::new();
+    std::fs::write(
+        w.path("state/config.toml"),
+        "[strategy.settings]\nmode = \"bogus\"\n",
+    )
+    .unwrap();
+    let out = w.csep_here().args(["config", "validate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("[strategy.settings]") && stderr.contains("mode"),
+        "{stderr}"
+    );
+    let out = w.csep_here().args(["status", "--json"]).output().unwrap();
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["config"]["valid"], false, "{}", s["config"]);
+    assert_eq!(s["config"]["strategy_settings"]["status"], "rejected");
+
+    std::fs::write(
+        w.path("state/config.toml"),
+        "[strategy.settings]\nmode = \"deterministic\"\n",
+    )
+    .unwrap();
+    let out = w.csep_here().args(["config", "validate"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
 }

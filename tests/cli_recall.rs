@@ -621,3 +621,186 @@ fn a_rewritten_transcript_is_indexed_again() {
         4
     );
 }
+
+// ------------------------------------------------------------ faults and healing
+
+fn garble_header(db: &Path) {
+    let mut bytes = std::fs::read(db).unwrap();
+    bytes[..16].copy_from_slice(b"not sqlite at al");
+    std::fs::write(db, bytes).unwrap();
+}
+
+#[test]
+fn a_damaged_index_names_its_fix_once_and_rebuild_restores_search() {
+    let w = World::new();
+    w.codex_session(
+        A,
+        &w.path("repo"),
+        &["the zanzibar_widget crashes on startup"],
+    );
+    w.bootstrap();
+    let db = w.path("state/recall/index.db");
+    garble_header(&db);
+
+    let out = w
+        .csep()
+        .args(["recall", "zanzibar_widget"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("csep recall rebuild"), "{stderr}");
+    assert!(stderr.contains(db.to_str().unwrap()), "{stderr}");
+    assert!(
+        stderr.matches("not a database").count() <= 2,
+        "said once: {stderr}"
+    );
+    let out = w
+        .csep()
+        .args(["recall", "zanzibar_widget", "--json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["error"]["kind"], "damaged-database", "{v}");
+    assert_eq!(v["error"]["hint"], "csep recall rebuild", "{v}");
+    let report = w.json(&["recall", "rebuild"]);
+    assert_eq!(report["status"], "completed", "{report}");
+    let moved = PathBuf::from(report["moved_aside"].as_str().unwrap());
+    assert!(moved.is_file(), "the damaged file is kept: {report}");
+    assert_eq!(report["new_sessions"], 1, "{report}");
+    assert_eq!(session_ids(&search(&w, "zanzibar_widget", &[])), vec![A]);
+
+    // An import moves a damaged index aside too, says so, and goes on.
+    garble_header(&db);
+    let out = w
+        .csep()
+        .args(["recall", "bootstrap", "--all-history"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("moved to") && stderr.contains("csep recall rebuild"),
+        "{stderr}"
+    );
+    assert_eq!(session_ids(&search(&w, "zanzibar_widget", &[])), vec![A]);
+}
+
+#[test]
+fn a_rebuild_reads_again_the_transcripts_the_damaged_index_recorded() {
+    let w = World::new();
+    // Imported from a folder of its own: no default root holds it.
+    let elsewhere = w.path("imported/sessions");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let t = w.codex_session(A, &w.path("repo"), &["the quasar_bridge leaks sockets"]);
+    std::fs::rename(&t, elsewhere.join(t.file_name().unwrap())).unwrap();
+    w.json(&[
+        "recall",
+        "bootstrap",
+        "--all-history",
+        "--root",
+        elsewhere.to_str().unwrap(),
+    ]);
+    let db = w.path("state/recall/index.db");
+    // As a hook leaves it: the damaged file beside a fresh index.
+    let aside = w.path("state/recall/index.db.damaged-20261201T000000Z");
+    std::fs::rename(&db, &aside).unwrap();
+    assert_eq!(search(&w, "quasar_bridge", &[])["count"], 0);
+
+    let report = w.json(&["recall", "rebuild"]);
+    assert!(
+        report["sources"][0]
+            .as_str()
+            .unwrap()
+            .contains("1 transcripts recorded in"),
+        "{report}"
+    );
+    assert_eq!(session_ids(&search(&w, "quasar_bridge", &[])), vec![A]);
+    assert!(aside.is_file(), "never deleted");
+}
+
+#[test]
+fn a_bootstrap_that_reports_errors_exits_non_zero() {
+    use std::os::unix::process::CommandExt;
+    let w = World::new();
+    w.codex_session(A, &w.path("repo"), &["first"]);
+    w.bootstrap();
+    let db = w.path("state/recall/index.db");
+    let limit = std::fs::metadata(&db).unwrap().len() + 64 * 1024;
+    for i in 0..30 {
+        let id = format!("019a0000-0000-7000-8000-0000000001{i:02}");
+        let mut rng = Rng::new(i);
+        let text = corpus::rollout(
+            &mut rng,
+            &SessionSpec {
+                id: id.clone(),
+                cwd: w.path("repo").to_str().unwrap(),
+                start_ms: 1_764_000_000_000,
+                messages: 200,
+                cjk: false,
+                planted: &[],
+            },
+        );
+        std::fs::write(
+            w.path(&format!(
+                "codex/sessions/2025/11/24/rollout-2025-11-24T16-00-00-{id}.jsonl"
+            )),
+            text,
+        )
+        .unwrap();
+    }
+    // A file-size limit stands in for a full disk: writes past it fail.
+    let mut cmd = w.std_csep();
+    cmd.args(["recall", "bootstrap", "--all-history", "--json"]);
+    // SAFETY: setrlimit and signal are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &lim);
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success(), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["error_count"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["status"], "completed_with_errors", "{v}");
+}
+
+/// Not recall's, but the same rule: a fault a command reports is listed as one and
+/// makes it exit non-zero.
+#[test]
+fn a_truncated_receipt_is_listed_as_unreadable_not_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir
+        .path()
+        .join("state/session_reflection/runs/20261207T090000Z-5d1e2f3a");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(run.join("receipt.json"), r#"{"job_id": "20261207T0900"#).unwrap();
+    // A run still in progress has no receipt yet: that is not a fault.
+    std::fs::create_dir_all(run.with_file_name("20261207T091500Z-77aa0b1c")).unwrap();
+    let out = Command::cargo_bin("csep")
+        .unwrap()
+        .env("CODEX_SELF_EVOLUTION_HOME", dir.path().join("state"))
+        .args(["memory", "history", "--all", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = v.as_array().unwrap();
+    assert_eq!(items.len(), 1, "{v:#}");
+    assert!(items[0]["receipt"].is_null());
+    assert_eq!(items[0]["run_dir"], run.to_str().unwrap());
+    assert!(
+        items[0]["unreadable"]
+            .as_str()
+            .unwrap()
+            .contains("is not a receipt"),
+        "{v:#}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be read"));
+}

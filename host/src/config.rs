@@ -48,7 +48,8 @@ use = "bundled"                 # or a drop-in's name (strategies/NAME.wasm), or
 # max_entries_per_run = 10
 
 [reflection]                    # the background worker
-enabled = true                  # start a worker when the policy asks for a reflection
+enabled = true                  # queue a job when the policy asks for a reflection
+start_worker = true             # start a worker for it at once (false: csep session-reflect --pending)
 max_concurrent_workers = 1      # workers running at once, across all sessions
 max_calls_per_day = 50          # model calls per UTC day, all jobs together
 max_tokens_per_day = 2000000    # model tokens (input + output) per UTC day
@@ -83,7 +84,7 @@ codex_args = []
 "#;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub sandbox: Limits,
     pub policy: GuestConfig,
@@ -98,7 +99,10 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReflectionConfig {
+    /// Off: the policy still keeps its counters, but no job is queued.
     pub enabled: bool,
+    /// Off: jobs stay queued for `csep session-reflect --pending`.
+    pub start_worker: bool,
     pub max_concurrent_workers: u32,
     pub max_calls_per_day: u32,
     pub max_tokens_per_day: u64,
@@ -119,6 +123,7 @@ impl Default for ReflectionConfig {
     fn default() -> Self {
         ReflectionConfig {
             enabled: true,
+            start_worker: true,
             max_concurrent_workers: 1,
             max_calls_per_day: 50,
             max_tokens_per_day: 2_000_000,
@@ -261,6 +266,40 @@ impl Config {
             .map_err(|e| e.to_string().trim().to_string())
             .and_then(Config::validated)
             .map_err(|message| ConfigError::Env { vars, message })
+    }
+
+    /// The config the hooks run on: the file when it is valid; otherwise, with the
+    /// problem returned for the log, every section that is valid on its own and the
+    /// defaults for the rest (all defaults when the file cannot be read or parsed).
+    /// A hook must never be switched off by a typo.
+    pub fn load_or_defaults(path: &Path) -> (Config, Option<ConfigError>) {
+        let problem = match Config::load(path) {
+            Ok(config) => return (config, None),
+            Err(e) => e,
+        };
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let mut table: toml::Table = text.parse().unwrap_or_default();
+        for (_, keys, value) in env_overrides() {
+            set(&mut table, &keys, value);
+        }
+        let kept: toml::Table = table
+            .into_iter()
+            .filter(|(key, value)| {
+                let mut one = toml::Table::new();
+                one.insert(key.clone(), value.clone());
+                toml::Value::Table(one)
+                    .try_into::<Config>()
+                    .map_err(|e| e.to_string())
+                    .and_then(Config::validated)
+                    .is_ok()
+            })
+            .collect();
+        let config = toml::Value::Table(kept)
+            .try_into::<Config>()
+            .map_err(|e| e.to_string())
+            .and_then(Config::validated)
+            .unwrap_or_default();
+        (config, Some(problem))
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {
@@ -410,6 +449,40 @@ mod tests {
     fn zero_memory_is_refused() {
         let e = Config::parse("[sandbox]\nmemory_mib = 0\n").unwrap_err();
         assert!(e.contains("memory_mib"), "{e}");
+    }
+
+    #[test]
+    fn unknown_top_level_keys_are_refused() {
+        let e = Config::parse("bogus = 1\n").unwrap_err();
+        assert!(e.contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn a_broken_file_falls_back_to_its_valid_sections_or_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "bogus = 1\n[session_start]\nmemory_budget_chars = 900\n[reflection]\nenabled = \"x\"\n",
+        )
+        .unwrap();
+        let (c, problem) = Config::load_or_defaults(&path);
+        assert!(problem.unwrap().to_string().contains("bogus"));
+        assert_eq!(
+            c.session_start.memory_budget_chars, 900,
+            "a valid section is kept"
+        );
+        assert_eq!(c.reflection, ReflectionConfig::default());
+
+        std::fs::write(&path, "[session_start\nmemory_budget_chars = 900\n").unwrap();
+        let (c, problem) = Config::load_or_defaults(&path);
+        assert!(problem.is_some());
+        assert_eq!(c.session_start.memory_budget_chars, 6000);
+
+        std::fs::write(&path, "[session_start]\nmemory_budget_chars = 900\n").unwrap();
+        let (c, problem) = Config::load_or_defaults(&path);
+        assert!(problem.is_none());
+        assert_eq!(c.session_start.memory_budget_chars, 900);
     }
 
     #[test]

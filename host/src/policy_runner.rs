@@ -1,25 +1,35 @@
 //! Runs the configured trigger policy. A drop-in that fails to load or to run
-//! gives way to the bundled one, and the returned note says so.
+//! gives way to the bundled one, and so does a policy that rejects the user's
+//! settings (the bundled one then runs with its defaults); the note says so.
 
 use crate::config::Config;
 use crate::guests::{self, Kind, Source};
 use crate::home::Home;
-use crate::model::{DecideInput, Decision, Settings, SettleInput, Settled};
-use crate::sandbox::{Policy, Sandbox};
+use crate::model::{DecideInput, Decision, GuestError, Settings, SettleInput, Settled};
+use crate::sandbox::{Policy, Sandbox, SandboxError};
 
-/// `decide` for one Stop; returns the decision and which policy made it. The input's
-/// settings are replaced by those of the policy that runs.
-pub fn decide(
-    home: &Home,
-    config: &Config,
-    input: &DecideInput,
-) -> Result<(Decision, String), String> {
-    with_policy(home, config, |p, settings| {
+/// What `decide` returned, which policy made it, and the problem to log when the
+/// configured policy or its settings could not be used.
+pub struct Decided {
+    pub decision: Decision,
+    pub note: String,
+    pub problem: Option<String>,
+}
+
+/// `decide` for one Stop. The input's settings are replaced by those of the
+/// policy that runs.
+pub fn decide(home: &Home, config: &Config, input: &DecideInput) -> Result<Decided, String> {
+    let (decision, note, problem) = with_policy(home, config, |p, settings| {
         let input = DecideInput {
             settings,
             ..input.clone()
         };
         Ok(p.decide(&input)?)
+    })?;
+    Ok(Decided {
+        decision,
+        note,
+        problem,
     })
 }
 
@@ -38,15 +48,25 @@ pub fn settle(
         };
         Ok(p.settle(&input, now_ms)?)
     })
+    .map(|(v, note, _)| (v, note))
+}
+
+/// Whether `e` is a guest saying it cannot take its settings.
+pub fn rejects_settings(e: &anyhow::Error) -> Option<&str> {
+    e.chain()
+        .find_map(|c| match c.downcast_ref::<SandboxError>() {
+            Some(SandboxError::Guest(GuestError::InvalidSettings(m))) => Some(m.as_str()),
+            _ => None,
+        })
 }
 
 /// Runs `call` on the configured policy with its settings, or on the bundled one
-/// with its defaults: the settings table was written for the drop-in.
+/// with its defaults: the settings table was written for the policy that failed.
 fn with_policy<T>(
     home: &Home,
     config: &Config,
     call: impl Fn(&Policy, Settings) -> anyhow::Result<T>,
-) -> Result<(T, String), String> {
+) -> Result<(T, String, Option<String>), String> {
     let sandbox = Sandbox::new(config.sandbox.clone(), Some(&home.wasm_cache_dir()))
         .map_err(|e| e.to_string())?;
     let source = Source::policy(home, &config.policy);
@@ -68,11 +88,27 @@ fn with_policy<T>(
         config.policy.sha256.as_deref(),
         config.policy_settings(),
     ) {
-        Ok(v) => Ok(v),
-        Err(e) if !source.is_bundled() => {
+        Ok((v, name)) => Ok((v, name, None)),
+        Err(e) if !source.is_bundled() || rejects_settings(&e).is_some() => {
             let bundled = Source::Bundled(Kind::Policy.bundled());
             let (v, _) = run(&bundled, None, Settings::default()).map_err(|e| format!("{e:#}"))?;
-            Ok((v, format!("{} (fallback: {e:#})", bundled.name())))
+            let problem = match rejects_settings(&e) {
+                Some(m) => format!(
+                    "policy: {} rejects [policy.settings] ({m}); the bundled policy decided \
+                     with its defaults (csep config validate)",
+                    source.name()
+                ),
+                None => format!(
+                    "policy: {} cannot be used ({e:#}); the bundled policy decided with its \
+                     defaults (csep status)",
+                    source.name()
+                ),
+            };
+            Ok((
+                v,
+                format!("{} (fallback: {e:#})", bundled.name()),
+                Some(problem),
+            ))
         }
         Err(e) => Err(format!("{e:#}")),
     }

@@ -7,6 +7,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use csep::config::{Config, DEFAULT_TOML};
+use csep::guest_settings::{self, SettingsCheck};
 use csep::home::Home;
 
 #[derive(Subcommand)]
@@ -19,7 +20,8 @@ pub enum ConfigCommand {
         #[arg(long)]
         default: bool,
     },
-    /// Checks the file; exits 1 with the file, line and key when it is not valid.
+    /// Checks the file, and the policy's and strategy's settings with the guests
+    /// they belong to; exits 1 naming the file, line and key when it is not valid.
     Validate {
         #[arg(long)]
         json: bool,
@@ -41,14 +43,33 @@ pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
             print!("{}", toml::to_string(&config)?);
         }
         ConfigCommand::Validate { json } => {
-            let result = Config::load(&path);
             let exists = path.exists();
+            let result = Config::load(&path).map_err(|e| e.to_string()).and_then(|config| {
+                // The file parses: the guests judge their own settings.
+                // The compiled-code cache, when the hooks have made one already.
+                let cache = home.wasm_cache_dir();
+                let cache = cache.is_dir().then_some(cache.as_path());
+                let policy = guest_settings::check_policy(&home, &config, cache);
+                let strategy = guest_settings::check_strategy(&home, &config, cache);
+                match (&policy, &strategy) {
+                    (SettingsCheck::Rejected { message }, _) => Err(format!(
+                        "{} is not valid: [policy.settings] rejected by the active policy: {message}",
+                        path.display()
+                    )),
+                    (_, SettingsCheck::Rejected { message }) => Err(format!(
+                        "{} is not valid: [strategy.settings] rejected by the active strategy: {message}",
+                        path.display()
+                    )),
+                    _ => Ok((policy, strategy)),
+                }
+            });
             if json {
                 let v = match &result {
-                    Ok(_) => json!({"path": path, "exists": exists, "valid": true}),
-                    Err(e) => {
-                        json!({"path": path, "exists": exists, "valid": false, "error": e.to_string()})
-                    }
+                    Ok((policy, strategy)) => json!({
+                        "path": path, "exists": exists, "valid": true,
+                        "policy_settings": policy, "strategy_settings": strategy,
+                    }),
+                    Err(e) => json!({"path": path, "exists": exists, "valid": false, "error": e}),
                 };
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
@@ -56,6 +77,15 @@ pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
                     Ok(_) if exists => println!("{} is valid", path.display()),
                     Ok(_) => println!("{} does not exist: the defaults apply", path.display()),
                     Err(e) => eprintln!("csep: {e}"),
+                }
+                if let Ok((policy, strategy)) = &result {
+                    for (name, check) in [("policy", policy), ("strategy", strategy)] {
+                        if let SettingsCheck::Unchecked { reason } = check {
+                            println!(
+                                "  [{name}.settings] not checked: the {name} cannot run ({reason})"
+                            );
+                        }
+                    }
                 }
             }
             if result.is_err() {

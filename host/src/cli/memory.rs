@@ -116,13 +116,20 @@ pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> 
         MemoryCommand::History { all, cwd, json } => {
             let bucket = bucket_of(all, cwd)?;
             let list = history::list(&home, bucket.as_deref());
+            // Listed whatever their repo: an unreadable receipt names none.
+            let broken = history::unreadable(&home);
             if json || !std::io::stdout().is_terminal() {
-                let items: Vec<_> = list
+                let mut items: Vec<_> = list
                     .iter()
                     .map(|(dir, r)| json!({"run_dir": dir, "receipt": r}))
                     .collect();
+                items.extend(
+                    broken
+                        .iter()
+                        .map(|(dir, e)| json!({"run_dir": dir, "receipt": null, "unreadable": e})),
+                );
                 println!("{}", serde_json::to_string_pretty(&items)?);
-            } else if list.is_empty() {
+            } else if list.is_empty() && broken.is_empty() {
                 println!("no reflection has changed memory or skills here yet");
             } else {
                 for (_, r) in &list {
@@ -143,6 +150,18 @@ pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> 
                         println!("    rejected {}/{}: {}", x.area, x.path, x.reason);
                     }
                 }
+                for (dir, e) in &broken {
+                    let job = dir.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+                    println!("{job}  UNREADABLE RECEIPT  {e}");
+                }
+            }
+            if !broken.is_empty() {
+                eprintln!(
+                    "csep: {} receipt(s) cannot be read (listed as unreadable); their run \
+                     folders keep the backup and journal: look at them before removing anything",
+                    broken.len()
+                );
+                return Ok(ExitCode::FAILURE);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 
 use super::Format;
 use csep::bucket::Bucket;
+use csep::fault::{self, Fault};
 use csep::home::{self, Home};
-use csep::recall::{self, SearchQuery, SessionHits, Store};
+use csep::recall::{self, SearchQuery, SessionHits, Store, StoreError, heal};
 use csep::timefmt::{now_ms, parse_date, rfc3339};
 use csep::transcript::Client;
 
@@ -86,6 +87,18 @@ enum RecallCommand {
     Bootstrap(ImportArgs),
     /// Import Claude Code transcripts (`$CLAUDE_CONFIG_DIR/projects`), newest first.
     SyncClaude(ImportArgs),
+    /// Rebuild the index from the transcripts on disk: a damaged index is moved
+    /// aside first (never deleted), then every transcript it had recorded is read
+    /// again (or, when none can be read, every Codex and Claude Code transcript).
+    Rebuild {
+        /// Started by a hook: give way to a rebuild already running, print nothing.
+        #[arg(long, hide = true)]
+        background: bool,
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -113,7 +126,39 @@ fn format_of(format: Format, json: bool) -> Format {
 struct Failure {
     kind: &'static str,
     message: String,
-    hint: &'static str,
+    hint: String,
+}
+
+/// A recall-index error as a failure naming the fault and its fix.
+fn store_failure(e: &StoreError, db: &Path) -> Failure {
+    let fault = e.fault(db);
+    Failure {
+        kind: fault.map_or("recall-error", |f| f.kind()),
+        message: e.explain(db),
+        hint: match fault {
+            Some(Fault::Damaged) => "csep recall rebuild".into(),
+            Some(Fault::NoSpace) => "free space on that device, then run the command again".into(),
+            Some(Fault::PermissionDenied) => format!("make {} writable by you", db.display()),
+            None => "csep status shows the state of the index".into(),
+        },
+    }
+}
+
+/// What happened to the index, when it was moved aside and not yet rebuilt.
+fn damage_notice(db: &Path) -> Option<String> {
+    let d = heal::notice(db)?;
+    let rebuild = if heal::rebuilding(db) {
+        "a rebuild is running in the background; until it ends, search covers only sessions \
+         archived since"
+    } else {
+        "run `csep recall rebuild` to restore search of older sessions"
+    };
+    Some(format!(
+        "the recall index was damaged at {} ({}) and moved to {}; {rebuild}",
+        d.at,
+        d.why,
+        d.moved_to.display()
+    ))
 }
 
 fn fail(format: Format, f: Failure) -> ExitCode {
@@ -143,6 +188,11 @@ pub fn run(args: RecallArgs, home_flag: Option<&Path>) -> anyhow::Result<ExitCod
         }) => show(&home, &session_id, around, context, format_of(format, json)),
         Some(RecallCommand::Bootstrap(a)) => import(&home, a, Client::Codex),
         Some(RecallCommand::SyncClaude(a)) => import(&home, a, Client::Claude),
+        Some(RecallCommand::Rebuild {
+            background,
+            format,
+            json,
+        }) => rebuild(&home, background, format_of(format, json)),
         None => search(&home, args),
     }
 }
@@ -172,7 +222,7 @@ fn search(home: &Home, args: RecallArgs) -> anyhow::Result<ExitCode> {
             Failure {
                 kind: "missing-query",
                 message: "csep recall needs a query unless --recent is given".into(),
-                hint: "csep recall \"needle1|needle2\", or csep recall --recent",
+                hint: "csep recall \"needle1|needle2\", or csep recall --recent".into(),
             },
         ));
     }
@@ -186,7 +236,7 @@ fn search(home: &Home, args: RecallArgs) -> anyhow::Result<ExitCode> {
                     Failure {
                         kind: "bad-since",
                         message: format!("--since {s:?} is not a duration or a date"),
-                        hint: "use 7d, 12h or 2026-11-01",
+                        hint: "use 7d, 12h or 2026-11-01".into(),
                     },
                 ));
             }
@@ -198,21 +248,30 @@ fn search(home: &Home, args: RecallArgs) -> anyhow::Result<ExitCode> {
     };
     let bucket = Bucket::resolve(&cwd);
     let scope = if args.global { "global" } else { "repo" };
-    let store = Store::open_existing(&home.recall_db())?;
+    let db = home.recall_db();
+    let notice = damage_notice(&db);
+    let store = match Store::open_existing(&db) {
+        Ok(s) => s,
+        Err(e) => return Ok(fail(format, store_failure(&e, &db))),
+    };
     let results = match &store {
-        None => Vec::new(),
+        None => Ok(Vec::new()),
         Some(store) if args.recent => store.recent(
             (!args.global).then_some(bucket.id.as_str()),
             args.client.map(ClientArg::name),
             args.limit,
-        )?,
+        ),
         Some(store) => store.search(&SearchQuery {
             needles: needles.clone(),
             bucket: (!args.global).then(|| bucket.id.clone()),
             limit: args.limit,
             since_ms,
             client: args.client.map(|c| c.name().to_string()),
-        })?,
+        }),
+    };
+    let results = match results {
+        Ok(r) => r,
+        Err(e) => return Ok(fail(format, store_failure(&e, &db))),
     };
     match format {
         Format::Json => {
@@ -227,9 +286,18 @@ fn search(home: &Home, args: RecallArgs) -> anyhow::Result<ExitCode> {
                 "count": results.len(),
                 "results": results.iter().map(session_json).collect::<Vec<_>>(),
             });
+            let mut v = v;
+            if let Some(n) = &notice {
+                v["notice"] = json!(n);
+            }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
-        Format::Text => print_text(&results, scope, &bucket, store.is_none()),
+        Format::Text => {
+            if let Some(n) = &notice {
+                eprintln!("csep: note: {n}");
+            }
+            print_text(&results, scope, &bucket, store.is_none())
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -315,9 +383,13 @@ fn show(
     context: usize,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
-    let found = match Store::open_existing(&home.recall_db())? {
-        Some(store) => store.show(session_id, around, context)?,
-        None => None,
+    let db = home.recall_db();
+    let found = match Store::open_existing(&db).and_then(|s| match s {
+        Some(store) => store.show(session_id, around, context),
+        None => Ok(None),
+    }) {
+        Ok(found) => found,
+        Err(e) => return Ok(fail(format, store_failure(&e, &db))),
     };
     let Some((session, messages)) = found else {
         return Ok(fail(
@@ -325,7 +397,7 @@ fn show(
             Failure {
                 kind: "unknown-session",
                 message: format!("no indexed session has the id {session_id:?}"),
-                hint: "take a session id from csep recall or csep recall --recent",
+                hint: "take a session id from csep recall or csep recall --recent".into(),
             },
         ));
     };
@@ -376,7 +448,32 @@ fn import(home: &Home, args: ImportArgs, client: Client) -> anyhow::Result<ExitC
             .join("projects"),
     };
     let since_days = (!args.all_history).then_some(args.since_days);
-    let mut store = Store::open(&home.recall_db())?;
+    let db = home.recall_db();
+    // A damaged index is moved aside as a hook would (a first run cut short is
+    // replaced quietly), and the import goes on into a fresh one.
+    let mut store = match heal::open_or_heal(home, now_ms()) {
+        Ok((s, moved)) => {
+            if let Some((to, why)) = moved {
+                eprintln!(
+                    "csep: the recall index was damaged ({why}) and was moved to {}; importing \
+                     into a fresh one. `csep recall rebuild` restores the sessions it held",
+                    to.display()
+                );
+            }
+            s
+        }
+        Err(heal::HealError::Store(e)) => return Ok(fail(format, store_failure(&e, &db))),
+        Err(e) => {
+            return Ok(fail(
+                format,
+                Failure {
+                    kind: "recall-error",
+                    message: e.to_string(),
+                    hint: "csep status shows the state of the index".into(),
+                },
+            ));
+        }
+    };
     let started = std::time::Instant::now();
     let report = recall::bootstrap(&mut store, &root, client, since_days, SystemTime::now());
     let seconds = started.elapsed().as_secs_f64();
@@ -388,11 +485,18 @@ fn import(home: &Home, args: ImportArgs, client: Client) -> anyhow::Result<ExitC
         Format::Json => {
             let mut v = serde_json::to_value(&report)?;
             v["schema_version"] = json!(SCHEMA_VERSION);
-            v["status"] = json!("completed");
+            v["status"] = json!(if report.error_count == 0 {
+                "completed"
+            } else {
+                "completed_with_errors"
+            });
             v["command"] = json!(command);
             v["since_days"] = json!(since_days);
             v["seconds"] = json!((seconds * 1000.0).round() / 1000.0);
             v["db_path"] = json!(store.path());
+            if let Some(h) = errors_hint(&report.errors, &db) {
+                v["hint"] = json!(h);
+            }
             println!("{}", serde_json::to_string_pretty(&v)?);
         }
         Format::Text => {
@@ -407,7 +511,105 @@ fn import(home: &Home, args: ImportArgs, client: Client) -> anyhow::Result<ExitC
             for e in &report.errors {
                 println!("    {}: {}", e.path.display(), e.error);
             }
+            if let Some(h) = errors_hint(&report.errors, &db) {
+                eprintln!("csep: {h}");
+            }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    // A run that reports errors did not do all it was asked.
+    Ok(if report.error_count == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The fix for the errors of an import or a rebuild, when they share a known fault.
+fn errors_hint(errors: &[recall::FileError], db: &Path) -> Option<String> {
+    if errors.is_empty() {
+        return None;
+    }
+    let said = |needle: &str| errors.iter().any(|e| e.error.contains(needle));
+    let fault = if said("disk is full") || fault::device_full(db) {
+        Fault::NoSpace
+    } else if said("malformed") || said("not a database") {
+        Fault::Damaged
+    } else if said("ermission denied") || said("readonly database") {
+        Fault::PermissionDenied
+    } else {
+        return Some(format!(
+            "{} transcripts could not be imported (listed above); run the command again \
+             once they are readable: what was imported is kept",
+            errors.len()
+        ));
+    };
+    Some(fault.explain(db))
+}
+
+fn rebuild(home: &Home, background: bool, format: Format) -> anyhow::Result<ExitCode> {
+    let db = home.recall_db();
+    let wait = if background {
+        Duration::ZERO
+    } else {
+        if heal::rebuilding(&db) && matches!(format, Format::Text) {
+            eprintln!("csep: waiting for the rebuild already running in the background");
+        }
+        Duration::from_secs(24 * 3600)
+    };
+    let report = match heal::rebuild(home, SystemTime::now(), wait) {
+        Ok(Some(report)) => report,
+        Ok(None) => return Ok(ExitCode::SUCCESS),
+        Err(heal::HealError::Store(e)) => return Ok(fail(format, store_failure(&e, &db))),
+        Err(e) => {
+            return Ok(fail(
+                format,
+                Failure {
+                    kind: "rebuild-failed",
+                    message: e.to_string(),
+                    hint: "csep status shows the state of the index".into(),
+                },
+            ));
+        }
+    };
+    if background {
+        return Ok(ExitCode::SUCCESS);
+    }
+    match format {
+        Format::Json => {
+            let mut v = serde_json::to_value(&report)?;
+            v["schema_version"] = json!(SCHEMA_VERSION);
+            v["status"] = json!(if report.error_count == 0 {
+                "completed"
+            } else {
+                "completed_with_errors"
+            });
+            v["db_path"] = json!(db);
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
+        Format::Text => {
+            println!("recall rebuild: {}", db.display());
+            if let Some(m) = &report.moved_aside {
+                println!("  moved aside         {} (damaged)", m.display());
+            }
+            for source in &report.sources {
+                println!("  from                {source}");
+            }
+            println!("  transcripts read    {}", report.transcripts);
+            println!("  no longer on disk   {}", report.missing);
+            println!("  new sessions        {}", report.new_sessions);
+            println!("  updated sessions    {}", report.updated_sessions);
+            println!("  errors              {}", report.error_count);
+            for e in &report.errors {
+                println!("    {}: {}", e.path.display(), e.error);
+            }
+            if let Some(h) = errors_hint(&report.errors, &db) {
+                eprintln!("csep: {h}");
+            }
+        }
+    }
+    Ok(if report.error_count == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

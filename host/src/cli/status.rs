@@ -8,10 +8,11 @@ use std::process::ExitCode;
 use serde_json::{Value, json};
 
 use csep::config::Config;
+use csep::guest_settings::{self, SettingsCheck};
 use csep::guests::{self, Source};
 use csep::home::Home;
-use csep::recall::Store;
-use csep::sandbox::{CONTRACT_VERSION, Limits, Sandbox};
+use csep::recall::{Integrity, Store, heal};
+use csep::sandbox::CONTRACT_VERSION;
 use csep::timefmt::rfc3339;
 
 /// Hook runs looked at for timings and recent errors.
@@ -19,19 +20,55 @@ const RECENT_RUNS: usize = 100;
 
 pub fn run(home_flag: Option<&Path>, json_only: bool) -> anyhow::Result<ExitCode> {
     let home = Home::resolve(home_flag).map_err(anyhow::Error::msg)?;
-    let config = Config::load(&home.config_path());
-    let config_json = match &config {
-        Ok(_) => json!({"path": home.config_path(), "valid": true}),
-        Err(e) => json!({"path": home.config_path(), "valid": false, "error": e.to_string()}),
+    let loaded = Config::load(&home.config_path());
+    let config = Config::load_or_defaults(&home.config_path()).0;
+    let (policy, policy_settings) = guest(
+        Source::policy(&home, &config.policy),
+        config.policy.sha256.as_deref(),
+        &config,
+        false,
+    );
+    let (strategy, strategy_settings) = guest(
+        Source::strategy(&home, &config.strategy),
+        config.strategy.sha256.as_deref(),
+        &config,
+        true,
+    );
+    let config_json = match &loaded {
+        Ok(_) => {
+            let rejected = [
+                ("policy", &policy_settings),
+                ("strategy", &strategy_settings),
+            ]
+            .into_iter()
+            .find_map(|(name, check)| match check {
+                SettingsCheck::Rejected { message } => Some(format!(
+                    "[{name}.settings] rejected by the active {name}: {message} \
+                         (the bundled {name} runs with its defaults meanwhile)"
+                )),
+                _ => None,
+            });
+            let mut v = json!({
+                "path": home.config_path(), "valid": rejected.is_none(),
+                "policy_settings": policy_settings, "strategy_settings": strategy_settings,
+            });
+            if let Some(e) = rejected {
+                v["error"] = json!(e);
+            }
+            v
+        }
+        Err(e) => json!({
+            "path": home.config_path(), "valid": false,
+            "error": format!("{e}; the hooks run on the defaults for what is broken"),
+        }),
     };
-    let config = config.unwrap_or_default();
     let status = json!({
         "version": env!("CARGO_PKG_VERSION"),
         "contract_version": CONTRACT_VERSION,
         "state_dir": home.root(),
         "config": config_json,
-        "policy": guest(Source::policy(&home, &config.policy), config.policy.sha256.as_deref(), false),
-        "strategy": guest(Source::strategy(&home, &config.strategy), config.strategy.sha256.as_deref(), true),
+        "policy": policy,
+        "strategy": strategy,
         "drop_ins": drop_ins(&home),
         "recall": recall(&home),
         "reflection": reflection(&home, &config),
@@ -61,17 +98,29 @@ fn drop_ins(home: &Home) -> Value {
     }
 }
 
-/// Checks the active policy or strategy loads, without writing the compiled cache.
-fn guest(source: Source, pin: Option<&str>, strategy: bool) -> Value {
+/// Checks the active policy or strategy loads, and what it says of its settings,
+/// without writing the compiled cache.
+fn guest(
+    source: Source,
+    pin: Option<&str>,
+    config: &Config,
+    strategy: bool,
+) -> (Value, SettingsCheck) {
     let name = source.name();
     let fallback = if strategy {
         "bundled strategy-default (fallback)"
     } else {
         "bundled policy-default (fallback)"
     };
-    let sandbox = match Sandbox::new(Limits::default(), None) {
+    let sandbox = match guest_settings::sandbox(config, None) {
         Ok(s) => s,
-        Err(e) => return json!({"source": name, "healthy": false, "error": e.to_string()}),
+        Err(e) => {
+            let reason = format!("{e:#}");
+            return (
+                json!({"source": name, "healthy": false, "error": reason}),
+                SettingsCheck::Unchecked { reason },
+            );
+        }
     };
     let checked = guests::load(&sandbox, &source, pin).and_then(|g| {
         if strategy {
@@ -81,13 +130,26 @@ fn guest(source: Source, pin: Option<&str>, strategy: bool) -> Value {
         }
     });
     match checked {
-        Ok(g) => json!({
-            "source": name, "healthy": true, "sha256": g.sha256(),
-            "world": g.world(), "contract_version": g.version(),
-        }),
-        Err(e) => json!({
-            "source": name, "healthy": false, "error": format!("{e:#}"), "in_use": fallback,
-        }),
+        Ok(g) => {
+            let settings = if strategy {
+                guest_settings::check_strategy_guest(&sandbox, &g, config)
+            } else {
+                guest_settings::check_policy_guest(&sandbox, &g, config)
+            };
+            let v = json!({
+                "source": name, "healthy": true, "sha256": g.sha256(),
+                "world": g.world(), "contract_version": g.version(),
+                "settings": settings,
+            });
+            (v, settings)
+        }
+        Err(e) => {
+            let reason = format!("{e:#}");
+            let v = json!({
+                "source": name, "healthy": false, "error": reason, "in_use": fallback,
+            });
+            (v, SettingsCheck::Unchecked { reason })
+        }
     }
 }
 
@@ -130,20 +192,61 @@ fn generated_skills(home: &Home) -> Value {
     json!({"skills": skills, "never_used": never_used})
 }
 
+/// Time `csep status` gives `PRAGMA quick_check` before calling it unfinished.
+const QUICK_CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
 fn recall(home: &Home) -> Value {
     let path = home.recall_db();
-    match Store::open_readonly(&path) {
+    let mut v = match Store::open_readonly(&path) {
         Ok(None) => json!({"path": path, "exists": false}),
-        Ok(Some(store)) => match store.counts() {
-            Ok((sessions, messages, errors)) => json!({
-                "path": path, "exists": true, "sessions": sessions, "messages": messages,
-                "ingest_errors": errors,
-                "bytes": std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
-            }),
-            Err(e) => json!({"path": path, "exists": true, "error": e.to_string()}),
-        },
-        Err(e) => json!({"path": path, "error": e.to_string()}),
+        Ok(Some(store)) => {
+            let integrity = match store.quick_check(QUICK_CHECK_BUDGET) {
+                Ok(Integrity::Ok) => json!("ok"),
+                Ok(Integrity::Unfinished) => json!("unfinished (a large index: checked for 2 s)"),
+                Ok(Integrity::Damaged(why)) => json!(format!(
+                    "damaged: {why}; run `csep recall rebuild` to move it aside and rebuild it \
+                     from the transcripts on disk"
+                )),
+                Err(e) => json!(format!("not checked: {}", e.explain(&path))),
+            };
+            match store.counts() {
+                Ok((sessions, messages, errors)) => json!({
+                    "path": path, "exists": true, "sessions": sessions, "messages": messages,
+                    "ingest_errors": errors, "integrity": integrity,
+                    "bytes": std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0),
+                }),
+                Err(e) => json!({
+                    "path": path, "exists": true, "integrity": integrity,
+                    "error": e.explain(&path),
+                }),
+            }
+        }
+        Err(e) => json!({"path": path, "exists": true, "error": e.explain(&path)}),
+    };
+    if let Some(damage) = heal::notice(&path) {
+        v["damaged"] = json!(damage);
+        v["rebuild"] = json!(if heal::rebuilding(&path) {
+            "running in the background: search covers only sessions archived since the damage \
+             until it ends"
+        } else {
+            "needed: run `csep recall rebuild`"
+        });
+    } else if heal::rebuilding(&path) {
+        v["rebuild"] = json!("running");
     }
+    let moved = heal::damaged_files(&path);
+    if !moved.is_empty() {
+        v["damaged_files"] = json!(moved);
+    }
+    if let Ok(report) = std::fs::read(path.with_file_name(heal::REPORT))
+        && let Ok(report) = serde_json::from_slice::<Value>(&report)
+    {
+        v["last_rebuild"] = json!({
+            "finished_at": report["finished_at"], "transcripts": report["transcripts"],
+            "new_sessions": report["new_sessions"], "error_count": report["error_count"],
+        });
+    }
+    v
 }
 
 fn reflection(home: &Home, config: &Config) -> Value {
@@ -197,12 +300,21 @@ fn hooks(home: &Home) -> Value {
             .take(5)
             .copied()
             .collect();
+        let problems: Vec<Value> = runs
+            .iter()
+            .filter_map(|r| {
+                let list = r["problems"].as_array()?;
+                Some(json!({"at": r["at"], "problems": list}))
+            })
+            .take(5)
+            .collect();
         out.insert(
             hook.to_string(),
             json!({
                 "runs": runs.len(), "median_ms": at(0.5), "p95_ms": at(0.95),
                 "failures": runs.iter().filter(|r| r["ok"] == false).count(),
                 "recent_errors": errors,
+                "recent_problems": problems,
                 "last": runs.first(),
             }),
         );
@@ -356,7 +468,12 @@ fn print_text(s: &Value) {
     println!(
         "policy     {} ({})",
         p["source"].as_str().unwrap_or(""),
-        if p["healthy"] == true {
+        if p["settings"]["status"] == "rejected" {
+            format!(
+                "REJECTS its settings, the bundled one decides with its defaults: {}",
+                p["settings"]["message"].as_str().unwrap_or("")
+            )
+        } else if p["healthy"] == true {
             "healthy".to_string()
         } else {
             format!(
@@ -366,13 +483,26 @@ fn print_text(s: &Value) {
         }
     );
     let r = &s["recall"];
-    if r["exists"] == true {
+    if let Some(e) = r["error"].as_str() {
+        println!("recall     BROKEN: {e}");
+    } else if r["exists"] == true {
         println!(
-            "recall     {} sessions, {} messages, {} ingest errors",
-            r["sessions"], r["messages"], r["ingest_errors"]
+            "recall     {} sessions, {} messages, {} ingest errors, integrity {}",
+            r["sessions"],
+            r["messages"],
+            r["ingest_errors"],
+            r["integrity"].as_str().unwrap_or("?")
         );
     } else {
         println!("recall     no index yet (csep recall bootstrap)");
+    }
+    if let Some(d) = r["damaged"].as_object() {
+        println!(
+            "           the index was damaged at {} and moved to {}; rebuild {}",
+            d["at"].as_str().unwrap_or(""),
+            d["moved_to"].as_str().unwrap_or(""),
+            r["rebuild"].as_str().unwrap_or("")
+        );
     }
     println!(
         "reflection {} (csep session-reflect --status for each job)",
@@ -454,6 +584,15 @@ fn print_text(s: &Value) {
                 e["at"].as_str().unwrap_or(""),
                 e["error"].as_str().unwrap_or("")
             );
+        }
+        for p in h["recent_problems"].as_array().into_iter().flatten() {
+            for line in p["problems"].as_array().into_iter().flatten() {
+                println!(
+                    "    {} {}",
+                    p["at"].as_str().unwrap_or(""),
+                    line.as_str().unwrap_or("")
+                );
+            }
         }
     }
 }

@@ -20,6 +20,10 @@ pub struct HookRecord {
     pub ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What went wrong while the hook carried on (a broken config run on defaults,
+    /// a damaged index moved aside, a policy's settings rejected), each naming its fix.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,7 @@
 //! The lifecycle hooks the clients run. Each returns what to print; the CLI prints
 //! it, logs the run and exits 0 whatever happened (fail-open lives there, once).
 
+mod archive;
 mod log;
 pub mod memory;
 pub mod payload;
@@ -25,6 +26,25 @@ const RECALL_HINT: &str = "Past sessions of this repository are searchable: run 
 \"needle1|needle2\"` (file names, commands, error text, the user's own words) and \
 `csep recall show SESSION_ID` to read one.";
 
+/// The line SessionStart adds when `config.toml` is broken.
+fn broken_config_line(path: &Path) -> String {
+    format!(
+        "Note: csep's config ({}) is broken, so csep runs on its defaults for now; \
+         run `csep config validate` to see what to fix.",
+        path.display()
+    )
+}
+
+/// The config a hook runs on, and the problem to log when the file is broken.
+pub(crate) fn hook_config(home: &Home) -> (Config, Option<String>) {
+    let path = home.config_path();
+    let (config, problem) = Config::load_or_defaults(&path);
+    let problem = problem.map(|e| {
+        format!("config: {e}; running on the defaults for what is broken (csep config validate)")
+    });
+    (config, problem)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
     #[error(transparent)]
@@ -37,7 +57,7 @@ pub enum HookError {
     Policy(String),
     #[error("reflection job: {0}")]
     Job(String),
-    #[error("{what} {}: {source}", path.display())]
+    #[error("{what} {}: {source}{}", path.display(), fault_hint(source, path))]
     Io {
         what: &'static str,
         path: PathBuf,
@@ -50,6 +70,13 @@ pub enum HookError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// "; <the fault and its fix>" for an I/O error with a known fix.
+fn fault_hint(e: &std::io::Error, path: &Path) -> String {
+    crate::fault::of_io(e)
+        .map(|f| format!("; {}", f.explain(path)))
+        .unwrap_or_default()
 }
 
 /// What a SessionStart run produced.
@@ -67,7 +94,7 @@ pub fn session_start(
     cwd_flag: Option<&Path>,
 ) -> Result<SessionStart, HookError> {
     let payload = HookPayload::parse(stdin, truncated)?;
-    let config = Config::load(&home.config_path()).map_err(|e| HookError::Config(e.to_string()))?;
+    let (config, config_problem) = hook_config(home);
     let cwd: PathBuf = match (payload.cwd.as_deref(), cwd_flag) {
         (Some(c), _) => PathBuf::from(c),
         (None, Some(c)) => c.to_path_buf(),
@@ -104,7 +131,11 @@ pub fn session_start(
     } else {
         loaded.text.clone()
     };
-    let context = format!("# Repository memory (csep)\n\n{body}\n\n{RECALL_HINT}");
+    let mut context = format!("# Repository memory (csep)\n\n{body}\n\n{RECALL_HINT}");
+    if config_problem.is_some() {
+        context.push_str("\n\n");
+        context.push_str(&broken_config_line(&home.config_path()));
+    }
     let stdout = json!({
         "hookSpecificOutput": {
             "hookEventName": "SessionStart",
@@ -121,6 +152,7 @@ pub fn session_start(
             bucket: Some(bucket.id),
             withheld: loaded.withheld,
             injected_chars: Some(context.chars().count()),
+            problems: config_problem.into_iter().collect(),
             ..HookRecord::default()
         },
     })

@@ -6,18 +6,19 @@ use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::HookError;
+use super::archive;
 use super::log::HookRecord;
 use super::payload::{HookClient, HookPayload};
 use crate::bucket::Bucket;
-use crate::config::Config;
 use crate::digest;
+use crate::fault;
 use crate::fs_authority;
 use crate::hash::short_hex;
 use crate::home::Home;
-use crate::jobs::{Job, JobQueue, Status};
+use crate::jobs::{Job, JobError, JobQueue, Status};
 use crate::model::{DecideInput, Digest};
 use crate::policy_runner;
-use crate::recall::{BucketCache, Outcome, Store};
+use crate::recall::Outcome;
 use crate::reflect::{CHILD_ENV, spawn};
 use crate::timefmt::rfc3339;
 use crate::transcript::{self, Client};
@@ -64,7 +65,8 @@ pub fn session_stop(
         record.skipped = Some("reflection worker (child-thread registry)".into());
         return Ok(record);
     }
-    let config = Config::load(&home.config_path()).map_err(|e| HookError::Config(e.to_string()))?;
+    let (config, config_problem) = super::hook_config(home);
+    record.problems.extend(config_problem);
     let cwd = payload.cwd.clone().unwrap_or_default();
     let bucket = Bucket::resolve(Path::new(if cwd.is_empty() { "." } else { &cwd }));
     record.bucket = Some(bucket.id.clone());
@@ -77,13 +79,10 @@ pub fn session_stop(
         _ => Client::Codex,
     };
 
-    // Archive first: whatever the policy does, the session is searchable.
-    let mut store = Store::open(&home.recall_db()).map_err(|e| HookError::Recall(e.to_string()))?;
-    let archived = store
-        .ingest_file(&transcript_path, Some(client), &mut BucketCache::default())
-        .map_err(|e| HookError::Recall(e.to_string()))?;
-    drop(store);
-    if archived.outcome == Outcome::Skipped {
+    // Archive first: whatever the policy does, the session is searchable. An index
+    // that cannot take it never keeps the policy from running.
+    let archived = archive::archive(home, &transcript_path, client, now_ms, &mut record);
+    if archived == Some(Outcome::Skipped) {
         record.skipped = Some("reflection worker (transcript marker)".into());
         return Ok(record);
     }
@@ -108,8 +107,15 @@ pub fn session_stop(
         response_items: state.response_items,
         ..transcript::SessionMeta::default()
     };
-    let chunk = transcript::read_continue(client, BufReader::new(file), state.offset, seed)
+    let start = state.offset;
+    let chunk = transcript::read_continue(client, BufReader::new(file), start, seed)
         .map_err(io("reading", &transcript_path))?;
+    // Unarchived, the index could not say whether this is a worker's own session:
+    // its transcript can.
+    if archived.is_none() && start == 0 && chunk.meta.reflection_marker {
+        record.skipped = Some("reflection worker (transcript marker)".into());
+        return Ok(record);
+    }
     let mut digest = Digest {
         client: client.name().into(),
         session_id: session_id.clone(),
@@ -132,9 +138,10 @@ pub fn session_stop(
         // policy_runner passes the settings of whichever policy runs.
         settings: Default::default(),
     };
-    let (decision, policy_note) =
-        policy_runner::decide(home, &config, &input).map_err(HookError::Policy)?;
-    record.policy = Some(policy_note);
+    let decided = policy_runner::decide(home, &config, &input).map_err(HookError::Policy)?;
+    record.policy = Some(decided.note);
+    record.problems.extend(decided.problem);
+    let decision = decided.decision;
 
     // The job file goes first: a crash before the state is written costs at most a
     // second job later, never a lost one.
@@ -143,7 +150,11 @@ pub fn session_stop(
         .pending_job
         .clone()
         .filter(|(_, at)| now_ms.saturating_sub(*at) < PENDING_JOB_STALE_MS);
-    if decision.reflect
+    if decision.reflect && !config.reflection.enabled {
+        // The policy still ran and keeps its counters; nothing is queued.
+        record.skipped =
+            Some("reflection is off (reflection.enabled = false): no job queued".into());
+    } else if decision.reflect
         && let Some((job_id, _)) = pending
     {
         record.skipped = Some(format!(
@@ -172,7 +183,13 @@ pub fn session_stop(
         };
         JobQueue::open(home)
             .and_then(|q| q.write(&job))
-            .map_err(|e| HookError::Job(e.to_string()))?;
+            .map_err(|e| match &e {
+                JobError::Io { path, source, .. } => match fault::of_io(source) {
+                    Some(f) => HookError::Job(format!("{e}; {}", f.explain(path))),
+                    None => HookError::Job(e.to_string()),
+                },
+                _ => HookError::Job(e.to_string()),
+            })?;
         state.pending_job = Some((job.job_id.clone(), now_ms));
         record.job = Some(job.job_id);
     }
@@ -198,7 +215,7 @@ pub fn session_stop(
     // Started last, after every state write: the worker settles this session's
     // counters, and must see the state this hook kept.
     if let Some(job_id) = &record.job
-        && config.reflection.enabled
+        && config.reflection.start_worker
     {
         match spawn::worker(home, job_id) {
             Ok(pid) => record.worker_pid = Some(pid),

@@ -1,5 +1,6 @@
 //! Session recall: every transcript in a local SQLite/FTS5 index.
 
+pub mod heal;
 mod ingest;
 mod schema;
 mod search;
@@ -8,7 +9,7 @@ mod walk;
 
 pub use ingest::{BucketCache, FileReport, IngestError, Outcome};
 pub use search::{Hit, SearchQuery, SessionHits, parse_needles, snippet};
-pub use store::{Store, StoreError};
+pub use store::{Integrity, Store, StoreError};
 pub use walk::{BootstrapReport, FileError, bootstrap};
 
 use rusqlite::{OptionalExtension, params};

@@ -7,7 +7,13 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::schema::MIGRATIONS;
+use crate::fault::{self, Fault};
+use crate::filelock::FileLock;
 use crate::fs_authority;
+
+/// Taken while the database file is created, so that a 0-byte `index.db` seen under
+/// it is one something emptied, never one being created.
+const CREATE_LOCK: &str = "index.create.lock";
 
 /// How long a writer waits for another (a Stop hook during a bootstrap).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -41,6 +47,54 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "the recall database {} is empty (0 bytes): it was emptied, not created",
+        path.display()
+    )]
+    Emptied { path: PathBuf },
+    #[error(
+        "the recall database {} is not a database: its header is garbled",
+        path.display()
+    )]
+    Garbled { path: PathBuf },
+}
+
+impl StoreError {
+    /// The named fault behind this error, if any; `db` is the database's path.
+    pub fn fault(&self, db: &Path) -> Option<Fault> {
+        match self {
+            StoreError::Open { source, path } => fault::of_sqlite(source, path),
+            StoreError::Sql { source, .. } => fault::of_sqlite(source, db),
+            StoreError::Dir { source, .. } => fault::of_io(source),
+            StoreError::Emptied { .. } | StoreError::Garbled { .. } => Some(Fault::Damaged),
+            StoreError::TooNew { .. } => None,
+        }
+    }
+
+    /// Whether the file is damaged (not a database, corrupt, or emptied): the cure
+    /// is to move it aside and rebuild.
+    pub fn is_damage(&self) -> bool {
+        self.fault(Path::new("/")) == Some(Fault::Damaged)
+    }
+
+    /// One line for people: the fault named with its path and fix when it is a
+    /// known one, the error as it is otherwise.
+    pub fn explain(&self, db: &Path) -> String {
+        match self.fault(db) {
+            Some(f) => format!("{} ({self})", f.explain(db)),
+            None => self.to_string(),
+        }
+    }
+}
+
+/// What `PRAGMA quick_check` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Integrity {
+    Ok,
+    /// The first problems it reported.
+    Damaged(String),
+    /// It did not finish within its time budget.
+    Unfinished,
 }
 
 pub(crate) fn sql(what: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -55,14 +109,34 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating it and its folder if needed) and migrates.
+    /// Opens (creating it and its folder if needed) and migrates. A 0-byte file is
+    /// refused as `Emptied` rather than silently made a new, empty index.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent() {
-            fs_authority::create_private_dir_all(dir).map_err(|source| StoreError::Dir {
-                path: dir.to_path_buf(),
+        let dir_path = path.parent().unwrap_or(Path::new("."));
+        let dir =
+            fs_authority::create_private_dir_all(dir_path).map_err(|source| StoreError::Dir {
+                path: dir_path.to_path_buf(),
                 source,
             })?;
-        }
+        // Creation happens under a lock and leaves a non-empty file (the WAL switch
+        // writes the header), so a 0-byte file seen under the lock was emptied.
+        let _creating = match std::fs::metadata(path) {
+            Ok(m) if m.len() > 0 => {
+                refuse_emptied(path)?;
+                None
+            }
+            _ => {
+                let lock = creation_lock(&dir, dir_path)?;
+                refuse_emptied(path)?;
+                lock
+            }
+        };
+        Store::open_unlocked(path)
+    }
+
+    /// Opens, creating the file if needed, without the creation lock: for a caller
+    /// that holds it (`creation_lock`).
+    pub(crate) fn open_unlocked(path: &Path) -> Result<Store, StoreError> {
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
             source,
@@ -77,6 +151,7 @@ impl Store {
         if !path.exists() {
             return Ok(None);
         }
+        refuse_emptied(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -95,6 +170,7 @@ impl Store {
         if !path.exists() {
             return Ok(None);
         }
+        refuse_emptied(path)?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -192,6 +268,75 @@ impl Store {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// `PRAGMA quick_check`, interrupted after `budget`: it reads every page, so on
+    /// a large index it is left unfinished rather than holding the caller up.
+    pub fn quick_check(&self, budget: Duration) -> Result<Integrity, StoreError> {
+        let handle = self.conn.get_interrupt_handle();
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let timer = std::thread::spawn(move || {
+            if wait.recv_timeout(budget).is_err() {
+                handle.interrupt();
+            }
+        });
+        let rows: Result<Vec<String>, rusqlite::Error> = self
+            .conn
+            .prepare("PRAGMA quick_check(5)")
+            .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect());
+        let _ = done.send(());
+        let _ = timer.join();
+        match rows {
+            Ok(rows) if rows.len() == 1 && rows[0] == "ok" => Ok(Integrity::Ok),
+            Ok(rows) => Ok(Integrity::Damaged(rows.join("; "))),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::OperationInterrupted =>
+            {
+                Ok(Integrity::Unfinished)
+            }
+            Err(e) if fault::of_sqlite(&e, &self.path) == Some(Fault::Damaged) => {
+                Ok(Integrity::Damaged(e.to_string()))
+            }
+            Err(e) => Err(sql("checking integrity")(e)),
+        }
+    }
+}
+
+/// The lock under which a database file in `dir` is created (waits up to 30 s).
+pub(crate) fn creation_lock(
+    dir: &cap_std::fs::Dir,
+    dir_path: &Path,
+) -> Result<Option<FileLock>, StoreError> {
+    FileLock::acquire(dir, CREATE_LOCK, Duration::from_secs(30)).map_err(|source| StoreError::Dir {
+        path: dir_path.join(CREATE_LOCK),
+        source,
+    })
+}
+
+/// An existing 0-byte database file is refused: SQLite would take it for a new
+/// database and the index would start over without a word. So is one whose header
+/// is not SQLite's, before SQLite opens it: closing a connection to it could drop
+/// its `-wal`, which the file moved aside should keep.
+fn refuse_emptied(path: &Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    const MAGIC: &[u8; 16] = b"SQLite format 3\0";
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() && m.len() == 0 => Err(StoreError::Emptied {
+            path: path.to_path_buf(),
+        }),
+        Ok(m) if m.is_file() => {
+            let mut head = [0u8; 16];
+            let read = std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head));
+            match read {
+                Ok(()) if &head == MAGIC => Ok(()),
+                // Unreadable: SQLite's own open names why.
+                Err(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => Ok(()),
+                _ => Err(StoreError::Garbled {
+                    path: path.to_path_buf(),
+                }),
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Switching to WAL takes an exclusive lock without calling the busy handler, so two
@@ -211,5 +356,49 @@ fn enable_wal(conn: &Connection) -> Result<(), StoreError> {
             }
             Err(e) => return Err(sql("enabling WAL")(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_named_with_the_path_and_the_fix() {
+        let e = StoreError::Sql {
+            what: "enabling WAL",
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                None,
+            ),
+        };
+        let db = Path::new("/state/recall/index.db");
+        let said = e.explain(db);
+        assert!(
+            said.starts_with("no space left on the device holding /state/recall/index.db"),
+            "{said}"
+        );
+        assert!(said.contains("enabling WAL"), "{said}");
+        assert!(!e.is_damage());
+    }
+
+    #[test]
+    fn an_emptied_or_garbled_file_is_refused_not_recreated() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("index.db");
+        std::fs::write(&db, b"").unwrap();
+        assert!(matches!(Store::open(&db), Err(StoreError::Emptied { .. })));
+        assert!(matches!(
+            Store::open_existing(&db),
+            Err(StoreError::Emptied { .. })
+        ));
+        std::fs::write(&db, vec![7u8; 4096]).unwrap();
+        let e = Store::open(&db).err().unwrap();
+        assert!(
+            e.is_damage() && e.explain(&db).contains("csep recall rebuild"),
+            "{e}"
+        );
+        std::fs::remove_file(&db).unwrap();
+        assert!(Store::open(&db).is_ok(), "a missing file is created");
     }
 }

@@ -37,6 +37,24 @@ pub fn list(home: &Home, bucket: Option<&str>) -> Vec<(PathBuf, Receipt)> {
         .collect()
 }
 
+/// Run folders whose `receipt.json` exists but cannot be read as a receipt
+/// (truncated, garbled, unreadable), with why; a run without one is not listed.
+pub fn unreadable(home: &Home) -> Vec<(PathBuf, String)> {
+    let runs = runs_path(home);
+    let mut out: Vec<(PathBuf, String)> = std::fs::read_dir(&runs)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(jobs::valid_id))
+        .map(|e| e.path())
+        .filter(|dir| dir.join(super::receipt::FILE).exists())
+        .filter_map(|dir| Receipt::read(&dir).err().map(|e| (dir, e)))
+        .collect();
+    out.sort();
+    out.reverse();
+    out
+}
+
 /// Finds a receipt by job id or by the path of its `receipt.json` or run folder.
 pub fn find(home: &Home, which: &str) -> Result<(PathBuf, Receipt), String> {
     let given = Path::new(which);
