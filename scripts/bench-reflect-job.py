@@ -6,7 +6,7 @@ usage: scripts/bench-stop-session.py DIR && scripts/bench-reflect-job.py target/
 """
 import json, os, subprocess, sys, time, statistics, glob
 b, d = sys.argv[1], sys.argv[2]
-env = dict(os.environ, CSEP__REFLECTION__ENABLED="false", CSEP__POLICY__SETTINGS__MEMORY_STOP_INTERVAL="1", CODEX_HOME=d+"/codex")
+env = dict(os.environ, CSEP__REFLECTION__START_WORKER="false", CSEP__POLICY__SETTINGS__MEMORY_STOP_INTERVAL="1", CODEX_HOME=d+"/codex")
 payload = open(d+"/stop.json","rb").read(); turn = open(d+"/turn.jsonl","rb").read()
 times=[]
 for i in range(30):

@@ -47,7 +47,7 @@ def world(root):
     stop = open(os.path.join(root, "stop.json"), "rb").read()
     turn = open(os.path.join(root, "turn.jsonl"), "rb").read()
     env = dict(os.environ, CODEX_SELF_EVOLUTION_HOME=os.path.join(root, "state"),
-               CODEX_HOME=os.path.join(root, "codex"), CSEP__REFLECTION__ENABLED="false")
+               CODEX_HOME=os.path.join(root, "codex"), CSEP__REFLECTION__START_WORKER="false")
     return start, stop, (os.path.join(root, "rollout.jsonl"), turn), env
 
 

@@ -24,7 +24,7 @@ fn bundled(name: &str) -> PathBuf {
 /// A world whose Stops queue jobs without starting workers: the tests run them.
 fn world() -> World {
     let mut w = World::new();
-    w.set("CSEP__REFLECTION__ENABLED", "false");
+    w.set("CSEP__REFLECTION__START_WORKER", "false");
     w
 }
 

@@ -39,7 +39,7 @@ fn queue_job(w: &World, id: &str) -> String {
         id,
         &t,
         &[
-            ("CSEP__REFLECTION__ENABLED", "false"),
+            ("CSEP__REFLECTION__START_WORKER", "false"),
             ("CSEP__POLICY__SETTINGS__MEMORY_STOP_INTERVAL", "1"),
             ("CSEP__POLICY__SETTINGS__SKILL_TOOL_CALL_INTERVAL", "1"),
         ],
@@ -606,7 +606,7 @@ fn a_claude_code_sessions_skill_goes_to_claude_codes_skills_folder() {
             Turn::Assistant("Noted."),
         ],
     );
-    w.stop_with(id, &t, &[("CSEP__REFLECTION__ENABLED", "false")]);
+    w.stop_with(id, &t, &[("CSEP__REFLECTION__START_WORKER", "false")]);
     let jobs = w.jobs();
     let log = std::fs::read_to_string(w.path("state/logs/hooks.jsonl")).unwrap_or_default();
     assert_eq!(jobs.len(), 1, "{log}");

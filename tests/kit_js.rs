@@ -61,7 +61,7 @@ fn a_policy_written_in_javascript_builds_installs_and_decides() {
         assert!(readme.contains(step), "the README no longer says `{step}`");
     }
     let mut w = World::new();
-    w.set("CSEP__REFLECTION__ENABLED", "false");
+    w.set("CSEP__REFLECTION__START_WORKER", "false");
     let dir = w.path("js-policy");
     copy_sources(&example(), &dir);
     run(Command::new("npm")

@@ -95,7 +95,7 @@ fn following_the_doc_gives_a_working_policy() {
     }
 
     let mut w = World::new();
-    w.set("CSEP__REFLECTION__ENABLED", "false");
+    w.set("CSEP__REFLECTION__START_WORKER", "false");
     let work = w.path("work");
     std::fs::create_dir_all(&work).unwrap();
     run(Command::new(&cargo)

@@ -56,7 +56,7 @@ impl Home {
             .env("CODEX_HOME", self.path("codex"))
             .env("CLAUDE_CONFIG_DIR", self.path("claude"))
             .env("HOME", self.path(""))
-            .env("CSEP__REFLECTION__ENABLED", "false")
+            .env("CSEP__REFLECTION__START_WORKER", "false")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(self.path("repo"));
         cmd

@@ -44,7 +44,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let home = Home::at(&root.join("state"));
     std::fs::create_dir_all(home.root())?;
     // The worker runs in the foreground here, so its steps can be shown.
-    std::fs::write(home.config_path(), "[reflection]\nenabled = false\n")?;
+    std::fs::write(home.config_path(), "[reflection]\nstart_worker = false\n")?;
     // Generated skills go to a folder of the demo's own, not the user's client.
     let skills_home = root.join("codex");
     // SAFETY: no other thread exists yet (the sandbox starts its ticker later).

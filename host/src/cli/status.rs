@@ -266,6 +266,7 @@ fn reflection(home: &Home, config: &Config) -> Value {
                 "usage_today": s.usage_today,
                 "max_calls_per_day": s.max_calls_per_day,
                 "unreadable_jobs": s.unreadable,
+                "state_size": s.state_size,
             });
             if let Some(receipt) = s.jobs.iter().find_map(|j| j.receipt.clone()) {
                 v["last_receipt"] = json!(receipt);
@@ -508,6 +509,20 @@ fn print_text(s: &Value) {
         "reflection {} (csep session-reflect --status for each job)",
         s["reflection"]["counts"]
     );
+    let size = &s["reflection"]["state_size"];
+    if let Some(parts) = size["parts"].as_object() {
+        let mib = |v: &Value| v["bytes"].as_u64().unwrap_or(0) as f64 / 1_048_576.0;
+        let listed: Vec<String> = parts
+            .iter()
+            .map(|(name, v)| format!("{name} {:.1}", mib(v)))
+            .collect();
+        println!(
+            "state      {:.1} MiB in {} files ({} MiB)",
+            mib(&size["total"]),
+            size["total"]["files"],
+            listed.join(", ")
+        );
+    }
     let installs = s["plugin_hooks"]["installs"]
         .as_array()
         .cloned()
