@@ -41,12 +41,16 @@
 mod assign;
 mod auth;
 mod bytes;
+mod credential;
 mod kind;
 mod masks;
 mod names;
 mod pem;
 mod prefixed;
+mod prose;
+mod rules;
 mod scan;
+mod triggers;
 mod url;
 mod value;
 
@@ -55,6 +59,7 @@ use std::collections::BTreeMap;
 use std::ops::{ControlFlow, Range};
 
 pub use kind::SecretKind;
+pub use rules::RuleError;
 
 /// How many secrets a call replaced, overall and per kind.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -111,7 +116,11 @@ pub fn redact(text: &str) -> (Cow<'_, str>, Redactions) {
 
 fn find(text: &str, range: Range<usize>) -> Vec<scan::Hit> {
     let mut hits = Vec::new();
-    scan::scan(text.as_bytes(), range, |hit| {
+    scan::scan(text.as_bytes(), range.clone(), |hit| {
+        keep(&mut hits, hit);
+        ControlFlow::Continue(())
+    });
+    triggers::find(text.as_bytes(), range, |hit| {
         keep(&mut hits, hit);
         ControlFlow::Continue(())
     });
@@ -177,9 +186,13 @@ fn lines_with(text: &str, markers: &[Range<usize>]) -> Vec<Range<usize>> {
 /// True when `text` holds something `redact` would replace (used to withhold memory lines).
 pub fn contains_secret(text: &str) -> bool {
     let mut found = false;
-    scan::scan(text.as_bytes(), 0..text.len(), |_| {
-        found = true;
+    let stop = |found: &mut bool| {
+        *found = true;
         ControlFlow::Break(())
-    });
+    };
+    scan::scan(text.as_bytes(), 0..text.len(), |_| stop(&mut found));
+    if !found {
+        triggers::find(text.as_bytes(), 0..text.len(), |_| stop(&mut found));
+    }
     found
 }
