@@ -439,8 +439,14 @@ fn data_rule_vendor_keys() {
         ),
         ("npm-token", format!("npm_{}", rand(33, 36, BASE62))),
         ("groq-api-key", format!("gsk_{}", rand(34, 52, BASE62))),
-        ("openrouter-api-key", format!("sk-or-v1-{}", rand(35, 64, HEX))),
-        ("digitalocean-token", format!("dop_v1_{}", rand(36, 64, HEX))),
+        (
+            "openrouter-api-key",
+            format!("sk-or-v1-{}", rand(35, 64, HEX)),
+        ),
+        (
+            "digitalocean-token",
+            format!("dop_v1_{}", rand(36, 64, HEX)),
+        ),
     ] {
         let kind = SecretKind::Rule(id);
         check(

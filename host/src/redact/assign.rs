@@ -47,7 +47,7 @@ fn is_bare_value(c: u8) -> bool {
 /// Whether the `&` or `;` at `p` separates what follows (`a&&b`, `a & b`,
 /// `x=1&state=2`, `Password=x;Server=y`, `&amp;`) rather than belonging to
 /// the value (`Tr0ub4dor&3xyz`): a value must never end inside a secret.
-fn separates(b: &[u8], p: usize) -> bool {
+pub(crate) fn separates(b: &[u8], p: usize) -> bool {
     let next = p + 1;
     if !b.get(next).is_some_and(|&c| is_bare_value(c)) {
         return true;

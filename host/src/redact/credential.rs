@@ -76,12 +76,18 @@ fn reads_as_words(v: &[u8]) -> bool {
         .collect();
     let alpha = |s: &[u8]| s.iter().all(u8::is_ascii_alphabetic);
     let short_number = |s: &[u8]| s.len() <= 4 && s.iter().all(u8::is_ascii_digit);
-    if v.iter().all(|&c| c.is_ascii_alphabetic() || is_separator(c)) {
+    if v.iter()
+        .all(|&c| c.is_ascii_alphabetic() || is_separator(c))
+    {
         let letters: Vec<u8> = v.iter().copied().filter(u8::is_ascii_alphabetic).collect();
         return !is_random_case(&letters);
     }
     let tech = segs.iter().any(|s| is_tech(s));
-    if tech && segs.iter().all(|s| alpha(s) || is_tech(s) || short_number(s)) {
+    if tech
+        && segs
+            .iter()
+            .all(|s| alpha(s) || is_tech(s) || short_number(s))
+    {
         return true;
     }
     // A count and a unit: `8-characters`, `30-day`, `12+chars`.
@@ -109,7 +115,10 @@ pub(crate) fn looks_like_credential(v: &[u8], class: Class, quoted: bool) -> boo
     let digit = v.iter().any(u8::is_ascii_digit);
     if v.iter().any(u8::is_ascii_whitespace) {
         // A quoted passphrase: letters and digits, a few words at most.
-        let words = v.split(u8::is_ascii_whitespace).filter(|w| !w.is_empty()).count();
+        let words = v
+            .split(u8::is_ascii_whitespace)
+            .filter(|w| !w.is_empty())
+            .count();
         return quoted && v.len() >= 8 && digit && words <= 4 && !is_placeholder(v);
     }
     if is_placeholder(v)
@@ -154,7 +163,10 @@ mod tests {
             "p@ss#word",
             "123e4567-e89b-12d3-a456-426614174000",
         ] {
-            assert!(looks_like_credential(v.as_bytes(), Class::Token, false), "{v}");
+            assert!(
+                looks_like_credential(v.as_bytes(), Class::Token, false),
+                "{v}"
+            );
         }
         assert!(looks_like_credential(b"123456", Class::Password, false));
         assert!(looks_like_credential(b"4821", Class::Pin, false));
@@ -163,16 +175,48 @@ mod tests {
     #[test]
     fn not_credentials() {
         for v in [
-            "stored", "expired", "required", "JavaScript", "PostgreSQL", "README", "Hello",
-            "read-only", "Vault/prod", "base64-encoded", "AES-256", "OAuth2", "sha256",
-            "8-characters", "v1.2.3", "2026-01-01", "10.0.0.1", "${DB_PASS}", "$DB_PASSWORD",
-            "<password>", "xxxx", "changeme", "DB_PASSWORD", "self.token", "getpass()",
-            "Optional[str", "https://example.com/x", "/run/secrets/db", "#d0d0d0", "4096",
+            "stored",
+            "expired",
+            "required",
+            "JavaScript",
+            "PostgreSQL",
+            "README",
+            "Hello",
+            "read-only",
+            "Vault/prod",
+            "base64-encoded",
+            "AES-256",
+            "OAuth2",
+            "sha256",
+            "8-characters",
+            "v1.2.3",
+            "2026-01-01",
+            "10.0.0.1",
+            "${DB_PASS}",
+            "$DB_PASSWORD",
+            "<password>",
+            "xxxx",
+            "changeme",
+            "DB_PASSWORD",
+            "self.token",
+            "getpass()",
+            "Optional[str",
+            "https://example.com/x",
+            "/run/secrets/db",
+            "#d0d0d0",
+            "4096",
             "api_key_name",
         ] {
-            assert!(!looks_like_credential(v.as_bytes(), Class::Token, false), "{v}");
+            assert!(
+                !looks_like_credential(v.as_bytes(), Class::Token, false),
+                "{v}"
+            );
         }
         assert!(!looks_like_credential(b"12345", Class::Password, false));
-        assert!(!looks_like_credential(b"correct horse", Class::Password, true));
+        assert!(!looks_like_credential(
+            b"correct horse",
+            Class::Password,
+            true
+        ));
     }
 }

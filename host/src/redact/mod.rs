@@ -2,10 +2,18 @@
 //!
 //! Everything that reaches the search index passes through [`redact`]:
 //! each secret becomes `[REDACTED:<kind>]` and all other bytes stay as they
-//! were. No dependencies: 64-byte blocks become bit masks (SSE2 on x86-64)
-//! marking the few positions worth a look (`:` and `=`, dots after a word,
-//! word starts opening 16+ token bytes, `B`/`b`, dashes), so prose, code and
-//! CJK without secrets cost little.
+//! were. Two passes find secrets:
+//! - the scan: 64-byte blocks become bit masks (SSE2 on x86-64) marking the
+//!   few positions worth a look (`:` and `=`, dots after a word, word
+//!   starts opening 16+ token bytes, `B`/`b`, dashes) for the hand-written
+//!   detectors (assignments, URLs, Bearer, PEM, the main vendors' tokens);
+//! - the keyword pass ([`triggers`]): data rules in the gitleaks format
+//!   (`assets/secret-rules.toml`, marker `[REDACTED:<rule id>]`) and
+//!   secrets stated in prose in English, Chinese, Japanese and Korean
+//!   (`the password is ...`, `密码是 ...`, `パスワードは ...`, `비밀번호는 ...`).
+//!
+//! Where two detectors cover the same bytes the spans merge, so no part of a
+//! secret is left out, and the most specific kind names the marker.
 //!
 //! Rules for the unclear cases:
 //! - Vendor tokens need their exact prefix, alphabet and length, and a body
@@ -29,7 +37,14 @@
 //!   (`PASSWORD=nodejs`), not in code (`default_token='Bearer'`). Quoted and
 //!   upper-case-name values need 6+ chars; bare values after lower-case
 //!   names (code) need 8+ with letters and digits. Bare values are ASCII and
-//!   end at whitespace, quotes, brackets, `,;&|`.
+//!   end at whitespace, quotes, brackets, `,|`, and at a `&` or `;` only
+//!   where another parameter or command follows (`&state=`, `;Server=`,
+//!   `&&`, `& `): `Tr0ub4dor&3xyz` is one value.
+//! - Prose: a secret word, a link (`is`, `set to`, `:`, `是`, `改成`, `は`,
+//!   `는`), then a value that looks like a credential: 6+ chars with a
+//!   digit or symbol, or random-looking mixed case; digits alone only for
+//!   passwords (6+) and PINs (4+); never words, technical terms
+//!   (`base64-encoded`), versions, dates, references or placeholders.
 //! - URL passwords are redacted whatever they look like, placeholders aside.
 //! - `Bearer x` needs 12+ chars with letters and digits; an `Authorization`
 //!   value takes any 8+ char token that is not a word.

@@ -8,6 +8,7 @@
 //! "密码是必填项" stay.
 
 use super::SecretKind;
+use super::assign::separates;
 use super::bytes::{is_blank, span_while_max};
 use super::credential::{Class, looks_like_credential};
 use super::scan::Hit;
@@ -111,32 +112,160 @@ const CHANGE_EN: &[&str] = &[
 ];
 /// Words that may follow the link before the value.
 const FILLER_EN: &[&str] = &[
-    "the", "a", "an", "now", "still", "currently", "just", "actually", "simply", "also",
-    "always", "literally", "exactly", "new", "as", "follows", "it", "temporarily",
+    "the",
+    "a",
+    "an",
+    "now",
+    "still",
+    "currently",
+    "just",
+    "actually",
+    "simply",
+    "also",
+    "always",
+    "literally",
+    "exactly",
+    "new",
+    "as",
+    "follows",
+    "it",
+    "temporarily",
 ];
 /// Metadata nouns: `the password policy is ...`, `the token limit is ...`
 /// describe the secret, they do not give it.
 const META_EN: &[&str] = &[
-    "policy", "length", "field", "fields", "hash", "hashes", "manager", "file", "files", "format",
-    "requirement", "requirements", "rule", "rules", "strength", "expiry", "expiration", "count",
-    "limit", "limits", "budget", "usage", "type", "id", "name", "prompt", "store", "storage",
-    "vault", "rotation", "scope", "scopes", "size", "header", "endpoint", "url", "path", "env",
-    "variable", "hint", "reset", "validation", "prefix", "suffix", "lifetime", "ttl", "cost",
-    "price", "estimate", "window", "bucket", "refresh", "version", "id's", "dialog", "box",
-    "input", "entry", "column", "parameter", "param", "argument", "option", "flag", "setting",
+    "policy",
+    "length",
+    "field",
+    "fields",
+    "hash",
+    "hashes",
+    "manager",
+    "file",
+    "files",
+    "format",
+    "requirement",
+    "requirements",
+    "rule",
+    "rules",
+    "strength",
+    "expiry",
+    "expiration",
+    "count",
+    "limit",
+    "limits",
+    "budget",
+    "usage",
+    "type",
+    "id",
+    "name",
+    "prompt",
+    "store",
+    "storage",
+    "vault",
+    "rotation",
+    "scope",
+    "scopes",
+    "size",
+    "header",
+    "endpoint",
+    "url",
+    "path",
+    "env",
+    "variable",
+    "hint",
+    "reset",
+    "validation",
+    "prefix",
+    "suffix",
+    "lifetime",
+    "ttl",
+    "cost",
+    "price",
+    "estimate",
+    "window",
+    "bucket",
+    "refresh",
+    "version",
+    "id's",
+    "dialog",
+    "box",
+    "input",
+    "entry",
+    "column",
+    "parameter",
+    "param",
+    "argument",
+    "option",
+    "flag",
+    "setting",
     "settings",
 ];
 
 /// Chinese links, longest first where one starts another.
 const CORE_ZH: &[&str] = &[
-    "设置为", "設置為", "设置成", "設置成", "更新为", "更新為", "修改为", "修改為", "重置为",
-    "重置為", "改成", "改为", "改為", "设为", "設為", "设成", "設成", "换成", "換成", "变成",
-    "變成", "是", "为", "為", "叫", "：", ":", "＝", "=",
+    "设置为",
+    "設置為",
+    "设置成",
+    "設置成",
+    "更新为",
+    "更新為",
+    "修改为",
+    "修改為",
+    "重置为",
+    "重置為",
+    "改成",
+    "改为",
+    "改為",
+    "设为",
+    "設為",
+    "设成",
+    "設成",
+    "换成",
+    "換成",
+    "变成",
+    "變成",
+    "是",
+    "为",
+    "為",
+    "叫",
+    "：",
+    ":",
+    "＝",
+    "=",
 ];
 const ADVERBS_ZH: &[&str] = &[
-    "已经被", "已經被", "已经", "已經", "已被", "现在", "現在", "目前", "仍然", "还是", "還是",
-    "依然", "默认", "默認", "暂时", "暫時", "统一", "統一", "应该", "應該", "已", "仍", "也",
-    "都", "就", "则", "則", "被", "了", "：", ":",
+    "已经被",
+    "已經被",
+    "已经",
+    "已經",
+    "已被",
+    "现在",
+    "現在",
+    "目前",
+    "仍然",
+    "还是",
+    "還是",
+    "依然",
+    "默认",
+    "默認",
+    "暂时",
+    "暫時",
+    "统一",
+    "統一",
+    "应该",
+    "應該",
+    "已",
+    "仍",
+    "也",
+    "都",
+    "就",
+    "则",
+    "則",
+    "被",
+    "了",
+    "：",
+    ":",
 ];
 const CORE_JA: &[&str] = &["は", "が", "を", "も", "：", ":", "＝", "="];
 const ADVERBS_JA: &[&str] = &["現在", "今は", "今", "、", "：", ":"];
@@ -235,7 +364,11 @@ fn change_before(b: &[u8], start: usize) -> bool {
 fn english_link(b: &[u8], start: usize, end: usize) -> Option<usize> {
     let mut i = end;
     let mut gaps = 0;
-    let mut change = change_before(b, start);
+    // Looked up only when a `to` needs it: most secret words in text are
+    // not followed by one.
+    let mut change: Option<bool> = None;
+    let change_at =
+        |change: &mut Option<bool>| *change.get_or_insert_with(|| change_before(b, start));
     loop {
         i = skip_space(b, i);
         if separator_at(b, i).is_some() {
@@ -247,7 +380,7 @@ fn english_link(b: &[u8], start: usize, end: usize) -> Option<usize> {
         if one_of(word, CORE_EN)
             || one_of(word, VERBS_EN)
             || one_of(word, CHANGE_EN)
-            || (to && change)
+            || (to && change_at(&mut change))
         {
             break;
         }
@@ -267,14 +400,14 @@ fn english_link(b: &[u8], start: usize, end: usize) -> Option<usize> {
         }
         let Some((s, e)) = word_at(b, i) else { break };
         let word = &b[s..e];
-        if one_of(word, CORE_EN) {
-            linked = true;
-        } else if word.eq_ignore_ascii_case(b"to") && change {
+        let to = word.eq_ignore_ascii_case(b"to");
+        if one_of(word, CORE_EN) || (to && change_at(&mut change)) {
             linked = true;
         } else if one_of(word, CHANGE_EN) {
-            change = true;
-        } else if one_of(word, VERBS_EN) || ((linked || change) && one_of(word, FILLER_EN)) {
-        } else {
+            change = Some(true);
+        } else if !(one_of(word, VERBS_EN)
+            || ((linked || change == Some(true)) && one_of(word, FILLER_EN)))
+        {
             break;
         }
         i = e;
@@ -325,7 +458,10 @@ fn value_at(b: &[u8], i: usize) -> Option<(usize, usize, bool)> {
         let s = i + open.len();
         let limit = (s + MAX_QUOTED).min(b.len());
         let inner = &b[s..limit];
-        let stop = inner.iter().position(|&c| c == b'\n').unwrap_or(inner.len());
+        let stop = inner
+            .iter()
+            .position(|&c| c == b'\n')
+            .unwrap_or(inner.len());
         if let Some(k) = inner[..stop]
             .windows(close.len())
             .position(|x| x == close.as_bytes())
@@ -339,6 +475,10 @@ fn value_at(b: &[u8], i: usize) -> Option<(usize, usize, bool)> {
     let e = span_while_max(b, i, MAX_VALUE + 1, |c| {
         (0x21..=0x7e).contains(&c) && !matches!(c, b'"' | b'\'' | b'`')
     });
+    // A query string or connection string goes on with another parameter.
+    let e = (i..e)
+        .find(|&p| matches!(b[p], b'&' | b';') && separates(b, p))
+        .unwrap_or(e);
     (e > i).then_some((i, e, false))
 }
 
@@ -377,8 +517,11 @@ pub(crate) fn after_word(b: &[u8], start: usize, end: usize, word: &Word) -> Opt
         return None;
     }
     if last.is_ascii_alphanumeric()
-        && b.get(end)
-            .is_some_and(|&c| is_ascii_word(c) || c == b'-' || c == b'.' && word.lang == En && b.get(end + 1).is_some_and(|&n| is_ascii_word(n)))
+        && b.get(end).is_some_and(|&c| {
+            is_ascii_word(c)
+                || c == b'-'
+                || c == b'.' && word.lang == En && b.get(end + 1).is_some_and(|&n| is_ascii_word(n))
+        })
     {
         return None;
     }
@@ -390,7 +533,11 @@ pub(crate) fn after_word(b: &[u8], start: usize, end: usize, word: &Word) -> Opt
     let value = &b[s..e];
     // Judge the value without trailing punctuation and `!`, but redact a
     // trailing `!`: it may belong to the secret.
-    let kept = if quoted { value.len() } else { trim_trailing(value) };
+    let kept = if quoted {
+        value.len()
+    } else {
+        trim_trailing(value)
+    };
     let core_len = value[..kept]
         .iter()
         .rposition(|&c| c != b'!')
@@ -415,10 +562,11 @@ mod tests {
         for word in WORDS {
             let pat = word.text.as_bytes();
             for i in 0..b.len() {
-                if b[i..].len() >= pat.len() && b[i..i + pat.len()].eq_ignore_ascii_case(pat) {
-                    if let Some(h) = after_word(b, i, i + pat.len(), word) {
-                        out.push(&text[h.start..h.end]);
-                    }
+                if b[i..].len() >= pat.len()
+                    && b[i..i + pat.len()].eq_ignore_ascii_case(pat)
+                    && let Some(h) = after_word(b, i, i + pat.len(), word)
+                {
+                    out.push(&text[h.start..h.end]);
                 }
             }
         }
@@ -427,23 +575,38 @@ mod tests {
 
     #[test]
     fn english_links() {
-        assert_eq!(found("the password is Tr0ub4dor-2026-prod!"), ["Tr0ub4dor-2026-prod!"]);
-        assert_eq!(found("The password for the staging db is hunter2-x9."), ["hunter2-x9"]);
+        assert_eq!(
+            found("the password is Tr0ub4dor-2026-prod!"),
+            ["Tr0ub4dor-2026-prod!"]
+        );
+        assert_eq!(
+            found("The password for the staging db is hunter2-x9."),
+            ["hunter2-x9"]
+        );
         assert_eq!(found("I changed the password to Zq8v&K2pL"), ["Zq8v&K2pL"]);
         assert_eq!(found("the token was set to abc123XYZ789"), ["abc123XYZ789"]);
         assert_eq!(found("my token: a1b2c3d4e5"), ["a1b2c3d4e5"]);
         assert_eq!(found("secret=s3cr3t"), ["s3cr3t"]);
-        assert_eq!(found("The API key is now \"k8s-Prod 9f8e\"."), ["k8s-Prod 9f8e"]);
+        assert_eq!(
+            found("The API key is now \"k8s-Prod 9f8e\"."),
+            ["k8s-Prod 9f8e"]
+        );
         assert_eq!(found("the PIN is 4821"), ["4821"]);
     }
 
     #[test]
     fn cjk_links() {
-        assert_eq!(found("测试数据库的密码是 hunter2-staging-88。"), ["hunter2-staging-88"]);
+        assert_eq!(
+            found("测试数据库的密码是 hunter2-staging-88。"),
+            ["hunter2-staging-88"]
+        );
         assert_eq!(found("密码已改为Zq8v#K2pL，请查收"), ["Zq8v#K2pL"]);
         assert_eq!(found("パスワードは「Tr0ub4dor&3」です"), ["Tr0ub4dor&3"]);
         assert_eq!(found("APIキー：sk9-AbCd-1234"), ["sk9-AbCd-1234"]);
-        assert_eq!(found("비밀번호는 hunter2-staging-88 입니다"), ["hunter2-staging-88"]);
+        assert_eq!(
+            found("비밀번호는 hunter2-staging-88 입니다"),
+            ["hunter2-staging-88"]
+        );
         assert_eq!(found("비밀번호를 Pa55w0rd!로 변경했습니다"), ["Pa55w0rd!"]);
         assert_eq!(found("暗証番号は 4821 です"), ["4821"]);
     }

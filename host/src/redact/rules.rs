@@ -5,7 +5,11 @@
 //!
 //! Regexes run over bytes with ASCII classes. A rule only runs on a line
 //! holding one of its keywords (see [`super::triggers`]), and at most once
-//! per line, so the cost stays linear in the text.
+//! per line, so the cost stays linear in the text. Keywords need two bytes
+//! or more (the keyword pass filters on byte pairs) and are found where an
+//! alphanumeric word starts, at a non-ASCII character, or at a `-`, `:` or
+//! `=` they begin with; so a keyword should be a token's prefix or a word
+//! of its context, not a fragment from inside a token.
 
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -106,8 +110,16 @@ impl RuleSet {
             }
             // Without a keyword the rule would run over every byte of every
             // text; the prefilter is what keeps redaction fast.
-            if raw.keywords.is_empty() || raw.keywords.iter().any(|k| k.is_empty()) {
-                return Err(invalid("a rule needs non-empty keywords"));
+            if raw.keywords.is_empty()
+                || raw
+                    .keywords
+                    .iter()
+                    .any(|k| k.len() < 2 || !super::triggers::can_start(k.as_bytes()[0]))
+            {
+                return Err(invalid(
+                    "keywords need two bytes or more, starting with a letter, a digit, \
+                     a non-ASCII character, `-`, `:` or `=`",
+                ));
             }
             let regex = RegexBuilder::new(&raw.regex)
                 .unicode(false)
