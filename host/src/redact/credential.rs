@@ -14,7 +14,7 @@ use super::value::{
 pub(crate) enum Class {
     /// Passwords: six or more digits are a password.
     Password,
-    /// PINs: four to twelve digits.
+    /// PINs: four to twelve digits, nothing else.
     Pin,
     /// Tokens and keys: digits alone are a count or an id.
     Token,
@@ -112,6 +112,12 @@ pub(crate) fn looks_like_credential(v: &[u8], class: Class, quoted: bool) -> boo
     if matches!(v[0], b'$' | b'%' | b'[' | b'{' | b'<' | b'(') {
         return false;
     }
+    // YAML tags, anchors and aliases: `!vault`, `&default`, `*base`.
+    if matches!(v[0], b'!' | b'&' | b'*')
+        && v[1..].iter().all(|&c| c.is_ascii_alphabetic() || c == b'_')
+    {
+        return false;
+    }
     let digit = v.iter().any(u8::is_ascii_digit);
     if v.iter().any(u8::is_ascii_whitespace) {
         // A quoted passphrase: letters and digits, a few words at most.
@@ -132,12 +138,13 @@ pub(crate) fn looks_like_credential(v: &[u8], class: Class, quoted: bool) -> boo
     {
         return false;
     }
-    if v.iter().all(u8::is_ascii_digit) {
-        return match class {
-            Class::Pin => v.len() <= 12,
-            Class::Password => v.len() >= 6,
-            Class::Token => false,
-        };
+    let digits_only = v.iter().all(u8::is_ascii_digit);
+    match class {
+        // A PIN is digits; `pin: 3.11`, `pin = "numpy==1.26"` pin versions.
+        Class::Pin => return digits_only && v.len() <= 12,
+        Class::Password if digits_only => return v.len() >= 6,
+        Class::Token if digits_only => return false,
+        _ => {}
     }
     if v.len() < 6 || is_version_like(v) || reads_as_words(v) {
         return false;
@@ -213,6 +220,8 @@ mod tests {
             );
         }
         assert!(!looks_like_credential(b"12345", Class::Password, false));
+        assert!(!looks_like_credential(b"!vault", Class::Password, false));
+        assert!(!looks_like_credential(b"numpy==1.26.4", Class::Pin, false));
         assert!(!looks_like_credential(
             b"correct horse",
             Class::Password,

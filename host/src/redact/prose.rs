@@ -472,8 +472,10 @@ fn value_at(b: &[u8], i: usize) -> Option<(usize, usize, bool)> {
     }
     // One past the longest value judged, so that `token=token=...` stays
     // linear: a longer run is refused without reading it all.
+    // A backslash ends the value too: in JSON-escaped text it starts `\n`
+    // or `\"`, which must stay whole.
     let e = span_while_max(b, i, MAX_VALUE + 1, |c| {
-        (0x21..=0x7e).contains(&c) && !matches!(c, b'"' | b'\'' | b'`')
+        (0x21..=0x7e).contains(&c) && !matches!(c, b'"' | b'\'' | b'`' | b'\\')
     });
     // A query string or connection string goes on with another parameter.
     let e = (i..e)
