@@ -74,7 +74,6 @@ use std::collections::BTreeMap;
 use std::ops::{ControlFlow, Range};
 
 pub use kind::SecretKind;
-pub use rules::RuleError;
 
 /// How many secrets a call replaced, overall and per kind.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -212,6 +212,8 @@ const CORE_ZH: &[&str] = &[
     "更新為",
     "修改为",
     "修改為",
+    "更改为",
+    "更改為",
     "重置为",
     "重置為",
     "改成",
@@ -268,9 +270,9 @@ const ADVERBS_ZH: &[&str] = &[
     ":",
 ];
 const CORE_JA: &[&str] = &["は", "が", "を", "も", "：", ":", "＝", "="];
-const ADVERBS_JA: &[&str] = &["現在", "今は", "今", "、", "：", ":"];
+const ADVERBS_JA: &[&str] = &["変更後", "変更", "現在", "今は", "今", "、", "：", ":"];
 const CORE_KO: &[&str] = &["는", "은", "가", "이", "를", "을", "：", ":", "＝", "="];
-const ADVERBS_KO: &[&str] = &["현재", "지금", "：", ":"];
+const ADVERBS_KO: &[&str] = &["변경", "현재", "지금", "：", ":"];
 
 /// Quote pairs that may wrap a value.
 const QUOTES: &[(&str, &str)] = &[
@@ -611,6 +613,9 @@ mod tests {
         );
         assert_eq!(found("비밀번호를 Pa55w0rd!로 변경했습니다"), ["Pa55w0rd!"]);
         assert_eq!(found("暗証番号は 4821 です"), ["4821"]);
+        assert_eq!(found("비밀번호 변경: Zq8v#K2pL"), ["Zq8v#K2pL"]);
+        assert_eq!(found("パスワード変更：Zq8v#K2pL"), ["Zq8v#K2pL"]);
+        assert_eq!(found("密码更改为 Zq8v#K2pL"), ["Zq8v#K2pL"]);
     }
 
     #[test]
