@@ -350,9 +350,9 @@ fn url_passwords() {
         &format!("https://oauth2:{glpat}@gitlab.com/g/p.git"),
         &format!(
             "https://oauth2:{}@gitlab.com/g/p.git",
-            marker(SecretKind::GenericApiKey)
+            marker(SecretKind::Rule("gitlab-pat"))
         ),
-        &one(SecretKind::GenericApiKey),
+        &one(SecretKind::Rule("gitlab-pat")),
     );
 }
 
@@ -422,27 +422,37 @@ fn env_assignments() {
     }
 }
 
+/// Vendor formats carried as data rules: the marker names the rule.
 #[test]
-fn generic_vendor_keys() {
-    let m = marker(SecretKind::GenericApiKey);
-    for key in [
-        format!(
-            "hf_{}",
-            rand(
-                32,
-                34,
-                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-            )
+fn data_rule_vendor_keys() {
+    for (id, key) in [
+        (
+            "huggingface-token",
+            format!(
+                "hf_{}",
+                rand(
+                    32,
+                    34,
+                    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                )
+            ),
         ),
-        format!("npm_{}", rand(33, 36, BASE62)),
-        format!("gsk_{}", rand(34, 52, BASE62)),
-        format!("sk-or-v1-{}", rand(35, 64, HEX)),
-        format!("dop_v1_{}", rand(36, 64, HEX)),
+        ("npm-token", format!("npm_{}", rand(33, 36, BASE62))),
+        ("groq-api-key", format!("gsk_{}", rand(34, 52, BASE62))),
+        (
+            "openrouter-api-key",
+            format!("sk-or-v1-{}", rand(35, 64, HEX)),
+        ),
+        (
+            "digitalocean-token",
+            format!("dop_v1_{}", rand(36, 64, HEX)),
+        ),
     ] {
+        let kind = SecretKind::Rule(id);
         check(
             &format!("key {key}\n"),
-            &format!("key {m}\n"),
-            &one(SecretKind::GenericApiKey),
+            &format!("key {}\n", marker(kind)),
+            &one(kind),
         );
     }
 }

@@ -844,7 +844,9 @@ pub fn append_archive(
             t
         }
         // Headings only: every other line the host accepts in a ref must be evidenced.
-        _ => "# Archived memory (moved out of MEMORY.md: over its budget, or replaced)\n".to_string(),
+        _ => {
+            "# Archived memory (moved out of MEMORY.md: over its budget, or replaced)\n".to_string()
+        }
     };
     out.push_str(&format!("\n## {title} {header}\n"));
     let mut current: Option<&str> = None;
@@ -1045,7 +1047,7 @@ mod tests {
         before.sort();
         assert_eq!(before, after);
         let archive = append_archive(None, "Archived", "2026-11-25 (job j1)", &moved);
-        assert!(archive.starts_with("# Archived memory\n"));
+        assert!(archive.starts_with("# Archived memory"));
         assert!(
             archive.contains("## Archived 2026-11-25 (job j1)\n\n### Notes\n\n- note number 0")
         );

@@ -287,7 +287,7 @@ impl Run<'_> {
                 message_id: q.message_id,
                 text: head.trim_end().to_string(),
             };
-            if q.found_in(self.messages) {
+            if let Some(q) = q.located(self.messages) {
                 if !out.contains(&q) {
                     out.push(q);
                 }
@@ -1160,7 +1160,7 @@ mod tests {
         );
         assert_eq!(
             read(&s.paths.skills.join("csep-reflect-release/SKILL.md")),
-            "---\nname: csep-reflect-release\ndescription: Cut a release\n---\n\n1. Tag\n2. Push\n"
+            "---\nname: csep-reflect-release\ndescription: \"Cut a release\"\n---\n\n1. Tag\n2. Push\n"
         );
         // Not filtered here: the host decides about `run.sh`.
         assert_eq!(
@@ -1649,7 +1649,7 @@ mod tests {
         let answer = r#"{"memory": [
             {"op": "add", "section": "Notes", "text": "no evidence at all"},
             {"op": "add", "section": "Notes", "text": "a made-up quote", "evidence": [{"id": 1, "quote": "words nobody said"}]},
-            {"op": "add", "section": "Notes", "text": "wrong message", "evidence": [{"id": 6, "quote": "The test command"}]},
+            {"op": "add", "section": "Notes", "text": "wrong id, right words", "evidence": [{"id": 6, "quote": "The test command"}]},
             {"op": "add", "section": "Rules", "text": "Do not modify `vendor/`", "evidence": [{"id": 1, "quote": "don't touch vendor/"}]},
             {"op": "add", "section": "Notes", "text": "refused by the host", "evidence": [{"id": 1, "quote": "flaky"}]}],
             "refs": [{"path": "x.md", "content": "x"}],
@@ -1657,14 +1657,14 @@ mod tests {
         let mut host = FakeHost::answering(Ok(answer));
         host.refuse = vec!["refused", "csep-reflect-x"];
         let summary = run(&s.job, &Settings::default(), &s.paths, &mut host).unwrap();
+        // A quote naming the wrong message is taken where its words are.
         assert_eq!(
             entries(&read(&s.paths.memory_md())),
-            ["- Do not modify `vendor/`"]
+            ["- Do not modify `vendor/`", "- wrong id, right words"]
         );
         for w in [
             "`no evidence at all`",
             "`a made-up quote`",
-            "`wrong message`",
             "ref `refs/x.md`",
         ] {
             assert!(host.warned(w), "{w}: {:?}", host.logs);
@@ -1672,10 +1672,7 @@ mod tests {
         assert!(host.warned("dropped skill `csep-reflect-x`: the host refused"));
         assert!(!s.paths.skills.join("csep-reflect-x").exists());
         assert!(!s.paths.refs().join("x.md").exists());
-        assert!(
-            summary.starts_with("added 1 memory entry (Rules: 1), dropped 1 entry"),
-            "{summary}"
-        );
+        assert!(summary.starts_with("added 2 memory entries"), "{summary}");
         let skill = host
             .citations
             .iter()

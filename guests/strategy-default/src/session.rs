@@ -87,6 +87,28 @@ impl Quote {
         })
     }
 
+    /// The quote with the id of the message its words are in: the one it names,
+    /// or else the first user message (then any message) holding them. Ids are
+    /// easy to get wrong, words are not.
+    pub fn located(&self, messages: &[Message]) -> Option<Quote> {
+        if self.found_in(messages) {
+            return Some(self.clone());
+        }
+        if self.text.trim().is_empty() || crate::text::char_len(&self.text) > MAX_QUOTE_CHARS {
+            return None;
+        }
+        let holds = |m: &&Message| m.id.is_some() && m.text.contains(&self.text);
+        let found = messages
+            .iter()
+            .filter(|m| m.role == Role::User)
+            .find(holds)
+            .or_else(|| messages.iter().find(holds))?;
+        Some(Quote {
+            message_id: found.id?,
+            text: self.text.clone(),
+        })
+    }
+
     /// True when the quote occurs verbatim in the message it names.
     pub fn found_in(&self, messages: &[Message]) -> bool {
         !self.text.trim().is_empty()

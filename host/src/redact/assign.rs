@@ -20,7 +20,8 @@ const MAX_QUOTED: usize = 4096;
 const LONG_BARE: usize = 256;
 
 /// Characters of an unquoted value; the rest end it (quotes, brackets,
-/// separators of lists, query strings and shell pipelines).
+/// separators of lists and shell pipelines). `&` and `;` are judged in
+/// [`bare_end`].
 fn is_bare_value(c: u8) -> bool {
     c.is_ascii_graphic()
         && !matches!(
@@ -41,6 +42,30 @@ fn is_bare_value(c: u8) -> bool {
                 | b'|'
                 | b'&'
         )
+}
+
+/// Whether the `&` or `;` at `p` separates what follows (`a&&b`, `a & b`,
+/// `x=1&state=2`, `Password=x;Server=y`, `&amp;`) rather than belonging to
+/// the value (`Tr0ub4dor&3xyz`): a value must never end inside a secret.
+pub(crate) fn separates(b: &[u8], p: usize) -> bool {
+    let next = p + 1;
+    if !b.get(next).is_some_and(|&c| is_bare_value(c)) {
+        return true;
+    }
+    // The start of another `name=` parameter.
+    let name_end = span_while(b, next, |c| {
+        c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'[' | b']')
+    });
+    name_end > next && matches!(b.get(name_end), Some(b'=' | b';'))
+}
+
+/// End of the unquoted value starting at `v`.
+fn bare_end(b: &[u8], v: usize) -> usize {
+    let mut e = span_while(b, v, is_bare_value);
+    while matches!(b.get(e), Some(b'&' | b';')) && !separates(b, e) {
+        e = span_while(b, e + 1, is_bare_value);
+    }
+    e
 }
 
 /// Index just after the separator at `p`, or `None` for operators that only
@@ -277,7 +302,7 @@ pub(crate) fn at_separator(b: &[u8], p: usize, floor: usize) -> (Option<Hit>, us
     if matches!(b[v], b'&' | b'*' | b'!' | b'#' | b'@') {
         return (None, p + 1);
     }
-    let e = span_while(b, v, is_bare_value);
+    let e = bare_end(b, v);
     let covered = if e - v > LONG_BARE { e } else { p + 1 };
     if matches!(b.get(e), Some(b'(' | b'[' | b'{')) {
         return (None, covered); // a call or an index: code, not a literal

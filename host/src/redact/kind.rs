@@ -17,11 +17,15 @@ pub enum SecretKind {
     EnvAssignment,
     GoogleApiKey,
     GenericApiKey,
+    /// A secret stated in prose: `the password is ...`, `密码是 ...`.
+    ProseSecret,
+    /// A token matched by a data rule; holds the rule's id.
+    Rule(&'static str),
 }
 
 impl SecretKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [SecretKind; 14] = [
+    /// Every built-in kind, in declaration order (data rules come on top).
+    pub const ALL: [SecretKind; 15] = [
         SecretKind::OpenAiKey,
         SecretKind::AnthropicKey,
         SecretKind::GithubToken,
@@ -36,6 +40,7 @@ impl SecretKind {
         SecretKind::EnvAssignment,
         SecretKind::GoogleApiKey,
         SecretKind::GenericApiKey,
+        SecretKind::ProseSecret,
     ];
 
     /// Kebab-case name used inside `[REDACTED:<name>]`; stable, since stored text contains it.
@@ -55,6 +60,20 @@ impl SecretKind {
             SecretKind::EnvAssignment => "env-assignment",
             SecretKind::GoogleApiKey => "google-api-key",
             SecretKind::GenericApiKey => "generic-api-key",
+            SecretKind::ProseSecret => "prose-secret",
+            SecretKind::Rule(id) => id,
+        }
+    }
+
+    /// How much a kind tells about the secret, for when two detectors
+    /// cover the same bytes: a named vendor format beats a URL password or
+    /// an assignment, which beat a secret found in prose.
+    pub(crate) fn specificity(self) -> u8 {
+        match self {
+            SecretKind::ProseSecret => 0,
+            SecretKind::EnvAssignment | SecretKind::GenericApiKey => 1,
+            SecretKind::BearerToken | SecretKind::UrlPassword => 2,
+            _ => 3,
         }
     }
 }

@@ -9,6 +9,10 @@ pub(crate) const BLOCK: usize = 64;
 pub(crate) struct Masks {
     /// `[A-Za-z0-9_-]`
     pub word: u64,
+    /// `[A-Za-z0-9]`
+    pub alnum: u64,
+    /// Bytes that start a multi-byte UTF-8 character (`0xC0..=0xFF`).
+    pub lead: u64,
     /// `:` and `=`
     pub sep: u64,
     pub dot: u64,
@@ -85,9 +89,14 @@ mod sse2 {
             let letter = between(folded, b'a' - 1, b'z' + 1);
             let digit = between(v, b'0' - 1, b'9' + 1);
             let dash = eq(b'-');
-            let word = _mm_or_si128(_mm_or_si128(letter, digit), _mm_or_si128(dash, eq(b'_')));
+            let alnum = _mm_or_si128(letter, digit);
+            let word = _mm_or_si128(alnum, _mm_or_si128(dash, eq(b'_')));
+            // Signed compare: 0xC0..=0xFF are -64..=-1.
+            let lead = _mm_and_si128(_mm_cmpgt_epi8(v, splat(0xBF)), _mm_cmpgt_epi8(splat(0), v));
             let shift = k * 16;
             m.word |= bits(word, shift);
+            m.alnum |= bits(alnum, shift);
+            m.lead |= bits(lead, shift);
             m.sep |= bits(_mm_or_si128(eq(b':'), eq(b'=')), shift);
             m.dot |= bits(eq(b'.'), shift);
             m.bee |= bits(_mm_cmpeq_epi8(folded, splat(b'b')), shift);
@@ -103,6 +112,8 @@ mod sse2 {
 #[inline(always)]
 fn portable(block: &[u8; BLOCK]) -> Masks {
     let mut word = [0u8; BLOCK];
+    let mut alnum = [0u8; BLOCK];
+    let mut lead = [0u8; BLOCK];
     let mut sep = [0u8; BLOCK];
     let mut dot = [0u8; BLOCK];
     let mut bee = [0u8; BLOCK];
@@ -114,6 +125,8 @@ fn portable(block: &[u8; BLOCK]) -> Masks {
         let letter = folded.wrapping_sub(b'a') < 26;
         let digit = c.wrapping_sub(b'0') < 10;
         word[k] = u8::from(letter | digit | (c == b'_') | (c == b'-'));
+        alnum[k] = u8::from(letter | digit);
+        lead[k] = u8::from(c >= 0xC0);
         sep[k] = u8::from((c == b':') | (c == b'='));
         dot[k] = u8::from(c == b'.');
         bee[k] = u8::from(folded == b'b');
@@ -122,6 +135,8 @@ fn portable(block: &[u8; BLOCK]) -> Masks {
     }
     Masks {
         word: pack(&word),
+        alnum: pack(&alnum),
+        lead: pack(&lead),
         sep: pack(&sep),
         dot: pack(&dot),
         bee: pack(&bee),
@@ -184,6 +199,8 @@ mod tests {
                 let c = text.get(base + k).copied().unwrap_or(0);
                 let bit = |mask: u64| mask >> k & 1 == 1;
                 assert_eq!(bit(m.word), is_word(c), "{c}");
+                assert_eq!(bit(m.alnum), c.is_ascii_alphanumeric(), "{c}");
+                assert_eq!(bit(m.lead), c >= 0xC0, "{c}");
                 assert_eq!(bit(m.sep), c == b':' || c == b'=');
                 assert_eq!(bit(m.dot), c == b'.');
                 assert_eq!(bit(m.bee), c == b'b' || c == b'B');

@@ -2,10 +2,18 @@
 //!
 //! Everything that reaches the search index passes through [`redact`]:
 //! each secret becomes `[REDACTED:<kind>]` and all other bytes stay as they
-//! were. No dependencies: 64-byte blocks become bit masks (SSE2 on x86-64)
-//! marking the few positions worth a look (`:` and `=`, dots after a word,
-//! word starts opening 16+ token bytes, `B`/`b`, dashes), so prose, code and
-//! CJK without secrets cost little.
+//! were. Two passes find secrets:
+//! - the scan: 64-byte blocks become bit masks (SSE2 on x86-64) marking the
+//!   few positions worth a look (`:` and `=`, dots after a word, word
+//!   starts opening 16+ token bytes, `B`/`b`, dashes) for the hand-written
+//!   detectors (assignments, URLs, Bearer, PEM, the main vendors' tokens);
+//! - the keyword pass ([`triggers`]): data rules in the gitleaks format
+//!   (`assets/secret-rules.toml`, marker `[REDACTED:<rule id>]`) and
+//!   secrets stated in prose in English, Chinese, Japanese and Korean
+//!   (`the password is ...`, `密码是 ...`, `パスワードは ...`, `비밀번호는 ...`).
+//!
+//! Where two detectors cover the same bytes the spans merge, so no part of a
+//! secret is left out, and the most specific kind names the marker.
 //!
 //! Rules for the unclear cases:
 //! - Vendor tokens need their exact prefix, alphabet and length, and a body
@@ -29,7 +37,14 @@
 //!   (`PASSWORD=nodejs`), not in code (`default_token='Bearer'`). Quoted and
 //!   upper-case-name values need 6+ chars; bare values after lower-case
 //!   names (code) need 8+ with letters and digits. Bare values are ASCII and
-//!   end at whitespace, quotes, brackets, `,;&|`.
+//!   end at whitespace, quotes, brackets, `,|`, and at a `&` or `;` only
+//!   where another parameter or command follows (`&state=`, `;Server=`,
+//!   `&&`, `& `): `Tr0ub4dor&3xyz` is one value.
+//! - Prose: a secret word, a link (`is`, `set to`, `:`, `是`, `改成`, `は`,
+//!   `는`), then a value that looks like a credential: 6+ chars with a
+//!   digit or symbol, or random-looking mixed case; digits alone only for
+//!   passwords (6+) and PINs (4+); never words, technical terms
+//!   (`base64-encoded`), versions, dates, references or placeholders.
 //! - URL passwords are redacted whatever they look like, placeholders aside.
 //! - `Bearer x` needs 12+ chars with letters and digits; an `Authorization`
 //!   value takes any 8+ char token that is not a word.
@@ -41,12 +56,16 @@
 mod assign;
 mod auth;
 mod bytes;
+mod credential;
 mod kind;
 mod masks;
 mod names;
 mod pem;
 mod prefixed;
+mod prose;
+mod rules;
 mod scan;
+mod triggers;
 mod url;
 mod value;
 
@@ -111,7 +130,11 @@ pub fn redact(text: &str) -> (Cow<'_, str>, Redactions) {
 
 fn find(text: &str, range: Range<usize>) -> Vec<scan::Hit> {
     let mut hits = Vec::new();
-    scan::scan(text.as_bytes(), range, |hit| {
+    scan::scan(text.as_bytes(), range.clone(), |hit| {
+        keep(&mut hits, hit);
+        ControlFlow::Continue(())
+    });
+    triggers::find(text.as_bytes(), range, |hit| {
         keep(&mut hits, hit);
         ControlFlow::Continue(())
     });
@@ -177,9 +200,13 @@ fn lines_with(text: &str, markers: &[Range<usize>]) -> Vec<Range<usize>> {
 /// True when `text` holds something `redact` would replace (used to withhold memory lines).
 pub fn contains_secret(text: &str) -> bool {
     let mut found = false;
-    scan::scan(text.as_bytes(), 0..text.len(), |_| {
-        found = true;
+    let stop = |found: &mut bool| {
+        *found = true;
         ControlFlow::Break(())
-    });
+    };
+    scan::scan(text.as_bytes(), 0..text.len(), |_| stop(&mut found));
+    if !found {
+        triggers::find(text.as_bytes(), 0..text.len(), |_| stop(&mut found));
+    }
     found
 }

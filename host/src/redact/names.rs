@@ -38,7 +38,7 @@ const MAX_WORDS: usize = 12;
 
 /// Splits on non-letters and camelCase humps: `OPENAI_API_KEY`, `apiKey`,
 /// `APIKey` and `x-api-key` all give `.., api, key`.
-fn split_words(name: &[u8], out: &mut [(usize, usize); MAX_WORDS]) -> usize {
+pub(crate) fn split_words(name: &[u8], out: &mut [(usize, usize); MAX_WORDS]) -> usize {
     let mut n = 0;
     let mut i = 0;
     while i < name.len() && n < MAX_WORDS {

@@ -1,6 +1,8 @@
 //! Tokens recognisable by a vendor prefix (`sk-proj-`, `ghp_`, `AKIA`, ...)
-//! and JWTs. Each rule fixes the body alphabet and length, so ordinary
-//! identifiers that merely share a prefix (`sk-learn`, `ghp_config`) fail.
+//! and JWTs, for the vendors with a kind of their own. Each rule fixes the
+//! body alphabet and length, so ordinary identifiers that merely share a
+//! prefix (`sk-learn`, `ghp_config`) fail. Other vendors' formats are data
+//! (`assets/secret-rules.toml`, see [`super::rules`]).
 
 use super::SecretKind;
 use super::bytes::{is_word, span_while, span_while_max};
@@ -17,12 +19,6 @@ enum Body {
     AlnumUnderscore,
     /// `[A-Za-z0-9-]`
     AlnumDash,
-    /// `[A-Za-z0-9_.-]`
-    WordDot,
-    /// `[0-9a-fA-F]`
-    Hex,
-    /// `[A-Za-z]`
-    Alpha,
     /// `[A-Z0-9]`
     Upper,
 }
@@ -34,9 +30,6 @@ impl Body {
             Body::Word => is_word(c),
             Body::AlnumUnderscore => c.is_ascii_alphanumeric() || c == b'_',
             Body::AlnumDash => c.is_ascii_alphanumeric() || c == b'-',
-            Body::WordDot => is_word(c) || c == b'.',
-            Body::Hex => c.is_ascii_hexdigit(),
-            Body::Alpha => c.is_ascii_alphabetic(),
             Body::Upper => c.is_ascii_uppercase() || c.is_ascii_digit(),
         }
     }
@@ -99,8 +92,6 @@ const RULES: &[Rule] = &[
     mixed(rule(b"sk-svcacct-", OpenAiKey, Word, 32, 400)),
     mixed(rule(b"sk-admin-", OpenAiKey, Word, 32, 400)),
     mixed(rule(b"sk-None-", OpenAiKey, Word, 32, 400)),
-    // OpenRouter.
-    rule(b"sk-or-v1-", GenericApiKey, Hex, 64, 64),
     // Legacy OpenAI keys and OpenAI-compatible `sk-` keys (DeepSeek, ...).
     with_digit(rule(b"sk-", OpenAiKey, Alnum, 32, 200)),
     rule(b"sk_live_", StripeKey, Alnum, 16, 255),
@@ -108,26 +99,18 @@ const RULES: &[Rule] = &[
     rule(b"rk_live_", StripeKey, Alnum, 16, 255),
     rule(b"rk_test_", StripeKey, Alnum, 16, 255),
     rule(b"whsec_", StripeKey, Alnum, 24, 255),
-    rule(b"shpat_", GenericApiKey, Hex, 32, 32),
-    rule(b"shpss_", GenericApiKey, Hex, 32, 32),
-    rule(b"shpca_", GenericApiKey, Hex, 32, 32),
-    rule(b"shppa_", GenericApiKey, Hex, 32, 32),
     rule(b"ghp_", GithubToken, Alnum, 36, 255),
     rule(b"gho_", GithubToken, Alnum, 36, 255),
     rule(b"ghu_", GithubToken, Alnum, 36, 255),
     rule(b"ghs_", GithubToken, Alnum, 36, 255),
     rule(b"ghr_", GithubToken, Alnum, 36, 255),
     rule(b"github_pat_", GithubToken, AlnumUnderscore, 50, 255),
-    rule(b"glpat-", GenericApiKey, Word, 20, 255),
-    rule(b"gsk_", GenericApiKey, Alnum, 48, 64),
     // AWS access key ids: long-term, temporary (STS), and two rarer classes.
     rule(b"AKIA", AwsAccessKey, Upper, 16, 16),
     rule(b"ASIA", AwsAccessKey, Upper, 16, 16),
     rule(b"ABIA", AwsAccessKey, Upper, 16, 16),
     rule(b"ACCA", AwsAccessKey, Upper, 16, 16),
     rule(b"AIza", GoogleApiKey, Word, 35, 35),
-    rule(b"GOCSPX-", GenericApiKey, Word, 24, 40),
-    rule(b"ya29.", GenericApiKey, Word, 20, 2048),
     // Slack: bot, user, app-level, refresh, rotating tokens.
     with_digit(rule(b"xoxe.xoxp-", SlackToken, AlnumDash, 20, 255)),
     with_digit(rule(b"xoxb-", SlackToken, AlnumDash, 20, 255)),
@@ -137,18 +120,6 @@ const RULES: &[Rule] = &[
     with_digit(rule(b"xoxs-", SlackToken, AlnumDash, 20, 255)),
     with_digit(rule(b"xoxe-", SlackToken, AlnumDash, 20, 255)),
     with_digit(rule(b"xapp-", SlackToken, AlnumDash, 20, 255)),
-    rule(b"xai-", GenericApiKey, AlnumUnderscore, 70, 100),
-    rule(b"hf_", GenericApiKey, Alpha, 30, 40),
-    rule(b"npm_", GenericApiKey, Alnum, 36, 36),
-    rule(b"pypi-AgEIcHlwaS5vcmc", GenericApiKey, Word, 50, 400),
-    rule(b"pplx-", GenericApiKey, Alnum, 40, 64),
-    rule(b"r8_", GenericApiKey, Word, 37, 40),
-    rule(b"dop_v1_", GenericApiKey, Hex, 64, 64),
-    rule(b"doo_v1_", GenericApiKey, Hex, 64, 64),
-    rule(b"dor_v1_", GenericApiKey, Hex, 64, 64),
-    rule(b"lin_api_", GenericApiKey, Alnum, 40, 40),
-    // SendGrid: SG.<22>.<43>
-    rule(b"SG.", GenericApiKey, WordDot, 60, 80),
 ];
 
 /// Bytes that can start a prefixed token; everything else is skipped at once.

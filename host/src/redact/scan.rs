@@ -1,6 +1,6 @@
 //! The single pass over the text. For each 64-byte block, bit masks mark
 //! the few positions worth a look: separators (`:`, `=`), dots after a word
-//! (`ya29.`, `SG.`, `hooks.`), and word starts that begin a run of 16+ token
+//! (`xoxe.`, `hooks.`), and word starts that begin a run of 16+ token
 //! bytes, a `B`/`b` (Bearer) or a `-` (PEM). Everything else is skipped
 //! without a branch, so text without secrets costs little.
 
@@ -66,7 +66,7 @@ fn word_at(b: &[u8], i: usize) -> Option<Hit> {
     }
 }
 
-/// Detectors for short words that need a dot: `ya29.`, `SG.`, `xoxe.` and
+/// Detectors for short words that need a dot: `xoxe.` and
 /// `hooks.slack.com`; `dot` is the dot's index. The word may not reach
 /// back before `floor`.
 fn before_dot(b: &[u8], dot: usize, floor: usize) -> Option<Hit> {
@@ -80,7 +80,7 @@ fn before_dot(b: &[u8], dot: usize, floor: usize) -> Option<Hit> {
         s += 1;
     }
     match &b[s..dot] {
-        b"ya29" | b"SG" | b"xoxe" => prefixed::token_at(b, s),
+        b"xoxe" => prefixed::token_at(b, s),
         b"hooks" => url::slack_webhook(b, s, dot),
         _ => None,
     }
@@ -152,15 +152,22 @@ pub(crate) fn scan(b: &[u8], range: Range<usize>, mut emit: impl FnMut(Hit) -> C
     }
 }
 
-/// Orders hits and merges any that overlap, keeping the first one's kind.
-/// The scan already yields them sorted and disjoint; this keeps `redact`
-/// correct even if a detector were to break that.
+/// Orders hits and merges any that overlap into one span covering them
+/// all, so no part of a secret is left out; the merged span takes the most
+/// specific kind (the first one's on a tie). The scan yields its own hits
+/// sorted and disjoint, but keyword detectors (data rules, prose) may cover
+/// the same bytes.
 pub(crate) fn coalesce(mut hits: Vec<Hit>) -> Vec<Hit> {
     hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
     let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
     for h in hits {
         match out.last_mut() {
-            Some(last) if h.start < last.end => last.end = last.end.max(h.end),
+            Some(last) if h.start < last.end => {
+                last.end = last.end.max(h.end);
+                if h.kind.specificity() > last.kind.specificity() {
+                    last.kind = h.kind;
+                }
+            }
             _ => out.push(h),
         }
     }
