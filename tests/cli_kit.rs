@@ -569,8 +569,9 @@ fn try_gives_a_strategy_the_model_only_when_asked_and_counts_its_calls() {
     let mut w = world();
     let mock = mock_llm::MockLlm::start(vec![mock_llm::Reply::responses_text(
         &serde_json::json!({
-            "memory": [{"op": "add", "section": "Rules", "text": "Release branches are cut on Thursdays."}],
-            "skill": null, "summary": "one rule"
+            "memory": [{"op": "add", "section": "Notes", "text": "Known bug: the parser drops the last token.",
+                        "evidence": [{"id": 1, "quote": "the parser drops the last token"}]}],
+            "skill": null, "summary": "one note"
         })
         .to_string(),
         900,

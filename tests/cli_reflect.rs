@@ -154,6 +154,11 @@ fn revert_restores_the_bytes_and_refuses_after_an_edit() {
 fn the_stop_hook_starts_the_worker_only_when_the_policy_asks() {
     let mut w = World::new();
     w.set("CSEP__POLICY__SETTINGS__MEMORY_STOP_INTERVAL", "2");
+    // The session states durable facts, which would reflect at once: counted here.
+    w.set(
+        "CSEP__POLICY__SETTINGS__DURABLE_STATEMENT_IMMEDIATE",
+        "false",
+    );
     let t = instructive_session(&w, S1);
     w.stop(S1, &t);
     assert!(w.jobs().is_empty(), "one Stop is below the interval");
@@ -226,14 +231,22 @@ fn rejected_codes(receipt: &Value) -> Vec<String> {
 #[test]
 fn a_good_memory_update_from_the_model_is_committed_with_its_usage() {
     let (w, mock, job, receipt) = job_with_model(vec![answer(serde_json::json!({
-        "memory": [{"op": "add", "section": "Rules", "text": "Release branches are cut on Thursdays."}],
+        "memory": [{"op": "add", "section": "Rules", "text": "Do not modify `vendor/`: it is generated.",
+                    "evidence": [{"id": 1, "quote": "Don't touch vendor/, it is generated."}]}],
         "skill": null, "summary": "one rule"
     }))]);
     assert_eq!(job["status"], "succeeded", "{job:#}");
     assert!(
         w.memory()
-            .contains("Release branches are cut on Thursdays.")
+            .contains("Do not modify `vendor/`: it is generated.")
     );
+    // The receipt keeps what the entry rests on.
+    let evidence = &receipt["evidence"][0];
+    assert_eq!(
+        evidence["entry"],
+        "Do not modify `vendor/`: it is generated."
+    );
+    assert_eq!(evidence["quotes"][0]["source"], "user-words");
     assert_eq!(receipt["model"]["calls"], 1);
     assert_eq!(receipt["model"]["input_tokens"], 1200);
     assert_eq!(receipt["model"]["output_tokens"], 80);
@@ -257,7 +270,8 @@ fn a_new_skill_lands_in_the_clients_skills_folder() {
     let (w, _mock, job, receipt) = job_with_model(vec![answer(serde_json::json!({
         "memory": [],
         "skill": {"name": "csep-reflect-release-flow", "description": "Cut a release of this repo.",
-                  "body": "## Workflow\n1. Run `cargo test --workspace`.\n2. Tag the commit.\n"},
+                  "body": "## Workflow\n1. Run `cargo test --workspace`.\n2. Tag the commit.\n",
+                  "evidence": [{"id": 3, "quote": "cargo test --workspace"}]},
         "summary": "a skill"
     }))]);
     assert_eq!(job["status"], "succeeded", "{receipt:#}");
@@ -306,13 +320,14 @@ fn a_server_error_is_retried() {
     let (w, mock, job, receipt) = job_with_model(vec![
         Reply::error(500, "overloaded"),
         answer(serde_json::json!({
-            "memory": [{"op": "add", "section": "Facts", "text": "The API is versioned under /v2."}],
+            "memory": [{"op": "add", "section": "Facts", "text": "`vendor/` is generated.",
+                        "evidence": [{"id": 1, "quote": "Don't touch vendor/, it is generated."}]}],
             "skill": null, "summary": "a fact"
         })),
     ]);
     assert_eq!(job["status"], "succeeded", "{receipt:#}");
     assert_eq!(mock.requests().len(), 2);
-    assert!(w.memory().contains("/v2"));
+    assert!(w.memory().contains("`vendor/` is generated."));
 }
 
 #[test]
@@ -352,8 +367,9 @@ fn hostile_answers_are_rejected_and_the_live_folders_untouched() {
             "my-own-skill:skill-prefix",
         ),
         (
+            // Refused by the strategy itself (entries are one line); nothing reaches the host.
             serde_json::json!({"memory": [{"op": "add", "section": "Notes", "text": big}]}),
-            ":too-large|:memory-over-budget",
+            "",
         ),
         (
             serde_json::json!({"skill": {"name": "csep-reflect-cleanup", "description": "d", "body": "b",
@@ -365,8 +381,18 @@ fn hostile_answers_are_rejected_and_the_live_folders_untouched() {
             "MEMORY.md:secret",
         ),
     ];
+    // Each one cites the session, so what stops it is the host's rule for its kind.
+    let quote = serde_json::json!([{"id": 1, "quote": "Don't touch vendor/"}]);
     for (mut hostile, expect) in cases {
         hostile["summary"] = "done".into();
+        for list in ["memory", "refs"] {
+            for item in hostile[list].as_array_mut().into_iter().flatten() {
+                item["evidence"] = quote.clone();
+            }
+        }
+        if hostile["skill"].is_object() {
+            hostile["skill"]["evidence"] = quote.clone();
+        }
         let mut w = World::new();
         let own = w.path("codex/skills/my-own-skill/SKILL.md");
         std::fs::create_dir_all(own.parent().unwrap()).unwrap();
@@ -397,6 +423,7 @@ fn hostile_answers_are_rejected_and_the_live_folders_untouched() {
             receipt["accepted"].as_array().unwrap().is_empty(),
             "{receipt:#}"
         );
+        assert_eq!(w.memory(), before);
         assert_eq!(
             std::fs::read_to_string(&own).unwrap(),
             "---\nname: my-own-skill\ndescription: mine\n---\nmine\n"
@@ -416,7 +443,8 @@ fn a_killed_worker_leaves_memory_whole_and_its_job_is_taken_over() {
     let mock = MockLlm::start(vec![
         answer(serde_json::json!({"memory": []})).with_delay(30_000),
         answer(serde_json::json!({
-            "memory": [{"op": "add", "section": "Facts", "text": "Deploys go through staging first."}],
+            "memory": [{"op": "add", "section": "Facts", "text": "`vendor/` is generated, never edited.",
+                        "evidence": [{"id": 1, "quote": "Don't touch vendor/, it is generated."}]}],
             "skill": null, "summary": "a fact"
         })),
     ]);
@@ -462,7 +490,7 @@ fn a_killed_worker_leaves_memory_whole_and_its_job_is_taken_over() {
     let job = w.wait_final(&id, Duration::from_secs(5));
     assert_eq!(job["status"], "succeeded", "{job:#}");
     assert_eq!(job["attempts"], 2);
-    assert!(w.memory().contains("Deploys go through staging first."));
+    assert!(w.memory().contains("`vendor/` is generated, never edited."));
 }
 
 #[test]
@@ -594,7 +622,8 @@ fn a_claude_code_sessions_skill_goes_to_claude_codes_skills_folder() {
     let mock = MockLlm::start(vec![answer(serde_json::json!({
         "memory": [],
         "skill": {"name": "csep-reflect-db-migrations", "description": "Write a migration.",
-                  "body": "## Workflow\n1. Add the file under migrations/.\n"},
+                  "body": "## Workflow\n1. Add the file under migrations/.\n",
+                  "evidence": [{"id": 1, "quote": "migrations must be reversible"}]},
         "summary": "a skill"
     }))]);
     use_model(&mut w, &mock);

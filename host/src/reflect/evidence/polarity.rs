@@ -113,11 +113,27 @@ pub fn affirmed_spans(entry: &str) -> Vec<String> {
     out
 }
 
-/// The affirmed span of `entry` that the user's last word rules out, if any.
+/// The affirmed command of `entry` that the user's last word rules out, if any.
+/// Paths are left alone: "don't touch `vendor/`" forbids editing it, not naming it.
 pub fn ruled_out_by_user(session: &Session, entry: &str) -> Option<String> {
     affirmed_spans(entry)
         .into_iter()
+        .filter(|span| !path_like(span))
         .find(|span| last_word_negates(session, span))
+}
+
+/// A span that names a file or folder rather than a command.
+fn path_like(span: &str) -> bool {
+    let s = span.trim();
+    if s.contains(char::is_whitespace) {
+        return false;
+    }
+    s.contains('/')
+        || s.rsplit_once('.').is_some_and(|(stem, ext)| {
+            !stem.is_empty()
+                && ext.chars().all(|c| c.is_ascii_alphanumeric())
+                && ext.chars().any(|c| c.is_ascii_alphabetic())
+        })
 }
 
 fn last_word_negates(session: &Session, span: &str) -> bool {
@@ -240,6 +256,13 @@ mod tests {
                 "{entry}: {texts:?}"
             );
         }
+        assert_eq!(
+            ruled_out_by_user(
+                &user(&["Don't touch vendor/, it is generated."]),
+                "`vendor/` is generated."
+            ),
+            None
+        );
         let fine = [
             (
                 vec!["Don't run `cargo test` directly; use `cargo test --workspace`."],
