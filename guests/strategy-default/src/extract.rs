@@ -195,7 +195,10 @@ pub fn extract(messages: &[Message], cwd: &str) -> Vec<Finding> {
                 for (kind, command) in
                     commands::recognize(&call.script, call.workdir.as_deref(), cwd)
                 {
-                    if char_len(&command) <= MAX_COMMAND_CHARS && !commands::is_one_off(&command) {
+                    if char_len(&command) <= MAX_COMMAND_CHARS
+                        && !commands::is_one_off(&command)
+                        && !commands::narrowed(kind, &command)
+                    {
                         session.observed.insert(kind, (command, quote.clone()));
                     }
                 }
