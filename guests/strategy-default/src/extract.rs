@@ -14,6 +14,7 @@
 //! is skipped entirely; no entry is longer than [`MAX_ENTRY_CHARS`]. Every
 //! finding carries quotes of the messages it rests on.
 
+mod now;
 mod paths;
 mod polarity;
 mod scope;
@@ -288,6 +289,10 @@ impl Session {
     }
 
     fn statement(&mut self, m: &Message, st: statements::Statement) {
+        // "Remember where we are", "下次再继续看": the task's state, not a fact.
+        if now::about_now(st.quote) || now::about_now(&st.text) {
+            return;
+        }
         let Some(quote) = Quote::of(m, st.quote) else {
             return;
         };
@@ -1183,5 +1188,33 @@ mod tests {
             user("Remember that releases are cut on \"fridays\"!"),
         ];
         assert_eq!(found(&transcript).len(), 2);
+    }
+
+    #[test]
+    fn remembering_the_task_at_hand_records_nothing() {
+        for text in [
+            "Remember where we are: the refactor of src/api/user.rs is half done, I'm off to lunch.",
+            "Remember that we are looking at the flaky login test, pick it up tomorrow.",
+            "今天先到这，下次再继续看 lexer 的内存问题。",
+            "记住我们刚才看到 render 占了一半的时间。",
+            "覚えておいて：明日の朝このブランチの続きをやります。",
+            "メモして：今日は 15 時から会議なので、それまでにレビューして。",
+            "기억해 둬요, 지금 보는 건 PAY-77 이슈예요.",
+            "기억해 주세요, 오늘은 점심 전에 배포 리뷰가 있어요.",
+        ] {
+            assert_eq!(users(&[text]), Vec::<String>::new(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_test_run_of_part_of_the_suite_is_not_the_test_command() {
+        let found = found(&[
+            user("Please update legacy/auth.py to use the new helper."),
+            call(r#"{"command":"sed -i 's/a/b/' legacy/auth.py && pytest -q legacy/"}"#),
+            output("10 passed in 0.40s", false),
+            call(r#"{"command":"cargo test parser::tests"}"#),
+            output("test result: ok. 4 passed", false),
+        ]);
+        assert_eq!(found, Vec::<String>::new());
     }
 }
