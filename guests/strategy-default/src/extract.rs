@@ -20,6 +20,7 @@ mod polarity;
 mod scope;
 mod stated;
 mod statements;
+mod url_fact;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -270,6 +271,12 @@ impl Session {
                 statements::capitalize_sentence(text),
                 quote.clone(),
             );
+        }
+        if !said.unsure
+            && !now::about_now(sentence)
+            && let Some((role, url)) = url_fact::url_fact(sentence)
+        {
+            self.push_entry("Notes", format!("{role}: {url}"), quote.clone());
         }
         for path in forbidden_paths(sentence) {
             let bare = path.trim_end_matches('/').to_string();

@@ -378,6 +378,16 @@ const URL_NOUNS: [&str; 16] = [
     "地址", "環境", "アドレス", "환경", "주소", "링크",
 ];
 
+/// The role of the URL whose preceding words are `before` (`Staging moved: it
+/// is` → `staging`), when those words name a known one.
+pub fn url_role_before(before: &str) -> Option<&'static str> {
+    let label = url_label(before);
+    URL_ROLES
+        .iter()
+        .map(|(role, _)| *role)
+        .find(|role| *role == label)
+}
+
 /// The role named by a label word, if any.
 fn url_role(word: &str) -> Option<&'static str> {
     URL_ROLES.iter().find_map(|(role, names)| {
