@@ -866,11 +866,14 @@ pub fn narrowed(kind: Kind, command: &str) -> bool {
             .collect();
         let file = |a: &str| {
             a.rsplit_once('.').is_some_and(|(stem, ext)| {
-                !stem.is_empty() && !stem.ends_with('.') && ext.chars().all(|c| c.is_ascii_alphanumeric())
+                !stem.is_empty()
+                    && !stem.ends_with('.')
+                    && ext.chars().all(|c| c.is_ascii_alphanumeric())
                     && (1..=5).contains(&ext.len())
             }) || a.contains("::")
         };
-        let part = |a: &str| !WHOLE.contains(&a) && (a.contains('/') || file(a) || program == "cargo");
+        let part =
+            |a: &str| !WHOLE.contains(&a) && (a.contains('/') || file(a) || program == "cargo");
         match kind {
             Kind::Test => filtered || args.iter().any(|a| part(a)),
             _ => args.iter().any(|a| !WHOLE.contains(a) && file(a)),
@@ -1334,7 +1337,10 @@ mod narrowed_tests {
     fn runs_of_part_of_a_suite_are_narrowed() {
         for (kind, c) in [
             (Kind::Test, "pytest -q legacy/"),
-            (Kind::Test, "sed -i 's/a/b/' x.py && pytest -q tests/unit/test_auth.py"),
+            (
+                Kind::Test,
+                "sed -i 's/a/b/' x.py && pytest -q tests/unit/test_auth.py",
+            ),
             (Kind::Test, "cargo test parser::tests"),
             (Kind::Test, "cargo +nightly test lexer"),
             (Kind::Test, "go test -run TestLogin ./..."),

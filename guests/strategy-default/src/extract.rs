@@ -17,7 +17,9 @@
 mod now;
 mod paths;
 mod polarity;
+mod procedure;
 mod scope;
+mod secret;
 mod stated;
 mod statements;
 mod url_fact;
@@ -171,9 +173,9 @@ pub fn extract(messages: &[Message], cwd: &str) -> Vec<Finding> {
         match m.role {
             Role::User => {
                 pending.clear();
-                if !looks_secret(&m.text) {
-                    session.user_message(m);
-                }
+                // The other sentences of a message holding a secret still count;
+                // `user_message` leaves out each sentence that holds one.
+                session.user_message(m);
             }
             Role::ToolCall => {
                 let call = commands::shell_invocation(m.tool.as_deref(), &m.text)
@@ -214,14 +216,21 @@ pub fn extract(messages: &[Message], cwd: &str) -> Vec<Finding> {
 impl Session {
     fn user_message(&mut self, m: &Message) {
         for line in scope::spoken_lines(&m.text) {
-            for sentence in sentences(line) {
+            let clean: Vec<&str> = sentences(line)
+                .into_iter()
+                .filter(|s| !secret::holds_secret(s))
+                .collect();
+            for sentence in &clean {
                 self.sentence(m, sentence);
             }
-            if let Some(st) = statements::statement(line) {
+            if let Some(st) = statements::statement(line)
+                && !secret::holds_secret(st.quote)
+                && !secret::holds_secret(&st.text)
+            {
                 self.statement(m, st);
                 continue;
             }
-            for sentence in sentences(line) {
+            for sentence in &clean {
                 if let Some(rest) = correction(sentence) {
                     self.correction(m, rest);
                 }
@@ -271,6 +280,12 @@ impl Session {
                 statements::capitalize_sentence(text),
                 quote.clone(),
             );
+        }
+        if !said.unsure
+            && said.stated.is_empty()
+            && let Some((section, text)) = procedure::procedure(sentence)
+        {
+            self.push_entry(section, text, quote.clone());
         }
         if !said.unsure
             && !now::about_now(sentence)
@@ -502,7 +517,12 @@ fn word_start(s: &str, at: usize) -> bool {
 /// True when `before` ends at the start of a sentence or clause.
 fn clause_start(before: &str) -> bool {
     let t = before.trim_end();
+    let lower = t.to_ascii_lowercase();
     t.is_empty()
+        // `Oh, and from now on ...`, `Also, from now on ...`: a joined clause.
+        || [" and", " also", " but", " so", " oh", " btw"]
+            .iter()
+            .any(|w| lower.ends_with(w) || lower == w.trim_start())
         || t.ends_with(['.', '!', '?', ';', ':', ',', '(', '-'])
         || t.ends_with(['，', '。', '！', '？', '；', '：', '、'])
 }
@@ -1223,5 +1243,36 @@ mod tests {
             output("test result: ok. 4 passed", false),
         ]);
         assert_eq!(found, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_message_holding_a_secret_still_yields_its_other_facts() {
+        for (text, fact) in [
+            (
+                "Run `docker compose up -d db` before `make itest`. For the record, the password is [REDACTED:password] on the shared box.",
+                "docker compose up -d db",
+            ),
+            (
+                "数据库迁移用 `make migrate`。测试数据库的密码是 [REDACTED:password] ，迁移前要先连上。",
+                "make migrate",
+            ),
+            (
+                "DB は `docker compose up -d postgres` で起動してください。パスワードは Sakura-Pass-7781 です。",
+                "docker compose up -d postgres",
+            ),
+            (
+                "`infra/prod/` 는 절대 직접 수정하지 마세요. 참고로 배포 키는 [REDACTED:aws-key] 이고 시크릿은 [REDACTED:aws-secret] 예요.",
+                "infra/prod",
+            ),
+        ] {
+            let found = users(&[text]);
+            assert!(found.iter().any(|f| f.contains(fact)), "{text}: {found:?}");
+            for f in &found {
+                assert!(
+                    !f.contains("REDACTED") && !f.contains("Sakura") && !f.contains("密码"),
+                    "{f}"
+                );
+            }
+        }
     }
 }

@@ -1448,13 +1448,21 @@ mod tests {
                 memory: Some(
                     "# Memory\n\n## Notes\n- The staging environment is at https://staging-a.example.com and smoke tests run against it.\n",
                 ),
-                session: users(&["Staging moved: it is https://stage.example.net now. Remember the new one."]),
+                session: users(&[
+                    "Staging moved: it is https://stage.example.net now. Remember the new one.",
+                ]),
                 lines: &["- Staging: https://stage.example.net"],
-                archived: &["- The staging environment is at https://staging-a.example.com and smoke tests run against it."],
+                archived: &[
+                    "- The staging environment is at https://staging-a.example.com and smoke tests run against it.",
+                ],
             },
             Case {
-                memory: Some("# Memory\n\n## Notes\n- ステージング環境の URL は https://stg-old.example.jp です\n"),
-                session: users(&["ステージングは https://stg.example.jp に移転しました。古い方はもう使えません。"]),
+                memory: Some(
+                    "# Memory\n\n## Notes\n- ステージング環境の URL は https://stg-old.example.jp です\n",
+                ),
+                session: users(&[
+                    "ステージングは https://stg.example.jp に移転しました。古い方はもう使えません。",
+                ]),
                 lines: &["- Staging: https://stg.example.jp"],
                 archived: &["- ステージング環境の URL は https://stg-old.example.jp です"],
             },
@@ -1465,7 +1473,9 @@ mod tests {
                 archived: &["- 预发环境是 https://pre-old.example.cn"],
             },
             Case {
-                memory: Some("# Memory\n\n## Notes\n- 스테이징 주소는 https://stg-old.example.kr 입니다\n"),
+                memory: Some(
+                    "# Memory\n\n## Notes\n- 스테이징 주소는 https://stg-old.example.kr 입니다\n",
+                ),
                 session: users(&["스테이징 서버는 https://stg.example.kr 로 옮겼어요."]),
                 lines: &["- Staging: https://stg.example.kr"],
                 archived: &["- 스테이징 주소는 https://stg-old.example.kr 입니다"],

@@ -50,8 +50,22 @@ const STATES: [&str; 34] = [
 
 /// Words before the URL that deny or doubt it.
 const DOUBTS: [&str; 16] = [
-    "not ", "no longer", "n't", "never", "maybe", "if ", "不是", "不再", "如果", "也许", "ではな",
-    "もう", "かも", "아니", "더 이상", "아마",
+    "not ",
+    "no longer",
+    "n't",
+    "never",
+    "maybe",
+    "if ",
+    "不是",
+    "不再",
+    "如果",
+    "也许",
+    "ではな",
+    "もう",
+    "かも",
+    "아니",
+    "더 이상",
+    "아마",
 ];
 
 /// `(role title, url)` when the sentence states where a known role lives.
@@ -69,7 +83,10 @@ pub fn url_fact(sentence: &str) -> Option<(String, String)> {
     let at = *starts.iter().max()?;
     let url: String = s[at..]
         .chars()
-        .take_while(|c| !c.is_whitespace() && !matches!(c, '`' | ')' | '）' | '，' | '。' | '、' | '」' | '"' | '\''))
+        .take_while(|c| {
+            !c.is_whitespace()
+                && !matches!(c, '`' | ')' | '）' | '，' | '。' | '、' | '」' | '"' | '\'')
+        })
         .collect();
     let url = url.trim_end_matches(['.', ',', ';', ':', '!']).to_string();
     if url.len() <= "https://".len() || url.contains('@') || url.contains('[') {
@@ -103,15 +120,47 @@ mod tests {
                 "Staging",
                 "https://stage.example.net",
             ),
-            ("The production site is at https://app.example.com/.", "Production", "https://app.example.com/"),
-            ("The docs moved from https://old.example.org to https://docs.example.org.", "Docs", "https://docs.example.org"),
-            ("预发环境的地址是 https://pre.example.cn。", "Staging", "https://pre.example.cn"),
-            ("ステージングは https://stg.example.jp に移転しました。", "Staging", "https://stg.example.jp"),
-            ("本番環境の URL は https://app.example.jp です", "Production", "https://app.example.jp"),
-            ("스테이징 주소는 https://stg.example.kr 로 바뀌었어요.", "Staging", "https://stg.example.kr"),
-            ("운영 서버는 https://api.example.kr 입니다.", "Production", "https://api.example.kr"),
+            (
+                "The production site is at https://app.example.com/.",
+                "Production",
+                "https://app.example.com/",
+            ),
+            (
+                "The docs moved from https://old.example.org to https://docs.example.org.",
+                "Docs",
+                "https://docs.example.org",
+            ),
+            (
+                "预发环境的地址是 https://pre.example.cn。",
+                "Staging",
+                "https://pre.example.cn",
+            ),
+            (
+                "ステージングは https://stg.example.jp に移転しました。",
+                "Staging",
+                "https://stg.example.jp",
+            ),
+            (
+                "本番環境の URL は https://app.example.jp です",
+                "Production",
+                "https://app.example.jp",
+            ),
+            (
+                "스테이징 주소는 https://stg.example.kr 로 바뀌었어요.",
+                "Staging",
+                "https://stg.example.kr",
+            ),
+            (
+                "운영 서버는 https://api.example.kr 입니다.",
+                "Production",
+                "https://api.example.kr",
+            ),
         ] {
-            assert_eq!(url_fact(s), Some((role.to_string(), url.to_string())), "{s}");
+            assert_eq!(
+                url_fact(s),
+                Some((role.to_string(), url.to_string())),
+                "{s}"
+            );
         }
     }
 

@@ -359,23 +359,63 @@ const CJK_LABEL_FILLERS: [&str; 20] = [
 const URL_ROLES: [(&str, &[&str]); 6] = [
     (
         "staging",
-        &["staging", "stage", "stg", "ステージング", "预发", "预发布", "스테이징"],
+        &[
+            "staging",
+            "stage",
+            "stg",
+            "ステージング",
+            "预发",
+            "预发布",
+            "스테이징",
+        ],
     ),
     (
         "production",
-        &["production", "prod", "本番", "生产", "正式环境", "운영", "프로덕션", "プロダクション"],
+        &[
+            "production",
+            "prod",
+            "本番",
+            "生产",
+            "正式环境",
+            "운영",
+            "프로덕션",
+            "プロダクション",
+        ],
     ),
     ("preview", &["preview", "プレビュー", "预览", "미리보기"]),
-    ("docs", &["docs", "documentation", "ドキュメント", "文档", "문서"]),
-    ("registry", &["registry", "レジストリ", "镜像源", "레지스트리"]),
-    ("dashboard", &["dashboard", "ダッシュボード", "仪表盘", "대시보드"]),
+    (
+        "docs",
+        &["docs", "documentation", "ドキュメント", "文档", "문서"],
+    ),
+    (
+        "registry",
+        &["registry", "レジストリ", "镜像源", "레지스트리"],
+    ),
+    (
+        "dashboard",
+        &["dashboard", "ダッシュボード", "仪表盘", "대시보드"],
+    ),
 ];
 
 /// Words that name what a URL is (`URL`, `environment`, `環境`) rather than
 /// whose it is.
 const URL_NOUNS: [&str; 16] = [
-    "url", "urls", "address", "environment", "env", "server", "host", "site", "link", "环境",
-    "地址", "環境", "アドレス", "환경", "주소", "링크",
+    "url",
+    "urls",
+    "address",
+    "environment",
+    "env",
+    "server",
+    "host",
+    "site",
+    "link",
+    "环境",
+    "地址",
+    "環境",
+    "アドレス",
+    "환경",
+    "주소",
+    "링크",
 ];
 
 /// The role of the URL whose preceding words are `before` (`Staging moved: it
@@ -424,7 +464,10 @@ fn url_label(before: &str) -> String {
                 continue;
             }
         } else {
-            for f in CJK_LABEL_FILLERS.iter().chain(["の", "的", "는", "은"].iter()) {
+            for f in CJK_LABEL_FILLERS
+                .iter()
+                .chain(["の", "的", "는", "은"].iter())
+            {
                 w = w.replace(f, "");
             }
         }
