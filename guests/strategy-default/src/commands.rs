@@ -198,13 +198,24 @@ pub fn plausible(command: &str) -> bool {
         first.to_ascii_lowercase().as_str(),
         "the" | "a" | "an" | "it" | "this" | "that" | "to" | "and" | "or" | "is" | "with" | "i"
     );
-    program_like && !stop_word && !crate::text::looks_secret(c)
+    program_like && !stop_word && !is_document(&first) && !crate::text::looks_secret(c)
 }
 
 /// True when the path-like first word points at a script (`./scripts/test.sh`).
 pub fn is_path_like(command: &str) -> bool {
     let first = command.split_whitespace().next().unwrap_or("");
-    first.starts_with("./") || first.starts_with("scripts/") || first.starts_with("bin/")
+    (first.starts_with("./") || first.starts_with("scripts/") || first.starts_with("bin/"))
+        && !is_document(first)
+}
+
+/// `scripts/setup.md`, `docs/BUILD.txt`: a document to read, not a program.
+fn is_document(word: &str) -> bool {
+    let w = word.to_ascii_lowercase();
+    [
+        ".md", ".txt", ".rst", ".adoc", ".json", ".yaml", ".yml", ".toml", ".csv", ".log",
+    ]
+    .iter()
+    .any(|ext| w.ends_with(ext))
 }
 
 /// Whether a tool call succeeded, judged from its output message: not marked as an
@@ -798,6 +809,20 @@ const PROGRAMS: [&str; 71] = [
 
 /// True when `word` names a program this module knows (or a task runner, or a
 /// package manager), so that a mention of it in prose is a command.
+/// True when the command runs a target of a task runner (`make dist`, `just
+/// release`): what the target does is only known from the words around it.
+pub fn runs_task_target(command: &str) -> bool {
+    let mut words = command.split_whitespace();
+    let first = words.next().map(|w| basename(w).to_ascii_lowercase());
+    first.is_some_and(|f| {
+        TASK_RUNNERS.contains(&f.as_str())
+            || matches!(
+                f.as_str(),
+                "make" | "just" | "task" | "rake" | "gradle" | "gradlew" | "mvn" | "bazel"
+            )
+    }) && words.next().is_some()
+}
+
 pub fn known_program(word: &str) -> bool {
     let w = basename(word).to_ascii_lowercase();
     PROGRAMS.contains(&w.as_str())
@@ -808,9 +833,6 @@ pub fn known_program(word: &str) -> bool {
         )
 }
 
-/// True for commands that are not the project's standing test/build/... command:
-/// a run of selected tests or files, a cleanup, an install, or a script in a
-/// scratch location.
 /// True when a run covers only part of what its kind covers: a test run given a
 /// path, a file or a name filter (`pytest -q legacy/`, `cargo test parser`,
 /// `go test -run TestFoo`), or any run given single source files (`ruff check
@@ -881,6 +903,9 @@ pub fn narrowed(kind: Kind, command: &str) -> bool {
     })
 }
 
+/// True for commands that are not the project's standing test/build/... command:
+/// a run of selected tests or files, a cleanup, an install, or a script in a
+/// scratch location.
 pub fn is_one_off(command: &str) -> bool {
     for segment in split_segments(command) {
         let words: Vec<String> = clean_words(&segment)
@@ -1372,6 +1397,21 @@ mod narrowed_tests {
             (Kind::Format, "cargo fmt --all"),
         ] {
             assert!(!narrowed(kind, c), "{c}");
+        }
+    }
+
+    #[test]
+    fn documents_are_not_commands() {
+        for c in [
+            "scripts/setup.md",
+            "docs/BUILD.txt",
+            "./config/ci.yml",
+            "README.rst",
+        ] {
+            assert!(!plausible(c) && !is_path_like(c), "{c}");
+        }
+        for c in ["scripts/build.sh", "./gradlew build", "make dist"] {
+            assert!(plausible(c), "{c}");
         }
     }
 }

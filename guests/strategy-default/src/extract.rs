@@ -1275,4 +1275,33 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn a_task_target_named_by_a_kind_word_is_the_command_and_a_document_is_not() {
+        for (text, entry) in [
+            (
+                "The build command is `make dist`. Read docs/BUILD.md and build.",
+                "Build: `make dist`",
+            ),
+            (
+                "构建命令是 `make package`。先看 scripts/setup.md 再构建。",
+                "Build: `make package`",
+            ),
+            (
+                "このリポジトリのビルドコマンドは `just bundle` です。",
+                "Build: `just bundle`",
+            ),
+            (
+                "이 저장소의 빌드 명령은 `make dist` 입니다. scripts/setup.md 를 읽고 빌드해 주세요.",
+                "Build: `make dist`",
+            ),
+        ] {
+            let found = users(&[text]);
+            assert!(found.iter().any(|f| f.contains(entry)), "{text}: {found:?}");
+            assert!(
+                found.iter().all(|f| !f.contains(".md`")),
+                "{text}: {found:?}"
+            );
+        }
+    }
 }
