@@ -236,6 +236,10 @@ mod tests {
             "ドキュメントは https://docs.example.jp に移転しました。",
             "커밋 전에는 항상 `make fmt` 를 실행해요.",
             "API 문서는 https://docs.example.kr 로 옮겼어요.",
+            "Regenerate the client with `make openapi` before you touch src/api/.",
+            "发版之前先跑 `make changelog`。",
+            "リリース前に `make sbom` を実行すること。",
+            "배포 전에 `make db-seed` 를 실행해요.",
         ] {
             let d = stop(&[text], None, Vec::new());
             assert!(d.reflect, "{text}: {d:?}");

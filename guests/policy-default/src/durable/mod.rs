@@ -130,6 +130,12 @@ pub fn classify(sentence: &str) -> Option<Strength> {
     if time_scope::changed(sentence) {
         sig.contrast = true;
     }
+    // "Seed the db with `make db-seed` before you start the app", "发版之前先跑
+    // `make changelog`": a command set in an order of work is a rule.
+    if time_scope::ordered(sentence) {
+        sig.rule = true;
+        sig.one_off = false;
+    }
     // "It always fails" describes behaviour; "always run X" is a rule.
     if sig.habit && sig.transient && !sig.rule {
         sig.habit = false;

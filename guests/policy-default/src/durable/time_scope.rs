@@ -172,6 +172,28 @@ const CHANGED: &[&str] = &[
     "더 이상",
 ];
 
+/// Words that set a command before or after other work.
+const ORDER: &[&str] = &[
+    "before ",
+    " first",
+    "after every",
+    "之前",
+    "以前",
+    "先跑",
+    "先运行",
+    "先执行",
+    "前に",
+    "まず",
+    "전에",
+    "먼저",
+];
+
+/// True when a command in a code span is set in an order of work.
+pub fn ordered(sentence: &str) -> bool {
+    let t = fold(sentence);
+    sentence.matches('`').count() >= 2 && ORDER.iter().any(|c| t.contains(c))
+}
+
 fn folded_without_starts(sentence: &str) -> String {
     let mut t = fold(sentence);
     for s in LASTING_STARTS {
@@ -246,5 +268,13 @@ mod tests {
         ));
         assert!(changed("스테이징은 https://stg.example.kr 로 옮겼어요."));
         assert!(!changed("Staging is at https://stage.example.net."));
+        assert!(ordered(
+            "Seed the db with `make db-seed` before you start the app."
+        ));
+        assert!(ordered("发版之前先跑 `make changelog`。"));
+        assert!(ordered("リリース前に `make sbom` を実行して。"));
+        assert!(ordered("배포 전에 `make sbom` 을 실행해요."));
+        assert!(!ordered("Run `make db-seed`."));
+        assert!(!ordered("Do this before lunch."));
     }
 }
