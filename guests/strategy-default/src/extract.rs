@@ -281,9 +281,9 @@ impl Session {
                 quote.clone(),
             );
         }
+        let stated_here: Vec<&str> = said.stated.iter().map(|(_, c, _)| c.as_str()).collect();
         if !said.unsure
-            && said.stated.is_empty()
-            && let Some((section, text)) = procedure::procedure(sentence)
+            && let Some((section, text)) = procedure::procedure(sentence, &stated_here)
         {
             self.push_entry(section, text, quote.clone());
         }
@@ -1303,5 +1303,18 @@ mod tests {
                 "{text}: {found:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_chore_beside_a_stated_command_is_kept_with_it() {
+        let found = users(&[
+            "The integration tests need the database up first: run `docker compose up -d db` before `make itest`.",
+        ]);
+        assert!(
+            found
+                .iter()
+                .any(|f| f.starts_with("Notes: ") && f.contains("docker compose up -d db")),
+            "{found:?}"
+        );
     }
 }

@@ -89,8 +89,9 @@ const ONCE_CUES: [&str; 36] = [
     "만약",
 ];
 
-/// What a sentence says about a chore: `(section, entry text)`.
-pub fn procedure(sentence: &str) -> Option<(&'static str, String)> {
+/// What a sentence says about a chore: `(section, entry text)`. `stated` are
+/// the commands the sentence already states as test, build... commands.
+pub fn procedure(sentence: &str, stated: &[&str]) -> Option<(&'static str, String)> {
     let s = sentence.trim();
     if s.ends_with('?') || s.ends_with('？') || about_now(s) {
         return None;
@@ -103,6 +104,7 @@ pub fn procedure(sentence: &str) -> Option<(&'static str, String)> {
             && commands::classify(c).is_none()
             && c.split_whitespace().count() >= 2
             && char_len(c) <= 120
+            && !stated.contains(&c)
     };
     let chores: Vec<&str> = spans.iter().copied().filter(|c| chore(c)).collect();
     if chores.is_empty() {
@@ -152,7 +154,7 @@ mod tests {
             ("마이그레이션은 `make db-migrate` 로 합니다.", "Notes"),
             ("배포 전에 `make db-seed` 를 실행해요.", "Notes"),
         ] {
-            assert_eq!(procedure(s).map(|(sec, _)| sec), Some(section), "{s}");
+            assert_eq!(procedure(s, &[]).map(|(sec, _)| sec), Some(section), "{s}");
         }
     }
 
@@ -169,7 +171,7 @@ mod tests {
             "지금 `make db-migrate` 한 번 돌려 주세요.",
             "Look at `src/main.rs` first.",
         ] {
-            assert_eq!(procedure(s), None, "{s}");
+            assert_eq!(procedure(s, &[]), None, "{s}");
         }
     }
 }
