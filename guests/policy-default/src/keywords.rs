@@ -64,6 +64,8 @@ pub struct Hits {
 pub fn scan(digest: &Digest, t: &Thresholds) -> Hits {
     let mut hits = Hits::default();
     for text in crate::user_texts(digest) {
+        let kept = without_talk_of_now(text);
+        let text = kept.as_str();
         let folded = fold(text);
         collect(
             &mut hits.memory,
@@ -83,6 +85,22 @@ pub fn scan(digest: &Digest, t: &Thresholds) -> Hits {
     hits.skill.sort();
     hits.skill.dedup();
     hits
+}
+
+/// The text without its sentences about the work at hand: "remember where we
+/// are" or "下次再继续" keeps a task's state, not a fact about the repository.
+fn without_talk_of_now(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        for sentence in crate::durable::prose::sentences(line) {
+            if !crate::durable::time_scope::about_now(sentence) {
+                out.push_str(sentence);
+                out.push(' ');
+            }
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn collect(out: &mut Vec<String>, text: &str, folded: &str, literal: &[&str], words: &[&str]) {

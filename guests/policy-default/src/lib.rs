@@ -209,6 +209,45 @@ mod tests {
     }
 
     #[test]
+    fn remembering_the_task_at_hand_does_not_reflect() {
+        for text in [
+            "Remember where we are: the refactor of src/api.rs is half done, I'm off to lunch.",
+            "Remember that I have a meeting at 3 today, so keep the diff small.",
+            "今天先到这，下次再继续看 lexer 的内存问题。",
+            "记住我们刚才看到 render 占了一半的时间。",
+            "覚えておいて：明日の朝このブランチの続きをやります。",
+            "メモして、さっきのエラーは今日中に直します。",
+            "기억해 둬요, 지금 보는 건 PAY-77 이슈예요.",
+            "내일 이어서 할게요, 기억해 줘.",
+        ] {
+            let d = stop(&[text], None, Vec::new());
+            assert!(!d.reflect, "{text}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn lasting_words_and_changed_facts_reflect_at_once() {
+        for text in [
+            "Format with `black .` here, always.",
+            "Run `go vet ./...` before you push, that's the rule here.",
+            "The old build/ folder is no longer generated, so you can edit it.",
+            "另外记一下，我们这里发布用 `make release`。",
+            "我们已经从 pip 迁移到 uv 了，npm ci 不再用了。",
+            "ドキュメントは https://docs.example.jp に移転しました。",
+            "커밋 전에는 항상 `make fmt` 를 실행해요.",
+            "API 문서는 https://docs.example.kr 로 옮겼어요.",
+            "Regenerate the client with `make openapi` before you touch src/api/.",
+            "发版之前先跑 `make changelog`。",
+            "リリース前に `make sbom` を実行すること。",
+            "배포 전에 `make db-seed` 를 실행해요.",
+        ] {
+            let d = stop(&[text], None, Vec::new());
+            assert!(d.reflect, "{text}: {d:?}");
+            assert_eq!(d.scopes, vec![Scope::Memory], "{text}");
+        }
+    }
+
+    #[test]
     fn a_short_session_of_one_off_requests_does_not_reflect() {
         let mut state = None;
         for texts in [

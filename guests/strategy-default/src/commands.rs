@@ -198,13 +198,24 @@ pub fn plausible(command: &str) -> bool {
         first.to_ascii_lowercase().as_str(),
         "the" | "a" | "an" | "it" | "this" | "that" | "to" | "and" | "or" | "is" | "with" | "i"
     );
-    program_like && !stop_word && !crate::text::looks_secret(c)
+    program_like && !stop_word && !is_document(&first) && !crate::text::looks_secret(c)
 }
 
 /// True when the path-like first word points at a script (`./scripts/test.sh`).
 pub fn is_path_like(command: &str) -> bool {
     let first = command.split_whitespace().next().unwrap_or("");
-    first.starts_with("./") || first.starts_with("scripts/") || first.starts_with("bin/")
+    (first.starts_with("./") || first.starts_with("scripts/") || first.starts_with("bin/"))
+        && !is_document(first)
+}
+
+/// `scripts/setup.md`, `docs/BUILD.txt`: a document to read, not a program.
+fn is_document(word: &str) -> bool {
+    let w = word.to_ascii_lowercase();
+    [
+        ".md", ".txt", ".rst", ".adoc", ".json", ".yaml", ".yml", ".toml", ".csv", ".log",
+    ]
+    .iter()
+    .any(|ext| w.ends_with(ext))
 }
 
 /// Whether a tool call succeeded, judged from its output message: not marked as an
@@ -798,6 +809,20 @@ const PROGRAMS: [&str; 71] = [
 
 /// True when `word` names a program this module knows (or a task runner, or a
 /// package manager), so that a mention of it in prose is a command.
+/// True when the command runs a target of a task runner (`make dist`, `just
+/// release`): what the target does is only known from the words around it.
+pub fn runs_task_target(command: &str) -> bool {
+    let mut words = command.split_whitespace();
+    let first = words.next().map(|w| basename(w).to_ascii_lowercase());
+    first.is_some_and(|f| {
+        TASK_RUNNERS.contains(&f.as_str())
+            || matches!(
+                f.as_str(),
+                "make" | "just" | "task" | "rake" | "gradle" | "gradlew" | "mvn" | "bazel"
+            )
+    }) && words.next().is_some()
+}
+
 pub fn known_program(word: &str) -> bool {
     let w = basename(word).to_ascii_lowercase();
     PROGRAMS.contains(&w.as_str())
@@ -806,6 +831,76 @@ pub fn known_program(word: &str) -> bool {
             w.as_str(),
             "pip" | "pip3" | "conda" | "docker" | "podman" | "stack" | "cabal" | "node" | "deno"
         )
+}
+
+/// True when a run covers only part of what its kind covers: a test run given a
+/// path, a file or a name filter (`pytest -q legacy/`, `cargo test parser`,
+/// `go test -run TestFoo`), or any run given single source files (`ruff check
+/// src/a.py`). Such a run shows what was checked once, not the project's command.
+pub fn narrowed(kind: Kind, command: &str) -> bool {
+    const FILTER_FLAGS: [&str; 9] = [
+        "-k",
+        "-run",
+        "--filter",
+        "-t",
+        "--testNamePattern",
+        "--grep",
+        "-g",
+        "--test",
+        "--lf",
+    ];
+    // Arguments that name the whole suite rather than a part of it.
+    const WHOLE: [&str; 8] = ["./...", "...", ".", "./", "tests", "test", "spec", "tests/"];
+    split_segments(command).iter().any(|segment| {
+        let words: Vec<String> = clean_words(segment)
+            .iter()
+            .skip_while(|w| is_assignment(w))
+            .map(|w| unquote(w))
+            .collect();
+        if classify_words(&words) != Some(kind) {
+            return false;
+        }
+        let rest = &words[1..];
+        let filtered = rest.iter().any(|w| {
+            FILTER_FLAGS
+                .iter()
+                .any(|f| w == f || w.starts_with(&format!("{f}=")))
+        });
+        let program = basename(&words[0]).to_ascii_lowercase();
+        // `cargo test NAME`, `npm run test NAME`: words after the subcommand.
+        let skip = match program.as_str() {
+            "cargo" | "go" | "npm" | "pnpm" | "yarn" | "bun" | "npx" | "make" => {
+                if matches!(program.as_str(), "npm" | "pnpm" | "yarn" | "bun")
+                    && rest.iter().any(|w| w == "run")
+                {
+                    2
+                } else {
+                    1
+                }
+            }
+            "python" | "python3" | "py" if !rest.iter().any(|w| w == "-m") => 2,
+            _ => 0,
+        };
+        let args: Vec<&str> = positionals(rest, &["-p", "--package", "-m", "-c", "--config"])
+            .into_iter()
+            .filter(|a| !a.starts_with('+'))
+            .skip(skip)
+            .collect();
+        let file = |a: &str| {
+            a.rsplit_once('.').is_some_and(|(stem, ext)| {
+                !stem.is_empty()
+                    && !stem.ends_with('.')
+                    && ext.chars().all(|c| c.is_ascii_alphanumeric())
+                    && (1..=5).contains(&ext.len())
+            }) || a.contains("::")
+        };
+        let part =
+            |a: &str| !WHOLE.contains(&a) && (a.contains('/') || file(a) || program == "cargo");
+        match kind {
+            Kind::Test => filtered || args.iter().any(|a| part(a)),
+            _ => args.iter().any(|a| !WHOLE.contains(a) && file(a)),
+        }
+    })
 }
 
 /// True for commands that are not the project's standing test/build/... command:
@@ -1256,5 +1351,67 @@ mod tests {
         assert!(!plausible("the thing we discussed"));
         assert!(!plausible("run it with sk-abcdefghijklmnop"));
         assert!(!plausible(""));
+    }
+}
+
+#[cfg(test)]
+mod narrowed_tests {
+    use super::*;
+
+    #[test]
+    fn runs_of_part_of_a_suite_are_narrowed() {
+        for (kind, c) in [
+            (Kind::Test, "pytest -q legacy/"),
+            (
+                Kind::Test,
+                "sed -i 's/a/b/' x.py && pytest -q tests/unit/test_auth.py",
+            ),
+            (Kind::Test, "cargo test parser::tests"),
+            (Kind::Test, "cargo +nightly test lexer"),
+            (Kind::Test, "go test -run TestLogin ./..."),
+            (Kind::Test, "go test ./internal/auth"),
+            (Kind::Test, "npx jest src/cart.test.ts"),
+            (Kind::Test, "python -m pytest -k login"),
+            (Kind::Test, "npm test -- --testNamePattern=cart"),
+            (Kind::Lint, "ruff check src/app.py"),
+            (Kind::Format, "black legacy/auth.py"),
+        ] {
+            assert!(narrowed(kind, c), "{c}");
+        }
+    }
+
+    #[test]
+    fn whole_suite_runs_are_not_narrowed() {
+        for (kind, c) in [
+            (Kind::Test, "pytest -q"),
+            (Kind::Test, "pytest tests"),
+            (Kind::Test, "cargo test --workspace"),
+            (Kind::Test, "cargo +nightly test"),
+            (Kind::Test, "cargo test -p core"),
+            (Kind::Test, "go test ./..."),
+            (Kind::Test, "npm test"),
+            (Kind::Test, "make test"),
+            (Kind::Test, "python -m pytest"),
+            (Kind::Check, "mypy --strict src/"),
+            (Kind::Lint, "ruff check ."),
+            (Kind::Format, "cargo fmt --all"),
+        ] {
+            assert!(!narrowed(kind, c), "{c}");
+        }
+    }
+
+    #[test]
+    fn documents_are_not_commands() {
+        for c in [
+            "scripts/setup.md",
+            "docs/BUILD.txt",
+            "./config/ci.yml",
+            "README.rst",
+        ] {
+            assert!(!plausible(c) && !is_path_like(c), "{c}");
+        }
+        for c in ["scripts/build.sh", "./gradlew build", "make dist"] {
+            assert!(plausible(c), "{c}");
+        }
     }
 }

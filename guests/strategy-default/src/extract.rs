@@ -14,11 +14,15 @@
 //! is skipped entirely; no entry is longer than [`MAX_ENTRY_CHARS`]. Every
 //! finding carries quotes of the messages it rests on.
 
+mod now;
 mod paths;
 mod polarity;
+mod procedure;
 mod scope;
+mod secret;
 mod stated;
 mod statements;
+mod url_fact;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -169,9 +173,9 @@ pub fn extract(messages: &[Message], cwd: &str) -> Vec<Finding> {
         match m.role {
             Role::User => {
                 pending.clear();
-                if !looks_secret(&m.text) {
-                    session.user_message(m);
-                }
+                // The other sentences of a message holding a secret still count;
+                // `user_message` leaves out each sentence that holds one.
+                session.user_message(m);
             }
             Role::ToolCall => {
                 let call = commands::shell_invocation(m.tool.as_deref(), &m.text)
@@ -195,7 +199,10 @@ pub fn extract(messages: &[Message], cwd: &str) -> Vec<Finding> {
                 for (kind, command) in
                     commands::recognize(&call.script, call.workdir.as_deref(), cwd)
                 {
-                    if char_len(&command) <= MAX_COMMAND_CHARS && !commands::is_one_off(&command) {
+                    if char_len(&command) <= MAX_COMMAND_CHARS
+                        && !commands::is_one_off(&command)
+                        && !commands::narrowed(kind, &command)
+                    {
                         session.observed.insert(kind, (command, quote.clone()));
                     }
                 }
@@ -209,14 +216,21 @@ pub fn extract(messages: &[Message], cwd: &str) -> Vec<Finding> {
 impl Session {
     fn user_message(&mut self, m: &Message) {
         for line in scope::spoken_lines(&m.text) {
-            for sentence in sentences(line) {
+            let clean: Vec<&str> = sentences(line)
+                .into_iter()
+                .filter(|s| !secret::holds_secret(s))
+                .collect();
+            for sentence in &clean {
                 self.sentence(m, sentence);
             }
-            if let Some(st) = statements::statement(line) {
+            if let Some(st) = statements::statement(line)
+                && !secret::holds_secret(st.quote)
+                && !secret::holds_secret(&st.text)
+            {
                 self.statement(m, st);
                 continue;
             }
-            for sentence in sentences(line) {
+            for sentence in &clean {
                 if let Some(rest) = correction(sentence) {
                     self.correction(m, rest);
                 }
@@ -267,6 +281,18 @@ impl Session {
                 quote.clone(),
             );
         }
+        let stated_here: Vec<&str> = said.stated.iter().map(|(_, c, _)| c.as_str()).collect();
+        if !said.unsure
+            && let Some((section, text)) = procedure::procedure(sentence, &stated_here)
+        {
+            self.push_entry(section, text, quote.clone());
+        }
+        if !said.unsure
+            && !now::about_now(sentence)
+            && let Some((role, url)) = url_fact::url_fact(sentence)
+        {
+            self.push_entry("Notes", format!("{role}: {url}"), quote.clone());
+        }
         for path in forbidden_paths(sentence) {
             let bare = path.trim_end_matches('/').to_string();
             self.lifted.retain(|(p, _)| p.trim_end_matches('/') != bare);
@@ -285,6 +311,10 @@ impl Session {
     }
 
     fn statement(&mut self, m: &Message, st: statements::Statement) {
+        // "Remember where we are", "下次再继续看": the task's state, not a fact.
+        if now::about_now(st.quote) || now::about_now(&st.text) {
+            return;
+        }
         let Some(quote) = Quote::of(m, st.quote) else {
             return;
         };
@@ -487,7 +517,12 @@ fn word_start(s: &str, at: usize) -> bool {
 /// True when `before` ends at the start of a sentence or clause.
 fn clause_start(before: &str) -> bool {
     let t = before.trim_end();
+    let lower = t.to_ascii_lowercase();
     t.is_empty()
+        // `Oh, and from now on ...`, `Also, from now on ...`: a joined clause.
+        || [" and", " also", " but", " so", " oh", " btw"]
+            .iter()
+            .any(|w| lower.ends_with(w) || lower == w.trim_start())
         || t.ends_with(['.', '!', '?', ';', ':', ',', '(', '-'])
         || t.ends_with(['，', '。', '！', '？', '；', '：', '、'])
 }
@@ -1180,5 +1215,106 @@ mod tests {
             user("Remember that releases are cut on \"fridays\"!"),
         ];
         assert_eq!(found(&transcript).len(), 2);
+    }
+
+    #[test]
+    fn remembering_the_task_at_hand_records_nothing() {
+        for text in [
+            "Remember where we are: the refactor of src/api/user.rs is half done, I'm off to lunch.",
+            "Remember that we are looking at the flaky login test, pick it up tomorrow.",
+            "今天先到这，下次再继续看 lexer 的内存问题。",
+            "记住我们刚才看到 render 占了一半的时间。",
+            "覚えておいて：明日の朝このブランチの続きをやります。",
+            "メモして：今日は 15 時から会議なので、それまでにレビューして。",
+            "기억해 둬요, 지금 보는 건 PAY-77 이슈예요.",
+            "기억해 주세요, 오늘은 점심 전에 배포 리뷰가 있어요.",
+        ] {
+            assert_eq!(users(&[text]), Vec::<String>::new(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_test_run_of_part_of_the_suite_is_not_the_test_command() {
+        let found = found(&[
+            user("Please update legacy/auth.py to use the new helper."),
+            call(r#"{"command":"sed -i 's/a/b/' legacy/auth.py && pytest -q legacy/"}"#),
+            output("10 passed in 0.40s", false),
+            call(r#"{"command":"cargo test parser::tests"}"#),
+            output("test result: ok. 4 passed", false),
+        ]);
+        assert_eq!(found, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_message_holding_a_secret_still_yields_its_other_facts() {
+        for (text, fact) in [
+            (
+                "Run `docker compose up -d db` before `make itest`. For the record, the password is [REDACTED:password] on the shared box.",
+                "docker compose up -d db",
+            ),
+            (
+                "数据库迁移用 `make migrate`。测试数据库的密码是 [REDACTED:password] ，迁移前要先连上。",
+                "make migrate",
+            ),
+            (
+                "DB は `docker compose up -d postgres` で起動してください。パスワードは Sakura-Pass-7781 です。",
+                "docker compose up -d postgres",
+            ),
+            (
+                "`infra/prod/` 는 절대 직접 수정하지 마세요. 참고로 배포 키는 [REDACTED:aws-key] 이고 시크릿은 [REDACTED:aws-secret] 예요.",
+                "infra/prod",
+            ),
+        ] {
+            let found = users(&[text]);
+            assert!(found.iter().any(|f| f.contains(fact)), "{text}: {found:?}");
+            for f in &found {
+                assert!(
+                    !f.contains("REDACTED") && !f.contains("Sakura") && !f.contains("密码"),
+                    "{f}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_task_target_named_by_a_kind_word_is_the_command_and_a_document_is_not() {
+        for (text, entry) in [
+            (
+                "The build command is `make dist`. Read docs/BUILD.md and build.",
+                "Build: `make dist`",
+            ),
+            (
+                "构建命令是 `make package`。先看 scripts/setup.md 再构建。",
+                "Build: `make package`",
+            ),
+            (
+                "このリポジトリのビルドコマンドは `just bundle` です。",
+                "Build: `just bundle`",
+            ),
+            (
+                "이 저장소의 빌드 명령은 `make dist` 입니다. scripts/setup.md 를 읽고 빌드해 주세요.",
+                "Build: `make dist`",
+            ),
+        ] {
+            let found = users(&[text]);
+            assert!(found.iter().any(|f| f.contains(entry)), "{text}: {found:?}");
+            assert!(
+                found.iter().all(|f| !f.contains(".md`")),
+                "{text}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_chore_beside_a_stated_command_is_kept_with_it() {
+        let found = users(&[
+            "The integration tests need the database up first: run `docker compose up -d db` before `make itest`.",
+        ]);
+        assert!(
+            found
+                .iter()
+                .any(|f| f.starts_with("Notes: ") && f.contains("docker compose up -d db")),
+            "{found:?}"
+        );
     }
 }

@@ -8,7 +8,9 @@
 
 mod subject;
 
-pub use subject::{near_duplicate_key, paths, same_subject, shared_tool_family, tool_family};
+pub use subject::{
+    near_duplicate_key, paths, same_subject, shared_tool_family, tool_family, url_role_before,
+};
 
 use crate::commands::rules_out;
 use crate::text::normalize;

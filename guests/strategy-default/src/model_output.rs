@@ -41,6 +41,8 @@ pub enum MemoryOp {
     },
     Remove {
         old: String,
+        /// The words that say the entry no longer holds.
+        evidence: Vec<Quote>,
     },
 }
 
@@ -183,7 +185,10 @@ fn memory_op(op: &Value, what: &str, warnings: &mut Vec<String>) -> Result<Memor
             text: text()?,
             evidence: evidence(op, what, warnings),
         }),
-        "remove" | "delete" => Ok(MemoryOp::Remove { old: old()? }),
+        "remove" | "delete" => Ok(MemoryOp::Remove {
+            old: old()?,
+            evidence: evidence(op, what, warnings),
+        }),
         other => Err(format!("unknown op `{other}`")),
     }
 }
@@ -330,7 +335,10 @@ mod tests {
                     text: "new one".into(),
                     evidence: vec![q(4, "new")],
                 },
-                MemoryOp::Remove { old: "gone".into() },
+                MemoryOp::Remove {
+                    old: "gone".into(),
+                    evidence: Vec::new(),
+                },
             ]
         );
         assert_eq!(plan.refs[0].path, "db.md");
@@ -380,7 +388,10 @@ mod tests {
         assert_eq!(
             plan.memory,
             [
-                MemoryOp::Remove { old: "x".into() },
+                MemoryOp::Remove {
+                    old: "x".into(),
+                    evidence: Vec::new(),
+                },
                 MemoryOp::Add {
                     section: "Notes".into(),
                     text: "defaults to an add in Notes".into(),

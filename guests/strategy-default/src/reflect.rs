@@ -148,6 +148,7 @@ pub fn run(
         doc,
         written: Vec::new(),
         superseded: Vec::new(),
+        retraction_evidence: Vec::new(),
         report: Report::default(),
     };
     let use_model = match settings.mode {
@@ -264,6 +265,8 @@ struct Run<'a> {
     written: Vec<Written>,
     /// Entries replaced, retracted or removed in this run, for the archive.
     superseded: Vec<Moved>,
+    /// The words that retracted or removed entries, cited for the archive.
+    retraction_evidence: Vec<Quote>,
     report: Report,
 }
 
@@ -319,9 +322,33 @@ impl Run<'_> {
         self.superseded.extend(edit.superseded);
     }
 
-    fn retracted(&mut self, moved: Vec<Moved>) {
+    fn retracted(&mut self, moved: Vec<Moved>, evidence: &[Quote]) {
+        if !moved.is_empty() {
+            for q in evidence {
+                if !self.retraction_evidence.contains(q) {
+                    self.retraction_evidence.push(q.clone());
+                }
+            }
+        }
         self.report.removed += moved.len();
         self.superseded.extend(moved);
+    }
+
+    /// The quotes behind every archived entry: the words of what replaced it,
+    /// or of what retracted it.
+    fn archive_evidence(&self) -> Vec<Quote> {
+        let mut out = self.retraction_evidence.clone();
+        for m in &self.superseded {
+            let Some(by) = &m.replaced_by else { continue };
+            for w in self.written.iter().filter(|w| &w.text == by) {
+                for q in &w.evidence {
+                    if !out.contains(q) {
+                        out.push(q.clone());
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn apply_findings(&mut self, findings: &[Finding], host: &mut dyn Host) {
@@ -364,7 +391,7 @@ impl Run<'_> {
                     } else {
                         self.doc.retract_path_rules(about)
                     };
-                    self.retracted(moved);
+                    self.retracted(moved, &evidence);
                 }
             }
         }
@@ -469,9 +496,10 @@ impl Run<'_> {
                     .unwrap_or_default();
                 (section, edit, Some(old), evidence)
             }
-            MemoryOp::Remove { old } => {
+            MemoryOp::Remove { old, evidence } => {
+                let evidence = self.verified(evidence, "a removal", host);
                 match self.doc.remove_entry(old) {
-                    Some(moved) => self.retracted(vec![moved]),
+                    Some(moved) => self.retracted(vec![moved], &evidence),
                     None => host.log(
                         Level::Warn,
                         &format!("no memory entry matches `{}`", cut_chars(old, 120)),
@@ -682,6 +710,12 @@ impl Run<'_> {
     fn archive_superseded(&mut self, host: &mut dyn Host) {
         if !self.job.memory || self.superseded.is_empty() {
             return;
+        }
+        // The archive's new lines (its header, `replaced by`) rest on the same
+        // words as the change itself; the host refuses them otherwise.
+        let evidence = self.archive_evidence();
+        if !evidence.is_empty() {
+            self.cite_file(CiteScope::Memory, "refs/archive.md", &evidence, host);
         }
         let archive_path = self.paths.refs().join("archive.md");
         let existing = staging::read_optional(&archive_path).unwrap_or(None);
@@ -1409,6 +1443,43 @@ mod tests {
                 lines: &["- Test: `make check-all` (not `cargo test`)"],
                 archived: &[],
             },
+            // A URL's role restated in other words replaces the old URL.
+            Case {
+                memory: Some(
+                    "# Memory\n\n## Notes\n- The staging environment is at https://staging-a.example.com and smoke tests run against it.\n",
+                ),
+                session: users(&[
+                    "Staging moved: it is https://stage.example.net now. Remember the new one.",
+                ]),
+                lines: &["- Staging: https://stage.example.net"],
+                archived: &[
+                    "- The staging environment is at https://staging-a.example.com and smoke tests run against it.",
+                ],
+            },
+            Case {
+                memory: Some(
+                    "# Memory\n\n## Notes\n- ステージング環境の URL は https://stg-old.example.jp です\n",
+                ),
+                session: users(&[
+                    "ステージングは https://stg.example.jp に移転しました。古い方はもう使えません。",
+                ]),
+                lines: &["- Staging: https://stg.example.jp"],
+                archived: &["- ステージング環境の URL は https://stg-old.example.jp です"],
+            },
+            Case {
+                memory: Some("# Memory\n\n## Notes\n- 预发环境是 https://pre-old.example.cn\n"),
+                session: users(&["预发环境已经迁移到 https://pre.example.cn 了。"]),
+                lines: &["- Staging: https://pre.example.cn"],
+                archived: &["- 预发环境是 https://pre-old.example.cn"],
+            },
+            Case {
+                memory: Some(
+                    "# Memory\n\n## Notes\n- 스테이징 주소는 https://stg-old.example.kr 입니다\n",
+                ),
+                session: users(&["스테이징 서버는 https://stg.example.kr 로 옮겼어요."]),
+                lines: &["- Staging: https://stg.example.kr"],
+                archived: &["- 스테이징 주소는 https://stg-old.example.kr 입니다"],
+            },
             // A fact that changes is replaced.
             Case {
                 memory: Some("# Memory\n\n## Notes\n- 用 yarn\n"),
@@ -1563,6 +1634,43 @@ mod tests {
         let mut again = FakeHost::default();
         run(&s.job, &deterministic(), &s.paths, &mut again).unwrap();
         assert!(again.citations.is_empty());
+    }
+
+    #[test]
+    fn the_archive_is_cited_with_the_words_that_replaced_or_retracted_its_entries() {
+        for (memory, said, quote) in [
+            (
+                "# Memory\n\n## Rules\n- Do not modify `legacy/` (the user said so)\n",
+                "The migration landed, legacy/ is no longer frozen. You can edit legacy/ now.",
+                "legacy/",
+            ),
+            (
+                "# Memory\n\n## Notes\n- 用 yarn\n",
+                "以后用 pnpm，不要再用 yarn",
+                "pnpm",
+            ),
+            (
+                "# Memory\n\n## Notes\n- The staging URL is https://old.example.jp\n",
+                "覚えておいて：ステージングの URL は https://new.example.jp です。",
+                "new.example.jp",
+            ),
+            (
+                "# Memory\n\n## Commands\n- Test: `cargo test` (ran successfully)\n",
+                "cargo test 는 쓰지 마세요, 데이터베이스가 필요해요.",
+                "cargo test",
+            ),
+        ] {
+            let (_, _, host) = outcome(Some(memory), &users(&[said]), FakeHost::default());
+            let archive = host
+                .citations
+                .iter()
+                .find(|c| c.target == "refs/archive.md")
+                .unwrap_or_else(|| panic!("{said}: {:?}", host.citations));
+            assert!(
+                archive.quotes.iter().any(|q| q.text.contains(quote)),
+                "{said}: {archive:?}"
+            );
+        }
     }
 
     #[test]

@@ -17,8 +17,9 @@ mod en;
 mod ja;
 mod ko;
 mod mask;
-mod prose;
+pub(crate) mod prose;
 mod signals;
+pub(crate) mod time_scope;
 mod zh;
 
 #[cfg(test)]
@@ -114,6 +115,26 @@ pub fn classify(sentence: &str) -> Option<Strength> {
     let question = sig.is_question();
     if question {
         return None;
+    }
+    // "Remember where we are", "下次再继续看": the state of the task at hand.
+    if time_scope::about_now(sentence) && !sig.language {
+        return None;
+    }
+    // "Lint with X here, always", "我们这里构建用 X": "here" is the project.
+    if time_scope::lasting(sentence) {
+        sig.one_off = false;
+        sig.habit = true;
+    }
+    // "legacy/ is no longer frozen", "ステージングは URL に移転しました": a
+    // reported change of a fact is a new fact, though told in the past tense.
+    if time_scope::changed(sentence) {
+        sig.contrast = true;
+    }
+    // "Seed the db with `make db-seed` before you start the app", "发版之前先跑
+    // `make changelog`": a command set in an order of work is a rule.
+    if time_scope::ordered(sentence) {
+        sig.rule = true;
+        sig.one_off = false;
     }
     // "It always fails" describes behaviour; "always run X" is a rule.
     if sig.habit && sig.transient && !sig.rule {

@@ -160,7 +160,8 @@ fn stated_one(
         return None;
     }
     let class = commands::classify(command);
-    if class.is_none() && !commands::is_path_like(command) {
+    // `빌드 명령은 `make dist``: a task target named by a kind word.
+    if class.is_none() && !commands::is_path_like(command) && !commands::runs_task_target(command) {
         return None;
     }
     let clause = clause_around(sentence, m.start, m.end).to_lowercase();

@@ -45,8 +45,13 @@ const ZH_TRIGGERS: [(&str, bool, Place); 6] = [
 
 /// Japanese and Korean "remember" verbs: the payload follows them (`覚えておいて：X`)
 /// or, more often, comes before them (`X と覚えておいて`, `X 기억해 줘`).
-const JAKO_REMEMBER: [&str; 12] = [
+const JAKO_REMEMBER: [&str; 17] = [
     "覚えておいてください",
+    "기억해 둬요",
+    "기억해둬요",
+    "기억해 줘요",
+    "기억해줘요",
+    "기억해 주세요",
     "覚えておいて",
     "覚えといて",
     "覚えて",

@@ -353,7 +353,99 @@ const CJK_LABEL_FILLERS: [&str; 20] = [
     "로",
 ];
 
-/// The last few meaningful words before a URL, lower-cased.
+/// Roles a URL plays, by the words that name them in the four languages: the
+/// label of `Staging: https://...`, `the staging environment is at https://...`
+/// and `ステージング環境の URL は https://...` is one role.
+const URL_ROLES: [(&str, &[&str]); 6] = [
+    (
+        "staging",
+        &[
+            "staging",
+            "stage",
+            "stg",
+            "ステージング",
+            "预发",
+            "预发布",
+            "스테이징",
+        ],
+    ),
+    (
+        "production",
+        &[
+            "production",
+            "prod",
+            "本番",
+            "生产",
+            "正式环境",
+            "운영",
+            "프로덕션",
+            "プロダクション",
+        ],
+    ),
+    ("preview", &["preview", "プレビュー", "预览", "미리보기"]),
+    (
+        "docs",
+        &["docs", "documentation", "ドキュメント", "文档", "문서"],
+    ),
+    (
+        "registry",
+        &["registry", "レジストリ", "镜像源", "레지스트리"],
+    ),
+    (
+        "dashboard",
+        &["dashboard", "ダッシュボード", "仪表盘", "대시보드"],
+    ),
+];
+
+/// Words that name what a URL is (`URL`, `environment`, `環境`) rather than
+/// whose it is.
+const URL_NOUNS: [&str; 16] = [
+    "url",
+    "urls",
+    "address",
+    "environment",
+    "env",
+    "server",
+    "host",
+    "site",
+    "link",
+    "环境",
+    "地址",
+    "環境",
+    "アドレス",
+    "환경",
+    "주소",
+    "링크",
+];
+
+/// The role of the URL whose preceding words are `before` (`Staging moved: it
+/// is` → `staging`), when those words name a known one.
+pub fn url_role_before(before: &str) -> Option<&'static str> {
+    let label = url_label(before);
+    URL_ROLES
+        .iter()
+        .map(|(role, _)| *role)
+        .find(|role| *role == label)
+}
+
+/// The role named by a label word, if any.
+fn url_role(word: &str) -> Option<&'static str> {
+    URL_ROLES.iter().find_map(|(role, names)| {
+        names
+            .iter()
+            .any(|n| {
+                if n.is_ascii() {
+                    word == *n
+                } else {
+                    word.contains(n)
+                }
+            })
+            .then_some(*role)
+    })
+}
+
+/// The last few meaningful words before a URL, lower-cased; a known role
+/// (`staging`) when one of them names it.
 fn url_label(before: &str) -> String {
     let clause = before
         .trim_end()
@@ -363,18 +455,32 @@ fn url_label(before: &str) -> String {
         .unwrap_or("");
     let mut words: Vec<String> = Vec::new();
     for w in clause.split_whitespace() {
-        let mut w = w.to_lowercase();
+        let mut w = w
+            .to_lowercase()
+            .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
+            .to_string();
         if w.is_ascii() {
-            if LABEL_FILLERS.contains(&w.as_str()) {
+            if LABEL_FILLERS.contains(&w.as_str()) || matches!(w.as_str(), "it" | "moved") {
                 continue;
             }
         } else {
-            for f in CJK_LABEL_FILLERS {
+            for f in CJK_LABEL_FILLERS
+                .iter()
+                .chain(["の", "的", "는", "은"].iter())
+            {
                 w = w.replace(f, "");
             }
         }
+        if let Some(role) = url_role(&w) {
+            return role.to_string();
+        }
+        if !w.is_ascii() {
+            for n in URL_NOUNS {
+                w = w.replace(n, "");
+            }
+        }
         let w = w.trim_matches(|c: char| !c.is_alphanumeric()).to_string();
-        if !w.is_empty() {
+        if !w.is_empty() && !URL_NOUNS.contains(&w.as_str()) {
             words.push(w);
         }
     }
@@ -508,5 +614,31 @@ mod tests {
             near_duplicate_key("use pnpm"),
             near_duplicate_key("use npm")
         );
+    }
+
+    #[test]
+    fn a_url_role_is_one_subject_in_any_wording_and_language() {
+        let same = [
+            "The staging environment is at https://staging-a.internal.example.com and smoke tests run against it",
+            "Staging: https://stage.example.net",
+            "Staging moved: it is https://stage.example.net now",
+            "ステージング環境の URL は https://stg-old.example.jp です",
+            "ステージング: https://stg.example.jp",
+            "预发环境的地址是 https://pre.example.cn",
+            "스테이징 서버 주소는 https://stg.example.kr 입니다",
+        ];
+        for a in same {
+            for b in same {
+                assert!(same_subject(("Notes", a), ("Notes", b)), "{a} / {b}");
+            }
+        }
+        assert_eq!(
+            key("Notes", "本番環境は https://app.example.jp です").as_deref(),
+            Some("url:production")
+        );
+        assert!(!same_subject(
+            ("Notes", "Staging: https://stage.example.net"),
+            ("Notes", "Docs: https://docs.example.net")
+        ));
     }
 }
