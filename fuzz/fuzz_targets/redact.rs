@@ -44,19 +44,25 @@ fn removed_spans<'t>(input: &'t str, out: &str) -> Vec<&'t str> {
     let mut spans = Vec::new();
     // The first segment is the input's prefix; each later one follows a replaced span.
     let first = segments[0];
-    assert!(input.starts_with(first), "the text before the first marker changed");
+    assert!(
+        input.starts_with(first),
+        "the text before the first marker changed"
+    );
     let mut at = first.len();
     for (i, seg) in segments.iter().enumerate().skip(1) {
         let last = i + 1 == segments.len();
         let found = if last {
             input.len() - seg.len()
         } else {
-            at + input[at..]
-                .find(seg)
-                .unwrap_or_else(|| panic!("the kept text {seg:?} is not in the input after byte {at}"))
+            at + input[at..].find(seg).unwrap_or_else(|| {
+                panic!("the kept text {seg:?} is not in the input after byte {at}")
+            })
         };
         if last {
-            assert!(input.ends_with(seg) && found >= at, "the text after the last marker changed");
+            assert!(
+                input.ends_with(seg) && found >= at,
+                "the text after the last marker changed"
+            );
         }
         // Only a span whose end is unambiguous is checked further.
         let unique = last || seg.is_empty() || input[at..].rfind(seg) == Some(found - at);

@@ -32,7 +32,10 @@ fuzz_target!(|data: &[u8]| {
     let path = format!("{FOLDER}/SKILL.md");
     let accepted = plan.accepted.iter().any(|c| c.path == path);
     let refused = plan.rejected.iter().any(|r| r.path == path);
-    assert!(accepted != refused, "accepted {accepted}, refused {refused}: {plan:?}");
+    assert!(
+        accepted != refused,
+        "accepted {accepted}, refused {refused}: {plan:?}"
+    );
     if !accepted {
         return;
     }

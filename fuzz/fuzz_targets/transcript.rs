@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, body)) = data.split_first() else {
         return;
     };
-    let client = if pick & 1 == 0 { Client::Codex } else { Client::Claude };
+    let client = if pick & 1 == 0 {
+        Client::Codex
+    } else {
+        Client::Claude
+    };
     let whole = read(client, body, 0, body.len().max(1));
     check_bounds(&whole, body, 0);
 
@@ -50,9 +54,15 @@ fn read(client: Client, body: &[u8], start: u64, capacity: usize) -> Chunk {
 
 fn check_bounds(chunk: &Chunk, body: &[u8], start: u64) {
     let end = chunk.end_offset;
-    assert!(end >= start && end <= start + body.len() as u64, "end {end}");
+    assert!(
+        end >= start && end <= start + body.len() as u64,
+        "end {end}"
+    );
     let consumed = (end - start) as usize;
-    assert!(consumed == 0 || body[consumed - 1] == b'\n', "end not after a newline");
+    assert!(
+        consumed == 0 || body[consumed - 1] == b'\n',
+        "end not after a newline"
+    );
     // Whatever follows the last newline is a partial tail, and only that.
     let tail = &body[consumed..];
     assert!(!tail.contains(&b'\n'));
@@ -62,14 +72,25 @@ fn check_bounds(chunk: &Chunk, body: &[u8], start: u64) {
     assert!(chunk.stats.corrupt + chunk.stats.unknown + chunk.stats.oversized <= chunk.stats.lines);
     let mut last = start;
     for m in &chunk.messages {
-        assert!(m.offset >= last && m.offset < end, "offset {} out of order", m.offset);
+        assert!(
+            m.offset >= last && m.offset < end,
+            "offset {} out of order",
+            m.offset
+        );
         let at = (m.offset - start) as usize;
-        assert!(at == 0 || body[at - 1] == b'\n', "message not at a line start");
+        assert!(
+            at == 0 || body[at - 1] == b'\n',
+            "message not at a line start"
+        );
         assert!(!m.text.is_empty(), "empty message kept");
         last = m.offset;
     }
     if let Some(title) = &chunk.meta.title {
-        assert!(title.chars().count() <= 200, "title of {} chars", title.chars().count());
+        assert!(
+            title.chars().count() <= 200,
+            "title of {} chars",
+            title.chars().count()
+        );
     }
 }
 
@@ -80,7 +101,10 @@ fn assert_same(a: &Chunk, b: &Chunk, shift: u64) {
     let moved: Vec<Message> = a
         .messages
         .iter()
-        .map(|m| Message { offset: m.offset + shift, ..m.clone() })
+        .map(|m| Message {
+            offset: m.offset + shift,
+            ..m.clone()
+        })
         .collect();
     assert_eq!(moved, b.messages);
 }

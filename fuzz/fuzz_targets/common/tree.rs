@@ -165,12 +165,18 @@ fn entries(data: &[u8]) -> Vec<(String, &[u8])> {
     let mut at = 0;
     let mut current: Option<(String, usize)> = None;
     while at <= data.len() {
-        let end = data[at..].iter().position(|&b| b == b'\n').map_or(data.len(), |i| at + i);
+        let end = data[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(data.len(), |i| at + i);
         if let Some(header) = data[at..end].strip_prefix(b"@@ ") {
             if let Some((h, start)) = current.take() {
                 out.push((h, &data[start..at]));
             }
-            current = Some((String::from_utf8_lossy(header).into_owned(), (end + 1).min(data.len())));
+            current = Some((
+                String::from_utf8_lossy(header).into_owned(),
+                (end + 1).min(data.len()),
+            ));
         }
         at = end + 1;
     }
@@ -184,8 +190,8 @@ fn entries(data: &[u8]) -> Vec<(String, &[u8])> {
 fn safe_relative(p: &str) -> Option<PathBuf> {
     let parts: Vec<&str> = p.split('/').collect();
     let ok = parts.len() <= 6
-        && parts
-            .iter()
-            .all(|c| !c.is_empty() && *c != "." && *c != ".." && c.len() <= 100 && !c.contains('\0'));
+        && parts.iter().all(|c| {
+            !c.is_empty() && *c != "." && *c != ".." && c.len() <= 100 && !c.contains('\0')
+        });
     ok.then(|| PathBuf::from(p))
 }
