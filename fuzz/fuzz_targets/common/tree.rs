@@ -13,6 +13,9 @@
 //!                               used as a relative target
 //! ```
 
+// Each target uses part of it.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
