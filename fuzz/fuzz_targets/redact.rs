@@ -29,13 +29,24 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(twice, out);
     assert!(!redact::contains_secret(&out));
 
-    for secret in removed_spans(text, &out) {
+    let spans = removed_spans(text, &out);
+    if allow_repeats() {
+        return;
+    }
+    for secret in spans {
         assert!(
             !out.contains(secret),
             "the replaced secret {secret:?} is still in the output {out:?}"
         );
     }
 });
+
+/// `CSEP_FUZZ_REDACT_ALLOW_REPEATS=1` skips the last check, to fuzz the others
+/// while a secret that `redact` replaced in one place can still stay in another.
+fn allow_repeats() -> bool {
+    static ALLOW: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ALLOW.get_or_init(|| std::env::var_os("CSEP_FUZZ_REDACT_ALLOW_REPEATS").is_some())
+}
 
 /// The input spans the markers replaced, where the text around them pins them
 /// down; checks on the way that every other byte was kept, in order.
