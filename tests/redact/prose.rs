@@ -166,3 +166,13 @@ fn a_value_is_redacted_whole_at_ampersands_and_semicolons() {
         assert_eq!(redact(&out).1.total, 0, "{out}");
     }
 }
+
+#[test]
+fn a_secret_found_once_is_redacted_wherever_it_appears_again() {
+    let text =
+        "PASSWORD=hunter2hunter2x9\nthen I logged in with hunter2hunter2x9 twice: hunter2hunter2x9";
+    let (out, _) = csep::redact::redact(text);
+    assert!(!out.contains("hunter2hunter2x9"), "{out}");
+    assert_eq!(out.matches("[REDACTED:").count(), 3, "{out}");
+    assert_eq!(csep::redact::redact(&out).0, out, "idempotent");
+}

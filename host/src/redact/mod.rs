@@ -109,6 +109,7 @@ pub fn redact(text: &str) -> (Cow<'_, str>, Redactions) {
     if hits.is_empty() {
         return (Cow::Borrowed(text), Redactions::default());
     }
+    let hits = with_repeats(text, hits);
     let mut counts = Redactions::default();
     let (mut out, mut markers) = replace(text, hits, &mut counts);
     // A marker changes what detectors see next to it (a word now ends at
@@ -139,6 +140,46 @@ fn find(text: &str, range: Range<usize>) -> Vec<scan::Hit> {
         ControlFlow::Continue(())
     });
     hits
+}
+
+/// Shortest secret whose other occurrences are replaced too: shorter values
+/// (PINs) would match ordinary text.
+const MIN_REPEAT_BYTES: usize = 8;
+/// Distinct secrets looked for again per text.
+const MAX_REPEAT_VALUES: usize = 32;
+
+/// `hits` plus every other occurrence of a secret they found: a value named once
+/// (`PASSWORD=x`) is still the secret when it turns up again without its name.
+fn with_repeats(text: &str, hits: Vec<scan::Hit>) -> Vec<scan::Hit> {
+    let hits = scan::coalesce(hits);
+    let mut more = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for h in &hits {
+        let value = &text[h.start..h.end];
+        // Each distinct value costs a pass over the text: a bounded number of them.
+        if value.len() < MIN_REPEAT_BYTES
+            || seen.contains(&value)
+            || seen.len() >= MAX_REPEAT_VALUES
+        {
+            continue;
+        }
+        seen.push(value);
+        for (at, _) in text.match_indices(value) {
+            let end = at + value.len();
+            if !hits.iter().any(|o| at < o.end && o.start < end) {
+                more.push(scan::Hit {
+                    start: at,
+                    end,
+                    kind: h.kind,
+                });
+            }
+        }
+    }
+    if more.is_empty() {
+        return hits;
+    }
+    more.extend(hits);
+    scan::coalesce(more)
 }
 
 /// Out of line: hits are rare, and inlining the push slows the scan loop.
