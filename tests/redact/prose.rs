@@ -176,3 +176,13 @@ fn a_secret_found_once_is_redacted_wherever_it_appears_again() {
     assert_eq!(out.matches("[REDACTED:").count(), 3, "{out}");
     assert_eq!(csep::redact::redact(&out).0, out, "idempotent");
 }
+
+#[test]
+fn a_long_key_holding_the_word_example_is_still_a_key() {
+    let text = "참고로 시크릿은 wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY9 예요.";
+    let (out, _) = redact(text);
+    assert!(!out.contains("bPxRfiCYz"), "{out}");
+    // The documented example itself stays, as in vendors' docs.
+    let doc = "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    assert_eq!(redact(doc).0, doc);
+}

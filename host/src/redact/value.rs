@@ -45,13 +45,27 @@ pub(crate) fn is_placeholder(v: &[u8]) -> bool {
     if v.len() <= 16 && PLACEHOLDER_WORDS.split_ascii_whitespace().any(word) {
         return true;
     }
+    if DOCUMENTED_EXAMPLES.iter().any(|e| v == e.as_bytes()) {
+        return true;
+    }
     (0..v.len()).any(|i| {
         let rest = &v[i..];
         placeholder_parts(rest[0].to_ascii_lowercase())
             .iter()
-            .any(|p| starts_with_ci(rest, p))
+            // "example" inside a long random value is no stand-in: it is how a
+            // key copied from documentation and then altered looks.
+            .any(|p| starts_with_ci(rest, p) && !(p == b"example" && v.len() >= LONG_VALUE))
     })
 }
+
+/// Values at least this long are judged by their shape, not by an "example" inside.
+const LONG_VALUE: usize = 24;
+
+/// Keys printed in vendors' documentation, which stay as they are.
+const DOCUMENTED_EXAMPLES: [&str; 2] = [
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+];
 
 /// A plain number of at most 15 digits (`4096`, `-1`, `0.75`, `1_000`,
 /// `0x000D`): limits, counts, ports and constants, not secrets. Longer digit
