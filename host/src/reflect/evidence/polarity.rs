@@ -119,7 +119,15 @@ pub fn ruled_out_by_user(session: &Session, entry: &str) -> Option<String> {
     affirmed_spans(entry)
         .into_iter()
         .filter(|span| !path_like(span))
-        .find(|span| last_word_negates(session, span))
+        .find_map(|span| {
+            if last_word_negates(session, &span, false) {
+                return Some(span);
+            }
+            // "never npm" rules out `npm install` too: the tool named alone.
+            let program = span.split_whitespace().next()?.to_string();
+            (program != span && program.len() >= 2 && last_word_negates(session, &program, true))
+                .then_some(program)
+        })
 }
 
 /// A span that names a file or folder rather than a command.
@@ -136,7 +144,9 @@ fn path_like(span: &str) -> bool {
         })
 }
 
-fn last_word_negates(session: &Session, span: &str) -> bool {
+/// Whether the user's last mention of `span` rules it out. With `alone`, only
+/// mentions of it by itself count (`never npm`, not `npm test`).
+fn last_word_negates(session: &Session, span: &str, alone: bool) -> bool {
     let want = fold(span).0;
     if want.chars().count() < 2 {
         return false;
@@ -148,7 +158,10 @@ fn last_word_negates(session: &Session, span: &str) -> bool {
         while let Some(at) = spoken[from..].find(&want) {
             let start = from + at;
             let end = start + want.len();
-            if whole_command(&spoken, start, end) {
+            let by_itself = !spoken[end..]
+                .trim_start_matches(' ')
+                .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-');
+            if whole_command(&spoken, start, end) && (!alone || by_itself) {
                 last = Some(negated_in_clause(&spoken, start, end));
             }
             from = end;
@@ -260,6 +273,33 @@ mod tests {
             ruled_out_by_user(
                 &user(&["Don't touch vendor/, it is generated."]),
                 "`vendor/` is generated."
+            ),
+            None
+        );
+        let tools = [
+            (
+                vec!["Hmm. From now on use pnpm, never npm, in this repo."],
+                "Install: `npm install`",
+            ),
+            (
+                vec!["以后用 pnpm，不要再用 yarn。"],
+                "Install: `yarn install`",
+            ),
+            (
+                vec!["이제부터는 pnpm 을 사용하세요. yarn 은 쓰지 마세요."],
+                "Install: `yarn install`",
+            ),
+        ];
+        for (texts, entry) in tools {
+            assert!(
+                ruled_out_by_user(&user(&texts), entry).is_some(),
+                "{entry}: {texts:?}"
+            );
+        }
+        assert_eq!(
+            ruled_out_by_user(
+                &user(&["Use npm run check; don't use npm test"]),
+                "Test: `npm run check`"
             ),
             None
         );
