@@ -61,6 +61,17 @@ const AFTER: &[&str] = &[
     "돌리지 마",
 ];
 
+/// In an entry's own words, plain negative forms also rule out what precedes
+/// them ("`pytest` を直接実行しない"); in a user's they are often conditions.
+const ENTRY_AFTER: &[&str] = &[
+    "しない",
+    "使わない",
+    "ではない",
+    "하지 않",
+    "쓰지 않",
+    "안 씀",
+];
+
 /// Words that rule out what precedes them in an English clause ("X is not allowed").
 const AFTER_EN: &[&str] = &[
     "is not allowed",
@@ -102,8 +113,8 @@ pub fn affirmed_spans(entry: &str) -> Vec<String> {
                 .collect();
             let after = fold(parts.get(i + 1).copied().unwrap_or("")).0;
             let head: String = after.chars().take(12).collect();
-            let negated =
-                BEFORE.iter().any(|w| tail.contains(w)) || AFTER.iter().any(|w| head.contains(w));
+            let negated = BEFORE.iter().any(|w| tail.contains(w))
+                || AFTER.iter().chain(ENTRY_AFTER).any(|w| head.contains(w));
             if !negated && !part.trim().is_empty() {
                 out.push(part.to_string());
             }
@@ -233,6 +244,10 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(affirmed_spans("Use `pnpm` instead of `yarn`"), ["pnpm"]);
+        assert_eq!(
+            affirmed_spans("Test: `tox -e py312`（`pytest` を直接実行しない）"),
+            ["tox -e py312"]
+        );
         assert_eq!(
             affirmed_spans("テスト: `pnpm vitest`（`npm test` ではなく）"),
             ["pnpm vitest"]
