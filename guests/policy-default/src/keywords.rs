@@ -93,7 +93,8 @@ fn without_talk_of_now(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         for sentence in crate::durable::prose::sentences(line) {
-            if !crate::durable::time_scope::about_now(sentence) {
+            // A correction is worth a review even when it is about the change just made.
+            if !crate::durable::time_scope::about_now(sentence) || correction(sentence) {
                 out.push_str(sentence);
                 out.push(' ');
             }
@@ -101,6 +102,28 @@ fn without_talk_of_now(text: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The user correcting the agent, in the words of the high-signal lists.
+const CORRECTIONS: &[&str] = &[
+    "不是这个意思",
+    "你理解错了",
+    "不要改代码",
+    "别改代码",
+    "回退",
+    "that's wrong",
+    "that is wrong",
+    "not what i meant",
+    "not what i asked",
+    "you misunderstood",
+    "don't change the code",
+    "do not change the code",
+    "revert that",
+];
+
+fn correction(sentence: &str) -> bool {
+    let folded = fold(sentence);
+    CORRECTIONS.iter().any(|c| folded.contains(c))
 }
 
 fn collect(out: &mut Vec<String>, text: &str, folded: &str, literal: &[&str], words: &[&str]) {
