@@ -1,8 +1,10 @@
 //! csep: memory, recall and sandboxed reflection for coding agents.
 //!
-//! Layers, top to bottom: the `csep` binary's CLI, then `config`/`home`, then the
-//! `sandbox` engine, which alone touches wasmtime, and `fs_authority`, which alone
-//! turns paths into filesystem authority.
+//! Layers, top to bottom: the `csep` binary's CLI; the use cases (`hooks`, `reflect`,
+//! `setup`, `dropins`, `guest_settings`) over `config`/`home`/`guests`; the engines
+//! (`recall`, `provider`, the `sandbox`, which alone touches wasmtime); the leaves
+//! (`transcript`, `redact`, `content_scan`, `fault`, `model`, `bucket`, `timefmt`), and
+//! `fs_authority`, which alone turns paths into filesystem authority.
 
 pub mod bucket;
 pub mod bundled;
