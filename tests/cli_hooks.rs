@@ -925,3 +925,71 @@ fn a_strategy_setting_it_cannot_take_is_caught_before_a_job_runs() {
     let out = w.csep_here().args(["config", "validate"]).output().unwrap();
     assert!(out.status.success(), "{out:?}");
 }
+
+// --------------------------------------------------------------- a full disk
+
+/// Unmounts the small filesystem a test put under its state folder.
+struct Unmount(PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_still_injects_memory_and_the_hooks_exit_cleanly() {
+    let w = World::new();
+    let state = w.path("state");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
+        .arg(&state)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        let why = "mounting a small tmpfs needs root";
+        assert!(std::env::var_os("CI").is_none(), "{why}; CI runs as root");
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let _unmount = Unmount(state.clone());
+    let memory = w.memory("- run the tests with `cargo nextest run`\n");
+    let t = w.rollout(S1, &["the parser is slow on long files"], 4);
+    w.hook("session-stop", codex_stop(S1, &t, &w.path("repo")));
+
+    // Fill the filesystem to its last byte.
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(state.join("filler")).unwrap();
+        for size in [1 << 16, 4096, 512, 1] {
+            let block = vec![0u8; size];
+            while f.write_all(&block).is_ok() {}
+        }
+    }
+    let (out, _) = w.hook("session-start", codex_start(&w.path("repo")));
+    assert!(context(&out).contains("cargo nextest run"));
+    // Another session stops while the disk is full: the hook exits 0 and names the fault.
+    let t = w.rollout(S2, &["记住：这个仓库跑测试用 cargo nextest run"], 8);
+    w.hook("session-stop", codex_stop(S2, &t, &w.path("repo")));
+    assert_eq!(
+        std::fs::read_to_string(&memory).unwrap(),
+        "- run the tests with `cargo nextest run`\n",
+        "memory is whole"
+    );
+
+    let logged = std::fs::read_to_string(w.path("state/logs/hooks.jsonl")).unwrap_or_default();
+    assert!(
+        logged.contains("no space left"),
+        "the fault is named with its fix: {logged}"
+    );
+
+    // With room again, the next Stop archives what the full disk kept out.
+    std::fs::remove_file(state.join("filler")).unwrap();
+    w.hook("session-stop", codex_stop(S2, &t, &w.path("repo")));
+    assert_eq!(w.log().pop().unwrap()["ok"], true);
+    assert_eq!(
+        w.recall("nextest")["count"],
+        1,
+        "archived once there was room"
+    );
+}
