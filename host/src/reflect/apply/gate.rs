@@ -157,14 +157,12 @@ fn gate_memory_index(
             kept.push_str(line);
             continue;
         }
-        let verdict = match citation_for(input.citations, Scope::Memory, &key) {
-            None => Err((
-                codes::NO_EVIDENCE,
-                "no quote of the session was cited for it".into(),
-            )),
-            Some(c) => evidence::check(input.session, c, Need::for_section(&section), true)
-                .map_err(|why| (codes::WEAK_EVIDENCE, why)),
-        };
+        let verdict = verdict(
+            input,
+            citation_for(input.citations, Scope::Memory, &key),
+            Need::for_section(&section),
+            true,
+        );
         match verdict {
             Ok(quotes) => {
                 kept.push_str(line);
@@ -227,14 +225,7 @@ fn gate_refs(
         let inner = path.strip_prefix("refs/").unwrap_or(&path).to_string();
         let cited = citation_for(input.citations, Scope::Memory, &path)
             .or_else(|| citation_for(input.citations, Scope::Memory, &inner));
-        let verdict = match cited {
-            None => Err((
-                codes::NO_EVIDENCE,
-                "no quote of the session was cited for it".to_string(),
-            )),
-            Some(c) => evidence::check(input.session, c, Need::UserWordsOrToolRun, false)
-                .map_err(|why| (codes::WEAK_EVIDENCE, why)),
-        };
+        let verdict = verdict(input, cited, Need::UserWordsOrToolRun, false);
         match verdict {
             Ok(quotes) => out.evidenced.push(Evidenced {
                 area: Area::Memory,
@@ -277,14 +268,12 @@ fn gate_skills(input: &GateInput<'_>, out: &mut Gated) -> io::Result<()> {
         if live.as_ref() == Some(&staged) {
             continue;
         }
-        let verdict = match citation_for(input.citations, Scope::Skill, &folder) {
-            None => Err((
-                codes::NO_EVIDENCE,
-                "no quote of the session was cited for it".to_string(),
-            )),
-            Some(c) => evidence::check(input.session, c, Need::UserWordsOrToolRun, false)
-                .map_err(|why| (codes::WEAK_EVIDENCE, why)),
-        };
+        let verdict = verdict(
+            input,
+            citation_for(input.citations, Scope::Skill, &folder),
+            Need::UserWordsOrToolRun,
+            false,
+        );
         match verdict {
             Ok(quotes) => out.evidenced.push(Evidenced {
                 area: Area::Skills,
@@ -321,6 +310,21 @@ fn annotates(key: &str, entries: &HashSet<String>) -> bool {
     key.strip_prefix("(replaced by:")
         .and_then(|rest| rest.strip_suffix(')'))
         .is_some_and(|x| entries.contains(&entry_key(x)))
+}
+
+/// What a citation, if any, is worth for an entry with this need: its quotes as
+/// found, or the refusal's code and reason.
+fn verdict(
+    input: &GateInput<'_>,
+    cited: Option<&Citation>,
+    need: Need,
+    spans: bool,
+) -> Result<Vec<Found>, (&'static str, String)> {
+    let c = cited.ok_or((
+        codes::NO_EVIDENCE,
+        "no quote of the session was cited for it".to_string(),
+    ))?;
+    evidence::check(input.session, c, need, spans).map_err(|why| (codes::WEAK_EVIDENCE, why))
 }
 
 fn parent_of(path: &str) -> &str {
