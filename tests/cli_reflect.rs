@@ -747,6 +747,11 @@ fn the_next_stop_starts_a_worker_for_a_stranded_queue() {
     std::fs::write(job_file(&w, &orphan), text.replace(&queued, &orphan)).unwrap();
     as_left_by_a_kill(&w, &orphan);
     age(&job_file(&w, &queued), 600);
+    // Ten minutes pass for the queue's last look too.
+    let looked = w.path("state/session_reflection/stranded.stamp");
+    if looked.exists() {
+        age(&looked, 600);
+    }
 
     // The session's next Stop queues nothing (its job is pending), yet the
     // queue gets a worker.

@@ -60,7 +60,23 @@ pub fn kick_stranded(home: &Home, config: &Config) -> io::Result<Option<u32>> {
     let Ok(Some(queue)) = JobQueue::open_existing(home) else {
         return Ok(None);
     };
-    if stranded(&queue, SystemTime::now()) {
+    // Reading the queue costs a pass over every job file; a job strands only
+    // after STRANDED_AFTER, so one look in that time is enough for all Stops.
+    let stamp = home
+        .root()
+        .join("session_reflection")
+        .join("stranded.stamp");
+    let now = SystemTime::now();
+    let recent = std::fs::metadata(&stamp)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|at| now.duration_since(at).ok())
+        .is_some_and(|age| age < STRANDED_AFTER);
+    if recent {
+        return Ok(None);
+    }
+    let _ = std::fs::write(&stamp, b"");
+    if stranded(&queue, now) {
         return pending_worker(home).map(Some);
     }
     Ok(None)
