@@ -4,6 +4,8 @@ mod config;
 mod demo;
 mod hooks;
 mod memory;
+#[allow(dead_code)] // until every command reports through it
+pub mod output;
 mod policy;
 mod recall;
 mod reflect;
@@ -13,7 +15,7 @@ mod status;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -67,12 +69,7 @@ enum Command {
     SessionStop(hooks::HookArgs),
 }
 
-#[derive(Clone, Copy, Default, ValueEnum)]
-pub enum Format {
-    #[default]
-    Text,
-    Json,
-}
+pub use output::Format;
 
 /// Hooks must exit 0 with valid output even when their own command line is off
 /// (a newer hook declaration with a flag this version lacks).
@@ -105,6 +102,11 @@ pub fn main() -> ExitCode {
                         hooks::session_stop(args, None)
                     };
                 }
+                _ if output::json_requested() && e.use_stderr() => {
+                    let text = e.render().to_string();
+                    let message = text.trim().trim_start_matches("error: ");
+                    return output::Failure::usage("usage", message).report(true);
+                }
                 _ => e.exit(),
             }
         }
@@ -124,9 +126,6 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("csep: error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => output::report_error(&e, output::json_requested()),
     }
 }
