@@ -6,8 +6,8 @@
 //! leaves the client's config as it was.
 //!
 //! Needs `CSEP_E2E_CODEX` / `CSEP_E2E_CLAUDE` (the binaries) and `python3`. `.ci/run`
-//! sets both when npm is there, and `CSEP_E2E_SKIP` (saying why) when it is not; on a
-//! developer machine without them a test says so and passes, in CI it fails.
+//! installs them and sets both; on a developer machine without them a test says so and
+//! passes, in CI it fails.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -28,10 +28,6 @@ fn repo_root() -> PathBuf {
 
 /// The client binary named by `var`, or `None` (outside CI) to skip.
 fn client(var: &str) -> Option<PathBuf> {
-    if let Some(why) = std::env::var_os("CSEP_E2E_SKIP") {
-        eprintln!("skipped: {}", why.to_string_lossy());
-        return None;
-    }
     let found = std::env::var_os(var).map(PathBuf::from);
     if found.is_none() {
         assert!(
