@@ -32,24 +32,9 @@ pub fn create_private_dir_all(path: &Path) -> io::Result<Dir> {
     parent.open_dir(name)
 }
 
-/// Replaces `name` in `dir` with `bytes` atomically (temp file, fsync, rename), mode
-/// 0600: a crash leaves the old content or the new, never half of either.
+/// Replaces `name` in `dir` with `bytes` atomically, mode 0600 (see `atomic_file`).
 pub fn write_atomic(dir: &Dir, name: &str, bytes: &[u8]) -> io::Result<()> {
-    use cap_std::fs::{OpenOptions, OpenOptionsExt};
-    use std::io::Write;
-    let tmp = format!(".{name}.tmp{}", std::process::id());
-    let mut opts = OpenOptions::new();
-    opts.write(true).create(true).truncate(true).mode(0o600);
-    let result = (|| {
-        let mut f = dir.open_with(&tmp, &opts)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        dir.rename(&tmp, dir, name)
-    })();
-    if result.is_err() {
-        let _ = dir.remove_file(&tmp);
-    }
-    result
+    crate::atomic_file::write(dir, name, bytes, 0o600)
 }
 
 /// Reads a whole file the user named (a guest `.wasm`, a digest JSON).

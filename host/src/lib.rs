@@ -6,6 +6,7 @@
 //! (`transcript`, `redact`, `content_scan`, `fault`, `model`, `bucket`, `timefmt`), and
 //! `fs_authority`, which alone turns paths into filesystem authority.
 
+pub mod atomic_file;
 pub mod bucket;
 pub mod bundled;
 pub mod codex_trust;

@@ -1,7 +1,7 @@
 //! File writes that a crash cannot leave half-done, backups, and the folders setup creates.
 
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::SetupError;
@@ -41,17 +41,8 @@ pub(super) fn write(path: &Path, bytes: &[u8], new_mode: u32) -> Result<Vec<Path
     let created = create_dirs(dir, dir_mode)?;
     let mode = existing_mode(path).unwrap_or(new_mode);
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = dir.join(format!(".{name}.csep-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        set_mode(&f, mode)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
+    let result = crate::fs_authority::open_dir(dir)
+        .and_then(|d| crate::atomic_file::write(&d, &name, bytes, mode));
     result.map_err(SetupError::io("write", path))?;
     Ok(created)
 }
@@ -122,12 +113,6 @@ fn existing_mode(path: &Path) -> Option<u32> {
 }
 
 #[cfg(unix)]
-fn set_mode(f: &fs::File, mode: u32) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    f.set_permissions(fs::Permissions::from_mode(mode))
-}
-
-#[cfg(unix)]
 fn set_dir_mode(dir: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
     fs::set_permissions(dir, fs::Permissions::from_mode(mode))
@@ -136,11 +121,6 @@ fn set_dir_mode(dir: &Path, mode: u32) -> io::Result<()> {
 #[cfg(not(unix))]
 fn existing_mode(_: &Path) -> Option<u32> {
     None
-}
-
-#[cfg(not(unix))]
-fn set_mode(_: &fs::File, _: u32) -> io::Result<()> {
-    Ok(())
 }
 
 #[cfg(not(unix))]

@@ -7,17 +7,18 @@
 //! the list of what may have changed are on disk for [`super::revert`].
 
 use std::collections::BTreeMap;
-use std::io;
+use std::io::{self, Write as _};
 
 use cap_std::fs::Dir;
 
 use super::atomic::{self, Temp};
-use super::nofollow::{self, Kind, Parent, sha256_hex};
+use super::nofollow::{self, Kind, Parent};
 use super::rules::{self, MEMORY_INDEX, REFS, SKILL_FILE};
 use super::{
     ApplyError, Area, AreaPath, Change, ChangeKind, Committed, CommittedFile, Plan, Rejected,
     RemovedDir, codes, plan, revert,
 };
+use crate::hash::sha256_hex;
 
 /// The journal in the backup folder: the files the commit is about to write,
 /// flushed before the first live write.

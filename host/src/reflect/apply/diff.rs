@@ -471,7 +471,7 @@ impl Ctx<'_> {
             Ok(None) => return refuse(codes::TOO_LARGE, too_large()),
             Err(e) => return refuse(codes::UNREADABLE, format!("could not be read: {e}")),
         };
-        let sha = nofollow::sha256_hex(&bytes);
+        let sha = crate::hash::sha256_hex(&bytes);
         let live_state =
             nofollow::state(live, path).map_err(ctx_err(area, path, "inspecting live"))?;
         let before = match live_state {

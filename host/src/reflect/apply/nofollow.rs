@@ -9,7 +9,6 @@ use std::os::fd::AsFd;
 
 use cap_std::fs::Dir;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
-use sha2::{Digest, Sha256};
 
 /// What a name is, seen without following it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,11 +102,7 @@ pub fn reopen(dir: &Dir) -> io::Result<Dir> {
     Ok(Dir::from_std_file(File::from(fd)))
 }
 
-/// Flushes a directory, so renames and unlinks in it survive a crash.
-pub fn sync_dir(dir: &Dir) -> io::Result<()> {
-    rustix::fs::fsync(reopen(dir)?.as_fd())?;
-    Ok(())
-}
+pub use crate::atomic_file::sync_dir;
 
 /// Opens the regular file `name` in `dir` for reading. `O_NONBLOCK` keeps a
 /// fifo swapped in after the `lstat` from blocking the open; the `fstat` then
@@ -136,32 +131,10 @@ pub fn read_bounded(file: File, limit: u64) -> io::Result<Option<Vec<u8>>> {
     Ok((buf.len() as u64 <= limit).then_some(buf))
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-pub fn hex(digest: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(digest.len() * 2);
-    for b in digest {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
 /// Hashes a whole file without holding it in memory (live files have no size
 /// limit of ours).
-pub fn sha256_file(mut file: File) -> io::Result<String> {
-    let mut hasher = Sha256::new();
-    let mut buf = [0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex(&hasher.finalize()))
+pub fn sha256_file(file: File) -> io::Result<String> {
+    crate::hash::sha256_reader(file)
 }
 
 /// Where the parent directory of a relative path stands.

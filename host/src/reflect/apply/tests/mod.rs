@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use cap_std::ambient_authority;
 use cap_std::fs::Dir;
-use sha2::{Digest, Sha256};
+
 use tempfile::TempDir;
 
 use super::{ApplyError, Committed, Plan, Rejected, Reverted, Rules};
@@ -40,7 +40,7 @@ pub fn check(text: &str) -> Option<(&'static str, String)> {
 }
 
 pub fn sha(bytes: &[u8]) -> String {
-    super::nofollow::hex(&Sha256::digest(bytes))
+    crate::hash::sha256_hex(bytes)
 }
 
 pub fn skill_md(name: &str, description: &str, body: &str) -> String {
