@@ -24,6 +24,7 @@ pub mod home;
 pub mod hooks;
 pub mod jobs;
 pub mod model;
+pub mod path_error;
 pub mod policy_runner;
 pub mod provider;
 pub mod recall;

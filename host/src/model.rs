@@ -222,10 +222,19 @@ pub struct RecallHit {
     pub at_ms: Option<u64>,
 }
 
+/// A settings value a guest cannot receive, with its dotted key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("setting `{0}`: only arrays of strings can be passed to a guest")]
+    MixedArray(String),
+    #[error("setting `{0}`: dates cannot be passed to a guest; quote it as a string")]
+    Date(String),
+}
+
 impl Settings {
     /// Flattens a TOML table (e.g. `[policy.settings]`) into dotted keys. Values a guest
     /// cannot receive (dates, mixed arrays, arrays of tables) are an error naming the key.
-    pub fn from_toml(table: &toml::Table) -> Result<Settings, String> {
+    pub fn from_toml(table: &toml::Table) -> Result<Settings, SettingError> {
         let mut out = Vec::new();
         flatten("", table, &mut out)?;
         Ok(Settings(out))
@@ -240,7 +249,7 @@ fn flatten(
     prefix: &str,
     table: &toml::Table,
     out: &mut Vec<(String, SettingValue)>,
-) -> Result<(), String> {
+) -> Result<(), SettingError> {
     for (key, value) in table {
         let key = if prefix.is_empty() {
             key.clone()
@@ -264,16 +273,12 @@ fn flatten(
                 match texts {
                     Some(list) => SettingValue::TextList(list),
                     None => {
-                        return Err(format!(
-                            "setting `{key}`: only arrays of strings can be passed to a guest"
-                        ));
+                        return Err(SettingError::MixedArray(key));
                     }
                 }
             }
             toml::Value::Datetime(_) => {
-                return Err(format!(
-                    "setting `{key}`: dates cannot be passed to a guest; quote it as a string"
-                ));
+                return Err(SettingError::Date(key));
             }
         };
         out.push((key, value));

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::filelock::FileLock;
 use crate::fs_authority;
 use crate::home::Home;
+use crate::path_error::{AtPath, PathError};
 use crate::timefmt::rfc3339;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -73,13 +74,13 @@ impl DailyBudget {
 
     /// Why no call may be made today, if that is so.
     pub fn spent(&self, now_ms: u64) -> Option<String> {
-        self.spent_in(&self.today(now_ms))
+        self.spent_in(&self.today(now_ms)).map(|e| e.to_string())
     }
 
     /// Counts one call if today's budget allows it; the reason when it does not.
-    pub fn reserve_call(&self, now_ms: u64) -> Result<(), String> {
+    pub fn reserve_call(&self, now_ms: u64) -> Result<(), BudgetError> {
         self.update(now_ms, |u, this| match this.spent_in(u) {
-            Some(reason) => Err(reason),
+            Some(spent) => Err(spent),
             None => {
                 u.calls += 1;
                 Ok(())
@@ -96,36 +97,48 @@ impl DailyBudget {
         });
     }
 
-    fn spent_in(&self, u: &Usage) -> Option<String> {
-        if u.calls >= self.max_calls || u.tokens() >= self.max_tokens {
-            Some(format!(
-                "the daily model budget is spent ({} of {} calls, {} of {} tokens); it resets \
-                 at 00:00 UTC (reflection.max_calls_per_day, reflection.max_tokens_per_day)",
-                u.calls,
-                self.max_calls,
-                u.tokens(),
-                self.max_tokens
-            ))
-        } else {
-            None
-        }
+    fn spent_in(&self, u: &Usage) -> Option<BudgetError> {
+        (u.calls >= self.max_calls || u.tokens() >= self.max_tokens).then(|| BudgetError::Spent {
+            calls: u.calls,
+            max_calls: self.max_calls,
+            tokens: u.tokens(),
+            max_tokens: self.max_tokens,
+        })
     }
 
     fn update(
         &self,
         now_ms: u64,
-        change: impl FnOnce(&mut Usage, &DailyBudget) -> Result<(), String>,
-    ) -> Result<(), String> {
-        let io_err = |e: io::Error| format!("updating {}: {e}", self.path.display());
+        change: impl FnOnce(&mut Usage, &DailyBudget) -> Result<(), BudgetError>,
+    ) -> Result<(), BudgetError> {
         let _lock = FileLock::acquire(&self.dir, "usage.lock", Duration::from_secs(10))
-            .map_err(io_err)?
-            .ok_or_else(|| format!("{} stayed locked for 10 s", self.path.display()))?;
+            .at("locking", &self.path)?
+            .ok_or_else(|| BudgetError::Locked(self.path.clone()))?;
         let mut usage = self.today(now_ms);
         change(&mut usage, self)?;
-        let bytes = serde_json::to_vec_pretty(&usage).map_err(|e| e.to_string())?;
+        let bytes = serde_json::to_vec_pretty(&usage).expect("usage serialises");
         fs_authority::write_atomic(&self.dir, &format!("{}.json", day(now_ms)), &bytes)
-            .map_err(io_err)
+            .at("updating", &self.path)?;
+        Ok(())
     }
+}
+
+/// Why a model call may not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum BudgetError {
+    #[error(
+        "the daily model budget is spent ({calls} of {max_calls} calls, {tokens} of {max_tokens} tokens); it resets at 00:00 UTC (reflection.max_calls_per_day, reflection.max_tokens_per_day)"
+    )]
+    Spent {
+        calls: u32,
+        max_calls: u32,
+        tokens: u64,
+        max_tokens: u64,
+    },
+    #[error("{} stayed locked for 10 s", .0.display())]
+    Locked(std::path::PathBuf),
+    #[error(transparent)]
+    Io(#[from] PathError),
 }
 
 #[cfg(test)]
@@ -140,7 +153,7 @@ mod tests {
         let now = 1_764_000_000_000;
         assert!(b.reserve_call(now).is_ok());
         assert!(b.reserve_call(now).is_ok());
-        let refused = b.reserve_call(now).unwrap_err();
+        let refused = b.reserve_call(now).unwrap_err().to_string();
         assert!(refused.contains("2 of 2 calls"), "{refused}");
         assert!(b.spent(now).is_some());
         assert_eq!(b.today(now).calls, 2);

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 
 use super::apply::{self, Area, Committed};
 use super::material;
-use super::receipt::Receipt;
+use super::receipt::{Receipt, ReceiptError};
 use crate::fs_authority;
 use crate::home::Home;
 use crate::jobs;
+use crate::path_error::{AtPath, PathError};
 use crate::timefmt::{now_ms, rfc3339};
 
 pub fn runs_path(home: &Home) -> PathBuf {
@@ -48,7 +49,7 @@ pub fn unreadable(home: &Home) -> Vec<(PathBuf, String)> {
         .filter(|e| e.file_name().to_str().is_some_and(jobs::valid_id))
         .map(|e| e.path())
         .filter(|dir| dir.join(super::receipt::FILE).exists())
-        .filter_map(|dir| Receipt::read(&dir).err().map(|e| (dir, e)))
+        .filter_map(|dir| Receipt::read(&dir).err().map(|e| (dir, e.to_string())))
         .collect();
     out.sort();
     out.reverse();
@@ -56,7 +57,7 @@ pub fn unreadable(home: &Home) -> Vec<(PathBuf, String)> {
 }
 
 /// Finds a receipt by job id or by the path of its `receipt.json` or run folder.
-pub fn find(home: &Home, which: &str) -> Result<(PathBuf, Receipt), String> {
+pub fn find(home: &Home, which: &str) -> Result<(PathBuf, Receipt), FindError> {
     let given = Path::new(which);
     let dir = if jobs::valid_id(which) {
         runs_path(home).join(which)
@@ -65,9 +66,7 @@ pub fn find(home: &Home, which: &str) -> Result<(PathBuf, Receipt), String> {
     } else {
         given.to_path_buf()
     };
-    let receipt = Receipt::read(&dir).map_err(|e| {
-        format!("{e} (name a job id from `csep memory history`, or a receipt.json path)")
-    })?;
+    let receipt = Receipt::read(&dir).map_err(FindError)?;
     Ok((dir, receipt))
 }
 
@@ -105,18 +104,17 @@ pub fn diff(run_dir: &Path, receipt: &Receipt) -> Vec<FileDiff> {
 
 /// Restores every file the job changed, or changes nothing and says which file
 /// was edited since.
-pub fn revert(run_dir: &Path, receipt: &mut Receipt) -> Result<apply::Reverted, String> {
+pub fn revert(run_dir: &Path, receipt: &mut Receipt) -> Result<apply::Reverted, RevertError> {
     if let Some(at) = &receipt.reverted_at {
-        return Err(format!(
-            "job {} was already reverted at {at}",
-            receipt.job_id
-        ));
+        return Err(RevertError::AlreadyReverted {
+            job: receipt.job_id.clone(),
+            at: at.clone(),
+        });
     }
-    let open =
-        |p: &Path| fs_authority::open_dir(p).map_err(|e| format!("opening {}: {e}", p.display()));
+    let open = |p: &Path| fs_authority::open_dir(p).at("opening", p);
     let memory = open(&receipt.memory_dir)?;
-    let skills = material::open_live_skills(receipt.skills_dir.as_deref())
-        .map_err(|e| format!("opening the skills folder: {e}"))?;
+    let skills =
+        material::open_live_skills(receipt.skills_dir.as_deref()).map_err(RevertError::Skills)?;
     let backup = open(&run_dir.join("backup"))?;
     let committed = Committed {
         files: receipt.accepted.clone(),
@@ -124,13 +122,29 @@ pub fn revert(run_dir: &Path, receipt: &mut Receipt) -> Result<apply::Reverted, 
         created_dirs: receipt.created_dirs.clone(),
         removed_dirs: receipt.removed_dirs.clone(),
     };
-    let reverted =
-        apply::revert(&committed, &memory, &skills.dir, &backup).map_err(|e| e.to_string())?;
+    let reverted = apply::revert(&committed, &memory, &skills.dir, &backup)?;
     receipt.reverted_at = Some(rfc3339(now_ms()));
-    receipt
-        .write(run_dir)
-        .map_err(|e| format!("the files were restored, but the receipt was not marked: {e}"))?;
+    receipt.write(run_dir).map_err(RevertError::Unmarked)?;
     Ok(reverted)
+}
+
+/// A receipt named on the command line that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} (name a job id from `csep memory history`, or a receipt.json path)")]
+pub struct FindError(#[source] pub ReceiptError);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RevertError {
+    #[error("job {job} was already reverted at {at}")]
+    AlreadyReverted { job: String, at: String },
+    #[error(transparent)]
+    Io(#[from] PathError),
+    #[error("opening the skills folder: {0}")]
+    Skills(#[source] std::io::Error),
+    #[error(transparent)]
+    Apply(#[from] apply::ApplyError),
+    #[error("the files were restored, but the receipt was not marked: {0}")]
+    Unmarked(#[source] std::io::Error),
 }
 
 /// A committed entry whose text matched a `csep memory why` search, with the

@@ -124,7 +124,7 @@ impl StrategyHost for JobHost {
             return Err(d);
         }
         if let Err(reason) = self.budget.reserve_call(now_ms()) {
-            let d = Denial::BudgetExceeded(reason);
+            let d = Denial::BudgetExceeded(reason.to_string());
             self.note_denial(&d);
             return Err(d);
         }
@@ -229,7 +229,7 @@ impl StrategyHost for JobHost {
                     let clean = redact::redact(&line).0.into_owned();
                     push_log(&mut r.log, clean);
                 }
-                Err(Denial::InvalidRequest(why))
+                Err(Denial::InvalidRequest(why.to_string()))
             }
         }
     }

@@ -15,6 +15,7 @@ pub mod retention;
 pub mod settle;
 pub mod spawn;
 pub mod status;
+pub mod strategy_runner;
 pub mod worker;
 
 /// Environment markers the worker sets for anything it runs, so csep's own hooks

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::apply::{AreaPath, CommittedFile, Evidenced, Note, Rejected, RemovedDir};
 use crate::fs_authority;
 use crate::jobs::Status;
+use crate::path_error::{AtPath, PathError};
 
 pub const FILE: &str = "receipt.json";
 
@@ -67,6 +68,18 @@ pub struct Receipt {
     pub reverted_at: Option<String>,
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptError {
+    #[error(transparent)]
+    Io(#[from] PathError),
+    #[error("{} is not a receipt: {source}", path.display())]
+    Malformed {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
 impl Receipt {
     pub fn write(&self, run_dir: &Path) -> std::io::Result<()> {
         let dir = fs_authority::open_dir(run_dir)?;
@@ -74,10 +87,9 @@ impl Receipt {
         fs_authority::write_atomic(&dir, FILE, &bytes)
     }
 
-    pub fn read(run_dir: &Path) -> Result<Receipt, String> {
+    pub fn read(run_dir: &Path) -> Result<Receipt, ReceiptError> {
         let path = run_dir.join(FILE);
-        let bytes = std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| format!("{} is not a receipt: {e}", path.display()))
+        let bytes = std::fs::read(&path).at("reading", &path)?;
+        serde_json::from_slice(&bytes).map_err(|source| ReceiptError::Malformed { path, source })
     }
 }

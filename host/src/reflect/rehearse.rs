@@ -13,15 +13,15 @@ use super::budget::DailyBudget;
 use super::history::FileDiff;
 use super::job_host::{JobHost, JobRecord, Model};
 use super::material;
-use super::worker;
+use super::{strategy_runner, worker};
 use crate::bucket::Bucket;
 use crate::config::Config;
 use crate::fs_authority;
 use crate::home::Home;
 use crate::jobs::{Job, Status};
 use crate::model::{DecideInput, Decision, Digest, ReflectInput, Scope};
-use crate::recall::{SessionHits, ShownMessage, Store};
-use crate::sandbox::{Guest, Preopens, Sandbox};
+use crate::recall::{SessionHits, ShownMessage, Store, StoreError};
+use crate::sandbox::{Guest, Preopens, Sandbox, SandboxError};
 use crate::timefmt::{now_ms, rfc3339};
 
 /// A session as the recall index holds it (redacted).
@@ -32,24 +32,16 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn load(home: &Home, session_id: &str) -> Result<Session, String> {
+    pub fn load(home: &Home, session_id: &str) -> Result<Session, TrialError> {
         let db = home.recall_db();
-        let store = open_store(home)?.ok_or_else(|| {
-            format!(
-                "there is no recall index at {} yet: archive sessions first (`csep recall bootstrap` or `csep recall sync-claude`)",
-                db.display()
-            )
-        })?;
-        let (info, messages) = store
-            .show(session_id, None, 0)
-            .map_err(|e| format!("reading session {session_id} from {}: {e}", db.display()))?
-            .ok_or_else(|| {
-                format!(
-                    "session {session_id} is not in the recall index ({}); `csep recall --recent` \
-                     lists the archived ones",
-                    db.display()
-                )
-            })?;
+        let store = open_store(home)?.ok_or_else(|| TrialError::NoIndex { db: db.clone() })?;
+        let (info, messages) =
+            store
+                .show(session_id, None, 0)?
+                .ok_or_else(|| TrialError::NotIndexed {
+                    session: session_id.to_string(),
+                    db,
+                })?;
         let bucket = Bucket::resolve(Path::new(&info.cwd)).id;
         Ok(Session {
             info,
@@ -75,8 +67,44 @@ impl Session {
     }
 }
 
-fn open_store(home: &Home) -> Result<Option<Store>, String> {
-    Store::open_readonly(&home.recall_db()).map_err(|e| e.to_string())
+fn open_store(home: &Home) -> Result<Option<Store>, TrialError> {
+    Ok(Store::open_readonly(&home.recall_db())?)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrialError {
+    #[error(
+        "there is no recall index at {} yet: archive sessions first (`csep recall bootstrap` or `csep recall sync-claude`)",
+        db.display()
+    )]
+    NoIndex { db: PathBuf },
+    #[error(
+        "session {session} is not in the recall index ({}); `csep recall --recent` lists the archived ones",
+        db.display()
+    )]
+    NotIndexed { session: String, db: PathBuf },
+    #[error("reading the recall index: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    #[error("running decide of {origin}: {source}")]
+    Decide {
+        origin: String,
+        #[source]
+        source: SandboxError,
+    },
+    #[error("the strategy {origin} failed: {source}")]
+    Strategy {
+        origin: String,
+        #[source]
+        source: SandboxError,
+    },
+    #[error("{what}: {source}")]
+    Step {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// What a policy decides on `session` with no state from earlier Stops.
@@ -85,16 +113,17 @@ pub fn policy(
     guest: &Guest,
     config: &Config,
     session: &Session,
-) -> Result<(DecideInput, Decision), String> {
-    let policy = sandbox.policy(guest).map_err(|e| e.to_string())?;
+) -> Result<(DecideInput, Decision), TrialError> {
+    let policy = sandbox.policy(guest)?;
     let input = DecideInput {
         digest: session.digest(),
         settings: config.policy_settings(),
         ..DecideInput::default()
     };
-    let decision = policy
-        .decide(&input)
-        .map_err(|e| format!("running decide of {}: {e}", guest.origin()))?;
+    let decision = policy.decide(&input).map_err(|source| TrialError::Decide {
+        origin: guest.origin().to_string(),
+        source,
+    })?;
     Ok((input, decision))
 }
 
@@ -123,15 +152,15 @@ pub fn strategy(
     config: &Config,
     session: &Session,
     run: StrategyRun,
-) -> Result<StrategyTrial, String> {
+) -> Result<StrategyTrial, TrialError> {
     let StrategyRun {
         guest,
         bundled,
         scopes,
         model,
     } = run;
-    let ctx = |what: &'static str| move |e: std::io::Error| format!("{what}: {e}");
-    let strategy = sandbox.strategy(guest).map_err(|e| e.to_string())?;
+    let ctx = |what: &'static str| move |source| TrialError::Step { what, source };
+    let strategy = sandbox.strategy(guest)?;
     let scratch = tempfile::tempdir().map_err(ctx("making a throwaway folder"))?;
     let dirs = material::prepare_at(scratch.path().join("run")).map_err(ctx("preparing it"))?;
     let job = trial_job(session, &scopes);
@@ -187,7 +216,7 @@ pub fn strategy(
         digest,
         scopes,
         reasons: job.reasons.clone(),
-        settings: worker::strategy_settings(config, bundled, false),
+        settings: strategy_runner::strategy_settings(config, bundled, false),
     };
     let preopens = Preopens {
         session: &dirs.session,
@@ -196,7 +225,10 @@ pub fn strategy(
     };
     let output = strategy
         .reflect(&input, &preopens, Box::new(host))
-        .map_err(|e| format!("the strategy {} failed: {e}", guest.origin()))?;
+        .map_err(|source| TrialError::Strategy {
+            origin: guest.origin().to_string(),
+            source,
+        })?;
     let citations = record.lock().expect("record lock").citations.clone();
     let (plan, _) = worker::judge(
         &live_memory,

@@ -13,17 +13,17 @@ use super::history;
 use super::job_host::{JobHost, JobRecord, Model};
 use super::material::{self, RunDirs};
 use super::receipt::{self, ModelUsage, Receipt, StrategyInfo};
+use super::strategy_runner::{self, StrategyRunError};
 use super::{retention, settle, spawn};
 use crate::config::Config;
 use crate::content_scan;
 use crate::filelock::FileLock;
 use crate::fs_authority;
-use crate::guests::{self, Kind, Source};
 use crate::home::Home;
 use crate::jobs::{Job, JobError, JobQueue, Status};
-use crate::model::{Citation, ReflectInput, Scope, SettingValue, Settings};
-use crate::recall::Store;
-use crate::sandbox::{Preopens, Sandbox};
+use crate::model::{Citation, ReflectInput, Scope};
+use crate::path_error::{AtPath, PathError};
+use crate::recall::{Store, StoreError};
 use crate::timefmt::{now_ms, rfc3339};
 use cap_std::fs::Dir;
 
@@ -33,10 +33,6 @@ const DRAIN_BUDGET: Duration = Duration::from_secs(10 * 60);
 /// How long a worker waits for a free slot before leaving its job queued (to the
 /// worker holding the slot, which looks at the queue again before it exits).
 const SLOT_WAIT: Duration = Duration::from_secs(3);
-/// What a strategy may leave in staging beyond what it was given: past it the
-/// job fails and nothing of staging is looked at.
-const STAGING_EXTRA_BYTES: u64 = 64 * 1024 * 1024;
-const STAGING_EXTRA_FILES: u64 = 2000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -303,7 +299,7 @@ fn run_claimed(
         Err(e) => {
             let _ = settle::settle(home, config, &job, &[], now_ms());
             finish(queue, job, Status::Failed, |j| {
-                j.reason = Some(e);
+                j.reason = Some(e.to_string());
             })
         }
     }
@@ -388,15 +384,12 @@ fn execute(
     job: &Job,
     model: Option<Box<dyn Model>>,
     budget: DailyBudget,
-) -> Result<Executed, String> {
+) -> Result<Executed, RunError> {
     let started = rfc3339(now_ms());
-    let ctx = |what: &str| {
-        let what = what.to_string();
-        move |e: std::io::Error| format!("{what}: {e}")
-    };
+    let ctx = |what: &'static str| move |source| RunError::Step { what, source };
     undo_cut_short_commit(home, job)?;
     let dirs = material::prepare(home, job).map_err(ctx("preparing the run folder"))?;
-    let store = Store::open_readonly(&home.recall_db()).map_err(|e| e.to_string())?;
+    let store = Store::open_readonly(&home.recall_db())?;
     let (digest, shown) = material::write_session(
         &dirs,
         job,
@@ -440,11 +433,11 @@ fn execute(
         settings: Default::default(),
     };
     let staged = retention::measure(&dirs.path.join("staging"), u64::MAX, u64::MAX);
-    let ran = run_strategy(home, config, input, &dirs, Box::new(host));
+    let ran = strategy_runner::run(home, config, input, &dirs, Box::new(host));
     let record_log = record.lock().expect("record lock").log.clone();
     write_log(&dirs.path, &record_log);
     let (strategy, output) = ran?;
-    check_staging_size(&dirs.path.join("staging"), staged)?;
+    strategy_runner::check_staging_size(&dirs.path.join("staging"), staged)?;
 
     let citations = record.lock().expect("record lock").citations.clone();
     let (plan, evidenced) = judge(
@@ -479,7 +472,7 @@ fn execute(
         &dirs.skills,
         &backup,
     )
-    .map_err(|e| format!("committing: {e}"))?;
+    .map_err(RunError::Commit)?;
     // Best effort: `csep memory diff` shows nothing for a file it lacks, nothing worse.
     let _ = keep_after_copies(&dirs, &committed.files);
 
@@ -532,8 +525,8 @@ fn execute(
     if let Err(e) = receipt.write(&dirs.path) {
         let undone = apply::revert(&committed, &live_memory, live_skills, &backup);
         return Err(match undone {
-            Ok(_) => format!("writing the receipt: {e}; the commit was undone"),
-            Err(u) => format!("writing the receipt: {e}; undoing the commit failed too: {u}"),
+            Ok(_) => RunError::ReceiptUndone(e),
+            Err(undo) => RunError::ReceiptStuck { source: e, undo },
         });
     }
     let _ = dirs.run.remove_dir_all("staging");
@@ -605,96 +598,53 @@ pub(crate) fn rules(config: &Config) -> Rules {
 
 /// A worker killed while committing left a journal and no receipt: put the live
 /// files back as they were before the job, so the retry starts from them.
-fn undo_cut_short_commit(home: &Home, job: &Job) -> Result<(), String> {
+fn undo_cut_short_commit(home: &Home, job: &Job) -> Result<(), RunError> {
     let run = history::runs_path(home).join(&job.job_id);
     let backup_path = run.join("backup");
     if run.join(super::receipt::FILE).exists() || !backup_path.join(apply::JOURNAL_NAME).exists() {
         return Ok(());
     }
-    let open =
-        |p: &Path| fs_authority::open_dir(p).map_err(|e| format!("opening {}: {e}", p.display()));
+    let open = |p: &Path| fs_authority::open_dir(p).at("opening", p);
     let backup = open(&backup_path)?;
-    let committed = apply::read_journal(&backup).map_err(|e| e.to_string())?;
+    let committed = apply::read_journal(&backup).map_err(RunError::CutShort)?;
     let memory = open(&material::memory_path(home, &job.bucket))?;
     let skills = material::open_live_skills(material::skills_path(&job.client).as_deref())
-        .map_err(|e| format!("opening the skills folder: {e}"))?;
+        .map_err(|source| RunError::Step {
+            what: "opening the skills folder",
+            source,
+        })?;
     apply::revert(&committed, &memory, &skills.dir, &backup)
         .map(|_| ())
-        .map_err(|e| format!("undoing the commit a killed worker left half done: {e}"))
+        .map_err(RunError::CutShort)
 }
 
-/// Loads the configured strategy (a broken drop-in gives way to the bundled one)
-/// and runs it on the job's folders.
-pub(crate) fn run_strategy(
-    home: &Home,
-    config: &Config,
-    mut input: ReflectInput,
-    dirs: &RunDirs,
-    host: Box<dyn crate::sandbox::StrategyHost>,
-) -> Result<(StrategyInfo, String), String> {
-    let sandbox = Sandbox::new(config.sandbox.clone(), Some(&home.wasm_cache_dir()))
-        .map_err(|e| e.to_string())?;
-    let source = Source::strategy(home, &config.strategy);
-    let load = |source: &Source, pin: Option<&str>| -> anyhow::Result<_> {
-        let guest = guests::load(&sandbox, source, pin)?;
-        let strategy = sandbox.strategy(&guest)?;
-        Ok((guest, strategy))
-    };
-    let (guest, strategy, fallback) = match load(&source, config.strategy.sha256.as_deref()) {
-        Ok((g, s)) => (g, s, None),
-        Err(e) if !source.is_bundled() => {
-            let (g, s) = load(&Source::Bundled(Kind::Strategy.bundled()), None)
-                .map_err(|e| format!("{e:#}"))?;
-            (
-                g,
-                s,
-                Some(format!("{} could not be loaded: {e:#}", source.name())),
-            )
-        }
-        Err(e) => return Err(format!("{e:#}")),
-    };
-    input.settings = strategy_settings(config, source.is_bundled(), fallback.is_some());
-    let preopens = Preopens {
-        session: &dirs.session,
-        memory: &dirs.memory,
-        skills: &dirs.skills,
-    };
-    // Staging may grow by a bounded amount: past it the strategy is stopped.
-    let staging = dirs.path.join("staging");
-    let given = retention::measure(&staging, u64::MAX, u64::MAX);
-    let over: Arc<dyn Fn() -> bool + Send + Sync> =
-        Arc::new(move || check_staging_size(&staging, given).is_err());
-    let out = strategy
-        .reflect_bounded(&input, &preopens, host, Some(over))
-        .map_err(|e| format!("the strategy {} failed: {e}", guest.origin()))?;
-    Ok((
-        StrategyInfo {
-            origin: guest.origin().to_string(),
-            sha256: guest.sha256().to_string(),
-            world_version: crate::sandbox::CONTRACT_VERSION.to_string(),
-            fallback,
-            claimed_summary: String::new(),
-        },
-        out.summary,
-    ))
-}
-
-/// The active strategy gets its settings table; the bundled one standing in for a
-/// broken drop-in gets its defaults, since the table was written for the drop-in.
-/// The bundled one also learns the memory budget SessionStart injects.
-pub(crate) fn strategy_settings(config: &Config, bundled: bool, fallback: bool) -> Settings {
-    let mut settings = if fallback {
-        Settings::default()
-    } else {
-        config.strategy_settings()
-    };
-    if (bundled || fallback) && settings.get("memory_budget_chars").is_none() {
-        settings.0.push((
-            "memory_budget_chars".into(),
-            SettingValue::Integer(config.session_start.memory_budget_chars as i64),
-        ));
-    }
-    settings
+/// Why a job's run failed; its text becomes the job's reason.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{what}: {source}")]
+    Step {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Io(#[from] PathError),
+    #[error("reading the recall index: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Strategy(#[from] StrategyRunError),
+    #[error("committing: {0}")]
+    Commit(#[source] apply::ApplyError),
+    #[error("undoing the commit a killed worker left half done: {0}")]
+    CutShort(#[source] apply::ApplyError),
+    #[error("writing the receipt: {0}; the commit was undone")]
+    ReceiptUndone(#[source] std::io::Error),
+    #[error("writing the receipt: {source}; undoing the commit failed too: {undo}")]
+    ReceiptStuck {
+        #[source]
+        source: std::io::Error,
+        undo: apply::ApplyError,
+    },
 }
 
 /// Copies each accepted file as committed into `after/`, so `csep memory diff`
@@ -716,57 +666,11 @@ fn keep_after_copies(dirs: &RunDirs, files: &[apply::CommittedFile]) -> std::io:
     Ok(())
 }
 
-/// A strategy may grow staging by a bounded amount; past it the job fails
-/// (staging is removed by the caller whatever the outcome).
-fn check_staging_size(staging: &Path, given: retention::Size) -> Result<(), String> {
-    let max_bytes = given.bytes.saturating_add(STAGING_EXTRA_BYTES);
-    let max_files = given.files.saturating_add(STAGING_EXTRA_FILES);
-    let now = retention::measure(staging, max_bytes, max_files);
-    if now.bytes > max_bytes || now.files > max_files {
-        return Err(format!(
-            "the strategy wrote more than its staging allows ({} bytes and {} files beyond what it was given): nothing of it was looked at",
-            STAGING_EXTRA_BYTES, STAGING_EXTRA_FILES
-        ));
-    }
-    Ok(())
-}
-
 fn write_log(run: &Path, lines: &[String]) {
     if lines.is_empty() {
         return;
     }
     if let Ok(dir) = fs_authority::open_dir(run) {
         let _ = fs_authority::write_atomic(&dir, "strategy.log", lines.join("\n").as_bytes());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn staging_may_grow_by_a_bounded_amount_only() {
-        let tmp = tempfile::tempdir().unwrap();
-        let staging = tmp.path();
-        std::fs::write(staging.join("MEMORY.md"), "x".repeat(1000)).unwrap();
-        let given = retention::measure(staging, u64::MAX, u64::MAX);
-        std::fs::create_dir(staging.join("refs")).unwrap();
-        for i in 0..STAGING_EXTRA_FILES {
-            std::fs::write(staging.join(format!("refs/{i}.md")), "").unwrap();
-        }
-        assert!(check_staging_size(staging, given).is_ok());
-        std::fs::write(staging.join("refs/one-more.md"), "").unwrap();
-        let err = check_staging_size(staging, given).unwrap_err();
-        assert!(err.contains("staging"), "{err}");
-
-        let big = std::fs::File::create(staging.join("big.md")).unwrap();
-        big.set_len(STAGING_EXTRA_BYTES + 1).unwrap(); // sparse: no disk used
-        for f in ["refs/one-more.md", "refs/0.md"] {
-            std::fs::remove_file(staging.join(f)).unwrap();
-        }
-        assert!(
-            check_staging_size(staging, given).is_err(),
-            "past the bytes"
-        );
     }
 }

@@ -153,9 +153,9 @@ fn validate(c: &Change) -> Result<(), ApplyError> {
         reason,
     };
     if c.kind == ChangeKind::Deleted {
-        rules::target(c.area, &c.path).map_err(not_allowed)?;
+        rules::target(c.area, &c.path).map_err(|b| not_allowed(b.into()))?;
     } else {
-        rules::write_target(c.area, &c.path).map_err(not_allowed)?;
+        rules::write_target(c.area, &c.path).map_err(|b| not_allowed(b.into()))?;
     }
     let consistent = match c.kind {
         ChangeKind::Added => c.before_sha256.is_none() && c.after_sha256.is_some(),

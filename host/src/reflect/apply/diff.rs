@@ -443,7 +443,7 @@ impl Ctx<'_> {
         };
         match rules::skill_file(&text, folder) {
             Ok(fm) => unit.skill = Some(fm),
-            Err(why) => unit.problems.push(problem(why)),
+            Err(why) => unit.problems.push(problem(why.into())),
         }
         Ok(())
     }

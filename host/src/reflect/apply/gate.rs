@@ -324,7 +324,8 @@ fn verdict(
         codes::NO_EVIDENCE,
         "no quote of the session was cited for it".to_string(),
     ))?;
-    evidence::check(input.session, c, need, spans).map_err(|why| (codes::WEAK_EVIDENCE, why))
+    evidence::check(input.session, c, need, spans)
+        .map_err(|why| (codes::WEAK_EVIDENCE, why.to_string()))
 }
 
 fn parent_of(path: &str) -> &str {

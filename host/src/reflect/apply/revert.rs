@@ -124,7 +124,7 @@ fn validate(f: &CommittedFile) -> Result<(), ApplyError> {
         path: f.path.clone(),
         reason,
     };
-    rules::target(f.area, &f.path).map_err(not_allowed)?;
+    rules::target(f.area, &f.path).map_err(|b| not_allowed(b.into()))?;
     let consistent = match f.kind {
         ChangeKind::Added => f.before_sha256.is_none() && f.after_sha256.is_some(),
         ChangeKind::Modified => f.before_sha256.is_some() && f.after_sha256.is_some(),
@@ -155,7 +155,7 @@ fn validate_dir(area: Area, path: &str) -> Result<(), ApplyError> {
     ok.map_err(|reason| ApplyError::NotAllowed {
         area,
         path: path.to_string(),
-        reason,
+        reason: reason.into(),
     })
 }
 

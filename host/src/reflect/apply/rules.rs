@@ -3,6 +3,29 @@
 
 use super::Area;
 
+/// Why a path, a name or a SKILL.md breaks a rule: told to the user in the receipt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Broken(pub String);
+
+impl From<Broken> for String {
+    fn from(b: Broken) -> Self {
+        b.0
+    }
+}
+
+impl From<String> for Broken {
+    fn from(s: String) -> Self {
+        Broken(s)
+    }
+}
+
+impl From<&str> for Broken {
+    fn from(s: &str) -> Self {
+        Broken(s.to_string())
+    }
+}
+
 /// Folders in the skills root with this prefix are generated; everything else
 /// there belongs to the user.
 pub const SKILL_PREFIX: &str = "csep-reflect-";
@@ -24,21 +47,24 @@ const MAX_DESCRIPTION_CHARS: usize = 500;
 /// leading dot (hidden, `.`/`..`, our temp files), no control or
 /// direction-changing characters (which can disguise a name on screen), no
 /// backslash.
-pub fn plain_name(name: &str) -> Result<(), String> {
+pub fn plain_name(name: &str) -> Result<(), Broken> {
     if name.is_empty() {
         return Err("empty name".into());
     }
     if name.len() > MAX_NAME_BYTES {
-        return Err(format!("name longer than {MAX_NAME_BYTES} bytes"));
+        return Err(Broken(format!("name longer than {MAX_NAME_BYTES} bytes")));
     }
     if name.starts_with('.') {
-        return Err(format!("{name:?} starts with a dot"));
+        return Err(Broken(format!("{name:?} starts with a dot")));
     }
     if let Some(c) = name.chars().find(|&c| c.is_control() || invisible(c)) {
-        return Err(format!("{name:?} holds the character U+{:04X}", c as u32));
+        return Err(Broken(format!(
+            "{name:?} holds the character U+{:04X}",
+            c as u32
+        )));
     }
     if name.contains('\\') {
-        return Err(format!("{name:?} holds a backslash"));
+        return Err(Broken(format!("{name:?} holds a backslash")));
     }
     Ok(())
 }
@@ -52,41 +78,41 @@ fn markdown_name(name: &str) -> bool {
 }
 
 /// Memory files: `MEMORY.md`, or `refs/**/<name>.md` with plain components.
-pub fn memory_file(path: &str) -> Result<(), String> {
+pub fn memory_file(path: &str) -> Result<(), Broken> {
     if path == MEMORY_INDEX {
         return Ok(());
     }
     let parts: Vec<&str> = path.split('/').collect();
     if parts.len() < 2 || parts[0] != REFS {
-        return Err(format!(
+        return Err(Broken(format!(
             "only {MEMORY_INDEX} and markdown files under {REFS}/ may be written"
-        ));
+        )));
     }
     for p in &parts[1..] {
         plain_name(p)?;
     }
     if !markdown_name(parts[parts.len() - 1]) {
-        return Err(format!("files under {REFS}/ must end in .md"));
+        return Err(Broken(format!("files under {REFS}/ must end in .md")));
     }
     Ok(())
 }
 
 /// Memory folders: `refs` and plain-named folders below it.
-pub fn memory_dir(path: &str) -> Result<(), String> {
+pub fn memory_dir(path: &str) -> Result<(), Broken> {
     let parts: Vec<&str> = path.split('/').collect();
     if parts[0] != REFS {
-        return Err(format!("only the folder {REFS}/ may be created"));
+        return Err(Broken(format!("only the folder {REFS}/ may be created")));
     }
     parts[1..].iter().try_for_each(|p| plain_name(p))
 }
 
 /// `csep-reflect-<kebab>`: lowercase ascii letters and digits in words joined
 /// by single hyphens, 1..=64 characters after the prefix.
-pub fn skill_folder(name: &str) -> Result<(), String> {
+pub fn skill_folder(name: &str) -> Result<(), Broken> {
     let Some(kebab) = name.strip_prefix(SKILL_PREFIX) else {
-        return Err(format!(
+        return Err(Broken(format!(
             "{name:?} is not a generated skill folder (names start with {SKILL_PREFIX})"
-        ));
+        )));
     };
     let ok = !kebab.is_empty()
         && kebab.len() <= MAX_KEBAB
@@ -98,9 +124,9 @@ pub fn skill_folder(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
+        Err(Broken(format!(
             "{name:?} must be {SKILL_PREFIX} followed by 1 to {MAX_KEBAB} lowercase letters, digits and single hyphens"
-        ))
+        )))
     }
 }
 
@@ -120,7 +146,7 @@ pub fn skill_inner_dir(inner: &str) -> Result<(), SkillPathError> {
     parts
         .iter()
         .try_for_each(|p| plain_name(p))
-        .map_err(SkillPathError::BadName)
+        .map_err(|b| SkillPathError::BadName(b.0))
 }
 
 /// Files inside a skill: SKILL.md at its top, and `*.md` files when extra
@@ -133,7 +159,7 @@ pub fn skill_inner_file(inner: &str, allow_extra_markdown: bool) -> Result<(), S
     parts
         .iter()
         .try_for_each(|p| plain_name(p))
-        .map_err(SkillPathError::BadName)?;
+        .map_err(|b| SkillPathError::BadName(b.0))?;
     if inner == SKILL_FILE {
         return Ok(());
     }
@@ -152,7 +178,7 @@ pub fn skill_inner_file(inner: &str, allow_extra_markdown: bool) -> Result<(), S
 
 /// Whether a committed path is one a job may touch at all (checked again on
 /// commit and revert, since plans and receipts are plain data).
-pub fn target(area: Area, path: &str) -> Result<(), String> {
+pub fn target(area: Area, path: &str) -> Result<(), Broken> {
     match area {
         Area::Memory => memory_file(path),
         Area::Skills => {
@@ -163,14 +189,14 @@ pub fn target(area: Area, path: &str) -> Result<(), String> {
             inner
                 .split('/')
                 .try_for_each(plain_name)
-                .map_err(|e| format!("{path}: {e}"))
+                .map_err(|e| Broken(format!("{path}: {e}")))
         }
     }
 }
 
 /// Whether a committed path may receive new content: [`target`], and for
 /// skills only the markdown files a plan could have accepted.
-pub fn write_target(area: Area, path: &str) -> Result<(), String> {
+pub fn write_target(area: Area, path: &str) -> Result<(), Broken> {
     target(area, path)?;
     if area == Area::Skills {
         let inner = path.split_once('/').map_or("", |(_, i)| i);
@@ -199,7 +225,7 @@ pub struct Frontmatter {
 /// collections, block scalars, anchors, aliases, tags, duplicate keys, more
 /// than one document, a byte-order mark) are refused outright, and so is a
 /// description that claims to replace or outrank other skills.
-pub fn frontmatter(text: &str) -> Result<Frontmatter, String> {
+pub fn frontmatter(text: &str) -> Result<Frontmatter, Broken> {
     if text.starts_with('\u{FEFF}') {
         return Err(
             "SKILL.md starts with a byte-order mark before '---'; clients read the first line as it is"
@@ -215,9 +241,9 @@ pub fn frontmatter(text: &str) -> Result<Frontmatter, String> {
         return Err("'description:' is empty".into());
     }
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(format!(
+        return Err(Broken(format!(
             "'description:' is longer than {MAX_DESCRIPTION_CHARS} characters"
-        ));
+        )));
     }
     if crate::content_scan::claims_precedence(&description) {
         return Err("'description:' claims to replace or take precedence over the user's skills or other instructions; a description says what the skill does and when to use it".into());
@@ -231,7 +257,7 @@ pub fn frontmatter(text: &str) -> Result<Frontmatter, String> {
 
 /// The text between the opening and closing `---` lines, and where the body
 /// starts.
-fn split_frontmatter(text: &str) -> Result<(&str, usize), String> {
+fn split_frontmatter(text: &str) -> Result<(&str, usize), Broken> {
     let mut lines = text.split_inclusive('\n');
     let first = lines.next().unwrap_or("");
     if trim_eol(first) != "---" {
@@ -271,15 +297,15 @@ impl Reading {
 }
 
 /// Both readings must give the same value.
-fn agreed(key: &str, by_line: Option<String>, by_yaml: Option<String>) -> Result<String, String> {
+fn agreed(key: &str, by_line: Option<String>, by_yaml: Option<String>) -> Result<String, Broken> {
     match (by_line, by_yaml) {
-        (None, None) => Err(format!("the frontmatter has no '{key}:'")),
+        (None, None) => Err(Broken(format!("the frontmatter has no '{key}:'"))),
         (Some(l), Some(y)) if l == y => Ok(y),
-        (l, y) => Err(format!(
+        (l, y) => Err(Broken(format!(
             "'{key}' reads differently to a YAML parser ({}) and line by line ({}); write it as a plain one-line value",
             shown(y.as_deref()),
             shown(l.as_deref())
-        )),
+        ))),
     }
 }
 
@@ -288,7 +314,7 @@ fn shown(v: Option<&str>) -> String {
 }
 
 /// Top-level `key: value` lines only; indented lines and comments skipped.
-fn line_reading(block: &str) -> Result<Reading, String> {
+fn line_reading(block: &str) -> Result<Reading, Broken> {
     let mut out = Reading::default();
     for line in block.lines() {
         if line.starts_with([' ', '\t', '#']) || line.trim().is_empty() {
@@ -302,7 +328,7 @@ fn line_reading(block: &str) -> Result<Reading, String> {
             continue;
         };
         if slot.is_some() {
-            return Err(format!("'{key}' is given twice"));
+            return Err(Broken(format!("'{key}' is given twice")));
         }
         *slot = Some(scalar(value.trim()).map_err(|e| format!("'{key}': {e}"))?);
     }
@@ -312,7 +338,7 @@ fn line_reading(block: &str) -> Result<Reading, String> {
 /// A one-line YAML scalar as a line reader takes it: plain, or wrapped in
 /// matching quotes (escapes not interpreted). Block scalars (`|`, `>`) are
 /// refused rather than half-read.
-fn scalar(v: &str) -> Result<String, String> {
+fn scalar(v: &str) -> Result<String, Broken> {
     if v.starts_with(['|', '>']) {
         return Err("must be a single-line value, not a block".into());
     }
@@ -321,7 +347,7 @@ fn scalar(v: &str) -> Result<String, String> {
             return rest
                 .strip_suffix(q)
                 .map(str::to_string)
-                .ok_or_else(|| "has an unclosed quote".to_string());
+                .ok_or_else(|| "has an unclosed quote".into());
         }
     }
     // A plain value ends where a YAML comment starts.
@@ -340,7 +366,7 @@ enum Level {
 
 /// The frontmatter through a YAML 1.2 event parser, refusing every construct
 /// a line reader would see differently.
-fn yaml_reading(block: &str) -> Result<Reading, String> {
+fn yaml_reading(block: &str) -> Result<Reading, Broken> {
     use saphyr_parser::{Event, Parser};
 
     // Spans count characters; a flow collection starts with `{` or `[`.
@@ -375,10 +401,12 @@ fn yaml_reading(block: &str) -> Result<Reading, String> {
                         key: key @ None,
                     }) => {
                         if style != saphyr_parser::ScalarStyle::Plain {
-                            return Err(format!("the key {value:?} is quoted; write keys plainly"));
+                            return Err(Broken(format!(
+                                "the key {value:?} is quoted; write keys plainly"
+                            )));
                         }
                         if !keys.insert(value.to_string()) {
-                            return Err(format!("'{value}' is given twice"));
+                            return Err(Broken(format!("'{value}' is given twice")));
                         }
                         *key = Some(value.into_owned());
                     }
@@ -419,9 +447,9 @@ fn yaml_reading(block: &str) -> Result<Reading, String> {
                     Some(Level::Map { key, .. }) => {
                         let key = key.take().unwrap_or_default();
                         if depth == 1 && out.slot(&key).is_some() {
-                            return Err(format!(
+                            return Err(Broken(format!(
                                 "'{key}:' must be a plain string, not a list or mapping"
-                            ));
+                            )));
                         }
                     }
                 }
@@ -443,7 +471,7 @@ fn yaml_reading(block: &str) -> Result<Reading, String> {
 }
 
 /// Anchors and tags change what a value is or where it is reused.
-fn plain_node(anchor: usize, tagged: bool) -> Result<(), String> {
+fn plain_node(anchor: usize, tagged: bool) -> Result<(), Broken> {
     if anchor != 0 {
         return Err("the frontmatter uses a YAML anchor (&name); write values out".into());
     }
@@ -460,17 +488,17 @@ fn single_line<'v>(
     value: &'v str,
     style: saphyr_parser::ScalarStyle,
     one_line: bool,
-) -> Result<&'v str, String> {
+) -> Result<&'v str, Broken> {
     use saphyr_parser::ScalarStyle::{Folded, Literal};
     if matches!(style, Literal | Folded) {
-        return Err(format!(
+        return Err(Broken(format!(
             "'{key}' must be a single-line value, not a block (| or >)"
-        ));
+        )));
     }
     if !one_line {
-        return Err(format!(
+        return Err(Broken(format!(
             "'{key}' runs over several lines; it must be a single-line value"
-        ));
+        )));
     }
     Ok(value)
 }
@@ -481,7 +509,7 @@ fn string_value(
     key: &str,
     value: &str,
     style: saphyr_parser::ScalarStyle,
-) -> Result<String, String> {
+) -> Result<String, Broken> {
     use std::sync::LazyLock;
     static NOT_STRING: LazyLock<regex::Regex> = LazyLock::new(|| {
         regex::Regex::new(concat!(
@@ -495,21 +523,21 @@ fn string_value(
         .expect("yaml type pattern")
     });
     if style == saphyr_parser::ScalarStyle::Plain && NOT_STRING.is_match(value) {
-        return Err(format!(
+        return Err(Broken(format!(
             "'{key}' is not a plain string: YAML reads {value:?} as a null, boolean, number or date; quote it or reword it"
-        ));
+        )));
     }
     Ok(value.to_string())
 }
 
 /// Checks a skill's SKILL.md against its folder name.
-pub fn skill_file(text: &str, folder: &str) -> Result<Frontmatter, String> {
+pub fn skill_file(text: &str, folder: &str) -> Result<Frontmatter, Broken> {
     let fm = frontmatter(text)?;
     if fm.name != folder {
-        return Err(format!(
+        return Err(Broken(format!(
             "'name: {}' must equal the folder name {folder}",
             fm.name
-        ));
+        )));
     }
     Ok(fm)
 }
@@ -582,6 +610,7 @@ mod tests {
         assert!(
             skill_file(ok, "csep-reflect-y")
                 .unwrap_err()
+                .0
                 .contains("must equal")
         );
         let cases = [
@@ -598,7 +627,7 @@ mod tests {
         ];
         for (text, want) in cases {
             let err = skill_file(text, "csep-reflect-x").unwrap_err();
-            assert!(err.contains(want), "{text:?}: {err}");
+            assert!(err.0.contains(want), "{text:?}: {err}");
         }
         let crlf = "---\r\nname: csep-reflect-x\r\ndescription: d\r\n---\r\nbody";
         assert!(skill_file(crlf, "csep-reflect-x").is_ok());
@@ -613,7 +642,7 @@ mod tests {
         let text = skill(fm);
         match skill_file(&text, "csep-reflect-x") {
             Ok(got) => panic!("{text:?} was accepted as {got:?}"),
-            Err(err) => assert!(err.contains(want), "{text:?}: {err}"),
+            Err(err) => assert!(err.0.contains(want), "{text:?}: {err}"),
         }
     }
 
@@ -648,7 +677,7 @@ mod tests {
     fn a_byte_order_mark_before_the_fence_is_refused() {
         let text = format!("\u{FEFF}{}", skill(&[NAME, DESC]));
         let err = skill_file(&text, "csep-reflect-x").unwrap_err();
-        assert!(err.contains("byte-order mark"), "{err}");
+        assert!(err.0.contains("byte-order mark"), "{err}");
     }
 
     #[test]

@@ -67,9 +67,9 @@ pub fn check(
     citation: &Citation,
     need: Need,
     entry_spans: bool,
-) -> Result<Vec<Found>, String> {
+) -> Result<Vec<Found>, Unsupported> {
     if citation.quotes.is_empty() {
-        return Err("it cites no message of the session".into());
+        return Err(Unsupported::NoQuote);
     }
     let mut found = Vec::new();
     for q in &citation.quotes {
@@ -78,15 +78,14 @@ pub fn check(
     let sufficient: Vec<&Found> = found.iter().filter(|f| need.accepts(f.source)).collect();
     if sufficient.is_empty() {
         let kinds: Vec<&str> = found.iter().map(|f| source_name(f.source)).collect();
-        return Err(format!(
-            "it rests on {} only; it needs {}",
-            kinds.join(", "),
-            need.describe()
-        ));
+        return Err(Unsupported::WrongKind {
+            found: kinds.join(", "),
+            need: need.describe(),
+        });
     }
     if entry_spans && let Some(span) = super::polarity::ruled_out_by_user(session, &citation.target)
     {
-        return Err(format!("the user said not to use `{span}`"));
+        return Err(Unsupported::RuledOut(span));
     }
     if entry_spans {
         // Spans may come from the cited words, from a tool call that succeeded
@@ -107,10 +106,10 @@ pub fn check(
         for span in spans(&citation.target) {
             let want = fold(&span).0;
             if !want.is_empty() && !words.iter().any(|w| w.contains(&want)) {
-                return Err(format!(
-                    "`{span}` is not in the words it cites ({})",
-                    need.describe()
-                ));
+                return Err(Unsupported::SpanNotCited {
+                    span,
+                    need: need.describe(),
+                });
             }
         }
     }
@@ -120,13 +119,10 @@ pub fn check(
 /// Where a quote is: in the message it names, or else anywhere in the session
 /// (ids are easy to get wrong, words are not). The best kind of words wins
 /// when the quote is found more than once.
-pub fn locate(session: &Session, quote: &Quote) -> Result<Found, String> {
+pub fn locate(session: &Session, quote: &Quote) -> Result<Found, Unsupported> {
     let (want, _) = fold(quote.text.trim());
     if want.chars().count() < MIN_QUOTE_CHARS {
-        return Err(format!(
-            "the quote {:?} is shorter than {MIN_QUOTE_CHARS} characters",
-            quote.text
-        ));
+        return Err(Unsupported::ShortQuote(quote.text.clone()));
     }
     let named = session.get(quote.message_id).into_iter();
     let others = session.messages.iter().filter(|m| m.id != quote.message_id);
@@ -147,12 +143,24 @@ pub fn locate(session: &Session, quote: &Quote) -> Result<Found, String> {
             });
         }
     }
-    best.ok_or_else(|| {
-        format!(
-            "the quote {:?} is not in the session",
-            super::cut(&quote.text, 80)
-        )
-    })
+    best.ok_or_else(|| Unsupported::NotInSession(super::cut(&quote.text, 80).to_string()))
+}
+
+/// Why a citation does not hold: told to the user in the receipt.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unsupported {
+    #[error("it cites no message of the session")]
+    NoQuote,
+    #[error("the quote {0:?} is shorter than {MIN_QUOTE_CHARS} characters")]
+    ShortQuote(String),
+    #[error("the quote {0:?} is not in the session")]
+    NotInSession(String),
+    #[error("it rests on {found} only; it needs {need}")]
+    WrongKind { found: String, need: &'static str },
+    #[error("the user said not to use `{0}`")]
+    RuledOut(String),
+    #[error("`{span}` is not in the words it cites ({need})")]
+    SpanNotCited { span: String, need: &'static str },
 }
 
 fn best_source(m: &SessionMessage, want: &str) -> Option<Source> {
@@ -351,7 +359,7 @@ mod tests {
         ];
         for (c, want) in cases {
             let err = check(&s, &c, Need::UserWords, true).unwrap_err();
-            assert!(err.contains(want), "{}: {err}", c.target);
+            assert!(err.to_string().contains(want), "{}: {err}", c.target);
         }
     }
 
