@@ -85,7 +85,10 @@ impl CodexHookState {
         if let Some(e) = &self.error {
             return vec![Reason::new(
                 format!("Codex cannot read its config: {e}"),
-                format!("fix {}; Codex refuses to start until then", self.codex_config.display()),
+                format!(
+                    "fix {}; Codex refuses to start until then",
+                    self.codex_config.display()
+                ),
             )];
         }
         if self.installs.is_empty() {
@@ -201,7 +204,9 @@ fn hooks_feature(config: &ConfigDoc, path: &Path) -> (bool, Option<Reason>) {
                     "`[features] codex_hooks = false` in {p} (the deprecated name of `hooks`) \
                      turns Codex hooks off"
                 ),
-                format!("remove `codex_hooks = false`, or set `hooks = true` under [features] in {p}"),
+                format!(
+                    "remove `codex_hooks = false`, or set `hooks = true` under [features] in {p}"
+                ),
             )),
         ),
         _ => (true, None),
@@ -243,8 +248,7 @@ fn install(
     let declared: Json = serde_json::from_str(PLUGIN_HOOKS_JSON).unwrap_or_default();
     let hooks_json = installed.as_ref().unwrap_or(&declared);
     let mut trust = std::collections::BTreeMap::new();
-    for (hook_key, event, hash) in declared_hashes(hooks_json, &format!("{key}:hooks/hooks.json"))
-    {
+    for (hook_key, event, hash) in declared_hashes(hooks_json, &format!("{key}:hooks/hooks.json")) {
         let state = &["hooks", "state", hook_key.as_str()];
         let stored = config.get(state, "trusted_hash").and_then(Value::as_str);
         let status = if config.get(state, "enabled").and_then(Value::as_bool) == Some(false) {
@@ -272,7 +276,9 @@ fn install(
     }
     if !plugins_on {
         reasons.push(Reason::new(
-            format!("`[features] plugins = false` in {p} keeps csep's plugin and its hooks from loading"),
+            format!(
+                "`[features] plugins = false` in {p} keeps csep's plugin and its hooks from loading"
+            ),
             format!("set `plugins = true` under [features] in {p}"),
         ));
     }
@@ -284,7 +290,10 @@ fn install(
     }
     if versions.is_empty() {
         reasons.push(Reason::new(
-            format!("Codex has no installed copy of {key} (in {})", cache.display()),
+            format!(
+                "Codex has no installed copy of {key} (in {})",
+                cache.display()
+            ),
             SETUP,
         ));
     }

@@ -44,10 +44,7 @@ impl ClaudeHooks {
             (self.stop_declared, "Stop"),
         ] {
             if !declared {
-                out.push((
-                    format!("{p} declares no csep {event} hook"),
-                    setup.clone(),
-                ));
+                out.push((format!("{p} declares no csep {event} hook"), setup.clone()));
             }
         }
         out

@@ -93,6 +93,11 @@ pub fn collect(home: &Home, clients: &ClientHomes) -> StatusReport {
     }
 }
 
+/// Whether Claude Code runs csep's hooks, from `<claude_home>/settings.json`.
+pub fn claude_hooks(claude_home: &std::path::Path) -> ClaudeHooks {
+    claude::collect(claude_home)
+}
+
 impl StatusReport {
     /// The checks `csep doctor` (and `csep status --check`) runs on this report.
     pub fn doctor(&self) -> Doctor {

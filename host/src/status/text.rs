@@ -3,12 +3,12 @@
 
 use std::fmt::Write;
 
+use super::StatusReport;
 use super::checks::{CheckStatus, Doctor};
 use super::guests::{DropIns, GuestHealth};
 use super::hook_log::HookRuns;
 use super::recall::IndexHealth;
 use super::reflection::Reflection;
-use super::StatusReport;
 use crate::guest_settings::SettingsCheck;
 
 /// A verdict word, in colour or not.
@@ -71,7 +71,13 @@ pub(super) fn status(s: &StatusReport, colour: bool) -> String {
             s.generated_skills.never_used.join(", ")
         );
     }
-    hook_lines(&mut o, p, "session-start", "SessionStart", &s.hooks.session_start);
+    hook_lines(
+        &mut o,
+        p,
+        "session-start",
+        "SessionStart",
+        &s.hooks.session_start,
+    );
     hook_lines(&mut o, p, "session-stop", "Stop", &s.hooks.session_stop);
     o
 }
@@ -240,12 +246,7 @@ fn hook_lines(o: &mut String, p: Paint, hook: &str, event: &str, h: &HookRuns) {
         }
     }
     for e in &h.recent_errors {
-        let _ = writeln!(
-            o,
-            "    {} {}",
-            e.at,
-            e.error.as_deref().unwrap_or("failed")
-        );
+        let _ = writeln!(o, "    {} {}", e.at, e.error.as_deref().unwrap_or("failed"));
     }
     for r in &h.recent_problems {
         for line in &r.problems {
