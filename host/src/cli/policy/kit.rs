@@ -162,13 +162,16 @@ fn print_rows(home: &Home, rows: &[Value]) {
     println!("(* active; a refused active one gives way to the bundled one)");
 }
 
-/// A drop-in named on the command line that does not exist is not found (exit 3); a
+/// A drop-in (or file) named on the command line that does not exist is not found (exit 3); a
 /// name that cannot be one, or that needs --kind, is a usage error (exit 2).
 pub(super) fn drop_in_error(e: DropInError) -> anyhow::Error {
     match e {
         DropInError::NotFound { .. } => Failure::not_found("unknown-drop-in", e.to_string())
             .hint("`csep policy list` shows the installed drop-ins")
             .into(),
+        DropInError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            Failure::not_found("no-such-file", e.to_string()).into()
+        }
         DropInError::BadName(_) | DropInError::Ambiguous(_) => {
             Failure::usage("bad-drop-in-name", e.to_string()).into()
         }
