@@ -335,3 +335,50 @@ fn install(
         reasons,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feature(toml: &str) -> (bool, Option<Reason>) {
+        let path = Path::new("/c/config.toml");
+        hooks_feature(&ConfigDoc::parse(path, toml).unwrap(), path)
+    }
+
+    #[test]
+    fn the_hooks_switch_and_its_deprecated_name() {
+        assert!(feature("").0);
+        assert!(feature("[features]\nhooks = true\n").0);
+        let (on, why) = feature("[features]\nhooks = false\n");
+        assert!(!on);
+        assert!(why.unwrap().fix.contains("hooks = true"));
+        let (on, why) = feature("[features]\ncodex_hooks = false\n");
+        assert!(!on);
+        assert!(why.unwrap().why.contains("codex_hooks"));
+        assert!(feature("[features]\ncodex_hooks = false\nhooks = true\n").0);
+        assert!(!feature("[features]\nhooks = \"yes\"\n").0);
+    }
+
+    #[test]
+    fn a_config_that_does_not_parse_is_reported_not_raised() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config.toml"), "[features\n").unwrap();
+        let s = codex_hook_state(dir.path());
+        assert!(s.error.is_some());
+        assert!(!s.hooks_run());
+        assert!(s.reasons()[0].why.contains("cannot read its config"));
+    }
+
+    #[test]
+    fn no_csep_entry_means_not_installed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            "[plugins.\"other@x\"]\nenabled = true\n",
+        )
+        .unwrap();
+        let s = codex_hook_state(dir.path());
+        assert!(!s.installed());
+        assert!(s.reasons()[0].fix.contains("csep setup"));
+    }
+}
