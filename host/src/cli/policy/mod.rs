@@ -113,6 +113,22 @@ pub enum PolicyCommand {
     },
 }
 
+/// A `.wasm` named on the command line must exist: not found (exit 3) otherwise.
+fn existing(path: PathBuf) -> anyhow::Result<PathBuf> {
+    if path.exists() {
+        return Ok(path);
+    }
+    Err(super::output::Failure::not_found(
+        "no-such-file",
+        format!(
+            "{} is neither a file nor an installed drop-in",
+            path.display()
+        ),
+    )
+    .hint("`csep policy list` shows the installed drop-ins")
+    .into())
+}
+
 /// A drop-in's path when `arg` names one and no such file exists; else `arg` as a path,
 /// so a missing file is reported by whatever reads it.
 fn file_or_drop_in(home: &Home, arg: &str) -> PathBuf {
@@ -160,7 +176,7 @@ pub fn run(cmd: PolicyCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
         PolicyCommand::List { out } => kit::list(&home, &config, &sandbox, out.format()),
         PolicyCommand::Check { file, input, out } => {
             let (source, pin) = match file {
-                Some(f) => (Source::File(file_or_drop_in(&home, &f)), None),
+                Some(f) => (Source::File(existing(file_or_drop_in(&home, &f))?), None),
                 None => (
                     Source::policy(&home, &config.policy),
                     config.policy.sha256.as_deref(),
@@ -220,7 +236,7 @@ pub fn run(cmd: PolicyCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
             out: _,
         } => {
             let (source, pin) = match wasm {
-                Some(f) => (Source::File(f), None),
+                Some(f) => (Source::File(existing(f)?), None),
                 None => (
                     Source::policy(&home, &config.policy),
                     config.policy.sha256.as_deref(),

@@ -154,15 +154,23 @@ fn locate(home: &Home, guest: &str) -> anyhow::Result<Source> {
         return Ok(Source::Bundled(b));
     }
     if guests::is_drop_in_name(guest) {
-        return Ok(Source::File(dropins::find(home, guest, None)?.path));
+        return Ok(Source::File(
+            dropins::find(home, guest, None)
+                .map_err(super::kit::drop_in_error)?
+                .path,
+        ));
     }
-    anyhow::bail!(
-        "{guest} is neither a .wasm file, a bundled guest (bundled:policy-default, \
+    Err(crate::cli::output::Failure::not_found(
+        "unknown-guest",
+        format!(
+            "{guest} is neither a .wasm file, a bundled guest (bundled:policy-default, \
          bundled:strategy-default) nor an installed drop-in (see `csep policy list`; \
          drop-ins live in {} and {})",
-        Kind::Policy.dir(home).display(),
-        Kind::Strategy.dir(home).display()
+            Kind::Policy.dir(home).display(),
+            Kind::Strategy.dir(home).display()
+        ),
     )
+    .into())
 }
 
 fn print_strategy_trial(
