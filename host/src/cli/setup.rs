@@ -158,10 +158,16 @@ fn verdicts(opts: &SetupOptions, entries: &[setup::Entry]) -> Vec<HookVerdict> {
     }
     if touched(ClientKind::Claude) {
         let c = csep::status::claude_hooks(&opts.claude_home);
+        // Setup adds missing hooks; only `disableAllHooks` (listed first) outlives it.
+        let known = if opts.dry_run {
+            usize::from(c.all_hooks_disabled)
+        } else {
+            usize::MAX
+        };
         let reasons: Vec<setup::Reason> = c
             .reasons()
             .into_iter()
-            .filter(|(why, _)| !opts.dry_run || why.contains("disableAllHooks"))
+            .take(known)
             .map(|(why, fix)| setup::Reason { why, fix })
             .collect();
         out.push(HookVerdict {
