@@ -84,7 +84,24 @@ fn check_refuses_what_this_host_cannot_run_with_a_clear_error() {
     std::fs::write(&text, "just some notes").unwrap();
     let missing = scratch.path().join("missing.wasm");
 
-    let cases: [(&Path, &str, &str); 4] = [
+    // A file that is not there is not found (exit 3), with the JSON error envelope.
+    let out = csep(home.path())
+        .args(["policy", "check", "--format", "json"])
+        .arg(&missing)
+        .assert()
+        .code(3);
+    let v = json(&out.get_output().stdout);
+    assert_eq!(v["status"], "error", "{v}");
+    assert_eq!(v["error"]["code"], 3, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&missing.display().to_string()),
+        "{v}"
+    );
+
+    let cases: [(&Path, &str, &str); 3] = [
         (
             &fixture("future-policy.wasm"),
             "unsupported-version",
@@ -96,7 +113,6 @@ fn check_refuses_what_this_host_cannot_run_with_a_clear_error() {
             "core WebAssembly module, not a component",
         ),
         (&text, "not-wasm", "not a WebAssembly file"),
-        (&missing, "error", "reading"),
     ];
     for (file, kind, message) in cases {
         let out = csep(home.path())

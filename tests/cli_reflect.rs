@@ -601,16 +601,17 @@ fn two_workers_on_one_job_run_it_once() {
 #[test]
 fn a_job_id_that_names_no_job_is_a_clear_error() {
     let w = World::new();
-    for (id, says) in [
-        ("../../etc/passwd", "is not a job id"),
-        ("20990101T000000Z-00", "no job"),
+    // A malformed id is a usage error (2); a well-formed one naming nothing is not found (3).
+    for (id, says, code) in [
+        ("../../etc/passwd", "is not a job id", 2),
+        ("20990101T000000Z-00", "no job", 3),
     ] {
         let out = w
             .csep()
             .args(["session-reflect", "--job", id])
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert_eq!(out.status.code(), Some(code), "{out:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{err}");
     }

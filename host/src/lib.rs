@@ -32,6 +32,7 @@ pub mod redact;
 pub mod reflect;
 pub mod sandbox;
 pub mod setup;
+pub mod status;
 pub mod timefmt;
 pub mod transcript;
 pub mod trigger_state;

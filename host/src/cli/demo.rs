@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::{Value, json};
 
+use super::output::OutputArgs;
 use csep::bucket::Bucket;
 use csep::home::Home;
 use csep::hooks;
@@ -22,6 +23,43 @@ pub struct DemoArgs {
     /// Keep the demo's files in this folder instead of a temporary one.
     #[arg(long, value_name = "DIR")]
     keep: Option<PathBuf>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+/// The demo's narration: printed as it goes, or with --json gathered into steps and
+/// printed at the end with what the demo produced.
+struct Narration {
+    json: bool,
+    steps: Vec<Value>,
+}
+
+impl Narration {
+    fn step(&mut self, n: u32, what: &str) {
+        if self.json {
+            self.steps
+                .push(json!({"step": n, "title": what, "lines": []}));
+        } else {
+            println!("\n[{n}] {what}");
+        }
+    }
+
+    fn line(&mut self, text: String) {
+        if !self.json {
+            println!("{text}");
+        } else if let Some(lines) = self
+            .steps
+            .last_mut()
+            .and_then(|s| s["lines"].as_array_mut())
+        {
+            lines.extend(text.trim_matches('\n').lines().map(|l| json!(l.trim_end())));
+        }
+    }
+}
+
+/// `println!` for the narration.
+macro_rules! say {
+    ($n:expr, $($t:tt)*) => { $n.line(format!($($t)*)) };
 }
 
 const QUIET: &str = "019b0000-0000-7000-8000-00000000de01";
@@ -39,6 +77,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             std::fs::canonicalize(tmp.path())?
         }
     };
+    let mut n = Narration {
+        json: args.out.json(),
+        steps: Vec::new(),
+    };
     let repo = root.join("repo");
     std::fs::create_dir_all(repo.join(".git"))?;
     let home = Home::at(&root.join("state"));
@@ -50,7 +92,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     // SAFETY: no other thread exists yet (the sandbox starts its ticker later).
     unsafe { std::env::set_var("CODEX_HOME", &skills_home) };
 
-    step(
+    n.step(
         1,
         "two sessions end: the Stop hook archives each and asks the policy",
     );
@@ -62,19 +104,23 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("the Stop hook failed: {e}"))
     };
     let r = stop(QUIET, &quiet)?;
-    println!("  session {QUIET}: {}", r.decision.unwrap_or_default());
+    say!(n, "  session {QUIET}: {}", r.decision.unwrap_or_default());
     let instructive = write_session(&root, &repo, INSTRUCTIVE, &instructive_turns())?;
     let r = stop(INSTRUCTIVE, &instructive)?;
-    println!(
+    say!(
+        n,
         "  session {INSTRUCTIVE}: {}",
         r.decision.unwrap_or_default()
     );
     let job = r
         .job
         .context("the default policy queued no job for the instructive session")?;
-    println!("  queued job {job} (the Stop hook starts it in the background; here it runs now)");
+    say!(
+        n,
+        "  queued job {job} (the Stop hook starts it in the background; here it runs now)"
+    );
 
-    step(
+    n.step(
         2,
         "the reflection worker runs the default strategy (no model: it extracts facts)",
     );
@@ -82,14 +128,15 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         Ran::Done(j) => j,
         other => anyhow::bail!("the job did not run: {other:?}"),
     };
-    println!("  job {}: {}", done.job_id, done.status.name());
+    say!(n, "  job {}: {}", done.job_id, done.status.name());
     if let Some(o) = &done.outcome {
-        println!("  {o}");
+        say!(n, "  {o}");
     }
     let receipt_path = done.receipt.clone().context("the job wrote no receipt")?;
     let receipt: Value = serde_json::from_slice(&std::fs::read(&receipt_path)?)?;
     for f in receipt["accepted"].as_array().into_iter().flatten() {
-        println!(
+        say!(
+            n,
             "  accepted {}/{}  sha256 {} -> {}",
             f["area"].as_str().unwrap_or(""),
             f["path"].as_str().unwrap_or(""),
@@ -97,15 +144,15 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             short(&f["after_sha256"])
         );
     }
-    println!("  receipt: {}", receipt_path.display());
+    say!(n, "  receipt: {}", receipt_path.display());
     let bucket = Bucket::resolve(&repo);
     let memory = csep::reflect::material::memory_path(&home, &bucket.id).join("MEMORY.md");
-    println!("\n  {}:\n", memory.display());
+    say!(n, "\n  {}:\n", memory.display());
     for line in std::fs::read_to_string(&memory)?.lines() {
-        println!("    {line}");
+        say!(n, "    {line}");
     }
 
-    step(
+    n.step(
         3,
         "the next session starts: the SessionStart hook injects that memory",
     );
@@ -119,10 +166,10 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or("")
         .lines()
     {
-        println!("    {line}");
+        say!(n, "    {line}");
     }
 
-    step(
+    n.step(
         4,
         "recall: `csep recall 'vendor'` searches every archived session of this repo",
     );
@@ -136,11 +183,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     })?;
     for s in &hits {
         for h in s.hits.iter().take(2) {
-            println!("  {} {}: {}", s.session_id, h.role, h.snippet);
+            say!(n, "  {} {}: {}", s.session_id, h.role, h.snippet);
         }
     }
 
-    println!(
+    say!(
+        n,
         "\nEverything is under {}{}",
         root.display(),
         if args.keep.is_some() {
@@ -149,12 +197,21 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             " (removed now; --keep DIR keeps it)"
         }
     );
-    println!("Next: `csep setup` connects Codex (and Claude Code) to the real thing.");
+    say!(
+        n,
+        "Next: `csep setup` connects Codex (and Claude Code) to the real thing."
+    );
+    if n.json {
+        let v = json!({
+            "schema_version": super::output::SCHEMA_VERSION,
+            "root": root, "kept": args.keep.is_some(),
+            "job": {"job_id": done.job_id, "status": done.status.name(), "receipt": receipt_path},
+            "memory_path": memory,
+            "steps": n.steps,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    }
     Ok(ExitCode::SUCCESS)
-}
-
-fn step(n: u32, what: &str) {
-    println!("\n[{n}] {what}");
 }
 
 fn short(v: &Value) -> String {

@@ -1,15 +1,16 @@
 //! `csep memory`: what reflection jobs changed, and undoing a job's changes.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
 use serde_json::json;
 
+use super::output::{Failure, OutputArgs};
 use csep::bucket::Bucket;
 use csep::home::Home;
 use csep::reflect::history;
+use csep::reflect::receipt::Receipt;
 
 #[derive(Subcommand)]
 pub enum MemoryCommand {
@@ -20,17 +21,24 @@ pub enum MemoryCommand {
         /// The folder whose repo to list (default: the current folder).
         #[arg(long, value_name = "DIR")]
         cwd: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        out: OutputArgs,
     },
     /// What a job changed, as a unified diff of each file before and after it.
     Diff {
         /// A job id from `csep memory history`, or a receipt.json path.
         receipt: String,
+        #[command(flatten)]
+        out: OutputArgs,
     },
     /// Restores the files a job changed as they were before it. Refuses, changing
     /// nothing, when one of them was edited since.
-    Revert { receipt: String },
+    Revert {
+        /// A job id from `csep memory history`, or a receipt.json path.
+        receipt: String,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
     /// Why a line of memory exists: the jobs that wrote entries holding TEXT, and
     /// the session messages each one quoted as its evidence.
     Why {
@@ -42,23 +50,41 @@ pub enum MemoryCommand {
         /// The folder whose repo to search (default: the current folder).
         #[arg(long, value_name = "DIR")]
         cwd: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        out: OutputArgs,
     },
 }
 
 /// One file's change as a unified diff (`a/memory/MEMORY.md` → `b/…`).
-pub(super) fn print_diff(d: &history::FileDiff) {
+pub(super) fn unified_diff(d: &history::FileDiff) -> String {
     let name = format!("{}/{}", d.area, d.path);
     let before = d.before.as_deref().unwrap_or_default();
     let after = d.after.as_deref().unwrap_or_default();
     let text = similar::TextDiff::from_lines(before, after);
-    print!(
-        "{}",
-        text.unified_diff()
-            .context_radius(3)
-            .header(&format!("a/{name}"), &format!("b/{name}"))
-    );
+    text.unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
+pub(super) fn print_diff(d: &history::FileDiff) {
+    print!("{}", unified_diff(d));
+}
+
+/// A job named on the command line: not found (exit 3) when no such run exists, a
+/// failure when its receipt cannot be read.
+fn find(home: &Home, which: &str) -> anyhow::Result<(PathBuf, Receipt)> {
+    history::find(home, which).map_err(|e| {
+        let exists = Path::new(which).exists()
+            || (!which.contains('/') && history::runs_path(home).join(which).exists());
+        if exists {
+            Failure::failed("unreadable-receipt", e).into()
+        } else {
+            Failure::not_found("unknown-job", e)
+                .hint("`csep memory history` lists the jobs")
+                .into()
+        }
+    })
 }
 
 pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -78,14 +104,13 @@ pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> 
             text,
             all,
             cwd,
-            json,
+            out,
         } => {
             let hits = history::why(&home, bucket_of(all, cwd)?.as_deref(), &text);
-            if json {
+            if out.json() {
                 println!("{}", serde_json::to_string_pretty(&hits)?);
             } else if hits.is_empty() {
                 println!("no committed entry holding {text:?} has recorded evidence here");
-                return Ok(ExitCode::from(1));
             } else {
                 for h in &hits {
                     let e = &h.entry;
@@ -113,12 +138,12 @@ pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> 
             }
             Ok(ExitCode::SUCCESS)
         }
-        MemoryCommand::History { all, cwd, json } => {
+        MemoryCommand::History { all, cwd, out } => {
             let bucket = bucket_of(all, cwd)?;
             let list = history::list(&home, bucket.as_deref());
             // Listed whatever their repo: an unreadable receipt names none.
             let broken = history::unreadable(&home);
-            if json || !std::io::stdout().is_terminal() {
+            if out.json() {
                 let mut items: Vec<_> = list
                     .iter()
                     .map(|(dir, r)| json!({"run_dir": dir, "receipt": r}))
@@ -165,22 +190,43 @@ pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> 
             }
             Ok(ExitCode::SUCCESS)
         }
-        MemoryCommand::Diff { receipt } => {
-            let (dir, r) = history::find(&home, &receipt).map_err(anyhow::Error::msg)?;
-            for d in history::diff(&dir, &r) {
-                print_diff(&d);
+        MemoryCommand::Diff { receipt, out } => {
+            let (dir, r) = find(&home, &receipt)?;
+            let diffs = history::diff(&dir, &r);
+            if out.json() {
+                let files: Vec<_> = diffs
+                    .iter()
+                    .map(|d| {
+                        json!({
+                            "area": d.area, "path": d.path, "before": d.before,
+                            "after": d.after, "diff": unified_diff(d),
+                        })
+                    })
+                    .collect();
+                let v = json!({"job_id": r.job_id, "run_dir": dir, "files": files});
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for d in &diffs {
+                    print_diff(d);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
-        MemoryCommand::Revert { receipt } => {
-            let (dir, mut r) = history::find(&home, &receipt).map_err(anyhow::Error::msg)?;
-            let done = history::revert(&dir, &mut r).map_err(anyhow::Error::msg)?;
-            println!(
-                "reverted job {}: {} restored, {} removed",
-                r.job_id,
-                done.restored.len(),
-                done.removed.len()
-            );
+        MemoryCommand::Revert { receipt, out } => {
+            let (dir, mut r) = find(&home, &receipt)?;
+            let done =
+                history::revert(&dir, &mut r).map_err(|e| Failure::failed("revert-refused", e))?;
+            if out.json() {
+                let v = json!({"job_id": r.job_id, "run_dir": dir, "reverted": done});
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "reverted job {}: {} restored, {} removed",
+                    r.job_id,
+                    done.restored.len(),
+                    done.removed.len()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -3,8 +3,8 @@
 mod config;
 mod demo;
 mod hooks;
+mod manual;
 mod memory;
-#[allow(dead_code)] // until every command reports through it
 pub mod output;
 mod policy;
 mod recall;
@@ -15,12 +15,14 @@ mod status;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
     name = "csep",
     version,
+    propagate_version = true,
     about = "Memory, recall and sandboxed reflection for coding agents"
 )]
 struct Cli {
@@ -59,11 +61,15 @@ enum Command {
     /// The SessionStart hook: prints the repo's memory for the agent. Always exits 0.
     SessionStart(hooks::HookArgs),
     /// What csep sees of its state: config, policy health, recall index, jobs, hook
-    /// timings and recent errors. Read-only; JSON when piped or with --json.
-    Status {
-        #[arg(long)]
-        json: bool,
-    },
+    /// timings and recent errors. Read-only; JSON only with --json.
+    Status(status::StatusArgs),
+    /// Check that csep works: the hooks run, the config is valid, the pinned policy and
+    /// strategy load, the recall index is sound. Exits 1 with the fix when one is not.
+    Doctor(status::DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(manual::CompletionsArgs),
+    /// Print the man page (roff), or write one page per command with --dir.
+    Man(manual::ManArgs),
     /// The Stop hook: archives the session, asks the trigger policy, queues a
     /// reflection job when it says so. Prints nothing; always exits 0.
     SessionStop(hooks::HookArgs),
@@ -76,10 +82,8 @@ pub use output::Format;
 const HOOKS: &[&str] = &["session-start", "session-stop"];
 
 pub fn main() -> ExitCode {
-    let hook = std::env::args()
-        .nth(1)
-        .is_some_and(|a| HOOKS.contains(&a.as_str()));
-    if !hook {
+    let hook = hook_named();
+    if hook.is_none() {
         // `csep recall ... | head` should end quietly, as other command-line tools
         // do, not panic on a closed pipe. Hooks keep Rust's default (EPIPE as an
         // error they handle), so a client closing the pipe cannot kill one.
@@ -89,19 +93,14 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let hook = std::env::args()
-                .nth(1)
-                .filter(|a| HOOKS.contains(&a.as_str()));
+            let informational = matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            );
             match hook.as_deref() {
-                Some(name) => {
-                    eprintln!("csep: ignoring hook arguments: {e}");
-                    let args = hooks::HookArgs::default();
-                    return if name == "session-start" {
-                        hooks::session_start(args, None)
-                    } else {
-                        hooks::session_stop(args, None)
-                    };
-                }
+                Some(name) if !informational => return run_hook_anyway(name, &e),
                 _ if output::json_requested() && e.use_stderr() => {
                     let text = e.render().to_string();
                     let message = text.trim().trim_start_matches("error: ");
@@ -121,11 +120,80 @@ pub fn main() -> ExitCode {
         Command::Setup(args) => setup::setup(args, cli.home.as_deref()),
         Command::Uninstall(args) => setup::uninstall(args, cli.home.as_deref()),
         Command::SessionStart(args) => return hooks::session_start(args, cli.home.as_deref()),
-        Command::Status { json } => status::run(cli.home.as_deref(), json),
+        Command::Status(args) => status::run(args, cli.home.as_deref()),
+        Command::Doctor(args) => status::doctor(args, cli.home.as_deref()),
+        Command::Completions(args) => manual::completions(args, Cli::command()),
+        Command::Man(args) => manual::man(args, Cli::command()),
         Command::SessionStop(args) => return hooks::session_stop(args, cli.home.as_deref()),
     };
     match result {
         Ok(code) => code,
         Err(e) => output::report_error(&e, output::json_requested()),
+    }
+}
+
+/// The hook the command line names: its first word that is not a global option
+/// (`csep --home DIR session-start` is a hook too).
+fn hook_named() -> Option<String> {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--home" => {
+                args.next();
+            }
+            _ if a.starts_with("--home=") => {}
+            _ => return HOOKS.contains(&a.as_str()).then_some(a),
+        }
+    }
+    None
+}
+
+/// A hook whose command line does not parse (a newer hook declaration) still runs, fail
+/// open, with what does parse (`--home`, `--cwd`): each argument clap rejects is dropped
+/// and the rest parsed again.
+fn run_hook_anyway(name: &str, e: &clap::Error) -> ExitCode {
+    let first = e.to_string();
+    eprintln!(
+        "csep: ignoring hook arguments: {}",
+        first.lines().next().unwrap_or_default()
+    );
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut parsed = None;
+    for _ in 0..args.len() {
+        match Cli::try_parse_from(&args) {
+            Ok(cli) => {
+                parsed = Some(cli);
+                break;
+            }
+            Err(e) => {
+                let Some(clap::error::ContextValue::String(bad)) =
+                    e.get(clap::error::ContextKind::InvalidArg)
+                else {
+                    break;
+                };
+                // `--flag=value` is reported as `--flag`.
+                let bad = bad.split(' ').next().unwrap_or(bad);
+                let Some(at) = args.iter().skip(1).position(|a| {
+                    let a = a.to_string_lossy();
+                    a == bad || a.starts_with(&format!("{bad}="))
+                }) else {
+                    break;
+                };
+                args.remove(at + 1);
+            }
+        }
+    }
+    let (home, args) = match parsed {
+        Some(Cli {
+            home,
+            command: Command::SessionStart(args) | Command::SessionStop(args),
+        }) => (home, args),
+        Some(Cli { home, .. }) => (home, hooks::HookArgs::default()),
+        None => (None, hooks::HookArgs::default()),
+    };
+    if name == "session-start" {
+        hooks::session_start(args, home.as_deref())
+    } else {
+        hooks::session_stop(args, home.as_deref())
     }
 }

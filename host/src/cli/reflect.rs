@@ -1,16 +1,17 @@
 //! `csep session-reflect`: run a queued reflection job (what the Stop hook starts,
 //! detached), run every pending job, or list jobs with their outcomes.
 
-use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Args;
 
+use super::output::{Failure, OutputArgs};
 use csep::config::Config;
 use csep::home::Home;
+use csep::jobs::JobError;
 use csep::reflect::status;
-use csep::reflect::worker::{self, Ran};
+use csep::reflect::worker::{self, Ran, WorkerError};
 
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["job", "pending", "status", "prune"])))]
@@ -31,14 +32,13 @@ pub struct ReflectArgs {
     /// this on its own, at most once an hour).
     #[arg(long)]
     prune: bool,
-    /// JSON output (the default when stdout is not a terminal).
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 pub fn run(args: ReflectArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
     let home = Home::resolve(home).map_err(anyhow::Error::msg)?;
-    let json = args.json || !std::io::stdout().is_terminal();
+    let json = args.out.json();
     let model = &csep::reflect::provider_setup::model;
     if args.status {
         let config = Config::load(&home.config_path())?;
@@ -46,7 +46,7 @@ pub fn run(args: ReflectArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
         if json {
             println!("{}", serde_json::to_string_pretty(&s)?);
         } else {
-            print_status(&s);
+            print!("{s}");
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -66,11 +66,23 @@ pub fn run(args: ReflectArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
     }
     if args.pending {
         let ran = worker::run_all_pending(&home, model)?;
-        println!("ran {ran} job(s)");
+        if json {
+            println!("{}", serde_json::json!({"ran": ran}));
+        } else {
+            println!("ran {ran} job(s)");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let id = args.job.expect("clap requires one of job, pending, status");
-    let ran = worker::run(&home, &id, args.and_pending, model)?;
+    let ran = worker::run(&home, &id, args.and_pending, model).map_err(|e| match e {
+        WorkerError::Job(JobError::NotFound { .. }) => {
+            Failure::not_found("unknown-job", e.to_string())
+                .hint("`csep session-reflect --status` lists the jobs")
+                .into()
+        }
+        WorkerError::Job(JobError::BadId(_)) => Failure::usage("bad-job-id", e.to_string()).into(),
+        other => anyhow::Error::from(other),
+    })?;
     let (job, note) = match ran {
         Ran::Done(job) => (job, None),
         Ran::Busy(job) => (job, Some("another worker is running this job")),
@@ -99,43 +111,4 @@ pub fn run(args: ReflectArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn print_status(s: &status::ReflectionStatus) {
-    println!("jobs in {}", s.jobs_dir.display());
-    let counts: Vec<String> = s.counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    println!(
-        "  {}",
-        if counts.is_empty() {
-            "none".to_string()
-        } else {
-            counts.join(", ")
-        }
-    );
-    println!(
-        "model usage today: {} of {} calls, {} of {} tokens",
-        s.usage_today.calls,
-        s.max_calls_per_day,
-        s.usage_today.tokens(),
-        s.max_tokens_per_day
-    );
-    for j in &s.jobs {
-        let orphan = if j.overdue {
-            " (past its lease: stuck or a slow model)"
-        } else if j.orphaned {
-            " (worker gone; taken over next)"
-        } else {
-            ""
-        };
-        println!("{}  {}{}  {}", j.job_id, j.status.name(), orphan, j.bucket);
-        for line in [j.reason.as_deref(), j.outcome.as_deref()]
-            .into_iter()
-            .flatten()
-        {
-            println!("    {line}");
-        }
-    }
-    for u in &s.unreadable {
-        println!("unreadable: {u}");
-    }
 }

@@ -4,9 +4,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use serde::Serialize;
 
+use super::output::{Failure, OutputArgs, SCHEMA_VERSION};
 use csep::home::{self, Home};
-use csep::setup::{self, ClientKind, SetupOptions};
+use csep::setup::{self, ClientKind, EntryStatus, SetupOptions};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Client {
@@ -25,19 +27,76 @@ pub struct SetupArgs {
     /// The Codex CLI used to install the plugin (default: `codex` on PATH).
     #[arg(long, value_name = "PATH")]
     codex_bin: Option<PathBuf>,
+    #[command(flatten)]
+    out: OutputArgs,
 }
 
 #[derive(Args)]
 pub struct UninstallArgs {
+    /// Which client (repeatable); default: every client setup recorded.
     #[arg(long, value_enum)]
     client: Vec<Client>,
+    /// Print what would change, write nothing.
     #[arg(long)]
     dry_run: bool,
     /// Also remove the state folder (memory, recall index, jobs).
     #[arg(long)]
     purge: bool,
+    /// The Codex CLI used to remove the plugin (default: `codex` on PATH).
     #[arg(long, value_name = "PATH")]
     codex_bin: Option<PathBuf>,
+    #[command(flatten)]
+    out: OutputArgs,
+}
+
+/// What `--json` prints: every thing looked at and what was done about it, and (after
+/// setup) whether each client will run the hooks.
+#[derive(Serialize)]
+struct Report {
+    schema_version: u32,
+    dry_run: bool,
+    changes: Vec<Change>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hooks: Vec<HookVerdict>,
+}
+
+#[derive(Serialize)]
+struct Change {
+    client: String,
+    what: String,
+    /// `added`, `already-set`, `changed`, `skipped`, `removed` or `kept`.
+    status: &'static str,
+    /// The previous value (changed), or why (skipped, kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+impl From<&setup::Entry> for Change {
+    fn from(e: &setup::Entry) -> Change {
+        let (status, detail) = match &e.status {
+            EntryStatus::Added => ("added", None),
+            EntryStatus::AlreadySet => ("already-set", None),
+            EntryStatus::Changed { from } => ("changed", Some(from.clone())),
+            EntryStatus::Skipped(why) => ("skipped", Some(why.clone())),
+            EntryStatus::Removed => ("removed", None),
+            EntryStatus::Kept(why) => ("kept", Some(why.clone())),
+        };
+        Change {
+            client: e.client.to_string(),
+            what: e.what.clone(),
+            status,
+            detail,
+        }
+    }
+}
+
+/// Whether a client will run csep's hooks once setup is done, and if not why and the fix.
+#[derive(Serialize)]
+struct HookVerdict {
+    client: &'static str,
+    will_run: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    reasons: Vec<setup::Reason>,
 }
 
 fn options(
@@ -46,9 +105,11 @@ fn options(
     dry_run: bool,
     codex_bin: Option<PathBuf>,
 ) -> anyhow::Result<SetupOptions> {
-    let home = Home::resolve(home).map_err(anyhow::Error::msg)?;
+    let home = Home::resolve(home).map_err(|e| Failure::failed("state-dir", e))?;
     let need = |what: &str, dir: Option<PathBuf>| {
-        dir.ok_or_else(|| anyhow::anyhow!("cannot find {what}: HOME is not set"))
+        dir.ok_or_else(|| {
+            Failure::failed("no-home", format!("cannot find {what}: HOME is not set"))
+        })
     };
     Ok(SetupOptions {
         clients: clients
@@ -73,6 +134,51 @@ fn on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+fn failed(e: setup::SetupError) -> anyhow::Error {
+    Failure::failed("setup", e.to_string()).into()
+}
+
+/// After setup: whether each client it touched will run the hooks. In a dry run only
+/// what setup leaves alone (a switched-off feature) is known.
+fn verdicts(opts: &SetupOptions, entries: &[setup::Entry]) -> Vec<HookVerdict> {
+    let touched = |k: ClientKind| entries.iter().any(|e| e.client == k);
+    let mut out = Vec::new();
+    if touched(ClientKind::Codex) {
+        let state = setup::codex_hook_state(&opts.codex_home);
+        let reasons = if opts.dry_run {
+            state.hooks_feature_note.clone().into_iter().collect()
+        } else {
+            state.reasons()
+        };
+        out.push(HookVerdict {
+            client: "codex",
+            will_run: reasons.is_empty(),
+            reasons,
+        });
+    }
+    if touched(ClientKind::Claude) {
+        let c = csep::status::claude_hooks(&opts.claude_home);
+        // Setup adds missing hooks; only `disableAllHooks` (listed first) outlives it.
+        let known = if opts.dry_run {
+            usize::from(c.all_hooks_disabled)
+        } else {
+            usize::MAX
+        };
+        let reasons: Vec<setup::Reason> = c
+            .reasons()
+            .into_iter()
+            .take(known)
+            .map(|(why, fix)| setup::Reason { why, fix })
+            .collect();
+        out.push(HookVerdict {
+            client: "claude",
+            will_run: reasons.is_empty(),
+            reasons,
+        });
+    }
+    out
+}
+
 fn print(entries: &[setup::Entry], dry_run: bool) {
     if dry_run {
         println!("dry run: nothing was written");
@@ -84,17 +190,61 @@ fn print(entries: &[setup::Entry], dry_run: bool) {
 
 pub fn setup(args: SetupArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
     let opts = options(home, &args.client, args.dry_run, args.codex_bin)?;
-    let entries = setup::setup(&opts)?;
+    let entries = setup::setup(&opts).map_err(failed)?;
+    let verdicts = verdicts(&opts, &entries);
+    if args.out.json() {
+        let report = Report {
+            schema_version: SCHEMA_VERSION,
+            dry_run: args.dry_run,
+            changes: entries.iter().map(Change::from).collect(),
+            hooks: verdicts,
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     print(&entries, args.dry_run);
+    let blocked: Vec<&HookVerdict> = verdicts.iter().filter(|v| !v.will_run).collect();
+    for v in &blocked {
+        let name = if v.client == "codex" {
+            "Codex"
+        } else {
+            "Claude Code"
+        };
+        let when = if args.dry_run {
+            "even after setup, "
+        } else {
+            ""
+        };
+        println!("\n{when}{name} will NOT run csep's hooks:");
+        for r in &v.reasons {
+            println!("  {}\n  fix: {}", r.why, r.fix);
+        }
+    }
     if !args.dry_run {
-        println!("\nCheck with `csep status`; the next session of each client loads the hooks.");
+        if blocked.is_empty() {
+            println!(
+                "\nThe next session of each client loads the hooks; `csep doctor` checks that all is well."
+            );
+        } else {
+            println!("\nFix the above, then run `csep doctor` to check.");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn uninstall(args: UninstallArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
     let opts = options(home, &args.client, args.dry_run, args.codex_bin)?;
-    let entries = setup::uninstall(&opts, args.purge)?;
-    print(&entries, args.dry_run);
+    let entries = setup::uninstall(&opts, args.purge).map_err(failed)?;
+    if args.out.json() {
+        let report = Report {
+            schema_version: SCHEMA_VERSION,
+            dry_run: args.dry_run,
+            changes: entries.iter().map(Change::from).collect(),
+            hooks: Vec::new(),
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print(&entries, args.dry_run);
+    }
     Ok(ExitCode::SUCCESS)
 }

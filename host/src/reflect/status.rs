@@ -104,3 +104,47 @@ pub fn collect(home: &Home, config: &Config) -> Result<ReflectionStatus, String>
         state_size: retention::state_size(home),
     })
 }
+
+/// Job counts in words: `2 succeeded, 1 failed`, or `no jobs yet`.
+pub fn counts_text(counts: &BTreeMap<&'static str, usize>) -> String {
+    if counts.is_empty() {
+        return "no jobs yet".to_string();
+    }
+    let listed: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    listed.join(", ")
+}
+
+impl std::fmt::Display for ReflectionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "jobs in {}", self.jobs_dir.display())?;
+        writeln!(f, "  {}", counts_text(&self.counts))?;
+        writeln!(
+            f,
+            "model usage today: {} of {} calls, {} of {} tokens",
+            self.usage_today.calls,
+            self.max_calls_per_day,
+            self.usage_today.tokens(),
+            self.max_tokens_per_day
+        )?;
+        for j in &self.jobs {
+            let note = if j.overdue {
+                " (past its lease: stuck or a slow model)"
+            } else if j.orphaned {
+                " (worker gone; taken over next)"
+            } else {
+                ""
+            };
+            writeln!(f, "{}  {}{}  {}", j.job_id, j.status.name(), note, j.bucket)?;
+            for line in [j.reason.as_deref(), j.outcome.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                writeln!(f, "    {line}")?;
+            }
+        }
+        for u in &self.unreadable {
+            writeln!(f, "unreadable: {u}")?;
+        }
+        Ok(())
+    }
+}

@@ -69,6 +69,20 @@ impl ConfigDoc {
         self.render().trim().is_empty()
     }
 
+    /// The keys of the table at `table` (none when it is missing or not a table).
+    pub(super) fn keys(&self, table: &[&str]) -> Vec<String> {
+        let mut item = self.doc.as_item();
+        for name in table {
+            match item.as_table_like().and_then(|t| t.get(name)) {
+                Some(next) => item = next,
+                None => return Vec::new(),
+            }
+        }
+        item.as_table_like()
+            .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
+            .unwrap_or_default()
+    }
+
     /// The value at `table.key`, if there is one.
     pub(super) fn get(&self, table: &[&str], key: &str) -> Option<&Value> {
         let mut item = self.doc.as_item();

@@ -12,6 +12,7 @@ mod claude_settings;
 mod codex;
 mod codex_cli;
 mod codex_config;
+mod codex_state;
 mod json_spans;
 mod plugin_files;
 mod record;
@@ -23,6 +24,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use record::Record;
+
+pub use codex_state::{CodexHookState, HookTrust, PluginInstall, Reason, codex_hook_state};
 
 /// A coding agent csep can be connected to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,9 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use super::Format;
+use crate::cli::output::Failure;
 use csep::config::Config;
-use csep::dropins::{self, Activated};
+use csep::dropins::{self, Activated, DropInError};
 use csep::guests::{self, BUNDLED, Kind, Source};
 use csep::home::Home;
 use csep::sandbox::Sandbox;
@@ -161,6 +162,32 @@ fn print_rows(home: &Home, rows: &[Value]) {
     println!("(* active; a refused active one gives way to the bundled one)");
 }
 
+/// A drop-in (or file) named on the command line that does not exist is not found (exit 3); a
+/// name that cannot be one, or that needs --kind, is a usage error (exit 2).
+pub(super) fn drop_in_error(e: DropInError) -> anyhow::Error {
+    match e {
+        DropInError::NotFound { .. } => Failure::not_found("unknown-drop-in", e.to_string())
+            .hint("`csep policy list` shows the installed drop-ins")
+            .into(),
+        DropInError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            Failure::not_found("no-such-file", e.to_string()).into()
+        }
+        DropInError::BadName(_) | DropInError::Ambiguous(_) => {
+            Failure::usage("bad-drop-in-name", e.to_string()).into()
+        }
+        other => other.into(),
+    }
+}
+
+/// What `use`, `install --activate` and `remove` changed in config.toml, for --json.
+fn activated_json(a: &Activated, name: &str) -> Value {
+    json!({
+        "kind": a.kind.section(), "name": name, "config_path": a.config_path,
+        "sha256": a.sha256, "previous_use": a.previous_use.as_deref().unwrap_or(BUNDLED),
+        "previous_sha256": a.previous_sha256, "kept_settings": a.kept_settings,
+    })
+}
+
 pub(super) fn install(
     home: &Home,
     sandbox: &Sandbox,
@@ -168,9 +195,26 @@ pub(super) fn install(
     name: Option<&str>,
     activate: bool,
     force: bool,
+    format: Format,
 ) -> anyhow::Result<ExitCode> {
-    let done = dropins::install(home, sandbox, file, name, force)?;
+    let done = dropins::install(home, sandbox, file, name, force).map_err(drop_in_error)?;
     let d = &done.drop_in;
+    if format == Format::Json {
+        let activated = if activate {
+            let a = dropins::activate(home, d.kind, &d.name, Some(&done.sha256))?;
+            Some(activated_json(&a, &d.name))
+        } else {
+            None
+        };
+        prune(home, sandbox, format);
+        let v = json!({
+            "kind": d.kind.section(), "name": d.name, "path": d.path, "sha256": done.sha256,
+            "contract_version": done.contract_version, "unchanged": done.unchanged,
+            "activated": activated,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "{} {} `{}` (csep:engine@{}) at {}",
         if done.unchanged {
@@ -193,7 +237,7 @@ pub(super) fn install(
             d.name
         );
     }
-    prune(home, sandbox);
+    prune(home, sandbox, format);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -202,15 +246,29 @@ pub(super) fn use_(
     sandbox: &Sandbox,
     name: &str,
     kind: Option<Kind>,
+    format: Format,
 ) -> anyhow::Result<ExitCode> {
+    let report = |a: &Activated, name: &str| -> anyhow::Result<()> {
+        if format == Format::Json {
+            let v = json!({"activated": activated_json(a, name)});
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        } else {
+            report_activated(a, name);
+        }
+        Ok(())
+    };
     if name == BUNDLED {
-        let kind =
-            kind.context("say which bundled guest to use: --kind policy or --kind strategy")?;
+        let kind = kind.ok_or_else(|| {
+            Failure::usage(
+                "missing-kind",
+                "say which bundled guest to use: --kind policy or --kind strategy",
+            )
+        })?;
         let a = dropins::activate(home, kind, BUNDLED, None)?;
-        report_activated(&a, BUNDLED);
+        report(&a, BUNDLED)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let d = dropins::find(home, name, kind)?;
+    let d = dropins::find(home, name, kind).map_err(drop_in_error)?;
     let guest = guests::load_file(sandbox, &d.path, None)
         .with_context(|| format!("{} cannot be used", d.path.display()))?;
     if guest.world() != d.kind.world() {
@@ -225,8 +283,8 @@ pub(super) fn use_(
     }
     let sha256 = guest.sha256().to_string();
     let a = dropins::activate(home, d.kind, &d.name, Some(&sha256))?;
-    report_activated(&a, &d.name);
-    prune(home, sandbox);
+    report(&a, &d.name)?;
+    prune(home, sandbox, format);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -235,9 +293,19 @@ pub(super) fn remove(
     sandbox: &Sandbox,
     name: &str,
     kind: Option<Kind>,
+    format: Format,
 ) -> anyhow::Result<ExitCode> {
-    let d = dropins::find(home, name, kind)?;
+    let d = dropins::find(home, name, kind).map_err(drop_in_error)?;
     let reset = dropins::remove(home, &d)?;
+    if format == Format::Json {
+        prune(home, sandbox, format);
+        let v = json!({
+            "removed": d.path, "kind": d.kind.section(), "name": d.name,
+            "bundled_active_again": reset.as_ref().map(|a| activated_json(a, BUNDLED)),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     println!("removed {}", d.path.display());
     if let Some(a) = reset {
         println!(
@@ -253,18 +321,19 @@ pub(super) fn remove(
             );
         }
     }
-    prune(home, sandbox);
+    prune(home, sandbox, format);
     Ok(ExitCode::SUCCESS)
 }
 
 /// Frees the compiled artifacts of guests no longer installed. It only costs a
 /// recompile if wrong, so a failure is reported and the command still succeeds.
-fn prune(home: &Home, sandbox: &Sandbox) {
+fn prune(home: &Home, sandbox: &Sandbox, format: Format) {
     let pruned = Config::load(&home.config_path())
         .map_err(anyhow::Error::from)
         .and_then(|config| Ok(dropins::prune_cache(home, &config, sandbox)?));
     match pruned {
         Ok((0, _)) => {}
+        Ok(_) if format == Format::Json => {}
         Ok((files, bytes)) => println!(
             "  freed {:.1} MB of compiled guests no longer installed ({files} files)",
             bytes as f64 / 1e6

@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 
 use super::Format;
+use super::output::OutputArgs;
 use csep::config::Config;
 use csep::guests::{self, Kind, Source};
 use csep::home::Home;
@@ -21,8 +22,8 @@ pub enum PolicyCommand {
     /// The policies and strategies installed (bundled and in policies/, strategies/),
     /// which are active, their hashes and contract versions.
     List {
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        out: OutputArgs,
     },
     /// Tell whether a component is a valid trigger policy or reflection strategy for
     /// this csep (world, contract version), and run it once on a sample session.
@@ -33,8 +34,8 @@ pub enum PolicyCommand {
         /// A decide input (JSON; `-` for stdin) to run instead of the built-in sample.
         #[arg(long, value_name = "FILE")]
         input: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        out: OutputArgs,
     },
     /// Copy a checked component into policies/ or strategies/ (by its world) and
     /// print its hash; with --activate, make it the active one, pinned to that hash.
@@ -49,6 +50,8 @@ pub enum PolicyCommand {
         /// Replace a different drop-in of the same name.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        out: OutputArgs,
     },
     /// Make an installed drop-in (or `bundled`) the active one, pinned to the hash
     /// the file has now. Run it again to approve a drop-in that changed.
@@ -58,6 +61,8 @@ pub enum PolicyCommand {
         /// Which kind: needed for `bundled`, or when a policy and a strategy share the name.
         #[arg(long, value_enum)]
         kind: Option<KindArg>,
+        #[command(flatten)]
+        out: OutputArgs,
     },
     /// Run a policy on an archived session and show its decision, or run a strategy
     /// on throwaway copies and show the diff and receipt it would produce. Nothing
@@ -76,14 +81,18 @@ pub enum PolicyCommand {
         /// against the day's budget. Without it the strategy gets no model.
         #[arg(long)]
         model: bool,
-        #[arg(long, value_enum, default_value_t)]
-        format: Format,
+        #[command(flatten)]
+        out: OutputArgs,
     },
     /// Delete an installed drop-in; if it was active, the bundled one takes over.
     Remove {
+        /// The drop-in's name.
         name: String,
+        /// Which kind, when a policy and a strategy share the name.
         #[arg(long, value_enum)]
         kind: Option<KindArg>,
+        #[command(flatten)]
+        out: OutputArgs,
     },
     /// Print the WIT contract this csep speaks (csep:engine), or write it into DIR
     /// as engine.wit, for building a guest.
@@ -98,7 +107,26 @@ pub enum PolicyCommand {
         wasm: Option<PathBuf>,
         #[arg(long, value_name = "FILE")]
         input: PathBuf,
+        /// Accepted for uniformity: the decision is always printed as JSON.
+        #[command(flatten)]
+        out: OutputArgs,
     },
+}
+
+/// A `.wasm` named on the command line must exist: not found (exit 3) otherwise.
+fn existing(path: PathBuf) -> anyhow::Result<PathBuf> {
+    if path.exists() {
+        return Ok(path);
+    }
+    Err(super::output::Failure::not_found(
+        "no-such-file",
+        format!(
+            "{} is neither a file nor an installed drop-in",
+            path.display()
+        ),
+    )
+    .hint("`csep policy list` shows the installed drop-ins")
+    .into())
 }
 
 /// A drop-in's path when `arg` names one and no such file exists; else `arg` as a path,
@@ -145,39 +173,51 @@ pub fn run(cmd: PolicyCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
     let sandbox = Sandbox::new(config.sandbox.clone(), Some(&home.wasm_cache_dir()))
         .context("starting the sandbox")?;
     match cmd {
-        PolicyCommand::List { format } => kit::list(&home, &config, &sandbox, format),
-        PolicyCommand::Check {
-            file,
-            input,
-            format,
-        } => {
+        PolicyCommand::List { out } => kit::list(&home, &config, &sandbox, out.format()),
+        PolicyCommand::Check { file, input, out } => {
             let (source, pin) = match file {
-                Some(f) => (Source::File(file_or_drop_in(&home, &f)), None),
+                Some(f) => (Source::File(existing(file_or_drop_in(&home, &f))?), None),
                 None => (
                     Source::policy(&home, &config.policy),
                     config.policy.sha256.as_deref(),
                 ),
             };
-            check::check(&sandbox, &config, &source, pin, input.as_deref(), format)
+            check::check(
+                &sandbox,
+                &config,
+                &source,
+                pin,
+                input.as_deref(),
+                out.format(),
+            )
         }
         PolicyCommand::Install {
             file,
             name,
             activate,
             force,
-        } => kit::install(&home, &sandbox, &file, name.as_deref(), activate, force),
-        PolicyCommand::Use { name, kind } => {
-            kit::use_(&home, &sandbox, &name, kind.map(Into::into))
+            out,
+        } => kit::install(
+            &home,
+            &sandbox,
+            &file,
+            name.as_deref(),
+            activate,
+            force,
+            out.format(),
+        ),
+        PolicyCommand::Use { name, kind, out } => {
+            kit::use_(&home, &sandbox, &name, kind.map(Into::into), out.format())
         }
-        PolicyCommand::Remove { name, kind } => {
-            kit::remove(&home, &sandbox, &name, kind.map(Into::into))
+        PolicyCommand::Remove { name, kind, out } => {
+            kit::remove(&home, &sandbox, &name, kind.map(Into::into), out.format())
         }
         PolicyCommand::Try {
             guest,
             session,
             scopes,
             model,
-            format,
+            out,
         } => trial::run(
             &home,
             &config,
@@ -188,11 +228,15 @@ pub fn run(cmd: PolicyCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
                 scopes: &scopes,
                 model,
             },
-            format,
+            out.format(),
         ),
-        PolicyCommand::Decide { wasm, input } => {
+        PolicyCommand::Decide {
+            wasm,
+            input,
+            out: _,
+        } => {
             let (source, pin) = match wasm {
-                Some(f) => (Source::File(f), None),
+                Some(f) => (Source::File(existing(f)?), None),
                 None => (
                     Source::policy(&home, &config.policy),
                     config.policy.sha256.as_deref(),

@@ -35,7 +35,8 @@ pub(super) fn run(
 ) -> anyhow::Result<ExitCode> {
     let source = locate(home, trial.guest)?;
     let loaded = guests::load(sandbox, &source, None)?;
-    let session = Session::load(home, trial.session).map_err(anyhow::Error::msg)?;
+    let session =
+        Session::load(home, trial.session).map_err(|e| session_error(home, trial.session, e))?;
     match loaded.world() {
         World::TriggerPolicy => {
             let (input, decision) =
@@ -153,15 +154,23 @@ fn locate(home: &Home, guest: &str) -> anyhow::Result<Source> {
         return Ok(Source::Bundled(b));
     }
     if guests::is_drop_in_name(guest) {
-        return Ok(Source::File(dropins::find(home, guest, None)?.path));
+        return Ok(Source::File(
+            dropins::find(home, guest, None)
+                .map_err(super::kit::drop_in_error)?
+                .path,
+        ));
     }
-    anyhow::bail!(
-        "{guest} is neither a .wasm file, a bundled guest (bundled:policy-default, \
+    Err(crate::cli::output::Failure::not_found(
+        "unknown-guest",
+        format!(
+            "{guest} is neither a .wasm file, a bundled guest (bundled:policy-default, \
          bundled:strategy-default) nor an installed drop-in (see `csep policy list`; \
          drop-ins live in {} and {})",
-        Kind::Policy.dir(home).display(),
-        Kind::Strategy.dir(home).display()
+            Kind::Policy.dir(home).display(),
+            Kind::Strategy.dir(home).display()
+        ),
     )
+    .into())
 }
 
 fn print_strategy_trial(
@@ -213,4 +222,21 @@ fn print_strategy_trial(
         "nothing was written: the memory at {} is as it was",
         trial.memory_dir.display()
     );
+}
+
+/// A session that is not archived is not found (exit 3); any other failure to read it
+/// is a failure (exit 1).
+fn session_error(home: &Home, id: &str, e: String) -> anyhow::Error {
+    let missing = match csep::recall::Store::open_readonly(&home.recall_db()) {
+        Ok(None) => true,
+        Ok(Some(store)) => store.show(id, None, 0).is_ok_and(|s| s.is_none()),
+        Err(_) => false,
+    };
+    if missing {
+        crate::cli::output::Failure::not_found("unknown-session", e)
+            .hint("`csep recall --recent` lists the archived sessions")
+            .into()
+    } else {
+        anyhow::Error::msg(e)
+    }
 }
