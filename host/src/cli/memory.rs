@@ -78,9 +78,9 @@ fn find(home: &Home, which: &str) -> anyhow::Result<(PathBuf, Receipt)> {
         let exists = Path::new(which).exists()
             || (!which.contains('/') && history::runs_path(home).join(which).exists());
         if exists {
-            Failure::failed("unreadable-receipt", e).into()
+            Failure::failed("unreadable-receipt", e.to_string()).into()
         } else {
-            Failure::not_found("unknown-job", e)
+            Failure::not_found("unknown-job", e.to_string())
                 .hint("`csep memory history` lists the jobs")
                 .into()
         }
@@ -214,8 +214,8 @@ pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> 
         }
         MemoryCommand::Revert { receipt, out } => {
             let (dir, mut r) = find(&home, &receipt)?;
-            let done =
-                history::revert(&dir, &mut r).map_err(|e| Failure::failed("revert-refused", e))?;
+            let done = history::revert(&dir, &mut r)
+                .map_err(|e| Failure::failed("revert-refused", e.to_string()))?;
             if out.json() {
                 let v = json!({"job_id": r.job_id, "run_dir": dir, "reverted": done});
                 println!("{}", serde_json::to_string_pretty(&v)?);

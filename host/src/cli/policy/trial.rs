@@ -15,7 +15,7 @@ use csep::guests::{self, Kind, Source};
 use csep::home::Home;
 use csep::model::Scope;
 use csep::reflect::provider_setup;
-use csep::reflect::rehearse::{self, Session};
+use csep::reflect::rehearse::{self, Session, TrialError};
 use csep::sandbox::{Sandbox, World};
 
 /// What `csep policy try` was asked to run.
@@ -35,8 +35,7 @@ pub(super) fn run(
 ) -> anyhow::Result<ExitCode> {
     let source = locate(home, trial.guest)?;
     let loaded = guests::load(sandbox, &source, None)?;
-    let session =
-        Session::load(home, trial.session).map_err(|e| session_error(home, trial.session, e))?;
+    let session = Session::load(home, trial.session).map_err(session_error)?;
     match loaded.world() {
         World::TriggerPolicy => {
             let (input, decision) =
@@ -226,17 +225,13 @@ fn print_strategy_trial(
 
 /// A session that is not archived is not found (exit 3); any other failure to read it
 /// is a failure (exit 1).
-fn session_error(home: &Home, id: &str, e: String) -> anyhow::Error {
-    let missing = match csep::recall::Store::open_readonly(&home.recall_db()) {
-        Ok(None) => true,
-        Ok(Some(store)) => store.show(id, None, 0).is_ok_and(|s| s.is_none()),
-        Err(_) => false,
-    };
-    if missing {
-        crate::cli::output::Failure::not_found("unknown-session", e)
-            .hint("`csep recall --recent` lists the archived sessions")
-            .into()
-    } else {
-        anyhow::Error::msg(e)
+fn session_error(e: TrialError) -> anyhow::Error {
+    match e {
+        TrialError::NoIndex { .. } | TrialError::NotIndexed { .. } => {
+            crate::cli::output::Failure::not_found("unknown-session", e.to_string())
+                .hint("`csep recall --recent` lists the archived sessions")
+                .into()
+        }
+        e => e.into(),
     }
 }
