@@ -3,7 +3,9 @@
 mod config;
 mod demo;
 mod hooks;
+mod legacy;
 mod memory;
+mod migrate;
 #[allow(dead_code)] // until every command reports through it
 pub mod output;
 mod policy;
@@ -25,7 +27,8 @@ use clap::{Parser, Subcommand};
 )]
 struct Cli {
     /// The state folder (default: $CODEX_SELF_EVOLUTION_HOME or ~/.codex-self-evolution).
-    #[arg(long, global = true, value_name = "DIR")]
+    /// `--state-dir` is the original tool's spelling.
+    #[arg(long, global = true, value_name = "DIR", visible_alias = "state-dir")]
     home: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -46,6 +49,18 @@ enum Command {
     /// Check and run trigger policies and reflection strategies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Move the original tool's state into this project's: per-worktree buckets
+    /// merged into the repository's shared bucket, legacy memory.json read,
+    /// generated skills adopted, its recall index removed on request. Dry run
+    /// unless --apply; a second run changes nothing.
+    #[command(alias = "migrate-worktrees")]
+    Migrate(migrate::MigrateArgs),
+    /// Archive one session into the recall index (the original's command).
+    SessionArchive(legacy::ArchiveArgs),
+    /// Import every transcript under a folder into the recall index (the
+    /// original's command; `csep recall bootstrap` is this project's, which
+    /// defaults to the last 30 days).
+    SessionIngest(legacy::IngestArgs),
     /// Search past sessions of this repo (or --global), list recent ones, import transcripts.
     Recall(recall::RecallArgs),
     /// Run a reflection job (the Stop hook starts this, detached), run pending
@@ -117,6 +132,9 @@ pub fn main() -> ExitCode {
         Command::Policy(cmd) => policy::run(cmd, cli.home.as_deref()),
         Command::Config(cmd) => config::run(cmd, cli.home.as_deref()),
         Command::Recall(args) => recall::run(args, cli.home.as_deref()),
+        Command::Migrate(args) => migrate::run(args, cli.home.as_deref()),
+        Command::SessionArchive(args) => legacy::archive(args, cli.home.as_deref()),
+        Command::SessionIngest(args) => legacy::ingest(args, cli.home.as_deref()),
         Command::SessionReflect(args) => reflect::run(args, cli.home.as_deref()),
         Command::Setup(args) => setup::setup(args, cli.home.as_deref()),
         Command::Uninstall(args) => setup::uninstall(args, cli.home.as_deref()),

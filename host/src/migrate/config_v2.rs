@@ -19,6 +19,9 @@ pub struct Note {
     /// Dotted, as in the original's file: `session_reflection.trigger.memory_stop_interval`.
     pub key: String,
     pub kind: NoteKind,
+    /// The key of this project's form it was carried to (`policy.settings.x`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// Where it went, or what happens instead.
     pub effect: String,
 }
@@ -118,6 +121,7 @@ impl Translator {
         self.notes.push(Note {
             key: key.to_string(),
             kind,
+            target: None,
             effect: effect.into(),
         });
     }
@@ -176,6 +180,9 @@ impl Translator {
                 format!("{target} ({how})")
             };
             self.note(key, NoteKind::Applied, effect);
+            if let Some(n) = self.notes.last_mut() {
+                n.target = Some(path.join("."));
+            }
         } else {
             self.note(
                 key,

@@ -4,6 +4,7 @@
 //! Dry run unless asked to apply; a second run changes nothing.
 
 pub mod buckets;
+pub mod config_rewrite;
 pub mod config_v2;
 pub mod legacy_json;
 pub mod memory_merge;
