@@ -12,6 +12,7 @@ mod policy;
 mod recall;
 mod reflect;
 mod setup;
+mod setup_reflect;
 mod status;
 
 use std::path::PathBuf;

@@ -25,6 +25,18 @@ pub struct SetupArgs {
     /// The Codex CLI used to install the plugin (default: `codex` on PATH).
     #[arg(long, value_name = "PATH")]
     codex_bin: Option<PathBuf>,
+    /// How reflection reaches a model, recorded in [provider] of csep's config:
+    /// `codex` runs one background `codex exec` per reflection on your Codex login
+    /// (within the daily caps), `none` uses no model. Without it, setup asks when
+    /// Codex is logged in and a terminal is attached.
+    #[arg(long, value_enum, value_name = "WITH")]
+    reflect_with: Option<ReflectWithArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReflectWithArg {
+    Codex,
+    None,
 }
 
 #[derive(Args)]
@@ -86,6 +98,7 @@ pub fn setup(args: SetupArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
     let opts = options(home, &args.client, args.dry_run, args.codex_bin)?;
     let entries = setup::setup(&opts)?;
     print(&entries, args.dry_run);
+    super::setup_reflect::offer(home, args.reflect_with.map(|r| matches!(r, ReflectWithArg::Codex)), args.dry_run)?;
     if !args.dry_run {
         println!("\nCheck with `csep status`; the next session of each client loads the hooks.");
     }

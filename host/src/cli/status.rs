@@ -71,6 +71,7 @@ pub fn run(home_flag: Option<&Path>, json_only: bool) -> anyhow::Result<ExitCode
         "strategy": strategy,
         "drop_ins": drop_ins(&home),
         "recall": recall(&home),
+        "original_index": csep::migrate::original_index_notice(&home),
         "reflection": reflection(&home, &config),
         "generated_skills": generated_skills(&home),
         "hooks": hooks(&home),
@@ -484,6 +485,9 @@ fn print_text(s: &Value) {
         }
     );
     let r = &s["recall"];
+    if let Some(n) = s["original_index"].as_str() {
+        println!("recall     note: {n}");
+    }
     if let Some(e) = r["error"].as_str() {
         println!("recall     BROKEN: {e}");
     } else if r["exists"] == true {
