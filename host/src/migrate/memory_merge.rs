@@ -126,6 +126,9 @@ impl Backups {
             return Ok(());
         }
         let to = self.root.join(name);
+        if to.exists() {
+            return Ok(()); // the first copy of this run is the state before it
+        }
         let parent = to.parent().unwrap_or(&self.root).to_path_buf();
         fs_authority::create_private_dir_all(&parent).map_err(io_err("creating", &parent))?;
         std::fs::copy(file, &to).map_err(io_err("backing up", file))?;

@@ -53,9 +53,9 @@ impl CodexExec {
         // it never shows in the user's history or resume list. Read-only: the
         // answer comes back as the last message; the run itself writes nothing.
         command
-            .args(["exec", "--ephemeral", "--sandbox", "read-only"])
-            .args(["--skip-git-repo-check", "--output-last-message"])
-            .arg(&last_message);
+            .args(["exec", "--skip-git-repo-check", "--output-last-message"])
+            .arg(&last_message)
+            .args(["--ephemeral", "--sandbox", "read-only"]);
         if let Some(model) = &self.model {
             command.args(["--model", model]);
         }
