@@ -16,7 +16,10 @@ use serde_json::Value;
 mod mock_server;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn codex() -> Option<PathBuf> {
@@ -57,7 +60,13 @@ fn a_migrated_config_reflects_with_codex_exec_and_leaves_no_codex_session() {
     };
     let t = tempfile::tempdir().unwrap();
     let root = std::fs::canonicalize(t.path()).unwrap();
-    for d in ["home", "codexhome/sessions", "state", "repo/.git", "transcripts"] {
+    for d in [
+        "home",
+        "codexhome/sessions",
+        "state",
+        "repo/.git",
+        "transcripts",
+    ] {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
     let (mock, port) = mock_server::start(
@@ -76,8 +85,9 @@ fn a_migrated_config_reflects_with_codex_exec_and_leaves_no_codex_session() {
     )
     .unwrap();
     // The original's config, as its `config init` wrote it, and where codex is.
-    let original = std::fs::read_to_string(repo_root().join("tests/fixtures/original-home/config.toml"))
-        .unwrap();
+    let original =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/original-home/config.toml"))
+            .unwrap();
     std::fs::write(
         root.join("state/config.toml"),
         format!(
@@ -129,7 +139,12 @@ fn a_migrated_config_reflects_with_codex_exec_and_leaves_no_codex_session() {
     assert_eq!(shown["config"]["provider"]["model"], "gpt-5.3-codex-spark");
 
     let sessions_before = files_under(&root.join("codexhome/sessions"));
-    let out = csep(&["session-reflect", "--hook-payload", payload.to_str().unwrap(), "--json"]);
+    let out = csep(&[
+        "session-reflect",
+        "--hook-payload",
+        payload.to_str().unwrap(),
+        "--json",
+    ]);
     drop(mock);
     let job: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(job["status"], "succeeded", "{job}");

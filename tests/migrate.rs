@@ -124,7 +124,10 @@ fn original_machine() -> Machine {
     );
 
     std::fs::copy(fixture("config.toml"), m.path("state/config.toml")).unwrap();
-    for (rel, memory) in [("repo", "memory-main.md"), ("repo-feature", "memory-feature.md")] {
+    for (rel, memory) in [
+        ("repo", "memory-main.md"),
+        ("repo-feature", "memory-feature.md"),
+    ] {
         let bucket = m.bucket(rel);
         std::fs::create_dir_all(bucket.join("memory/refs")).unwrap();
         std::fs::write(
@@ -160,8 +163,10 @@ fn original_machine() -> Machine {
     // The original's recall index: an SQLite file this project never reads.
     std::fs::create_dir_all(m.path("state/session_recall")).unwrap();
     let conn = rusqlite::Connection::open(m.path("state/session_recall/state.db")).unwrap();
-    conn.execute_batch("CREATE TABLE sessions (session_id TEXT PRIMARY KEY); INSERT INTO sessions VALUES ('old');")
-        .unwrap();
+    conn.execute_batch(
+        "CREATE TABLE sessions (session_id TEXT PRIMARY KEY); INSERT INTO sessions VALUES ('old');",
+    )
+    .unwrap();
     drop(conn);
     m
 }
@@ -243,7 +248,10 @@ fn the_original_config_is_read_with_the_users_settings() {
         "session_reflection.trigger.skill_generation_mode",
         "log.retention_days",
     ] {
-        let n = notes.iter().find(|n| n["key"] == key).unwrap_or_else(|| panic!("{key}: {v}"));
+        let n = notes
+            .iter()
+            .find(|n| n["key"] == key)
+            .unwrap_or_else(|| panic!("{key}: {v}"));
         assert_eq!(n["kind"], "no-counterpart", "{n}");
         assert!(!n["effect"].as_str().unwrap().is_empty());
     }
@@ -254,7 +262,10 @@ fn the_original_config_is_read_with_the_users_settings() {
     let path = m.path("state/config.toml");
     let off = std::fs::read_to_string(&path)
         .unwrap()
-        .replace("[session_reflection]\nenabled = true", "[session_reflection]\nenabled = false")
+        .replace(
+            "[session_reflection]\nenabled = true",
+            "[session_reflection]\nenabled = false",
+        )
         .replace("stop_hook_archive = true", "stop_hook_archive = false");
     std::fs::write(&path, off).unwrap();
     let c = &m.json(&["config", "show", "--json"])["config"];
@@ -262,7 +273,11 @@ fn the_original_config_is_read_with_the_users_settings() {
     assert_eq!(c["recall"]["archive_on_stop"], false, "{c}");
 
     // A typo is named and makes validate exit 1, as the original's warnings did.
-    std::fs::write(&path, "schema_version = 2\n[session_reflection.trigger]\nmemory_stop_intervall = 4\n").unwrap();
+    std::fs::write(
+        &path,
+        "schema_version = 2\n[session_reflection.trigger]\nmemory_stop_intervall = 4\n",
+    )
+    .unwrap();
     let out = m.run(&["config", "validate", "--json"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -272,7 +287,10 @@ fn the_original_config_is_read_with_the_users_settings() {
     std::fs::write(&path, "schema_version = 7\n").unwrap();
     let out = m.run(&["config", "validate"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("schema_version = 7"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("schema_version = 7"),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -282,7 +300,11 @@ fn config_migrate_rewrites_once_with_a_backup_and_the_same_settings() {
     let original = std::fs::read(m.path("state/config.toml")).unwrap();
     let dry = m.json(&["config", "migrate", "--dry-run", "--json"]);
     assert_eq!(dry["status"], "would-migrate", "{dry}");
-    assert_eq!(std::fs::read(m.path("state/config.toml")).unwrap(), original, "a dry run writes nothing");
+    assert_eq!(
+        std::fs::read(m.path("state/config.toml")).unwrap(),
+        original,
+        "a dry run writes nothing"
+    );
 
     let done = m.json(&["config", "migrate", "--json"]);
     assert_eq!(done["status"], "migrated", "{done}");
@@ -290,7 +312,10 @@ fn config_migrate_rewrites_once_with_a_backup_and_the_same_settings() {
     assert_eq!(std::fs::read(&backup).unwrap(), original);
     let text = std::fs::read_to_string(m.path("state/config.toml")).unwrap();
     assert!(!text.contains("schema_version"), "{text}");
-    assert!(text.contains("# reflect less often than the default of 3"), "comments kept: {text}");
+    assert!(
+        text.contains("# reflect less often than the default of 3"),
+        "comments kept: {text}"
+    );
     assert!(text.contains("# session_reflection.sandbox"), "{text}");
     let after = m.json(&["config", "show", "--json"]);
     assert_eq!(after["form"], "current");
@@ -299,7 +324,10 @@ fn config_migrate_rewrites_once_with_a_backup_and_the_same_settings() {
 
     let again = m.json(&["config", "migrate", "--json"]);
     assert_eq!(again["status"], "unchanged", "{again}");
-    assert_eq!(std::fs::read_to_string(m.path("state/config.toml")).unwrap(), text);
+    assert_eq!(
+        std::fs::read_to_string(m.path("state/config.toml")).unwrap(),
+        text
+    );
 }
 
 #[test]
@@ -317,9 +345,16 @@ fn migrate_merges_worktree_memory_adopts_the_skill_and_is_idempotent() {
     let plan = m.json(&["migrate", "--json"]);
     assert_eq!(plan["status"], "planned", "{plan}");
     assert_eq!(plan["applied"], false);
-    assert_eq!(plan["buckets"][0]["source_bucket"], slug(&m.path("repo-feature")));
+    assert_eq!(
+        plan["buckets"][0]["source_bucket"],
+        slug(&m.path("repo-feature"))
+    );
     assert_eq!(plan["buckets"][0]["target_bucket"], slug(&m.path("repo")));
-    assert_eq!(file_tree(&m.path("state")), state_before, "a dry run writes nothing");
+    assert_eq!(
+        file_tree(&m.path("state")),
+        state_before,
+        "a dry run writes nothing"
+    );
 
     let done = m.json(&["migrate", "--apply", "--json"]);
     assert_eq!(done["status"], "applied", "{done}");
@@ -328,8 +363,13 @@ fn migrate_merges_worktree_memory_adopts_the_skill_and_is_idempotent() {
     assert_eq!(b["entries_already_there"], 1, "{b}");
     assert_eq!(b["conflicts"], 1, "Release branch differs: {b}");
     assert!(!feature_bucket.exists(), "renamed");
-    let archived = m.path("state/projects").join(b["archived_as"].as_str().unwrap());
-    assert!(archived.join("memory/MEMORY.md").is_file(), "renamed, not deleted");
+    let archived = m
+        .path("state/projects")
+        .join(b["archived_as"].as_str().unwrap());
+    assert!(
+        archived.join("memory/MEMORY.md").is_file(),
+        "renamed, not deleted"
+    );
     let legacy = &done["legacy_memory"][0];
     assert_eq!(legacy["added"], 2, "{legacy}");
     let skills = done["skills"].as_array().unwrap();
@@ -352,14 +392,25 @@ fn migrate_merges_worktree_memory_adopts_the_skill_and_is_idempotent() {
     ] {
         assert!(memory.contains(line), "{line}: {memory}");
     }
-    assert_eq!(memory.matches("make check").count(), 1, "deduplicated: {memory}");
-    assert_eq!(memory.matches("Never edit files under vendor/").count(), 1, "{memory}");
+    assert_eq!(
+        memory.matches("make check").count(),
+        1,
+        "deduplicated: {memory}"
+    );
+    assert_eq!(
+        memory.matches("Never edit files under vendor/").count(),
+        1,
+        "{memory}"
+    );
     assert!(main_bucket.join("memory/refs/parser.md").is_file());
 
     // Both worktrees now start with both worktrees' memory.
     for wt in ["repo", "repo-feature"] {
         let ctx = session_start(&m, &m.path(wt));
-        assert!(ctx.contains("NEW_PARSER") && ctx.contains("Release branch: main"), "{wt}: {ctx}");
+        assert!(
+            ctx.contains("NEW_PARSER") && ctx.contains("Release branch: main"),
+            "{wt}: {ctx}"
+        );
     }
 
     // A second run changes nothing.
@@ -382,10 +433,18 @@ fn migrate_merges_worktree_memory_adopts_the_skill_and_is_idempotent() {
     assert_eq!(listed.len(), 1, "{s}");
     assert_eq!(s["config"]["valid"], true, "{}", s["config"]);
     assert!(
-        s["original_index"].as_str().unwrap().contains("session_recall/state.db"),
+        s["original_index"]
+            .as_str()
+            .unwrap()
+            .contains("session_recall/state.db"),
         "{s}"
     );
-    assert_eq!(s["reflection"]["unreadable"].as_array().map_or(0, Vec::len), 0, "{}", s["reflection"]);
+    assert_eq!(
+        s["reflection"]["unreadable"].as_array().map_or(0, Vec::len),
+        0,
+        "{}",
+        s["reflection"]
+    );
 }
 
 #[test]
@@ -429,9 +488,15 @@ fn the_original_commands_do_what_their_help_says() {
         assert!(help.contains("Usage"), "{cmd:?}: {help}");
     }
     let help = String::from_utf8(m.ok(&["session-reflect", "--help"]).stdout).unwrap();
-    assert!(help.contains("--hook-payload") && help.contains("foreground"), "{help}");
+    assert!(
+        help.contains("--hook-payload") && help.contains("foreground"),
+        "{help}"
+    );
     let help = String::from_utf8(m.ok(&["session-archive", "--help"]).stdout).unwrap();
-    assert!(help.contains("--cleanup-payload") && help.contains("--transcript-path"), "{help}");
+    assert!(
+        help.contains("--cleanup-payload") && help.contains("--transcript-path"),
+        "{help}"
+    );
 
     // config init: created, refused, replaced with a backup.
     let v = m.json(&["config", "init", "--json"]);
@@ -449,7 +514,13 @@ fn the_original_commands_do_what_their_help_says() {
     let sid = "01a212c6-0000-7000-8000-0000000000b1";
     let t = m.transcript("rollout-b", sid, "archive-needle-one");
     let p = m.payload(&t, sid);
-    let v = m.json(&["session-archive", "--from-hook-payload", p.to_str().unwrap(), "--cleanup-payload", "--json"]);
+    let v = m.json(&[
+        "session-archive",
+        "--from-hook-payload",
+        p.to_str().unwrap(),
+        "--cleanup-payload",
+        "--json",
+    ]);
     assert_eq!(v["status"], "archived", "{v}");
     assert_eq!(v["outcome"], "new");
     assert!(!p.exists(), "--cleanup-payload removes it");
@@ -460,21 +531,55 @@ fn the_original_commands_do_what_their_help_says() {
     let t2 = m.transcript("rollout-c", sid2, "archive-needle-two");
     let state = m.path("state");
     let v = m.json(&[
-        "session-archive", "--transcript-path", t2.to_str().unwrap(),
-        "--cwd", m.path("repo").to_str().unwrap(), "--session-id", sid2,
-        "--state-dir", state.to_str().unwrap(), "--json",
+        "session-archive",
+        "--transcript-path",
+        t2.to_str().unwrap(),
+        "--cwd",
+        m.path("repo").to_str().unwrap(),
+        "--session-id",
+        sid2,
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--json",
     ]);
     assert_eq!(v["status"], "archived", "{v}");
-    let v = m.json(&["session-archive", "--transcript-path", t2.to_str().unwrap(), "--cwd", "/x", "--session-id", sid2, "--json"]);
+    let v = m.json(&[
+        "session-archive",
+        "--transcript-path",
+        t2.to_str().unwrap(),
+        "--cwd",
+        "/x",
+        "--session-id",
+        sid2,
+        "--json",
+    ]);
     assert_eq!(v["outcome"], "unchanged", "{v}");
     let out = m.run(&["session-archive", "--transcript-path", t2.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "--cwd and --session-id are required with it");
-    let out = m.run(&["session-archive", "--from-hook-payload", "/nonexistent.json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "--cwd and --session-id are required with it"
+    );
+    let out = m.run(&[
+        "session-archive",
+        "--from-hook-payload",
+        "/nonexistent.json",
+    ]);
     assert_eq!(out.status.code(), Some(3), "{out:?}");
 
     // session-ingest --backfill: all history by default; --limit-files newest first.
-    m.transcript("rollout-d", "01a212c6-0000-7000-8000-0000000000b3", "ingest-needle");
-    let v = m.json(&["session-ingest", "--backfill", "--limit-files", "1", "--json"]);
+    m.transcript(
+        "rollout-d",
+        "01a212c6-0000-7000-8000-0000000000b3",
+        "ingest-needle",
+    );
+    let v = m.json(&[
+        "session-ingest",
+        "--backfill",
+        "--limit-files",
+        "1",
+        "--json",
+    ]);
     assert_eq!(v["processed_files"], 1, "{v}");
     let v = m.json(&["session-ingest", "--backfill", "--json"]);
     assert_eq!(v["processed_files"], 3, "{v}");
@@ -486,7 +591,12 @@ fn the_original_commands_do_what_their_help_says() {
     let sid3 = "01a212c6-0000-7000-8000-0000000000b4";
     let t3 = m.transcript("rollout-e", sid3, "记住：下次跑测试用 cargo nextest");
     let p3 = m.payload(&t3, sid3);
-    let out = m.ok(&["session-reflect", "--hook-payload", p3.to_str().unwrap(), "--json"]);
+    let out = m.ok(&[
+        "session-reflect",
+        "--hook-payload",
+        p3.to_str().unwrap(),
+        "--json",
+    ]);
     let job: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(job["status"], "succeeded", "{job}");
     let memory = std::fs::read_to_string(m.bucket("repo").join("memory/MEMORY.md")).unwrap();
@@ -536,7 +646,12 @@ fn setup_replaces_the_original_plugin_and_uninstall_restores_it() {
     std::fs::write(m.path("codex/auth.json"), "{}").unwrap();
     let text = String::from_utf8(m.ok(&["setup", "--client", "codex"]).stdout).unwrap();
     assert!(text.contains("--reflect-with codex"), "{text}");
-    assert!(!m.path("state/config.toml").exists() || !std::fs::read_to_string(m.path("state/config.toml")).unwrap().contains("codex-exec"));
+    assert!(
+        !m.path("state/config.toml").exists()
+            || !std::fs::read_to_string(m.path("state/config.toml"))
+                .unwrap()
+                .contains("codex-exec")
+    );
     m.ok(&["setup", "--client", "codex", "--reflect-with", "none"]);
     let c = m.json(&["config", "show", "--json"]);
     assert_eq!(c["config"]["provider"]["kind"], "none", "{c}");

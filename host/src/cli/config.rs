@@ -114,7 +114,10 @@ pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
                 print!("{DEFAULT_TOML}");
             }
         }
-        ConfigCommand::Show { default: false, out } => {
+        ConfigCommand::Show {
+            default: false,
+            out,
+        } => {
             let config = Config::load(&path).map_err(invalid)?;
             let notes = Config::original_form_notes(&path).map_err(invalid)?;
             if out.json() {
@@ -219,7 +222,10 @@ pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 if dry_run {
-                    println!("dry run: nothing was written; {} would become:\n", path.display());
+                    println!(
+                        "dry run: nothing was written; {} would become:\n",
+                        path.display()
+                    );
                     print!("{new_text}");
                     println!();
                 } else {
@@ -274,8 +280,18 @@ fn validate(home: &Home, path: &Path, out: OutputArgs) -> anyhow::Result<ExitCod
             Err(e) => json!({"path": path, "exists": exists, "valid": false, "error": e}),
         };
         v["schema_version"] = json!(SCHEMA_VERSION);
-        v["status"] = json!(if ok { "ok" } else if result.is_ok() { "warnings" } else { "invalid" });
-        v["form"] = json!(if notes.is_some() { "original-schema-2" } else { "current" });
+        v["status"] = json!(if ok {
+            "ok"
+        } else if result.is_ok() {
+            "warnings"
+        } else {
+            "invalid"
+        });
+        v["form"] = json!(if notes.is_some() {
+            "original-schema-2"
+        } else {
+            "current"
+        });
         v["notes"] = json!(notes.clone().unwrap_or_default());
         println!("{}", serde_json::to_string_pretty(&v)?);
     } else {

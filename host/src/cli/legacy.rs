@@ -64,7 +64,8 @@ pub struct IngestArgs {
 
 fn open_store(home: &Home) -> anyhow::Result<Store> {
     let (store, moved) = heal::open_or_heal(home, now_ms()).map_err(|e| {
-        Failure::failed("recall-error", e.to_string()).hint("csep status shows the state of the index")
+        Failure::failed("recall-error", e.to_string())
+            .hint("csep status shows the state of the index")
     })?;
     if let Some((to, why)) = moved {
         eprintln!(
@@ -93,11 +94,14 @@ fn read_payload(path: &Path, cleanup: bool) -> anyhow::Result<Value> {
     let bytes = read.map_err(|e| {
         Failure::not_found("payload", format!("cannot read {}: {e}", path.display()))
     })?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        Failure::usage("payload", format!("{} is not JSON: {e}", path.display()))
-    })?;
+    let v: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Failure::usage("payload", format!("{} is not JSON: {e}", path.display())))?;
     if !v.is_object() {
-        return Err(Failure::usage("payload", format!("{} is not a JSON object", path.display())).into());
+        return Err(Failure::usage(
+            "payload",
+            format!("{} is not a JSON object", path.display()),
+        )
+        .into());
     }
     Ok(v)
 }
@@ -108,7 +112,10 @@ pub fn archive(args: ArchiveArgs, home_flag: Option<&Path>) -> anyhow::Result<Ex
         Some(p) => {
             let payload = read_payload(p, args.cleanup_payload)?;
             let t = payload_transcript(&payload).ok_or_else(|| {
-                Failure::usage("payload", format!("{} names no transcript_path", p.display()))
+                Failure::usage(
+                    "payload",
+                    format!("{} names no transcript_path", p.display()),
+                )
             })?;
             let sid = ["session_id", "thread_id"]
                 .iter()
@@ -117,7 +124,9 @@ pub fn archive(args: ArchiveArgs, home_flag: Option<&Path>) -> anyhow::Result<Ex
             (t, sid)
         }
         None => (
-            args.transcript_path.clone().expect("clap requires a source"),
+            args.transcript_path
+                .clone()
+                .expect("clap requires a source"),
             args.session_id.clone(),
         ),
     };
@@ -198,7 +207,9 @@ pub fn ingest(args: IngestArgs, home_flag: Option<&Path>) -> anyhow::Result<Exit
     let root = match args.root {
         Some(r) => r,
         None => home::codex_home()
-            .ok_or_else(|| Failure::usage("home", "cannot find Codex's folder: set CODEX_HOME or HOME"))?
+            .ok_or_else(|| {
+                Failure::usage("home", "cannot find Codex's folder: set CODEX_HOME or HOME")
+            })?
             .join("sessions"),
     };
     let since = args

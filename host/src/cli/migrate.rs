@@ -106,7 +106,10 @@ fn print_text(r: &migrate::Report) {
         let what = match s.action {
             "adopted" => verb("adopted where it is", "would be adopted where it is"),
             "already-adopted" => "adopted already",
-            "moved" => verb("moved into the skills folder", "would move into the skills folder"),
+            "moved" => verb(
+                "moved into the skills folder",
+                "would move into the skills folder",
+            ),
             "same-as-existing" => "a copy of the skill already there; left alone",
             _ => "another skill has this name; left where it is",
         };

@@ -50,17 +50,22 @@ enum Command {
     /// Check and run trigger policies and reflection strategies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
-    /// Move the original tool's state into this project's: per-worktree buckets
-    /// merged into the repository's shared bucket, legacy memory.json read,
-    /// generated skills adopted, its recall index removed on request. Dry run
-    /// unless --apply; a second run changes nothing.
+    /// Move the original tool's state in: worktree buckets, memory.json, skills.
+    ///
+    /// Per-worktree buckets are merged into the repository's shared bucket
+    /// (entries deduplicated, none dropped, the old bucket renamed aside), the
+    /// legacy memory.json is read, generated skills are adopted where they are,
+    /// and the original's recall index is removed on request. Dry run unless
+    /// --apply; a second run changes nothing. `migrate-worktrees` is the
+    /// original's name for it.
     #[command(alias = "migrate-worktrees")]
     Migrate(migrate::MigrateArgs),
     /// Archive one session into the recall index (the original's command).
     SessionArchive(legacy::ArchiveArgs),
-    /// Import every transcript under a folder into the recall index (the
-    /// original's command; `csep recall bootstrap` is this project's, which
-    /// defaults to the last 30 days).
+    /// Import every transcript under a folder into the recall index.
+    ///
+    /// The original's command; `csep recall bootstrap` is this project's, which
+    /// defaults to the last 30 days, where this one defaults to all history.
     SessionIngest(legacy::IngestArgs),
     /// Search past sessions of this repo (or --global), list recent ones, import transcripts.
     Recall(recall::RecallArgs),

@@ -98,7 +98,12 @@ pub fn setup(args: SetupArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
     let opts = options(home, &args.client, args.dry_run, args.codex_bin)?;
     let entries = setup::setup(&opts)?;
     print(&entries, args.dry_run);
-    super::setup_reflect::offer(home, args.reflect_with.map(|r| matches!(r, ReflectWithArg::Codex)), args.dry_run)?;
+    super::setup_reflect::offer(
+        home,
+        args.reflect_with
+            .map(|r| matches!(r, ReflectWithArg::Codex)),
+        args.dry_run,
+    )?;
     if !args.dry_run {
         println!("\nCheck with `csep status`; the next session of each client loads the hooks.");
     }

@@ -91,7 +91,9 @@ pub fn plan(home: &Home) -> Result<(Vec<BucketMove>, Vec<Skipped>), MigrateError
             continue; // already the shared bucket
         }
         if !dir.join(".canonical_cwd").exists() && crate::bucket::slug(&cwd) != name {
-            skipped.push(skip("its name does not match the folder it seems to be for"));
+            skipped.push(skip(
+                "its name does not match the folder it seems to be for",
+            ));
             continue;
         }
         moves.push(BucketMove {

@@ -15,19 +15,36 @@ pub fn rewrite(text: &str) -> Result<Option<(String, Vec<Note>)>, String> {
     let Some(translation) = config_v2::translate_if_original(&table)? else {
         return Ok(None);
     };
-    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.to_string())?;
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| e.to_string())?;
     // The file's opening comment sits before its first key or table.
     let header = leading_comment(&doc);
     let mut carried = Vec::new();
-    for note in translation.notes.iter().filter(|n| n.kind == NoteKind::Applied) {
+    for note in translation
+        .notes
+        .iter()
+        .filter(|n| n.kind == NoteKind::Applied)
+    {
         let Some(target) = &note.target else { continue };
         let Some(value) = lookup(&translation.table, target) else {
             continue;
         };
         let (prefix, suffix) = decor_of(&doc, &note.key);
-        carried.push((target.clone(), value.clone(), prefix, suffix, note.key.clone()));
+        carried.push((
+            target.clone(),
+            value.clone(),
+            prefix,
+            suffix,
+            note.key.clone(),
+        ));
     }
-    for key in ["schema_version", "session_reflection", "session_recall", "log"] {
+    for key in [
+        "schema_version",
+        "session_reflection",
+        "session_recall",
+        "log",
+    ] {
         doc.remove(key);
     }
     for (target, value, prefix, suffix, from) in carried {
@@ -55,7 +72,8 @@ pub fn rewrite(text: &str) -> Result<Option<(String, Vec<Note>)>, String> {
     }
     doc.set_trailing(trailing);
     let out = doc.to_string();
-    crate::config::Config::parse(&out).map_err(|e| format!("the rewritten file is not valid: {e}"))?;
+    crate::config::Config::parse(&out)
+        .map_err(|e| format!("the rewritten file is not valid: {e}"))?;
     Ok(Some((out, translation.notes)))
 }
 
@@ -173,15 +191,31 @@ mod tests {
     #[test]
     fn the_rewrite_keeps_values_and_comments_and_is_this_projects_form() {
         let (out, notes) = rewrite(ORIGINAL).unwrap().unwrap();
-        assert!(out.starts_with("# ~/.codex-self-evolution/config.toml"), "{out}");
-        assert!(out.contains("memory_stop_interval = 5 # my choice"), "{out}");
+        assert!(
+            out.starts_with("# ~/.codex-self-evolution/config.toml"),
+            "{out}"
+        );
+        assert!(
+            out.contains("memory_stop_interval = 5 # my choice"),
+            "{out}"
+        );
         assert!(out.contains("# reflect less often"), "{out}");
         assert!(out.contains("memory_mib = 32 # mine"), "{out}");
-        assert!(out.contains("# session_reflection.sandbox = \"danger-full-access\""), "{out}");
+        assert!(
+            out.contains("# session_reflection.sandbox = \"danger-full-access\""),
+            "{out}"
+        );
         assert!(!out.contains("schema_version"), "{out}");
-        assert!(notes.iter().any(|n| n.key.ends_with("memory_stop_interval")));
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.key.ends_with("memory_stop_interval"))
+        );
         let c = crate::config::Config::parse(&out).unwrap();
         assert_eq!(c.provider.model.as_deref(), Some("gpt-5.3-codex-spark"));
-        assert!(rewrite(&out).unwrap().is_none(), "a second run has nothing to do");
+        assert!(
+            rewrite(&out).unwrap().is_none(),
+            "a second run has nothing to do"
+        );
     }
 }

@@ -11,7 +11,12 @@ pub const ORIGINAL_MODEL: &str = "gpt-5.3-codex-spark";
 /// The original's reflection timeout, in seconds, when its config named none.
 const ORIGINAL_TIMEOUT_SECONDS: f64 = 900.0;
 /// Top-level keys that only the original's form has.
-const ORIGINAL_KEYS: &[&str] = &["schema_version", "session_reflection", "session_recall", "log"];
+const ORIGINAL_KEYS: &[&str] = &[
+    "schema_version",
+    "session_reflection",
+    "session_recall",
+    "log",
+];
 
 /// What became of one key of the original's file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -111,9 +116,11 @@ struct Translator {
 
 fn is_secret_name(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["api_key", "api-key", "apikey", "token", "secret", "password", "bearer"]
-        .iter()
-        .any(|s| k == *s || k.ends_with(&format!("_{s}")))
+    [
+        "api_key", "api-key", "apikey", "token", "secret", "password", "bearer",
+    ]
+    .iter()
+    .any(|s| k == *s || k.ends_with(&format!("_{s}")))
 }
 
 impl Translator {
@@ -132,7 +139,11 @@ impl Translator {
             None => None,
             Some(toml::Value::Table(t)) => Some(t),
             Some(_) => {
-                self.note(dotted, NoteKind::Ignored, "must be a table; the defaults apply");
+                self.note(
+                    dotted,
+                    NoteKind::Ignored,
+                    "must be a table; the defaults apply",
+                );
                 None
             }
         }
@@ -187,7 +198,10 @@ impl Translator {
             self.note(
                 key,
                 NoteKind::NoCounterpart,
-                format!("{} is set in this project's form in the same file and wins", path.join(".")),
+                format!(
+                    "{} is set in this project's form in the same file and wins",
+                    path.join(".")
+                ),
             );
         }
     }
@@ -196,7 +210,11 @@ impl Translator {
         match v {
             toml::Value::Boolean(b) => Some(*b),
             _ => {
-                self.note(key, NoteKind::Ignored, "must be true or false; the default applies");
+                self.note(
+                    key,
+                    NoteKind::Ignored,
+                    "must be true or false; the default applies",
+                );
                 None
             }
         }
@@ -213,11 +231,19 @@ impl Translator {
         };
         match n {
             None => {
-                self.note(key, NoteKind::Ignored, "must be numeric; the default applies");
+                self.note(
+                    key,
+                    NoteKind::Ignored,
+                    "must be numeric; the default applies",
+                );
                 None
             }
             Some(n) if n <= 0.0 || n.is_nan() => {
-                self.note(key, NoteKind::Ignored, "must be positive; the default applies");
+                self.note(
+                    key,
+                    NoteKind::Ignored,
+                    "must be positive; the default applies",
+                );
                 None
             }
             n => n,
@@ -228,7 +254,11 @@ impl Translator {
         match v.as_str().map(str::trim) {
             Some(s) if !s.is_empty() => Some(s.to_string()),
             _ => {
-                self.note(key, NoteKind::Ignored, "must be a non-empty string; the default applies");
+                self.note(
+                    key,
+                    NoteKind::Ignored,
+                    "must be a non-empty string; the default applies",
+                );
                 None
             }
         }
@@ -325,10 +355,18 @@ impl Translator {
             "",
         );
         let (key, secs) = timeout.unwrap_or_else(|| {
-            ("session_reflection.timeout_seconds".into(), ORIGINAL_TIMEOUT_SECONDS)
+            (
+                "session_reflection.timeout_seconds".into(),
+                ORIGINAL_TIMEOUT_SECONDS,
+            )
         });
         let ms = (secs * 1000.0).round() as i64;
-        self.apply(&key, &["provider", "timeout_ms"], ms.into(), "one `codex exec` run");
+        self.apply(
+            &key,
+            &["provider", "timeout_ms"],
+            ms.into(),
+            "one `codex exec` run",
+        );
         // The strategy must be allowed to wait for that run.
         let strategy_ms = ms.max(300_000) + 60_000;
         self.apply(
@@ -457,17 +495,25 @@ mod tests {
 
     #[test]
     fn user_choices_are_carried_over() {
-        let t = tr("schema_version = 2\n[session_reflection]\nenabled = false\nmodel = \"m\"\n\
+        let t = tr(
+            "schema_version = 2\n[session_reflection]\nenabled = false\nmodel = \"m\"\n\
                     timeout_seconds = 60\n[session_reflection.trigger]\nmemory_stop_interval = 5\n\
                     high_signal_immediate = false\nactive_job_stale_seconds = 61\n\
-                    [session_recall]\nstop_hook_archive = false\n");
+                    [session_recall]\nstop_hook_archive = false\n",
+        );
         let o = &t.table;
         assert_eq!(get(o, "reflection.enabled"), Some(&false.into()));
         assert_eq!(get(o, "provider.kind"), Some(&"codex-exec".into()));
         assert_eq!(get(o, "provider.model"), Some(&"m".into()));
         assert_eq!(get(o, "provider.timeout_ms"), Some(&60_000.into()));
-        assert_eq!(get(o, "policy.settings.memory_stop_interval"), Some(&5.into()));
-        assert_eq!(get(o, "policy.settings.high_signal_immediate"), Some(&false.into()));
+        assert_eq!(
+            get(o, "policy.settings.memory_stop_interval"),
+            Some(&5.into())
+        );
+        assert_eq!(
+            get(o, "policy.settings.high_signal_immediate"),
+            Some(&false.into())
+        );
         assert_eq!(get(o, "reflection.lease_minutes"), Some(&2.into()));
         assert_eq!(get(o, "recall.archive_on_stop"), Some(&false.into()));
         assert!(get(o, "schema_version").is_none());
@@ -475,27 +521,51 @@ mod tests {
 
     #[test]
     fn trigger_off_turns_reflection_off_and_unknown_keys_are_named() {
-        let t = tr("[session_reflection.trigger]\nenabled = false\nmemory_stop_intervall = 4\n\
-                    [session_reflection]\nopenai_api_key = \"x\"\n");
+        let t = tr(
+            "[session_reflection.trigger]\nenabled = false\nmemory_stop_intervall = 4\n\
+                    [session_reflection]\nopenai_api_key = \"x\"\n",
+        );
         assert_eq!(get(&t.table, "reflection.enabled"), Some(&false.into()));
-        let warned: Vec<_> = t.notes.iter().filter(|n| n.is_warning()).map(|n| &n.key).collect();
-        assert!(warned.iter().any(|k| k.ends_with("memory_stop_intervall")), "{warned:?}");
-        assert!(warned.iter().any(|k| k.ends_with("openai_api_key")), "{warned:?}");
+        let warned: Vec<_> = t
+            .notes
+            .iter()
+            .filter(|n| n.is_warning())
+            .map(|n| &n.key)
+            .collect();
+        assert!(
+            warned.iter().any(|k| k.ends_with("memory_stop_intervall")),
+            "{warned:?}"
+        );
+        assert!(
+            warned.iter().any(|k| k.ends_with("openai_api_key")),
+            "{warned:?}"
+        );
     }
 
     #[test]
     fn this_projects_keys_in_the_same_file_win() {
         let t = tr("schema_version = 2\n[provider]\nkind = \"none\"\n");
         assert_eq!(get(&t.table, "provider.kind"), Some(&"none".into()));
-        assert_eq!(get(&t.table, "provider.model"), Some(&ORIGINAL_MODEL.into()));
+        assert_eq!(
+            get(&t.table, "provider.model"),
+            Some(&ORIGINAL_MODEL.into())
+        );
     }
 
     #[test]
     fn other_schema_versions_are_refused_and_numbers_read_as_the_original_did() {
         assert!(translate(&"schema_version = 3\n".parse().unwrap()).is_err());
-        let t = tr("[session_reflection.trigger]\nmemory_context_chars = \"9000\"\nskill_tool_call_interval = 2.7\nmemory_stop_interval = 0\n");
-        assert_eq!(get(&t.table, "policy.settings.memory_context_chars"), Some(&9000.into()));
-        assert_eq!(get(&t.table, "policy.settings.skill_tool_call_interval"), Some(&2.into()));
+        let t = tr(
+            "[session_reflection.trigger]\nmemory_context_chars = \"9000\"\nskill_tool_call_interval = 2.7\nmemory_stop_interval = 0\n",
+        );
+        assert_eq!(
+            get(&t.table, "policy.settings.memory_context_chars"),
+            Some(&9000.into())
+        );
+        assert_eq!(
+            get(&t.table, "policy.settings.skill_tool_call_interval"),
+            Some(&2.into())
+        );
         assert!(get(&t.table, "policy.settings.memory_stop_interval").is_none());
     }
 }

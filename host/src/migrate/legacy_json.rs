@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::MigrateError;
 use super::buckets::ARCHIVED_MARK;
 use super::memory_merge::{self, Backups};
-use super::MigrateError;
 use crate::bucket::Bucket;
 use crate::home::Home;
 
@@ -28,9 +28,16 @@ fn entry_line(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(fold(s)),
         Value::Object(o) => {
-            let field = |k: &str| o.get(k).and_then(Value::as_str).map(fold).filter(|s| !s.is_empty());
+            let field = |k: &str| {
+                o.get(k)
+                    .and_then(Value::as_str)
+                    .map(fold)
+                    .filter(|s| !s.is_empty())
+            };
             let summary = field("summary").or_else(|| field("title"));
-            let content = field("content").or_else(|| field("text")).or_else(|| field("value"));
+            let content = field("content")
+                .or_else(|| field("text"))
+                .or_else(|| field("value"));
             match (summary, content) {
                 (Some(s), Some(c)) if s != c => Some(format!("{s}: {c}")),
                 (Some(s), _) => Some(s),

@@ -96,7 +96,11 @@ pub fn merge(target: &str, lines: &[String], heading: &str) -> Merged {
         ));
     }
     text.push('\n');
-    out.text = if out.added > 0 { text } else { target.to_string() };
+    out.text = if out.added > 0 {
+        text
+    } else {
+        target.to_string()
+    };
     out
 }
 
@@ -165,7 +169,9 @@ mod tests {
     #[test]
     fn merging_adds_what_is_missing_keeps_conflicts_and_is_idempotent() {
         let target = "# Project Memory\n\n- Run tests with `cargo test`\n- Port: 8080\n";
-        let source = lines("# Project Memory\n-  Run tests   with `cargo test`\n- Port: 9090\n- Use rustfmt\n");
+        let source = lines(
+            "# Project Memory\n-  Run tests   with `cargo test`\n- Port: 9090\n- Use rustfmt\n",
+        );
         let m = merge(target, &source, "From worktree /w");
         assert_eq!((m.added, m.already_there, m.conflicts), (2, 1, 1));
         assert!(m.text.contains("- Use rustfmt") && m.text.contains("- Port: 9090"));

@@ -101,7 +101,13 @@ pub fn run(home: &Home, opts: &Options, stamp: &str) -> Result<Report, MigrateEr
     let (moves, skipped) = buckets::plan(home)?;
     let mut done_moves = Vec::new();
     for m in moves {
-        done_moves.push(buckets::carry_out(home, m, opts.apply, stamp, &mut backups)?);
+        done_moves.push(buckets::carry_out(
+            home,
+            m,
+            opts.apply,
+            stamp,
+            &mut backups,
+        )?);
     }
     let skills = skills::adopt(
         home,

@@ -19,12 +19,24 @@ pub enum IndexAction {
     /// There is no original index.
     Absent,
     /// It is there and stays (not asked to remove it).
-    Kept { path: PathBuf, bytes: u64 },
+    Kept {
+        path: PathBuf,
+        bytes: u64,
+    },
     /// Asked to remove it, but this project's index holds no sessions yet.
-    KeptUntilBootstrap { path: PathBuf, bytes: u64 },
+    KeptUntilBootstrap {
+        path: PathBuf,
+        bytes: u64,
+    },
     /// A dry run: it would be removed.
-    Remove { path: PathBuf, bytes: u64 },
-    Removed { path: PathBuf, bytes: u64 },
+    Remove {
+        path: PathBuf,
+        bytes: u64,
+    },
+    Removed {
+        path: PathBuf,
+        bytes: u64,
+    },
 }
 
 fn original_path(home: &Home) -> PathBuf {

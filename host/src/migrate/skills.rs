@@ -49,7 +49,9 @@ fn skill_dirs(root: &Path) -> Vec<(String, PathBuf)> {
 }
 
 fn skill_hash(dir: &Path) -> Option<String> {
-    std::fs::read(dir.join("SKILL.md")).ok().map(|b| sha256_hex(&b))
+    std::fs::read(dir.join("SKILL.md"))
+        .ok()
+        .map(|b| sha256_hex(&b))
 }
 
 pub fn adopt(
@@ -131,7 +133,10 @@ pub fn adopt(
 
 fn copy_dir(from: &Path, to: &Path) -> Result<(), MigrateError> {
     std::fs::create_dir_all(to).map_err(io_err("creating", to))?;
-    for e in std::fs::read_dir(from).map_err(io_err("reading", from))?.flatten() {
+    for e in std::fs::read_dir(from)
+        .map_err(io_err("reading", from))?
+        .flatten()
+    {
         let Ok(kind) = e.file_type() else { continue };
         let target = to.join(e.file_name());
         if kind.is_dir() {

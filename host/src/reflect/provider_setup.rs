@@ -51,10 +51,7 @@ pub fn choice_recorded(home: &Home) -> bool {
     let text = std::fs::read_to_string(home.config_path()).unwrap_or_default();
     let table: toml::Table = text.parse().unwrap_or_default();
     crate::migrate::config_v2::is_original(&table)
-        || table
-            .get("provider")
-            .and_then(|p| p.get("kind"))
-            .is_some()
+        || table.get("provider").and_then(|p| p.get("kind")).is_some()
 }
 
 /// The cost, in words, shown before the user chooses.
@@ -98,10 +95,11 @@ pub fn record_choice(home: &Home, choice: ReflectWith, dry_run: bool) -> Result<
         Err(source) => return Err(ChoiceError::Read { path, source }),
     };
     let mut doc: toml_edit::DocumentMut =
-        text.parse().map_err(|e: toml_edit::TomlError| ChoiceError::Parse {
-            path: path.clone(),
-            message: e.message().trim().to_string(),
-        })?;
+        text.parse()
+            .map_err(|e: toml_edit::TomlError| ChoiceError::Parse {
+                path: path.clone(),
+                message: e.message().trim().to_string(),
+            })?;
     let provider = doc
         .entry("provider")
         .or_insert(toml_edit::Item::Table(toml_edit::Table::new()));

@@ -89,7 +89,10 @@ pub(super) fn setup(
     let mut wants = wants(root_str, plugin);
     // The original tool's plugin runs the same hooks: turned off, so each runs once
     // (uninstall turns it back on).
-    if config.get(&["plugins", ORIGINAL_PLUGIN_ID], "enabled").is_some() {
+    if config
+        .get(&["plugins", ORIGINAL_PLUGIN_ID], "enabled")
+        .is_some()
+    {
         wants.push(Want {
             table: vec!["plugins".into(), ORIGINAL_PLUGIN_ID.into()],
             key: "enabled",
