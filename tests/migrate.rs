@@ -422,6 +422,29 @@ fn migrate_merges_worktree_memory_adopts_the_skill_and_is_idempotent() {
     let text = String::from_utf8(m.ok(&["migrate-worktrees"]).stdout).unwrap();
     assert!(text.contains("nothing to migrate"), "the alias: {text}");
 
+    // --undo puts everything back; applying again gives the same result.
+    let stamp = backup.file_name().unwrap().to_str().unwrap().to_string();
+    let undone = m.json(&["migrate", "--undo", &stamp, "--json"]);
+    assert_eq!(undone["status"], "undone", "{undone}");
+    assert_eq!(
+        std::fs::read(main_bucket.join("memory/MEMORY.md")).unwrap(),
+        std::fs::read(fixture("memory-main.md")).unwrap()
+    );
+    assert!(
+        feature_bucket.join("memory/memory.json").is_file(),
+        "renamed back"
+    );
+    assert!(!main_bucket.join("memory/refs/parser.md").exists());
+    let out = m.run(&["migrate", "--undo", &stamp]);
+    assert_eq!(out.status.code(), Some(3), "already undone: {out:?}");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    m.json(&["migrate", "--apply", "--json"]);
+    assert_eq!(file_tree(&m.path("state/projects")).len(), tree.len());
+    assert_eq!(
+        std::fs::read_to_string(main_bucket.join("memory/MEMORY.md")).unwrap(),
+        memory
+    );
+
     // The skill is listed once; status is clean and names the original's index.
     let s = m.json(&["status", "--json"]);
     let listed: Vec<&Value> = s["generated_skills"]["skills"]

@@ -280,3 +280,14 @@ pub fn queue_from_payload(home: &Home, path: &Path) -> anyhow::Result<(Option<St
     });
     Ok((record.job.clone(), summary))
 }
+
+/// The reason in a `queue_from_payload` summary, in words.
+pub fn why_not_queued(summary: &Value) -> String {
+    if let Some(s) = summary["skipped"].as_str() {
+        return format!("skipped ({s})");
+    }
+    match summary["decision"].as_str() {
+        Some(d) => format!("the trigger policy decided: {d}"),
+        None => "the trigger policy did not ask for a reflection".to_string(),
+    }
+}

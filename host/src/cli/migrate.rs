@@ -23,6 +23,10 @@ pub struct MigrateArgs {
     /// `csep recall bootstrap` has filled this project's; never by default.
     #[arg(long)]
     remove_original_index: bool,
+    /// Put back what the run <STAMP> changed (the name of its folder under
+    /// migrate/backups/, printed by --apply): memory restored, buckets renamed back.
+    #[arg(long, value_name = "STAMP", conflicts_with_all = ["apply", "remove_original_index"])]
+    undo: Option<String>,
     #[command(flatten)]
     out: OutputArgs,
 }
@@ -37,6 +41,9 @@ fn stamp() -> String {
 
 pub fn run(args: MigrateArgs, home_flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     let home = Home::resolve(home_flag).map_err(|e| Failure::usage("home", e))?;
+    if let Some(stamp) = &args.undo {
+        return undo(&home, stamp, args.out);
+    }
     let skills_dir = home::codex_home().map(|h| h.join("skills"));
     let original_skills_dir = std::env::var_os("CSEP_CODEX_SKILLS_DIR")
         .filter(|v| !v.is_empty())
@@ -139,4 +146,42 @@ fn print_text(r: &migrate::Report) {
     if !r.changes() {
         println!("nothing to migrate");
     }
+}
+
+fn undo(home: &Home, stamp: &str, out: OutputArgs) -> anyhow::Result<ExitCode> {
+    let done = migrate::undo::undo(home, stamp)
+        .map_err(|e| Failure::failed("migrate", e.to_string()))?
+        .ok_or_else(|| {
+            let runs = migrate::undo::runs(home);
+            Failure::not_found("migrate-run", format!("no migration run {stamp:?}")).hint(
+                if runs.is_empty() {
+                    "no run of `csep migrate --apply` has changed anything here".to_string()
+                } else {
+                    format!("runs that can be undone: {}", runs.join(", "))
+                },
+            )
+        })?;
+    if out.json() {
+        let mut v = serde_json::to_value(&done)?;
+        v["schema_version"] = json!(SCHEMA_VERSION);
+        v["status"] = json!("undone");
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        for p in &done.renamed_back {
+            println!("renamed back: {}", p.display());
+        }
+        for p in &done.restored {
+            println!("restored: {}", p.display());
+        }
+        for p in &done.removed {
+            println!("removed (the run created it): {}", p.display());
+        }
+        for p in &done.kept {
+            println!(
+                "left at {}: a folder of its old name exists again",
+                p.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -79,7 +79,11 @@ pub fn run(args: ReflectArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
             (Some(id), _) => id,
             (None, summary) => {
                 // Nothing queued: say why, as the original printed its enqueue result.
-                println!("{}", serde_json::to_string_pretty(&summary)?);
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&summary)?);
+                } else {
+                    println!("no job queued: {}", super::legacy::why_not_queued(&summary));
+                }
                 return Ok(ExitCode::SUCCESS);
             }
         },

@@ -169,6 +169,8 @@ pub fn carry_out(
     }
     for (from, rel) in copies {
         let to = target.join("memory/refs").join(&rel);
+        let rel_name = format!("{}/refs/{}", m.target_bucket, rel.display());
+        backups.keep(&to, &rel_name)?;
         let parent = to.parent().expect("under refs").to_path_buf();
         crate::fs_authority::create_private_dir_all(&parent)
             .map_err(io_err("creating", &parent))?;
@@ -180,6 +182,7 @@ pub fn carry_out(
     let archived = format!("{}{ARCHIVED_MARK}{stamp}", m.source_bucket);
     let to = root.join(&archived);
     std::fs::rename(&source, &to).map_err(io_err("renaming", &source))?;
+    backups.renamed(&source, &to)?;
     m.archived_as = Some(archived);
     Ok(m)
 }

@@ -4,7 +4,7 @@
 //! target's previous content is copied to the run's backup folder first.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{MigrateError, io_err};
 use crate::fs_authority;
@@ -104,42 +104,7 @@ pub fn merge(target: &str, lines: &[String], heading: &str) -> Merged {
     out
 }
 
-/// The run's backup folder; created on first use, only when applying.
-pub struct Backups {
-    root: PathBuf,
-    apply: bool,
-    used: bool,
-}
-
-impl Backups {
-    pub fn new(root: PathBuf, apply: bool) -> Self {
-        Backups {
-            root,
-            apply,
-            used: false,
-        }
-    }
-
-    pub fn used(&self) -> bool {
-        self.used
-    }
-
-    /// Copies `file` (if it exists) to `<backups>/<name>` before it is changed.
-    pub fn keep(&mut self, file: &Path, name: &str) -> Result<(), MigrateError> {
-        if !self.apply || !file.exists() {
-            return Ok(());
-        }
-        let to = self.root.join(name);
-        if to.exists() {
-            return Ok(()); // the first copy of this run is the state before it
-        }
-        let parent = to.parent().unwrap_or(&self.root).to_path_buf();
-        fs_authority::create_private_dir_all(&parent).map_err(io_err("creating", &parent))?;
-        std::fs::copy(file, &to).map_err(io_err("backing up", file))?;
-        self.used = true;
-        Ok(())
-    }
-}
+pub use super::undo::Backups;
 
 /// Writes `memory/MEMORY.md` of `bucket_dir` atomically.
 pub fn write_memory(bucket_dir: &Path, text: &str) -> Result<(), MigrateError> {

@@ -10,6 +10,7 @@ pub mod legacy_json;
 pub mod memory_merge;
 pub mod original_index;
 pub mod skills;
+pub mod undo;
 
 use std::path::PathBuf;
 
