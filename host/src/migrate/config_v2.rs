@@ -280,6 +280,7 @@ impl Translator {
     fn reflection(&mut self, table: &toml::Table) {
         let mut model = None;
         let mut timeout = None;
+        let mut backend_how = "the original reflected through Codex";
         for (k, v) in table {
             let key = format!("session_reflection.{k}");
             match k.as_str() {
@@ -290,14 +291,13 @@ impl Translator {
                     }
                 }
                 "backend" => {
-                    let how = if v.as_str() == Some("codex-app-server") {
-                        "reflection goes through Codex as `codex exec`: no fork of the session, \
-                         no app-server"
+                    backend_how = if v.as_str() == Some("codex-app-server") {
+                        "the original reflected through Codex; here through `codex exec`, \
+                         with no fork of the session and no app-server"
                     } else {
-                        "the original knew only codex-app-server; reflection goes through Codex \
-                         as `codex exec`"
+                        "the original knew only codex-app-server; reflection goes through \
+                         Codex as `codex exec`"
                     };
-                    self.note(&key, NoteKind::NoCounterpart, how);
                 }
                 "model" => model = self.string(&key, v),
                 "timeout_seconds" => timeout = self.positive(&key, v).map(|s| (key, s)),
@@ -346,7 +346,7 @@ impl Translator {
             "session_reflection.backend",
             &["provider", "kind"],
             "codex-exec".into(),
-            "the original reflected through Codex",
+            backend_how,
         );
         self.apply(
             "session_reflection.model",
@@ -461,8 +461,8 @@ impl Translator {
                         self.note(
                             &key,
                             NoteKind::NoCounterpart,
-                            "the hook log keeps a fixed size (the original ignored this key too); \
-                             job files follow [retention]",
+                            "the hook log is rotated by size, 1 MiB (the original ignored this \
+                             key too); job files follow [retention]",
                         );
                     }
                 }
