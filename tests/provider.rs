@@ -471,7 +471,16 @@ fn codex_exec_runs_the_binary_with_the_prompt_on_stdin() {
     );
     assert_eq!(
         args[4..],
-        ["--model", "gpt-codex", "-c", "analytics.enabled=false", "-"]
+        [
+            "--ephemeral",
+            "--sandbox",
+            "read-only",
+            "--model",
+            "gpt-codex",
+            "-c",
+            "analytics.enabled=false",
+            "-"
+        ]
     );
 }
 

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::migrate::config_v2;
+pub use crate::migrate::config_v2::{Note, NoteKind};
 use crate::model::Settings;
 use crate::provider::ProviderConfig;
 use crate::sandbox::Limits;
@@ -69,6 +71,10 @@ failed_days = 7                 # a failed run: its log and session copy
 jobs_days = 14                  # a finished job's file
 triggers_days = 30              # a session's trigger state after its last Stop
 
+[recall]                        # the session archive and `csep recall`
+enabled = true                  # off: csep recall answers that recall is off
+archive_on_stop = true          # archive each session into the index at Stop
+
 [provider]                      # the model a strategy may call; keys go in .env.provider
 kind = "none"                   # none, openai-responses, openai-chat, anthropic, codex-exec
 # base_url = "http://127.0.0.1:8080/v1"  # default: the public endpoint of the kind
@@ -93,6 +99,33 @@ pub struct Config {
     pub reflection: ReflectionConfig,
     pub retention: crate::reflect::retention::RetentionConfig,
     pub provider: ProviderConfig,
+    pub recall: RecallConfig,
+}
+
+/// The session archive and `csep recall`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecallConfig {
+    /// Off: `csep recall` reports that recall is off and the Stop hook archives nothing.
+    pub enabled: bool,
+    /// Off: the Stop hook does not archive (`recall bootstrap` still can).
+    pub archive_on_stop: bool,
+}
+
+impl Default for RecallConfig {
+    fn default() -> Self {
+        RecallConfig {
+            enabled: true,
+            archive_on_stop: true,
+        }
+    }
+}
+
+impl RecallConfig {
+    /// Whether the Stop hook should archive the session.
+    pub fn archives_on_stop(&self) -> bool {
+        self.enabled && self.archive_on_stop
+    }
 }
 
 /// The background reflection worker: its caps and budgets.
@@ -216,6 +249,17 @@ fn env_overrides() -> Vec<(String, Vec<String>, toml::Value)> {
     out
 }
 
+/// The file as a table of this project's form (the original's form translated);
+/// empty when it does not parse.
+fn file_table(text: &str) -> toml::Table {
+    let table: toml::Table = text.parse().unwrap_or_default();
+    match config_v2::translate_if_original(&table) {
+        Ok(Some(translation)) => translation.table,
+        Ok(None) => table,
+        Err(_) => toml::Table::new(),
+    }
+}
+
 fn set(table: &mut toml::Table, keys: &[String], value: toml::Value) {
     let (last, parents) = keys.split_last().expect("at least one key");
     let mut at = table;
@@ -257,7 +301,7 @@ impl Config {
             .map(|(v, _, _)| v.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let mut table: toml::Table = text.parse().unwrap_or_default();
+        let mut table = file_table(&text);
         for (_, keys, value) in overrides {
             set(&mut table, &keys, value);
         }
@@ -278,7 +322,7 @@ impl Config {
             Err(e) => e,
         };
         let text = std::fs::read_to_string(path).unwrap_or_default();
-        let mut table: toml::Table = text.parse().unwrap_or_default();
+        let mut table = file_table(&text);
         for (_, keys, value) in env_overrides() {
             set(&mut table, &keys, value);
         }
@@ -303,8 +347,42 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {
+        if let Ok(table) = text.parse::<toml::Table>()
+            && let Some(translation) = config_v2::translate_if_original(&table)?
+        {
+            // The original's form: read through its translation into this project's.
+            let config: Config = toml::Value::Table(translation.table)
+                .try_into()
+                .map_err(|e: toml::de::Error| e.to_string().trim().to_string())?;
+            return Config::validated(config);
+        }
         let config: Config = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
         Config::validated(config)
+    }
+
+    /// What became of each key when the file at `path` is in the original's form
+    /// (`schema_version = 2`); `None` for this project's form or no file.
+    pub fn original_form_notes(path: &Path) -> Result<Option<Vec<Note>>, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| invalid(e.to_string().trim().to_string()))?;
+        Ok(config_v2::translate_if_original(&table)
+            .map_err(invalid)?
+            .map(|t| t.notes))
     }
 
     fn validated(config: Config) -> Result<Config, String> {

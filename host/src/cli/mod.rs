@@ -3,13 +3,16 @@
 mod config;
 mod demo;
 mod hooks;
+mod legacy;
 mod manual;
 mod memory;
+mod migrate;
 pub mod output;
 mod policy;
 mod recall;
 mod reflect;
 mod setup;
+mod setup_reflect;
 mod status;
 
 use std::path::PathBuf;
@@ -27,7 +30,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 )]
 struct Cli {
     /// The state folder (default: $CODEX_SELF_EVOLUTION_HOME or ~/.codex-self-evolution).
-    #[arg(long, global = true, value_name = "DIR")]
+    /// `--state-dir` is the original tool's spelling.
+    #[arg(long, global = true, value_name = "DIR", visible_alias = "state-dir")]
     home: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -48,6 +52,23 @@ enum Command {
     /// Check and run trigger policies and reflection strategies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Move the original tool's state in: worktree buckets, memory.json, skills.
+    ///
+    /// Per-worktree buckets are merged into the repository's shared bucket
+    /// (entries deduplicated, none dropped, the old bucket renamed aside), the
+    /// legacy memory.json is read, generated skills are adopted where they are,
+    /// and the original's recall index is removed on request. Dry run unless
+    /// --apply; a second run changes nothing. `migrate-worktrees` is the
+    /// original's name for it.
+    #[command(alias = "migrate-worktrees")]
+    Migrate(migrate::MigrateArgs),
+    /// Archive one session into the recall index (the original's command).
+    SessionArchive(legacy::ArchiveArgs),
+    /// Import every transcript under a folder into the recall index.
+    ///
+    /// The original's command; `csep recall bootstrap` is this project's, which
+    /// defaults to the last 30 days, where this one defaults to all history.
+    SessionIngest(legacy::IngestArgs),
     /// Search past sessions of this repo (or --global), list recent ones, import transcripts.
     Recall(recall::RecallArgs),
     /// Run a reflection job (the Stop hook starts this, detached), run pending
@@ -116,6 +137,9 @@ pub fn main() -> ExitCode {
         Command::Policy(cmd) => policy::run(cmd, cli.home.as_deref()),
         Command::Config(cmd) => config::run(cmd, cli.home.as_deref()),
         Command::Recall(args) => recall::run(args, cli.home.as_deref()),
+        Command::Migrate(args) => migrate::run(args, cli.home.as_deref()),
+        Command::SessionArchive(args) => legacy::archive(args, cli.home.as_deref()),
+        Command::SessionIngest(args) => legacy::ingest(args, cli.home.as_deref()),
         Command::SessionReflect(args) => reflect::run(args, cli.home.as_deref()),
         Command::Setup(args) => setup::setup(args, cli.home.as_deref()),
         Command::Uninstall(args) => setup::uninstall(args, cli.home.as_deref()),

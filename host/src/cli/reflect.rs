@@ -14,7 +14,7 @@ use csep::reflect::status;
 use csep::reflect::worker::{self, Ran, WorkerError};
 
 #[derive(Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["job", "pending", "status", "prune"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["job", "pending", "status", "prune", "hook_payload"])))]
 pub struct ReflectArgs {
     /// Run this job (a file name under session_reflection/jobs/, without `.json`).
     #[arg(long, value_name = "ID")]
@@ -32,6 +32,11 @@ pub struct ReflectArgs {
     /// this on its own, at most once an hour).
     #[arg(long)]
     prune: bool,
+    /// The original's form: a saved Stop hook payload. Does what the Stop hook
+    /// does with it (archive, ask the trigger policy, queue a job when it says so)
+    /// and runs the queued job here, in the foreground, instead of detached.
+    #[arg(long, value_name = "FILE")]
+    hook_payload: Option<std::path::PathBuf>,
     #[command(flatten)]
     out: OutputArgs,
 }
@@ -73,7 +78,21 @@ pub fn run(args: ReflectArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let id = args.job.expect("clap requires one of job, pending, status");
+    let id = match (&args.hook_payload, args.job) {
+        (Some(payload), _) => match super::legacy::queue_from_payload(&home, payload)? {
+            (Some(id), _) => id,
+            (None, summary) => {
+                // Nothing queued: say why, as the original printed its enqueue result.
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&summary)?);
+                } else {
+                    println!("no job queued: {}", super::legacy::why_not_queued(&summary));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+        },
+        (None, job) => job.expect("clap requires one of job, pending, status"),
+    };
     let ran = worker::run(&home, &id, args.and_pending, model).map_err(|e| match e {
         WorkerError::Job(JobError::NotFound { .. }) => {
             Failure::not_found("unknown-job", e.to_string())

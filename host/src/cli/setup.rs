@@ -27,8 +27,20 @@ pub struct SetupArgs {
     /// The Codex CLI used to install the plugin (default: `codex` on PATH).
     #[arg(long, value_name = "PATH")]
     codex_bin: Option<PathBuf>,
+    /// How reflection reaches a model, recorded in [provider] of csep's config:
+    /// `codex` runs one background `codex exec` per reflection on your Codex login
+    /// (within the daily caps), `none` uses no model. Without it, setup asks when
+    /// Codex is logged in and a terminal is attached.
+    #[arg(long, value_enum, value_name = "WITH")]
+    reflect_with: Option<ReflectWithArg>,
     #[command(flatten)]
     out: OutputArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReflectWithArg {
+    Codex,
+    None,
 }
 
 #[derive(Args)]
@@ -192,7 +204,11 @@ pub fn setup(args: SetupArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
     let opts = options(home, &args.client, args.dry_run, args.codex_bin)?;
     let entries = setup::setup(&opts).map_err(failed)?;
     let verdicts = verdicts(&opts, &entries);
+    let reflect_with = args
+        .reflect_with
+        .map(|r| matches!(r, ReflectWithArg::Codex));
     if args.out.json() {
+        super::setup_reflect::offer(home, reflect_with, args.dry_run, true)?;
         let report = Report {
             schema_version: SCHEMA_VERSION,
             dry_run: args.dry_run,
@@ -220,6 +236,7 @@ pub fn setup(args: SetupArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
             println!("  {}\n  fix: {}", r.why, r.fix);
         }
     }
+    super::setup_reflect::offer(home, reflect_with, args.dry_run, false)?;
     if !args.dry_run {
         if blocked.is_empty() {
             println!(

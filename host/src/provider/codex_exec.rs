@@ -49,9 +49,13 @@ impl CodexExec {
         let dir = tempfile::tempdir().map_err(|e| codex_error("creating a temp dir", e))?;
         let last_message = dir.path().join("last-message.txt");
         let mut command = Command::new(&self.bin);
+        // `--ephemeral`: the run leaves no session under `$CODEX_HOME/sessions`, so
+        // it never shows in the user's history or resume list. Read-only: the
+        // answer comes back as the last message; the run itself writes nothing.
         command
             .args(["exec", "--skip-git-repo-check", "--output-last-message"])
-            .arg(&last_message);
+            .arg(&last_message)
+            .args(["--ephemeral", "--sandbox", "read-only"]);
         if let Some(model) = &self.model {
             command.args(["--model", model]);
         }

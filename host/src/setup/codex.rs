@@ -47,6 +47,9 @@ struct Want {
     value: Value,
 }
 
+/// The plugin the original tool (csep 1.x, Python) registered in Codex.
+pub const ORIGINAL_PLUGIN_ID: &str = "codex-self-evolution@codex-self-evolution";
+
 fn wants(marketplace_root: &str, plugin: &PluginFiles) -> Vec<Want> {
     let want = |table: &[&str], key, value| Want {
         table: table.iter().map(|s| s.to_string()).collect(),
@@ -83,7 +86,19 @@ pub(super) fn setup(
     let root_str = root
         .to_str()
         .ok_or_else(|| SetupError::NonUtf8Path(root.clone()))?;
-    let wants = wants(root_str, plugin);
+    let mut wants = wants(root_str, plugin);
+    // The original tool's plugin runs the same hooks: turned off, so each runs once
+    // (uninstall turns it back on).
+    if config
+        .get(&["plugins", ORIGINAL_PLUGIN_ID], "enabled")
+        .is_some()
+    {
+        wants.push(Want {
+            table: vec!["plugins".into(), ORIGINAL_PLUGIN_ID.into()],
+            key: "enabled",
+            value: false.into(),
+        });
+    }
     let mut entries = Vec::new();
 
     let tree = plugin.marketplace_tree();
@@ -105,8 +120,13 @@ pub(super) fn setup(
     for want in &wants {
         let (outcome, created) = config.set(&want.table, want.key, &want.value);
         created_tables.extend(created);
+        let replaced = if want.table.get(1).map(String::as_str) == Some(ORIGINAL_PLUGIN_ID) {
+            "the original tool's plugin, replaced by csep's: "
+        } else {
+            ""
+        };
         let what = format!(
-            "[{}] {} = {} in {}",
+            "{replaced}[{}] {} = {} in {}",
             dotted(&want.table),
             want.key,
             source(&want.value),

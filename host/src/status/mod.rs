@@ -59,6 +59,8 @@ pub struct StatusReport {
     pub strategy: GuestHealth,
     pub drop_ins: DropIns,
     pub recall: RecallHealth,
+    /// The original tool's index, when it is still there: not read by csep.
+    pub original_index: Option<String>,
     pub reflection: Reflection,
     pub generated_skills: GeneratedSkills,
     pub hooks: HookLog,
@@ -85,6 +87,7 @@ pub fn collect(home: &Home, clients: &ClientHomes) -> StatusReport {
         strategy,
         drop_ins: guests::drop_ins(home),
         recall: recall::collect(home),
+        original_index: crate::migrate::original_index_notice(home),
         reflection: reflection::collect(home, &config),
         generated_skills: skills::collect(home),
         hooks: hook_log::collect(home),

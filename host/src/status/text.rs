@@ -125,6 +125,9 @@ fn recall_lines(o: &mut String, p: Paint, s: &StatusReport) {
         }
     };
     let _ = writeln!(o, "recall      {line}");
+    if let Some(n) = &s.original_index {
+        let _ = writeln!(o, "            note: {n}");
+    }
     if let Some(d) = &r.damaged {
         let _ = writeln!(
             o,

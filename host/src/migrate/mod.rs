@@ -1,0 +1,131 @@
+//! Coming from the original tool: its per-worktree buckets merged into the shared
+//! bucket, its legacy `memory.json` read, its generated skills adopted, and its
+//! recall index (`session_recall/state.db`) named and, on request, removed.
+//! Dry run unless asked to apply; a second run changes nothing.
+
+pub mod buckets;
+pub mod config_rewrite;
+pub mod config_v2;
+pub mod legacy_json;
+pub mod memory_merge;
+pub mod original_index;
+pub mod skills;
+pub mod undo;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::home::Home;
+
+pub use buckets::{BucketMove, Skipped};
+pub use original_index::{IndexAction, original_index_notice};
+pub use skills::SkillAdoption;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not the original's memory.json: {source}", path.display())]
+    LegacyJson {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("the recall index cannot be read: {0}")]
+    Recall(String),
+}
+
+pub(crate) fn io_err<'a>(
+    what: &'static str,
+    path: &'a std::path::Path,
+) -> impl FnOnce(std::io::Error) -> MigrateError + 'a {
+    move |source| MigrateError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub apply: bool,
+    /// Remove the original's `session_recall/state.db` (only once this project's
+    /// index holds sessions).
+    pub remove_original_index: bool,
+    /// Where generated skills live (the client's skills folder).
+    pub skills_dir: Option<PathBuf>,
+    /// Where the original kept them when `CSEP_CODEX_SKILLS_DIR` moved them.
+    pub original_skills_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub home: PathBuf,
+    pub applied: bool,
+    pub buckets: Vec<BucketMove>,
+    pub skipped: Vec<Skipped>,
+    pub legacy_memory: Vec<legacy_json::LegacyMerge>,
+    pub skills: Vec<SkillAdoption>,
+    pub original_index: IndexAction,
+    /// Where this run kept copies of what it changed (empty on a dry run or when
+    /// nothing changed).
+    pub backup_dir: Option<PathBuf>,
+}
+
+impl Report {
+    /// Whether applying would change (or changed) anything.
+    pub fn changes(&self) -> bool {
+        !self.buckets.is_empty()
+            || self.legacy_memory.iter().any(|l| l.added > 0)
+            || self.skills.iter().any(|s| s.changes())
+            || matches!(
+                self.original_index,
+                IndexAction::Remove { .. } | IndexAction::Removed { .. }
+            )
+    }
+}
+
+/// Plans, and with `opts.apply` carries out, the whole move. `stamp` names the
+/// run's backup folder and the renamed buckets (`YYYYmmddTHHMMSS`).
+pub fn run(home: &Home, opts: &Options, stamp: &str) -> Result<Report, MigrateError> {
+    let backup_root = home.root().join("migrate").join("backups").join(stamp);
+    let mut backups = memory_merge::Backups::new(backup_root.clone(), opts.apply);
+    // memory.json first: a worktree bucket's entries reach the shared bucket
+    // before the worktree bucket is renamed aside.
+    let legacy = legacy_json::merge_all(home, opts.apply, &mut backups)?;
+    let (moves, skipped) = buckets::plan(home)?;
+    let mut done_moves = Vec::new();
+    for m in moves {
+        done_moves.push(buckets::carry_out(
+            home,
+            m,
+            opts.apply,
+            stamp,
+            &mut backups,
+        )?);
+    }
+    let skills = skills::adopt(
+        home,
+        opts.skills_dir.as_deref(),
+        opts.original_skills_dir.as_deref(),
+        opts.apply,
+    )?;
+    let index = original_index::act(home, opts.remove_original_index, opts.apply)?;
+    let backup_dir = backups.used().then_some(backup_root);
+    Ok(Report {
+        home: home.root().to_path_buf(),
+        applied: opts.apply,
+        buckets: done_moves,
+        skipped,
+        legacy_memory: legacy,
+        skills,
+        original_index: index,
+        backup_dir,
+    })
+}
