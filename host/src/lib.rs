@@ -22,6 +22,7 @@ pub mod hash;
 pub mod home;
 pub mod hooks;
 pub mod jobs;
+pub mod mcp;
 pub mod model;
 pub mod policy_runner;
 pub mod provider;

@@ -76,6 +76,10 @@ pub fn run(home_flag: Option<&Path>, json_only: bool) -> anyhow::Result<ExitCode
         "hooks": hooks(&home),
         "plugin_hooks": plugin_hooks(),
         "claude_hooks": claude_hooks(),
+        "mcp": csep::mcp::registration_status(
+            csep::home::codex_home().as_deref(),
+            csep::home::claude_home().as_deref()
+        ),
     });
     if json_only || !std::io::stdout().is_terminal() {
         println!("{}", serde_json::to_string_pretty(&status)?);
@@ -551,6 +555,11 @@ fn print_text(s: &Value) {
             c["claude_will_run_hooks"]
         );
     }
+    let m = &s["mcp"];
+    println!(
+        "mcp        csep mcp started by codex: {}, by claude: {}",
+        m["codex"]["will_start"], m["claude"]["will_start"]
+    );
     let st = &s["strategy"];
     println!(
         "strategy   {} ({})",

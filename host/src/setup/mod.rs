@@ -13,6 +13,7 @@ mod codex;
 mod codex_cli;
 mod codex_config;
 mod json_spans;
+mod mcp;
 mod plugin_files;
 mod record;
 #[cfg(test)]

@@ -74,6 +74,8 @@ impl PluginFiles {
         for (rel, text) in EMBEDDED {
             let text = if rel == HOOKS_PATH {
                 with_exe(text, exe)
+            } else if rel == MANIFEST_PATH {
+                super::mcp::manifest_for_exe(text, exe)
             } else {
                 text.to_string()
             };
