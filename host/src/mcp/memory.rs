@@ -17,7 +17,6 @@ pub struct RepoMemory {
     pub text: String,
     /// Lines withheld, with why (`secret`, `prompt-injection`).
     pub withheld: Vec<(usize, &'static str)>,
-    pub cut_lines: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +53,5 @@ pub fn read(home: &Home, cwd: &Path) -> Result<RepoMemory, MemoryError> {
         path,
         text: loaded.text,
         withheld: loaded.withheld,
-        cut_lines: loaded.cut_lines,
     })
 }

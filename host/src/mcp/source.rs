@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::home::Home;
 use crate::recall::{self, SearchQuery, Store, StoreError, heal};
 
-pub use crate::recall::{Hit, SessionHits, ShownMessage};
+pub use crate::recall::{SessionHits, ShownMessage};
 
 /// Characters of a session id shown as its short id.
 pub const SHORT_ID_LEN: usize = 8;

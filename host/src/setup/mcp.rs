@@ -212,7 +212,97 @@ fn file_name(p: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{Env, find};
+    use super::super::{ClientKind, setup, uninstall};
     use super::*;
+    use crate::mcp::registration_status;
+
+    /// A `.claude.json` as Claude Code writes it, with a server of the user's.
+    const CLAUDE_JSON: &str = "{\n  \"numStartups\": 3,\n  \"mcpServers\": {\n    \"other\": {\n      \"type\": \"stdio\",\n      \"command\": \"node\",\n      \"args\": []\n    }\n  },\n  \"projects\": {}\n}\n";
+
+    /// An executable standing in for csep, so that status sees a command that runs.
+    fn fake_csep(env: &Env) {
+        use std::os::unix::fs::PermissionsExt as _;
+        env.write("bin/csep", "#!/bin/sh\n");
+        std::fs::set_permissions(env.path("bin/csep"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn claude_json(env: &Env) -> String {
+        claude_json_path(&env.path("claude"))
+            .strip_prefix(&env.root)
+            .unwrap()
+            .display()
+            .to_string()
+    }
+
+    #[test]
+    fn claude_gets_the_server_and_allow_rules_and_loses_them_again() {
+        let env = Env::new();
+        fake_csep(&env);
+        let rel = claude_json(&env);
+        env.write(&rel, CLAUDE_JSON);
+        std::fs::create_dir_all(env.path("claude")).unwrap();
+        let entries = setup(&env.opts(&[ClientKind::Claude])).unwrap();
+        assert_eq!(find(&entries, "MCP server")[0].status, Added);
+        let v: Value = serde_json::from_str(&env.read(&rel)).unwrap();
+        assert_eq!(
+            v["mcpServers"]["csep"],
+            json!({"type": "stdio", "command": env.path("bin/csep"), "args": ["mcp"], "env": {}})
+        );
+        assert_eq!(v["mcpServers"]["other"]["command"], "node");
+        let settings: Value = serde_json::from_str(&env.read("claude/settings.json")).unwrap();
+        for tool in TOOLS {
+            assert!(
+                settings["permissions"]["allow"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(claude_rule(tool))),
+                "{settings}"
+            );
+        }
+        let status = registration_status(None, Some(&env.path("claude")));
+        assert!(status.claude.will_start, "{status:?}");
+        assert_eq!(status.claude.tools_allowed.len(), TOOLS.len(), "{status:?}");
+
+        let again = setup(&env.opts(&[ClientKind::Claude])).unwrap();
+        assert!(again.iter().all(|e| e.status == AlreadySet), "{again:?}");
+
+        let out = uninstall(&env.opts(&[]), false).unwrap();
+        assert_eq!(find(&out, "MCP server")[0].status, Removed);
+        assert_eq!(env.read(&rel), CLAUDE_JSON, "byte for byte as before");
+        assert!(!env.exists("claude/settings.json"));
+        let status = registration_status(None, Some(&env.path("claude")));
+        assert!(!status.claude.will_start, "{status:?}");
+    }
+
+    #[test]
+    fn a_foreign_server_named_csep_is_left_alone() {
+        let env = Env::new();
+        let rel = claude_json(&env);
+        let theirs = CLAUDE_JSON.replace("\"other\"", "\"csep\"");
+        env.write(&rel, &theirs);
+        std::fs::create_dir_all(env.path("claude")).unwrap();
+        let entries = setup(&env.opts(&[ClientKind::Claude])).unwrap();
+        assert!(matches!(&find(&entries, "MCP server")[0].status, Skipped(_)), "{entries:?}");
+        assert_eq!(env.read(&rel), theirs);
+        uninstall(&env.opts(&[]), false).unwrap();
+        assert_eq!(env.read(&rel), theirs);
+    }
+
+    #[test]
+    fn codex_gets_the_server_from_the_installed_plugin() {
+        let env = Env::new();
+        fake_csep(&env);
+        std::fs::create_dir_all(env.path("codex")).unwrap();
+        setup(&env.opts(&[ClientKind::Codex])).unwrap();
+        let status = registration_status(Some(&env.path("codex")), None);
+        assert!(status.codex.will_start, "{status:?}");
+        assert_eq!(status.codex.command.as_deref(), env.path("bin/csep").to_str());
+        assert_eq!(status.codex.args, ["mcp"]);
+        uninstall(&env.opts(&[]), false).unwrap();
+        let status = registration_status(Some(&env.path("codex")), None);
+        assert!(!status.codex.will_start, "{status:?}");
+    }
 
     #[test]
     fn the_manifest_points_at_the_running_csep_and_nothing_else_changes() {
