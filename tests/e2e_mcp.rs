@@ -229,7 +229,12 @@ fn claude_code_calls_the_search_tool_without_a_prompt() {
     csep_run(&env, &root, &["setup", "--client", "claude"]);
     let registered: Value =
         serde_json::from_slice(&std::fs::read(root.join("claude/.claude.json")).unwrap()).unwrap();
-    assert_eq!(registered["mcpServers"]["csep"]["args"], serde_json::json!(["mcp"]), "{registered}");
+    let state = root.join("state").display().to_string();
+    assert_eq!(
+        registered["mcpServers"]["csep"]["args"],
+        serde_json::json!(["mcp", "--home", state]),
+        "the server is pinned to csep's state folder: {registered}"
+    );
     let s = status(&env, &root);
     assert_eq!(s["mcp"]["claude"]["will_start"], true, "{}", s["mcp"]);
     assert_eq!(s["mcp"]["claude"]["tools_allowed"].as_array().unwrap().len(), 4, "{}", s["mcp"]);

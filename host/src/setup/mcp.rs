@@ -16,27 +16,43 @@ use super::{ClientKind, Entry, EntryStatus, SetupError, SetupOptions, atomic, cl
 use crate::mcp::registration::{claude_json_path, claude_rule};
 use crate::mcp::{SERVER_NAME, TOOLS};
 
-/// The arguments that start the server.
-const ARGS: [&str; 1] = ["mcp"];
+/// The arguments that start the server on csep's state folder. The folder is named
+/// explicitly: Codex starts MCP servers with a reduced environment (no
+/// `CODEX_SELF_EVOLUTION_HOME`), so the server must not depend on it.
+pub(super) fn server_args(state_dir: &Path) -> Result<Vec<String>, SetupError> {
+    let dir = state_dir
+        .to_str()
+        .ok_or_else(|| SetupError::NonUtf8Path(state_dir.to_path_buf()))?;
+    Ok(vec!["mcp".into(), "--home".into(), dir.into()])
+}
 
-/// The plugin manifest with its `mcpServers.csep.command` set to `exe` (the server is
-/// started directly, not through a shell: no quoting). Other bytes stay as shipped.
-pub(super) fn manifest_for_exe(manifest: &str, exe: &str) -> String {
-    let Some(doc) = json_spans::parse(manifest) else {
-        return manifest.to_string();
-    };
-    let at = ["mcpServers".to_string(), SERVER_NAME.to_string()];
-    let Some((_, command)) = doc.at(&at).and_then(|server| server.member("command")) else {
-        return manifest.to_string();
-    };
-    let span = command.value.span();
+/// The plugin manifest with its `mcpServers.csep` command and arguments set (the
+/// server is started directly, not through a shell: no quoting). Other bytes stay as
+/// shipped.
+pub(super) fn manifest_for(manifest: &str, exe: &str, args: &[String]) -> String {
     let mut text = manifest.to_string();
-    text.replace_range(span, &serde_json::to_string(exe).expect("a string serialises"));
+    // The later span first, so that the earlier one stays where it is.
+    let mut splices = Vec::new();
+    if let Some(doc) = json_spans::parse(manifest) {
+        let at = ["mcpServers".to_string(), SERVER_NAME.to_string()];
+        if let Some(server) = doc.at(&at) {
+            if let Some((_, m)) = server.member("command") {
+                splices.push((m.value.span(), serde_json::to_string(exe)));
+            }
+            if let Some((_, m)) = server.member("args") {
+                splices.push((m.value.span(), serde_json::to_string(args)));
+            }
+        }
+    }
+    splices.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
+    for (span, new) in splices {
+        text.replace_range(span, &new.expect("strings serialise"));
+    }
     text
 }
 
-fn server_entry(exe: &str) -> Value {
-    json!({"type": "stdio", "command": exe, "args": ARGS, "env": {}})
+fn server_entry(exe: &str, args: &[String]) -> Value {
+    json!({"type": "stdio", "command": exe, "args": args, "env": {}})
 }
 
 /// A `csep mcp` entry of some csep (another path, an earlier install): setup may
@@ -46,7 +62,7 @@ fn is_csep_server(v: &Value) -> bool {
         .as_str()
         .and_then(|c| Path::new(c).file_name())
         .is_some_and(|n| n == "csep" || n == "csep.exe");
-    program && v["args"] == json!(ARGS)
+    program && v["args"][0] == "mcp"
 }
 
 fn entry(what: impl Into<String>, status: EntryStatus) -> Entry {
@@ -101,7 +117,7 @@ pub(super) fn claude_register(
             Skipped(format!("{e}; Claude Code cannot read it either, fix it and run csep setup again")),
         )]);
     }
-    let server = server_entry(exe);
+    let server = server_entry(exe, &server_args(&opts.state_dir)?);
     let ours = rec.as_ref().map(|r| r.server.clone());
     let mut text = start.clone();
     let mut edits = rec.as_ref().map(|r| r.edits.clone()).unwrap_or_default();
@@ -247,7 +263,7 @@ mod tests {
         let v: Value = serde_json::from_str(&env.read(&rel)).unwrap();
         assert_eq!(
             v["mcpServers"]["csep"],
-            json!({"type": "stdio", "command": env.path("bin/csep"), "args": ["mcp"], "env": {}})
+            json!({"type": "stdio", "command": env.path("bin/csep"), "args": ["mcp", "--home", env.path("state")], "env": {}})
         );
         assert_eq!(v["mcpServers"]["other"]["command"], "node");
         let settings: Value = serde_json::from_str(&env.read("claude/settings.json")).unwrap();
@@ -298,7 +314,7 @@ mod tests {
         let status = registration_status(Some(&env.path("codex")), None);
         assert!(status.codex.will_start, "{status:?}");
         assert_eq!(status.codex.command.as_deref(), env.path("bin/csep").to_str());
-        assert_eq!(status.codex.args, ["mcp"]);
+        assert_eq!(status.codex.args[..2], ["mcp", "--home"]);
         uninstall(&env.opts(&[]), false).unwrap();
         let status = registration_status(Some(&env.path("codex")), None);
         assert!(!status.codex.will_start, "{status:?}");
@@ -307,10 +323,13 @@ mod tests {
     #[test]
     fn the_manifest_points_at_the_running_csep_and_nothing_else_changes() {
         let shipped = "{\n  \"name\": \"csep\",\n  \"mcpServers\": {\n    \"csep\": {\n      \"command\": \"csep\",\n      \"args\": [\"mcp\"]\n    }\n  }\n}\n";
-        let out = manifest_for_exe(shipped, "/opt/my tools/csep");
+        let args = server_args(Path::new("/st ate")).unwrap();
+        let out = manifest_for(shipped, "/opt/my tools/csep", &args);
         assert_eq!(
             out,
-            shipped.replace("\"command\": \"csep\"", "\"command\": \"/opt/my tools/csep\"")
+            shipped
+                .replace("\"command\": \"csep\"", "\"command\": \"/opt/my tools/csep\"")
+                .replace("[\"mcp\"]", "[\"mcp\",\"--home\",\"/st ate\"]")
         );
         let v: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["name"], "csep");
