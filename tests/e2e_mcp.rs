@@ -21,7 +21,10 @@ const ARCHIVED: &str = "019c4444-dddd-7000-8000-0000000000e2";
 const NEEDLE: &str = "mcp_e2e_needle_7731";
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The client binary named by `var`, or `None` (outside CI) to skip.
@@ -32,7 +35,10 @@ fn client(var: &str) -> Option<PathBuf> {
     }
     let found = std::env::var_os(var).map(PathBuf::from);
     if found.is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI must set {var} (see .ci/run)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set {var} (see .ci/run)"
+        );
         eprintln!("skipped: {var} is not set");
     }
     found
@@ -72,7 +78,10 @@ fn mock(script: &str, root: &Path, tag: &str) -> (Mock, String) {
         {
             return (mock, p.trim().to_string());
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "the mock did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the mock did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -104,8 +113,13 @@ fn machine(client_dir: &str) -> (tempfile::TempDir, PathBuf) {
             planted: &[&format!("the {NEEDLE} crash came from the retry loop")],
         },
     );
-    std::fs::write(root.join(format!("archive/rollout-2025-11-24T16-00-00-{ARCHIVED}.jsonl")), rollout)
-        .unwrap();
+    std::fs::write(
+        root.join(format!(
+            "archive/rollout-2025-11-24T16-00-00-{ARCHIVED}.jsonl"
+        )),
+        rollout,
+    )
+    .unwrap();
     (t, root)
 }
 
@@ -113,7 +127,10 @@ fn machine(client_dir: &str) -> (tempfile::TempDir, PathBuf) {
 /// folders, and the client's folder in `var`.
 fn client_env<'a>(root: &'a Path, var: &'a str, dir: &'a str) -> impl Fn(&mut Command) + 'a {
     let csep = PathBuf::from(env!("CARGO_BIN_EXE_csep"));
-    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", csep.parent().unwrap().display());
+    let path = format!(
+        "{}:/usr/local/bin:/usr/bin:/bin",
+        csep.parent().unwrap().display()
+    );
     move |cmd: &mut Command| {
         cmd.env_clear()
             .env("PATH", &path)
@@ -139,7 +156,18 @@ fn csep_run(env: &dyn Fn(&mut Command), root: &Path, args: &[&str]) -> std::proc
 /// Archives the planted session into the index, as `recall bootstrap` imports it.
 fn archive(env: &dyn Fn(&mut Command), root: &Path) {
     let archive = root.join("archive").display().to_string();
-    let out = csep_run(env, root, &["recall", "bootstrap", "--all-history", "--root", &archive, "--json"]);
+    let out = csep_run(
+        env,
+        root,
+        &[
+            "recall",
+            "bootstrap",
+            "--all-history",
+            "--root",
+            &archive,
+            "--json",
+        ],
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["new_sessions"], 1, "{report}");
 }
@@ -169,7 +197,11 @@ fn codex_calls_the_search_tool_from_the_plugin() {
     .unwrap();
     let before_setup = std::fs::read_to_string(&config).unwrap();
     let codex_arg = codex.display().to_string();
-    csep_run(&env, &root, &["setup", "--client", "codex", "--codex-bin", &codex_arg]);
+    csep_run(
+        &env,
+        &root,
+        &["setup", "--client", "codex", "--codex-bin", &codex_arg],
+    );
     let s = status(&env, &root);
     assert_eq!(s["mcp"]["codex"]["will_start"], true, "{}", s["mcp"]);
 
@@ -197,7 +229,11 @@ fn codex_calls_the_search_tool_from_the_plugin() {
 
     let reqs = requests(&root, "codex");
     let offered = reqs.iter().any(|r| {
-        r["tools"].as_array().into_iter().flatten().any(|t| t["name"] == "mcp__csep")
+        r["tools"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|t| t["name"] == "mcp__csep")
     });
     assert!(offered, "the csep tools reach the model as mcp__csep");
     let outputs: Vec<String> = reqs
@@ -207,12 +243,18 @@ fn codex_calls_the_search_tool_from_the_plugin() {
         .map(|i| i["output"].to_string())
         .collect();
     assert!(
-        outputs.iter().any(|o| o.contains(ARCHIVED) && o.contains(NEEDLE)),
+        outputs
+            .iter()
+            .any(|o| o.contains(ARCHIVED) && o.contains(NEEDLE)),
         "the search result is in the model's next request: {outputs:?}\n{}",
         String::from_utf8_lossy(&out.stdout)
     );
 
-    csep_run(&env, &root, &["uninstall", "--client", "codex", "--codex-bin", &codex_arg]);
+    csep_run(
+        &env,
+        &root,
+        &["uninstall", "--client", "codex", "--codex-bin", &codex_arg],
+    );
     assert_eq!(std::fs::read_to_string(&config).unwrap(), before_setup);
     let s = status(&env, &root);
     assert_eq!(s["mcp"]["codex"]["will_start"], false, "{}", s["mcp"]);
@@ -237,7 +279,15 @@ fn claude_code_calls_the_search_tool_without_a_prompt() {
     );
     let s = status(&env, &root);
     assert_eq!(s["mcp"]["claude"]["will_start"], true, "{}", s["mcp"]);
-    assert_eq!(s["mcp"]["claude"]["tools_allowed"].as_array().unwrap().len(), 4, "{}", s["mcp"]);
+    assert_eq!(
+        s["mcp"]["claude"]["tools_allowed"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4,
+        "{}",
+        s["mcp"]
+    );
 
     let (mock, port) = mock("mock_anthropic_mcp.py", &root, "claude");
     let mut cmd = Command::new(&claude);
@@ -264,7 +314,9 @@ fn claude_code_calls_the_search_tool_without_a_prompt() {
         .map(|c| c.to_string())
         .collect();
     assert!(
-        results.iter().any(|r| r.contains(ARCHIVED) && r.contains(NEEDLE)),
+        results
+            .iter()
+            .any(|r| r.contains(ARCHIVED) && r.contains(NEEDLE)),
         "the search result is in the model's next request: {results:?}\n{}",
         String::from_utf8_lossy(&out.stdout)
     );
@@ -277,5 +329,8 @@ fn claude_code_calls_the_search_tool_without_a_prompt() {
     let after: Value =
         serde_json::from_slice(&std::fs::read(root.join("claude/.claude.json")).unwrap()).unwrap();
     assert!(after["mcpServers"]["csep"].is_null(), "{after}");
-    assert!(!root.join("claude/settings.json").exists(), "setup created settings.json; uninstall removes it");
+    assert!(
+        !root.join("claude/settings.json").exists(),
+        "setup created settings.json; uninstall removes it"
+    );
 }

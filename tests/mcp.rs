@@ -28,7 +28,14 @@ impl World {
         let w = World {
             dir: tempfile::tempdir().unwrap(),
         };
-        for d in ["state", "codex/sessions", "claude", "repo/.git", "other/.git", "home"] {
+        for d in [
+            "state",
+            "codex/sessions",
+            "claude",
+            "repo/.git",
+            "other/.git",
+            "home",
+        ] {
             std::fs::create_dir_all(w.path(d)).unwrap();
         }
         w
@@ -62,7 +69,11 @@ impl World {
         );
         let dir = self.path("codex/sessions/2026/11/24");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("rollout-2026-11-24T16-00-00-{id}.jsonl")), text).unwrap();
+        std::fs::write(
+            dir.join(format!("rollout-2026-11-24T16-00-00-{id}.jsonl")),
+            text,
+        )
+        .unwrap();
     }
 
     /// Three sessions: two in `repo` (one with the needle and a secret), one in `other`.
@@ -73,7 +84,10 @@ impl World {
             A,
             &repo,
             1_764_000_000_000,
-            &["the flaky_login_test panicked in src/auth.rs", &format!("use the key {SECRET}")],
+            &[
+                "the flaky_login_test panicked in src/auth.rs",
+                &format!("use the key {SECRET}"),
+            ],
         );
         w.codex_session(B, &repo, 1_764_100_000_000, &["renamed the billing module"]);
         w.codex_session(
@@ -148,7 +162,10 @@ impl Server {
             }),
         );
         assert_eq!(init["result"]["serverInfo"]["name"], "csep", "{init}");
-        assert!(init["result"]["capabilities"]["tools"].is_object(), "{init}");
+        assert!(
+            init["result"]["capabilities"]["tools"].is_object(),
+            "{init}"
+        );
         assert_eq!(init["result"]["protocolVersion"], "2025-06-18", "{init}");
         s.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
         s
@@ -181,7 +198,10 @@ impl Server {
     fn call(&mut self, tool: &str, args: Value) -> (String, bool) {
         let v = self.request("tools/call", json!({"name": tool, "arguments": args}));
         let result = &v["result"];
-        assert!(result.is_object(), "a tool problem is a tool result, not a protocol error: {v}");
+        assert!(
+            result.is_object(),
+            "a tool problem is a tool result, not a protocol error: {v}"
+        );
         let text = result["content"]
             .as_array()
             .unwrap()
@@ -244,17 +264,32 @@ fn lists_four_read_only_tools() {
     names.sort();
     assert_eq!(
         names,
-        ["open_session", "read_memory", "recent_sessions", "search_sessions"]
+        [
+            "open_session",
+            "read_memory",
+            "recent_sessions",
+            "search_sessions"
+        ]
     );
     for t in tools {
         assert_eq!(t["annotations"]["readOnlyHint"], true, "{t}");
         assert!(t["description"].as_str().unwrap().len() > 20, "{t}");
         assert_eq!(t["inputSchema"]["type"], "object", "{t}");
     }
-    let search = tools.iter().find(|t| t["name"] == "search_sessions").unwrap();
-    assert_eq!(search["inputSchema"]["required"], json!(["query"]), "{search}");
+    let search = tools
+        .iter()
+        .find(|t| t["name"] == "search_sessions")
+        .unwrap();
+    assert_eq!(
+        search["inputSchema"]["required"],
+        json!(["query"]),
+        "{search}"
+    );
     for p in ["query", "global", "cwd", "since", "client", "limit"] {
-        assert!(search["inputSchema"]["properties"][p].is_object(), "{p}: {search}");
+        assert!(
+            search["inputSchema"]["properties"][p].is_object(),
+            "{p}: {search}"
+        );
     }
     s.finish();
 }
@@ -264,47 +299,98 @@ fn search_is_repo_scoped_redacted_and_opens_a_hit_in_context() {
     let w = World::with_sessions();
     let mut s = w.server();
 
-    let repo = s.ok("search_sessions", json!({"query": "nothing-like-this|flaky_login_test"}));
+    let repo = s.ok(
+        "search_sessions",
+        json!({"query": "nothing-like-this|flaky_login_test"}),
+    );
     assert!(repo.contains(&A[..8]) && repo.contains(A), "{repo}");
-    assert!(!repo.contains(&C[..8]), "another repo's session is not in a repo search: {repo}");
+    assert!(
+        !repo.contains(&C[..8]),
+        "another repo's session is not in a repo search: {repo}"
+    );
     assert!(!repo.contains(SECRET), "results are redacted: {repo}");
     assert!(repo.contains(">>>"), "the match is marked: {repo}");
 
-    let global = s.ok("search_sessions", json!({"query": "flaky_login_test", "global": true}));
+    let global = s.ok(
+        "search_sessions",
+        json!({"query": "flaky_login_test", "global": true}),
+    );
     assert!(global.contains(A) && global.contains(C), "{global}");
-    assert!(global.contains(&w.path("other").display().to_string()), "{global}");
+    assert!(
+        global.contains(&w.path("other").display().to_string()),
+        "{global}"
+    );
 
     // The same repo seen from another folder given as `cwd`.
     let from_other = s.ok(
         "search_sessions",
         json!({"query": "flaky_login_test", "cwd": w.path("other").display().to_string()}),
     );
-    assert!(from_other.contains(C) && !from_other.contains(A), "{from_other}");
+    assert!(
+        from_other.contains(C) && !from_other.contains(A),
+        "{from_other}"
+    );
 
-    let claude_only = s.ok("search_sessions", json!({"query": "flaky_login_test", "client": "claude"}));
-    assert!(claude_only.starts_with("No session matches"), "{claude_only}");
-    let recent_only = s.ok("search_sessions", json!({"query": "flaky_login_test", "since": "1d"}));
-    assert!(recent_only.starts_with("No session matches"), "sessions are from 2025: {recent_only}");
-    let old_enough = s.ok("search_sessions", json!({"query": "flaky_login_test", "since": "2025-01-01"}));
+    let claude_only = s.ok(
+        "search_sessions",
+        json!({"query": "flaky_login_test", "client": "claude"}),
+    );
+    assert!(
+        claude_only.starts_with("No session matches"),
+        "{claude_only}"
+    );
+    let recent_only = s.ok(
+        "search_sessions",
+        json!({"query": "flaky_login_test", "since": "1d"}),
+    );
+    assert!(
+        recent_only.starts_with("No session matches"),
+        "sessions are from 2025: {recent_only}"
+    );
+    let old_enough = s.ok(
+        "search_sessions",
+        json!({"query": "flaky_login_test", "since": "2025-01-01"}),
+    );
     assert!(old_enough.contains(A), "{old_enough}");
 
     let id = hit_ids(&repo)[0];
-    let opened = s.ok("open_session", json!({"session": &A[..8], "message": id, "before": 1, "after": 1}));
+    let opened = s.ok(
+        "open_session",
+        json!({"session": &A[..8], "message": id, "before": 1, "after": 1}),
+    );
     assert!(opened.contains("flaky_login_test"), "{opened}");
     assert!(opened.contains(&format!("#{id} ")), "{opened}");
-    assert!(opened.contains("<<<"), "the asked-for message is marked: {opened}");
+    assert!(
+        opened.contains("<<<"),
+        "the asked-for message is marked: {opened}"
+    );
     assert!(!opened.contains(SECRET), "{opened}");
     let shown = opened.lines().filter(|l| l.starts_with('#')).count();
-    assert!((2..=3).contains(&shown), "one message on each side: {opened}");
+    assert!(
+        (2..=3).contains(&shown),
+        "one message on each side: {opened}"
+    );
 
-    let small = s.ok("open_session", json!({"session": A, "max_chars": 200, "before": 10, "after": 10}));
+    let small = s.ok(
+        "open_session",
+        json!({"session": A, "max_chars": 200, "before": 10, "after": 10}),
+    );
     let body: usize = small
         .split("\n\n#")
         .skip(1)
-        .map(|m| m.split_once('\n').map_or(0, |(_, t)| t.trim_end().chars().count()))
+        .map(|m| {
+            m.split_once('\n')
+                .map_or(0, |(_, t)| t.trim_end().chars().count())
+        })
         .sum();
-    assert!(body < 200 + 40 * 21, "the budget holds ({body} chars): {small}");
-    assert!(small.contains("more characters"), "cut messages say so: {small}");
+    assert!(
+        body < 200 + 40 * 21,
+        "the budget holds ({body} chars): {small}"
+    );
+    assert!(
+        small.contains("more characters"),
+        "cut messages say so: {small}"
+    );
 
     s.finish();
 }
@@ -314,20 +400,29 @@ fn problems_are_tool_errors_and_the_server_goes_on() {
     let w = World::with_sessions();
     let mut s = w.server();
     let e = s.error("open_session", json!({"session": "ffffffff"}));
-    assert!(e.contains("no indexed session") && e.contains("ffffffff"), "{e}");
+    assert!(
+        e.contains("no indexed session") && e.contains("ffffffff"),
+        "{e}"
+    );
     // A and B share no prefix beyond "019b"; both start with it.
     let e = s.error("open_session", json!({"session": "019b"}));
     assert!(e.contains("several session ids"), "{e}");
     let e = s.error("open_session", json!({"session": A, "message": 999_999}));
     assert!(e.contains("#999999 is not in session"), "{e}");
-    let e = s.error("search_sessions", json!({"query": "x", "since": "last tuesday"}));
+    let e = s.error(
+        "search_sessions",
+        json!({"query": "x", "since": "last tuesday"}),
+    );
     assert!(e.contains("since"), "{e}");
     let e = s.error("search_sessions", json!({"query": "x", "client": "vim"}));
     assert!(e.contains("codex"), "{e}");
     let e = s.error("search_sessions", json!({"query": " | "}));
     assert!(e.contains("empty"), "{e}");
     // Still answering.
-    assert!(s.ok("search_sessions", json!({"query": "billing"})).contains(B));
+    assert!(
+        s.ok("search_sessions", json!({"query": "billing"}))
+            .contains(B)
+    );
     s.finish();
 }
 
@@ -362,9 +457,18 @@ fn memory_is_read_as_session_start_gives_it() {
     assert!(text.contains("run tests with cargo nextest"), "{text}");
     assert!(!text.contains(SECRET), "{text}");
     assert!(!text.contains("Ignore previous"), "{text}");
-    assert!(text.contains("line 4 (secret)") && text.contains("line 5 (prompt-injection)"), "{text}");
-    let other = s.ok("read_memory", json!({"cwd": w.path("other").display().to_string()}));
-    assert!(other.contains("No memory for this repository yet"), "{other}");
+    assert!(
+        text.contains("line 4 (secret)") && text.contains("line 5 (prompt-injection)"),
+        "{text}"
+    );
+    let other = s.ok(
+        "read_memory",
+        json!({"cwd": w.path("other").display().to_string()}),
+    );
+    assert!(
+        other.contains("No memory for this repository yet"),
+        "{other}"
+    );
     s.finish();
 }
 
@@ -374,7 +478,10 @@ fn a_missing_or_damaged_index_is_explained() {
     let mut s = w.server();
     let none = s.ok("search_sessions", json!({"query": "anything"}));
     assert!(none.contains("No sessions are archived yet"), "{none}");
-    assert!(s.ok("recent_sessions", json!({})).contains("No sessions are archived yet"));
+    assert!(
+        s.ok("recent_sessions", json!({}))
+            .contains("No sessions are archived yet")
+    );
     s.finish();
 
     std::fs::create_dir_all(w.path("state/recall")).unwrap();

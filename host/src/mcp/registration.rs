@@ -88,9 +88,8 @@ fn runs(command: &str) -> bool {
     let path = Path::new(command);
     if !path.is_absolute() {
         // A bare name is looked up on the client's PATH, which csep cannot see.
-        return std::env::var_os("PATH").is_some_and(|p| {
-            std::env::split_paths(&p).any(|d| is_executable(&d.join(command)))
-        });
+        return std::env::var_os("PATH")
+            .is_some_and(|p| std::env::split_paths(&p).any(|d| is_executable(&d.join(command))));
     }
     is_executable(path)
 }
@@ -117,8 +116,9 @@ fn server_entry(reg: &mut ClientRegistration, entry: &Value) {
         .collect();
     reg.command_runs = reg.command.as_deref().is_some_and(runs);
     if let Some(c) = reg.command.as_deref().filter(|_| !reg.command_runs) {
-        reg.problems
-            .push(format!("{c} is not an executable file (run csep setup again)"));
+        reg.problems.push(format!(
+            "{c} is not an executable file (run csep setup again)"
+        ));
     }
     if reg.args.first().map(String::as_str) != Some("mcp") {
         reg.problems
@@ -183,13 +183,14 @@ fn codex(codex_home: &Path) -> ClientRegistration {
             .push("the csep plugin is not enabled in Codex's config.toml (run csep setup)".into());
         return reg;
     };
-    let mut versions: Vec<PathBuf> = std::fs::read_dir(codex_home.join("plugins/cache").join(&market).join("csep"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|v| v.path().join(".codex-plugin/plugin.json"))
-        .filter(|p| p.is_file())
-        .collect();
+    let mut versions: Vec<PathBuf> =
+        std::fs::read_dir(codex_home.join("plugins/cache").join(&market).join("csep"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|v| v.path().join(".codex-plugin/plugin.json"))
+            .filter(|p| p.is_file())
+            .collect();
     versions.sort();
     let Some(manifest) = versions.pop() else {
         reg.problems
@@ -262,8 +263,11 @@ fn claude(claude_home: &Path) -> ClientRegistration {
     };
     for tool in TOOLS {
         if listed("deny", tool) {
-            reg.problems
-                .push(format!("{} is denied in {}", claude_rule(tool), settings.display()));
+            reg.problems.push(format!(
+                "{} is denied in {}",
+                claude_rule(tool),
+                settings.display()
+            ));
         } else if listed("allow", tool) {
             reg.tools_allowed.push(tool.to_string());
         }

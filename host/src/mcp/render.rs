@@ -190,7 +190,11 @@ pub fn session(
         messages.last().map_or(0, |m| m.message_id),
     );
     for (k, m) in shown.iter().enumerate() {
-        let mark = if Some(start + k) == center { " <<<" } else { "" };
+        let mark = if Some(start + k) == center {
+            " <<<"
+        } else {
+            ""
+        };
         let error = if m.is_error { " (error)" } else { "" };
         let _ = writeln!(
             out,
@@ -269,7 +273,10 @@ mod tests {
         let caps = budget(&[10, 5000, 5000, 20], Some(1), 1000);
         assert_eq!(caps[0], 10);
         assert_eq!(caps[3], 20);
-        assert!(caps[1] >= 500, "the asked-for message gets at least half: {caps:?}");
+        assert!(
+            caps[1] >= 500,
+            "the asked-for message gets at least half: {caps:?}"
+        );
         assert_eq!(caps.iter().sum::<usize>(), 1000);
     }
 

@@ -151,10 +151,12 @@ enum Lookup {
 /// The full session id `prefix` names: itself when it is one, else the one id that
 /// starts with it.
 fn resolve_prefix(store: &Store, prefix: &str) -> Result<String, Lookup> {
-    let sql = |source| Lookup::Store(StoreError::Sql {
-        what: "finding a session by id prefix",
-        source,
-    });
+    let sql = |source| {
+        Lookup::Store(StoreError::Sql {
+            what: "finding a session by id prefix",
+            source,
+        })
+    };
     let mut st = store
         .conn
         .prepare_cached(

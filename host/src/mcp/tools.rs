@@ -170,18 +170,22 @@ impl RecallServer {
     /// by default. Returns an index of matching sessions (short id, time, client,
     /// title) with their best hits (message number, role, snippet); read a hit in
     /// context with open_session.
-    #[tool(annotations(title = "Search past sessions", read_only_hint = true, open_world_hint = false))]
-    async fn search_sessions(
-        &self,
-        Parameters(args): Parameters<SearchArgs>,
-    ) -> CallToolResult {
+    #[tool(annotations(
+        title = "Search past sessions",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
+    async fn search_sessions(&self, Parameters(args): Parameters<SearchArgs>) -> CallToolResult {
         let needles = needles(&args.query);
         if needles.is_empty() {
             return tool_error(
                 "query is empty; give needles separated by | (file names, commands, error text)",
             );
         }
-        let (client, since) = match (client(args.client.as_deref()), since_ms(args.since.as_deref())) {
+        let (client, since) = match (
+            client(args.client.as_deref()),
+            since_ms(args.since.as_deref()),
+        ) {
             (Ok(c), Ok(s)) => (c, s),
             (Err(e), _) | (_, Err(e)) => return e,
         };
@@ -213,7 +217,11 @@ impl RecallServer {
     /// Read one archived session around a hit: the messages before and after a message
     /// number from search_sessions, within a character budget. Takes the session id or
     /// its short id.
-    #[tool(annotations(title = "Open a past session", read_only_hint = true, open_world_hint = false))]
+    #[tool(annotations(
+        title = "Open a past session",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
     async fn open_session(&self, Parameters(args): Parameters<OpenArgs>) -> CallToolResult {
         let id = args.session.trim().trim_start_matches('#');
         if id.is_empty() {
@@ -228,7 +236,10 @@ impl RecallServer {
             around: args.message,
             before: args.before.unwrap_or(DEFAULT_CONTEXT).min(MAX_CONTEXT) as usize,
             after: args.after.unwrap_or(DEFAULT_CONTEXT).min(MAX_CONTEXT) as usize,
-            max_chars: args.max_chars.unwrap_or(DEFAULT_CHARS).clamp(200, MAX_CHARS) as usize,
+            max_chars: args
+                .max_chars
+                .unwrap_or(DEFAULT_CHARS)
+                .clamp(200, MAX_CHARS) as usize,
         };
         match render::session(&session, &messages, &window) {
             Ok(t) => text(t),
@@ -238,9 +249,16 @@ impl RecallServer {
 
     /// List the most recent archived sessions of this repo (or of every repo), newest
     /// first, with their short ids for open_session.
-    #[tool(annotations(title = "Recent sessions", read_only_hint = true, open_world_hint = false))]
+    #[tool(annotations(
+        title = "Recent sessions",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
     async fn recent_sessions(&self, Parameters(args): Parameters<RecentArgs>) -> CallToolResult {
-        let (client, since) = match (client(args.client.as_deref()), since_ms(args.since.as_deref())) {
+        let (client, since) = match (
+            client(args.client.as_deref()),
+            since_ms(args.since.as_deref()),
+        ) {
             (Ok(c), Ok(s)) => (c, s),
             (Err(e), _) | (_, Err(e)) => return e,
         };
@@ -270,7 +288,11 @@ impl RecallServer {
 
     /// Read this repo's memory (MEMORY.md kept by csep) as it is given at session
     /// start: lines holding secrets or injected instructions are withheld.
-    #[tool(annotations(title = "Read repo memory", read_only_hint = true, open_world_hint = false))]
+    #[tool(annotations(
+        title = "Read repo memory",
+        read_only_hint = true,
+        open_world_hint = false
+    ))]
     async fn read_memory(&self, Parameters(args): Parameters<MemoryArgs>) -> CallToolResult {
         let m = match memory::read(&self.home, &self.folder(args.cwd.as_deref())) {
             Ok(m) => m,
@@ -317,7 +339,10 @@ fn no_index(source: &Source) -> String {
 impl ServerHandler for RecallServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new(super::SERVER_NAME, env!("CARGO_PKG_VERSION")))
+            .with_server_info(Implementation::new(
+                super::SERVER_NAME,
+                env!("CARGO_PKG_VERSION"),
+            ))
             .with_instructions(
                 "Past coding sessions of this repository, archived by csep (redacted). \
                  search_sessions finds them by needles (a|b); open_session reads a hit in \

@@ -88,7 +88,10 @@ pub(super) fn setup(
     ));
     entries.extend(super::mcp::claude_permissions(&mut text, &path, &mut edits));
     if opts.dry_run {
-        entries.extend(super::mcp::claude_register(opts, &mut rec.as_ref().and_then(|r| r.mcp.clone()))?);
+        entries.extend(super::mcp::claude_register(
+            opts,
+            &mut rec.as_ref().and_then(|r| r.mcp.clone()),
+        )?);
         return Ok(entries);
     }
 
@@ -174,8 +177,18 @@ pub(super) fn uninstall(
     let mut text = loaded.clone();
     for edit in r.edits.iter().rev() {
         let status = claude_settings::undo(&mut text, edit);
-        if let (Some(status), JsonEdit::Element { value: Value::String(rule), .. }) = (&status, edit) {
-            entries.push(entry(format!("permission rule {rule} in {}", path.display()), status.clone()));
+        if let (
+            Some(status),
+            JsonEdit::Element {
+                value: Value::String(rule),
+                ..
+            },
+        ) = (&status, edit)
+        {
+            entries.push(entry(
+                format!("permission rule {rule} in {}", path.display()),
+                status.clone(),
+            ));
             continue;
         }
         if let (Some(status), JsonEdit::Element { path: p, value, .. }) = (status, edit) {

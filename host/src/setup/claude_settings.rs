@@ -202,7 +202,12 @@ fn ensure_objects(text: &mut String, parts: &[&str], edits: &mut Vec<JsonEdit>) 
             Some((_, m)) if matches!(m.value, Node::Object { .. }) => {}
             Some(_) => return None,
             None => {
-                let was_empty = insert(text, parent, Some(parts[depth]), &Value::Object(Default::default()));
+                let was_empty = insert(
+                    text,
+                    parent,
+                    Some(parts[depth]),
+                    &Value::Object(Default::default()),
+                );
                 edits.push(JsonEdit::Member {
                     path: path(&parts[..depth]),
                     key: parts[depth].into(),
@@ -324,7 +329,12 @@ pub(super) fn set_member(
 
 /// Removes member `key` of the object at `parts` when it still holds `value`; a member
 /// changed since is kept.
-pub(super) fn remove_member_if(text: &mut String, parts: &[&str], key: &str, value: &Value) -> EntryStatus {
+pub(super) fn remove_member_if(
+    text: &mut String,
+    parts: &[&str],
+    key: &str,
+    value: &Value,
+) -> EntryStatus {
     let doc = root(text);
     let Some(object) = doc.at(&path(parts)) else {
         return Removed;

@@ -71,7 +71,11 @@ fn entry(what: impl Into<String>, status: EntryStatus) -> Entry {
 
 /// Adds the allow rules for the read-only tools to settings.json's text; the splices
 /// join the settings edits, so uninstall takes them out with the hooks.
-pub(super) fn claude_permissions(text: &mut String, settings: &Path, edits: &mut Vec<JsonEdit>) -> Vec<Entry> {
+pub(super) fn claude_permissions(
+    text: &mut String,
+    settings: &Path,
+    edits: &mut Vec<JsonEdit>,
+) -> Vec<Entry> {
     TOOLS
         .iter()
         .map(|tool| {
@@ -83,7 +87,10 @@ pub(super) fn claude_permissions(text: &mut String, settings: &Path, edits: &mut
                 edits,
             );
             entry(
-                format!("permission rule {rule} (read-only) in {}", settings.display()),
+                format!(
+                    "permission rule {rule} (read-only) in {}",
+                    settings.display()
+                ),
                 status,
             )
         })
@@ -91,7 +98,10 @@ pub(super) fn claude_permissions(text: &mut String, settings: &Path, edits: &mut
 }
 
 fn what(path: &Path) -> String {
-    format!("MCP server `{SERVER_NAME}` (csep mcp) in {}", path.display())
+    format!(
+        "MCP server `{SERVER_NAME}` (csep mcp) in {}",
+        path.display()
+    )
 }
 
 /// Registers the server in `.claude.json`. A file that is not JSON is reported and left
@@ -114,7 +124,9 @@ pub(super) fn claude_register(
     if let Err(e) = claude_settings::check(&path, &start) {
         return Ok(vec![entry(
             what(&path),
-            Skipped(format!("{e}; Claude Code cannot read it either, fix it and run csep setup again")),
+            Skipped(format!(
+                "{e}; Claude Code cannot read it either, fix it and run csep setup again"
+            )),
         )]);
     }
     let server = server_entry(exe, &server_args(&opts.state_dir)?);
@@ -170,7 +182,10 @@ pub(super) fn claude_unregister(
         return Ok(Vec::new());
     };
     let Some(on_disk) = atomic::read_optional(&r.path)? else {
-        return Ok(vec![entry(format!("{}, already gone", what(&r.path)), Removed)]);
+        return Ok(vec![entry(
+            format!("{}, already gone", what(&r.path)),
+            Removed,
+        )]);
     };
     if claude_settings::check(&r.path, &on_disk).is_err() {
         return Ok(vec![entry(
@@ -180,14 +195,23 @@ pub(super) fn claude_unregister(
     }
     let mut text = on_disk.clone();
     let status = match &r.previous {
-        Some(prev) => match claude_settings::set_member(&mut text, &["mcpServers"], SERVER_NAME, prev, &mut Vec::new(), |v| *v == r.server) {
+        Some(prev) => match claude_settings::set_member(
+            &mut text,
+            &["mcpServers"],
+            SERVER_NAME,
+            prev,
+            &mut Vec::new(),
+            |v| *v == r.server,
+        ) {
             Changed { .. } => Changed {
                 from: "this csep".into(),
             },
             AlreadySet => AlreadySet,
             _ => Kept("changed since csep setup; left as it is".into()),
         },
-        None => claude_settings::remove_member_if(&mut text, &["mcpServers"], SERVER_NAME, &r.server),
+        None => {
+            claude_settings::remove_member_if(&mut text, &["mcpServers"], SERVER_NAME, &r.server)
+        }
     };
     for edit in r.edits.iter().rev() {
         claude_settings::undo(&mut text, edit);
@@ -240,7 +264,8 @@ mod tests {
     fn fake_csep(env: &Env) {
         use std::os::unix::fs::PermissionsExt as _;
         env.write("bin/csep", "#!/bin/sh\n");
-        std::fs::set_permissions(env.path("bin/csep"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(env.path("bin/csep"), std::fs::Permissions::from_mode(0o755))
+            .unwrap();
     }
 
     fn claude_json(env: &Env) -> String {
@@ -299,7 +324,10 @@ mod tests {
         env.write(&rel, &theirs);
         std::fs::create_dir_all(env.path("claude")).unwrap();
         let entries = setup(&env.opts(&[ClientKind::Claude])).unwrap();
-        assert!(matches!(&find(&entries, "MCP server")[0].status, Skipped(_)), "{entries:?}");
+        assert!(
+            matches!(&find(&entries, "MCP server")[0].status, Skipped(_)),
+            "{entries:?}"
+        );
         assert_eq!(env.read(&rel), theirs);
         uninstall(&env.opts(&[]), false).unwrap();
         assert_eq!(env.read(&rel), theirs);
@@ -313,7 +341,10 @@ mod tests {
         setup(&env.opts(&[ClientKind::Codex])).unwrap();
         let status = registration_status(Some(&env.path("codex")), None);
         assert!(status.codex.will_start, "{status:?}");
-        assert_eq!(status.codex.command.as_deref(), env.path("bin/csep").to_str());
+        assert_eq!(
+            status.codex.command.as_deref(),
+            env.path("bin/csep").to_str()
+        );
         assert_eq!(status.codex.args[..2], ["mcp", "--home"]);
         uninstall(&env.opts(&[]), false).unwrap();
         let status = registration_status(Some(&env.path("codex")), None);
@@ -328,7 +359,10 @@ mod tests {
         assert_eq!(
             out,
             shipped
-                .replace("\"command\": \"csep\"", "\"command\": \"/opt/my tools/csep\"")
+                .replace(
+                    "\"command\": \"csep\"",
+                    "\"command\": \"/opt/my tools/csep\""
+                )
                 .replace("[\"mcp\"]", "[\"mcp\",\"--home\",\"/st ate\"]")
         );
         let v: Value = serde_json::from_str(&out).unwrap();
@@ -337,7 +371,11 @@ mod tests {
 
     #[test]
     fn another_csep_is_recognised_and_a_foreign_server_is_not() {
-        assert!(is_csep_server(&json!({"command": "/old/bin/csep", "args": ["mcp"]})));
-        assert!(!is_csep_server(&json!({"command": "/usr/bin/node", "args": ["server.js"]})));
+        assert!(is_csep_server(
+            &json!({"command": "/old/bin/csep", "args": ["mcp"]})
+        ));
+        assert!(!is_csep_server(
+            &json!({"command": "/usr/bin/node", "args": ["server.js"]})
+        ));
     }
 }

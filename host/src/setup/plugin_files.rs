@@ -98,7 +98,11 @@ impl PluginFiles {
     }
 
     /// Points the manifest's MCP server at csep's state folder.
-    pub(super) fn with_mcp_server(mut self, csep_exe: &Path, state_dir: &Path) -> Result<PluginFiles, SetupError> {
+    pub(super) fn with_mcp_server(
+        mut self,
+        csep_exe: &Path,
+        state_dir: &Path,
+    ) -> Result<PluginFiles, SetupError> {
         let exe = csep_exe
             .to_str()
             .ok_or_else(|| SetupError::NonUtf8Path(csep_exe.to_path_buf()))?;
