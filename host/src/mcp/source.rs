@@ -22,7 +22,7 @@ pub enum SourceError {
         /// What to run to fix it.
         hint: &'static str,
         #[source]
-        source: StoreError,
+        source: Box<StoreError>,
     },
     #[error("no indexed session has an id starting with {0:?}")]
     UnknownSession(String),
@@ -82,7 +82,7 @@ impl Source {
         SourceError::Store {
             message: source.explain(&self.db),
             hint,
-            source,
+            source: Box::new(source),
         }
     }
 
