@@ -71,9 +71,13 @@ pub fn search(query: &str, scope: &Scope, results: &[SessionHits], notice: Optio
     }
     let _ = writeln!(
         out,
-        "{} session{} match {query:?} {} (best first; >>>text<<< marks a match):",
+        "{} {} {query:?} {} (best first; >>>text<<< marks a match):",
         results.len(),
-        if results.len() == 1 { "" } else { "s" },
+        if results.len() == 1 {
+            "session matches"
+        } else {
+            "sessions match"
+        },
         scope.describe()
     );
     for (i, s) in results.iter().enumerate() {
