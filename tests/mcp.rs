@@ -418,7 +418,11 @@ fn problems_are_tool_errors_and_the_server_goes_on() {
     assert!(e.contains("codex"), "{e}");
     let e = s.error("search_sessions", json!({"query": " | "}));
     assert!(e.contains("empty"), "{e}");
-    // Still answering.
+    let e = s.error("search_sessions", json!({"query": 123}));
+    assert!(e.contains("expected a string"), "{e}");
+    // Still answering, also to a call without arguments.
+    let v = s.request("tools/call", json!({"name": "recent_sessions"}));
+    assert_eq!(v["result"]["isError"], false, "{v}");
     assert!(
         s.ok("search_sessions", json!({"query": "billing"}))
             .contains(B)
