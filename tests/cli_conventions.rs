@@ -17,6 +17,7 @@ const NO_REPORT: &[&str] = &[
     "completions",
     "man",
     "policy wit",
+    "mcp",
 ];
 
 /// Commands not following these conventions yet (no --json, or an envelope without its

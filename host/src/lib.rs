@@ -23,6 +23,7 @@ pub mod hash;
 pub mod home;
 pub mod hooks;
 pub mod jobs;
+pub mod mcp;
 pub mod migrate;
 pub mod model;
 pub mod path_error;

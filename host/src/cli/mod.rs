@@ -5,6 +5,7 @@ mod demo;
 mod hooks;
 mod legacy;
 mod manual;
+mod mcp;
 mod memory;
 mod migrate;
 pub mod output;
@@ -49,6 +50,9 @@ enum Command {
     /// What reflection jobs changed in memory and skills; undo a job.
     #[command(subcommand)]
     Memory(memory::MemoryCommand),
+    /// The MCP server (stdio) the clients start: search past sessions, open one,
+    /// list recent ones, read the repo's memory. Read-only.
+    Mcp(mcp::McpArgs),
     /// Check and run trigger policies and reflection strategies.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
@@ -134,6 +138,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Memory(cmd) => memory::run(cmd, cli.home.as_deref()),
+        Command::Mcp(args) => mcp::run(args, cli.home.as_deref()),
         Command::Policy(cmd) => policy::run(cmd, cli.home.as_deref()),
         Command::Config(cmd) => config::run(cmd, cli.home.as_deref()),
         Command::Recall(args) => recall::run(args, cli.home.as_deref()),

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
 use super::EntryStatus::{Added, AlreadySet, Changed, Kept, Removed, Skipped};
 use super::plugin_files::{PluginFiles, SKILL_NAME};
 use super::record::{ClaudeRecord, FileOrigin, JsonEdit, SkillRecord, add_dirs};
@@ -84,7 +86,12 @@ pub(super) fn setup(
         format!("skill {SKILL_NAME} at {}", skill.display()),
         skill_status.clone(),
     ));
+    entries.extend(super::mcp::claude_permissions(&mut text, &path, &mut edits));
     if opts.dry_run {
+        entries.extend(super::mcp::claude_register(
+            opts,
+            &mut rec.as_ref().and_then(|r| r.mcp.clone()),
+        )?);
         return Ok(entries);
     }
 
@@ -95,6 +102,7 @@ pub(super) fn setup(
         skill: None,
         created_dirs: Vec::new(),
         backups: Vec::new(),
+        mcp: None,
     });
     if text != before {
         json_check(&path, &text)?;
@@ -118,6 +126,7 @@ pub(super) fn setup(
             sha256: sha256(plugin.skill()),
         });
     }
+    entries.extend(super::mcp::claude_register(opts, &mut rec.mcp)?);
     Ok(entries)
 }
 
@@ -168,6 +177,20 @@ pub(super) fn uninstall(
     let mut text = loaded.clone();
     for edit in r.edits.iter().rev() {
         let status = claude_settings::undo(&mut text, edit);
+        if let (
+            Some(status),
+            JsonEdit::Element {
+                value: Value::String(rule),
+                ..
+            },
+        ) = (&status, edit)
+        {
+            entries.push(entry(
+                format!("permission rule {rule} in {}", path.display()),
+                status.clone(),
+            ));
+            continue;
+        }
         if let (Some(status), JsonEdit::Element { path: p, value, .. }) = (status, edit) {
             let event = p.last().map(String::as_str).unwrap_or("");
             let command = claude_settings::first_command(value).unwrap_or_default();
@@ -229,6 +252,7 @@ pub(super) fn uninstall(
         }
         atomic::remove_empty_dirs(&r.created_dirs);
     }
+    entries.extend(super::mcp::claude_unregister(opts, r.mcp.as_ref())?);
     *rec = None;
     for b in r.backups.iter().filter(|b| b.exists()) {
         entries.push(entry(

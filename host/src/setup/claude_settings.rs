@@ -189,6 +189,167 @@ pub(super) fn undo(text: &mut String, edit: &JsonEdit) -> Option<EntryStatus> {
     }
 }
 
+/// Makes sure the objects along `parts` exist, creating the missing ones (recorded in
+/// `edits` as members setup added). `None` when something on the way is not an object.
+fn ensure_objects(text: &mut String, parts: &[&str], edits: &mut Vec<JsonEdit>) -> Option<()> {
+    for depth in 0..parts.len() {
+        let doc = root(text);
+        let parent = doc.at(&path(&parts[..depth]))?;
+        if !matches!(parent, Node::Object { .. }) {
+            return None;
+        }
+        match parent.member(parts[depth]) {
+            Some((_, m)) if matches!(m.value, Node::Object { .. }) => {}
+            Some(_) => return None,
+            None => {
+                let was_empty = insert(
+                    text,
+                    parent,
+                    Some(parts[depth]),
+                    &Value::Object(Default::default()),
+                );
+                edits.push(JsonEdit::Member {
+                    path: path(&parts[..depth]),
+                    key: parts[depth].into(),
+                    was_empty,
+                });
+            }
+        }
+    }
+    let doc = root(text);
+    matches!(doc.at(&path(parts)), Some(Node::Object { .. })).then_some(())
+}
+
+/// Appends `value` to the array `parts` (an object member, created with its parents
+/// when missing) unless an equal element is there. The splices go to `edits`.
+pub(super) fn add_element(
+    text: &mut String,
+    parts: &[&str],
+    value: &Value,
+    edits: &mut Vec<JsonEdit>,
+) -> EntryStatus {
+    let Some((key, parents)) = parts.split_last() else {
+        return Skipped("no place to add it".into());
+    };
+    let mut made = Vec::new();
+    let not_object = || {
+        Skipped(format!(
+            "`{}` in the file is not an object; csep leaves it alone",
+            parents.join(".")
+        ))
+    };
+    if ensure_objects(text, parents, &mut made).is_none() {
+        return not_object();
+    }
+    let doc = root(text);
+    let parent = doc.at(&path(parents)).expect("ensured");
+    let Some((_, list)) = parent.member(key) else {
+        let was_empty = insert(text, parent, Some(key), &Value::Array(vec![value.clone()]));
+        edits.extend(made);
+        edits.push(JsonEdit::Member {
+            path: path(parents),
+            key: key.to_string(),
+            was_empty,
+        });
+        edits.push(JsonEdit::Element {
+            path: path(parts),
+            value: value.clone(),
+            was_empty: None,
+        });
+        return Added;
+    };
+    let Node::Array { items, .. } = &list.value else {
+        return Skipped(format!(
+            "`{}` in the file is not a list; csep leaves it alone",
+            parts.join(".")
+        ));
+    };
+    let present = items
+        .iter()
+        .any(|n| serde_json::from_str::<Value>(&text[n.span()]).is_ok_and(|v| v == *value));
+    if present {
+        return AlreadySet;
+    }
+    let was_empty = insert(text, &list.value, None, value);
+    edits.extend(made);
+    edits.push(JsonEdit::Element {
+        path: path(parts),
+        value: value.clone(),
+        was_empty,
+    });
+    Added
+}
+
+/// Sets member `key` of the object at `parts` (created with its parents when missing)
+/// to `value`. An existing different value is replaced only when `replace` says so
+/// (it gets the value found); the status says what happened.
+pub(super) fn set_member(
+    text: &mut String,
+    parts: &[&str],
+    key: &str,
+    value: &Value,
+    edits: &mut Vec<JsonEdit>,
+    replace: impl FnOnce(&Value) -> bool,
+) -> EntryStatus {
+    if ensure_objects(text, parts, edits).is_none() {
+        return Skipped(format!(
+            "`{}` in the file is not an object; csep leaves it alone",
+            parts.join(".")
+        ));
+    }
+    let doc = root(text);
+    let object = doc.at(&path(parts)).expect("ensured");
+    let Some((_, member)) = object.member(key) else {
+        let was_empty = insert(text, object, Some(key), value);
+        edits.push(JsonEdit::Member {
+            path: path(parts),
+            key: key.into(),
+            was_empty,
+        });
+        return Added;
+    };
+    let span = member.value.span();
+    let found: Value = serde_json::from_str(&text[span.clone()]).unwrap_or_default();
+    if found == *value {
+        return AlreadySet;
+    }
+    if !replace(&found) {
+        return Skipped(format!(
+            "`{}` is already there with other content that csep did not write; left as it is",
+            [parts, &[key]].concat().join(".")
+        ));
+    }
+    let indent = line_indent(text, member.key_span.start).to_string();
+    let new = render(value, &style(text), Some(&indent));
+    text.replace_range(span, &new);
+    Changed {
+        from: serde_json::to_string(&found).unwrap_or_default(),
+    }
+}
+
+/// Removes member `key` of the object at `parts` when it still holds `value`; a member
+/// changed since is kept.
+pub(super) fn remove_member_if(
+    text: &mut String,
+    parts: &[&str],
+    key: &str,
+    value: &Value,
+) -> EntryStatus {
+    let doc = root(text);
+    let Some(object) = doc.at(&path(parts)) else {
+        return Removed;
+    };
+    let Some((k, member)) = object.member(key) else {
+        return Removed;
+    };
+    let found: Value = serde_json::from_str(&text[member.value.span()]).unwrap_or_default();
+    if found != *value {
+        return Kept("changed since csep setup; left as it is".into());
+    }
+    *text = remove(text, object, k, None);
+    Removed
+}
+
 /// The file's indentation unit and key separator.
 struct Style {
     unit: String,

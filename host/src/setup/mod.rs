@@ -14,6 +14,7 @@ mod codex_cli;
 mod codex_config;
 mod codex_state;
 mod json_spans;
+mod mcp;
 mod plugin_files;
 mod record;
 #[cfg(test)]
@@ -149,7 +150,8 @@ impl SetupError {
 pub fn setup(opts: &SetupOptions) -> Result<Vec<Entry>, SetupError> {
     let opts = absolute(opts)?;
     let clients = clients_for_setup(&opts);
-    let plugin = plugin_files::PluginFiles::for_exe(&opts.csep_exe)?;
+    let plugin = plugin_files::PluginFiles::for_exe(&opts.csep_exe)?
+        .with_mcp_server(&opts.csep_exe, &opts.state_dir)?;
     // Every client's file must parse before anything is written for any of them.
     for client in &clients {
         match client {

@@ -74,6 +74,9 @@ impl PluginFiles {
         for (rel, text) in EMBEDDED {
             let text = if rel == HOOKS_PATH {
                 with_exe(text, exe)
+            } else if rel == MANIFEST_PATH {
+                // Completed by `with_mcp_server`, which knows the state folder.
+                super::mcp::manifest_for(text, exe, &["mcp".to_string()])
             } else {
                 text.to_string()
             };
@@ -92,6 +95,24 @@ impl PluginFiles {
             version,
             hooks,
         })
+    }
+
+    /// Points the manifest's MCP server at csep's state folder.
+    pub(super) fn with_mcp_server(
+        mut self,
+        csep_exe: &Path,
+        state_dir: &Path,
+    ) -> Result<PluginFiles, SetupError> {
+        let exe = csep_exe
+            .to_str()
+            .ok_or_else(|| SetupError::NonUtf8Path(csep_exe.to_path_buf()))?;
+        let args = super::mcp::server_args(state_dir)?;
+        for (rel, text) in &mut self.files {
+            if rel == MANIFEST_PATH {
+                *text = super::mcp::manifest_for(text, exe, &args);
+            }
+        }
+        Ok(self)
     }
 
     /// The plugin folder's files.

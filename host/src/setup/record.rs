@@ -55,6 +55,24 @@ pub(super) struct ClaudeRecord {
     pub skill: Option<SkillRecord>,
     pub created_dirs: Vec<PathBuf>,
     pub backups: Vec<PathBuf>,
+    /// The MCP server registered in `.claude.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<ClaudeMcpRecord>,
+}
+
+/// `mcpServers.csep` as setup wrote it into Claude Code's `.claude.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct ClaudeMcpRecord {
+    pub path: PathBuf,
+    pub origin: FileOrigin,
+    /// The entry setup wrote.
+    pub server: Value,
+    /// An earlier csep's entry it replaced, put back at uninstall.
+    pub previous: Option<Value>,
+    /// Containers setup created (`mcpServers`), removed at uninstall once empty.
+    pub edits: Vec<JsonEdit>,
+    pub created_dirs: Vec<PathBuf>,
+    pub backups: Vec<PathBuf>,
 }
 
 /// What the file was before setup first wrote it.

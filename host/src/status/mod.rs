@@ -68,6 +68,8 @@ pub struct StatusReport {
     pub plugin_hooks: Option<CodexHookState>,
     /// Claude Code: `None` when its folder cannot be known.
     pub claude_hooks: Option<ClaudeHooks>,
+    /// Whether each client will start `csep mcp`.
+    pub mcp: crate::mcp::Registration,
 }
 
 /// Looks at the state folder and the clients' files. Read-only.
@@ -88,6 +90,7 @@ pub fn collect(home: &Home, clients: &ClientHomes) -> StatusReport {
         drop_ins: guests::drop_ins(home),
         recall: recall::collect(home),
         original_index: crate::migrate::original_index_notice(home),
+        mcp: crate::mcp::registration_status(clients.codex.as_deref(), clients.claude.as_deref()),
         reflection: reflection::collect(home, &config),
         generated_skills: skills::collect(home),
         hooks: hook_log::collect(home),

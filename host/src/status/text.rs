@@ -64,6 +64,7 @@ pub(super) fn status(s: &StatusReport, colour: bool) -> String {
     recall_lines(&mut o, p, s);
     reflection_lines(&mut o, &s.reflection);
     client_lines(&mut o, p, s);
+    mcp_line(&mut o, &s.mcp);
     if !s.generated_skills.never_used.is_empty() {
         let _ = writeln!(
             o,
@@ -182,6 +183,25 @@ fn reflection_lines(o: &mut String, r: &Reflection) {
         "state size  {:.1} MiB in {} files{parts}",
         mib(size.total.bytes),
         size.total.files
+    );
+}
+
+fn mcp_line(o: &mut String, m: &crate::mcp::Registration) {
+    let says = |name: &str, c: &crate::mcp::ClientRegistration| {
+        if c.will_start {
+            format!("{name} starts it")
+        } else if c.declared_in.is_none() {
+            format!("{name}: folder unknown")
+        } else {
+            let why = c.problems.first().map_or("not registered", String::as_str);
+            format!("{name} does not ({why})")
+        }
+    };
+    let _ = writeln!(
+        o,
+        "mcp         csep mcp: {}; {}",
+        says("codex", &m.codex),
+        says("claude", &m.claude)
     );
 }
 

@@ -76,7 +76,17 @@ fn hooks_are_spliced_in_once_and_out_exactly() {
             let cut = USER_SETTINGS
                 .find("\n        ],\n        \"PreToolUse\"")
                 .unwrap();
-            assert!(after.starts_with(&USER_SETTINGS[..cut]), "{after}");
+            // The MCP allow rules join the user's one-line `allow` list.
+            let rules: String = crate::mcp::TOOLS
+                .iter()
+                .map(|t| format!(",\"mcp__csep__{t}\""))
+                .collect();
+            assert!(
+                after.contains(&format!("[\"Bash(git status)\"{rules}]")),
+                "{after}"
+            );
+            let without_rules = after.replacen(&rules, "", 1);
+            assert!(without_rules.starts_with(&USER_SETTINGS[..cut]), "{after}");
             assert!(after.contains("\n            {\n                \"hooks\": [\n                    {\n                        \"type\": \"command\",\n"), "four spaces: {after}");
             let order: Vec<usize> = ["\"model\"", "\"permissions\"", "\"hooks\"", "\"env\""]
                 .iter()
