@@ -1,12 +1,21 @@
 //! `csep recall forget`: sessions removed from every table of the index (their
 //! messages and full-text entries, transcript files, skill uses, import errors), with
 //! the space they took overwritten, and kept out of later imports until allowed again.
+//! The list of forgotten sessions is a file next to the index (`forgotten.txt`), so a
+//! rebuild into a fresh index keeps them out too; it holds a hash of each id, never
+//! the id.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 
 use super::store::{Store, StoreError, sql};
 use crate::hash::sha256_hex;
+
+const LIST: &str = "forgotten.txt";
+const HEADER: &str = "# Sessions removed with `csep recall forget`: a hash of each id, one a line.\n";
 
 /// What `forget` removed.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -28,12 +37,53 @@ fn id_hash(session_id: &str) -> String {
     sha256_hex(format!("csep-forgotten:{session_id}").as_bytes())
 }
 
-/// Whether a session id was forgotten.
-pub(crate) fn forgotten_in(conn: &Connection, session_id: &str) -> Result<bool, StoreError> {
-    conn.prepare_cached("SELECT 1 FROM forgotten WHERE id_hash = ?1")
-        .and_then(|mut st| st.query_row([id_hash(session_id)], |_| Ok(())).optional())
-        .map(|found| found.is_some())
-        .map_err(sql("checking forgotten sessions"))
+/// The forgotten list of the index at `db`.
+fn list_path(db: &Path) -> PathBuf {
+    db.with_file_name(LIST)
+}
+
+/// The hashes in the list; none when there is no list.
+pub(crate) fn read_list(db: &Path) -> HashSet<String> {
+    std::fs::read_to_string(list_path(db))
+        .map(|text| {
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Writes the list whole (a temp file renamed over it), sorted.
+fn write_list(db: &Path, hashes: &HashSet<String>) -> Result<(), StoreError> {
+    let path = list_path(db);
+    let io = |source| StoreError::Dir {
+        path: path.clone(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    let mut sorted: Vec<&String> = hashes.iter().collect();
+    sorted.sort();
+    let mut text = String::from(HEADER);
+    for h in sorted {
+        text.push_str(h);
+        text.push('\n');
+    }
+    tmp.write_all(text.as_bytes()).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(&path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+impl Store {
+    /// Whether a session id was forgotten.
+    pub(crate) fn is_forgotten(&self, session_id: &str) -> bool {
+        self.forgotten
+            .get_or_init(|| read_list(self.path()))
+            .contains(&id_hash(session_id))
+    }
 }
 
 impl Store {
@@ -41,8 +91,9 @@ impl Store {
     /// archive and rebuilds. Deleted rows are overwritten (`secure_delete`), the
     /// full-text index is merged so no term of theirs stays in an old segment, and the
     /// write-ahead log is emptied.
-    pub fn forget(&mut self, session_ids: &[String], now_ms: u64) -> Result<ForgetReport, StoreError> {
+    pub fn forget(&mut self, session_ids: &[String]) -> Result<ForgetReport, StoreError> {
         let mut report = ForgetReport::default();
+        let db = self.path().to_path_buf();
         self.conn
             .pragma_update(None, "secure_delete", "ON")
             .map_err(sql("turning on secure delete"))?;
@@ -87,13 +138,14 @@ impl Store {
                 [like],
             )
             .map_err(sql("forgetting transcript files"))?;
-            tx.execute(
-                "INSERT OR REPLACE INTO forgotten (id_hash, at_ms) VALUES (?1, ?2)",
-                params![id_hash(id), now_ms as i64],
-            )
-            .map_err(sql("recording a forgotten session"))?;
         }
+        // The list first: a session forgotten from the index but not listed would come
+        // back with the next import.
+        let mut list = read_list(&db);
+        list.extend(session_ids.iter().map(|id| id_hash(id)));
+        write_list(&db, &list)?;
         tx.commit().map_err(sql("committing what was forgotten"))?;
+        self.forgotten = std::sync::OnceLock::from(list);
         if !report.sessions.is_empty() {
             self.purge()?;
         }
@@ -104,23 +156,23 @@ impl Store {
     }
 
     /// Lets sessions forgotten earlier be imported again; returns how many were.
-    pub fn allow_again(&mut self, session_ids: &[String]) -> Result<usize, StoreError> {
-        let mut n = 0;
-        for id in session_ids {
-            n += self
-                .conn
-                .execute("DELETE FROM forgotten WHERE id_hash = ?1", [id_hash(id)])
-                .map_err(sql("allowing a session again"))?;
-        }
-        Ok(n)
+    /// Lets sessions forgotten earlier be imported again; returns the ids that were
+    /// not forgotten.
+    pub fn allow_again(&mut self, session_ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut list = read_list(self.path());
+        let unknown: Vec<String> = session_ids
+            .iter()
+            .filter(|id| !list.remove(&id_hash(id)))
+            .cloned()
+            .collect();
+        write_list(self.path(), &list)?;
+        self.forgotten = std::sync::OnceLock::from(list);
+        Ok(unknown)
     }
 
     /// How many sessions are kept out.
-    pub fn forgotten_count(&self) -> Result<u64, StoreError> {
-        self.conn
-            .query_row("SELECT COUNT(*) FROM forgotten", [], |r| r.get::<_, i64>(0))
-            .map(|n| n as u64)
-            .map_err(sql("counting forgotten sessions"))
+    pub fn forgotten_count(&self) -> usize {
+        read_list(self.path()).len()
     }
 
     /// Rewrites the full-text index without what was deleted from it, and empties the

@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::forget::forgotten_in;
 use super::own;
 use super::search::{cjk_pairs, has_cjk};
 use super::store::{Store, StoreError, sql};
@@ -237,7 +236,7 @@ impl Store {
         let key = path.to_string_lossy().into_owned();
         // A forgotten session is not read again (its file is not recorded either).
         if let Some(id) = id_from_name(path)
-            && forgotten_in(&self.conn, &id)?
+            && self.is_forgotten(&id)
         {
             return Ok(Some(FileReport {
                 path: path.to_path_buf(),
@@ -348,7 +347,7 @@ impl Store {
         let named = chunk.meta.id.clone().or_else(|| id_from_name(path));
         if skipped.is_none()
             && let Some(id) = &named
-            && forgotten_in(tx, id)?
+            && self.is_forgotten(id)
         {
             // Forgotten: nothing of it is written, not even the file's row.
             drop(guard);

@@ -90,14 +90,8 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (skill, session)
     ) WITHOUT ROWID;
     "#,
-    // 3: session ids looked up by prefix; sessions removed with `csep recall forget`,
-    // kept out of later imports. Only a hash of each id is kept, so the index no
-    // longer holds the id itself.
+    // 3: session ids looked up by prefix (`csep recall show 113828dc`).
     r#"
     CREATE INDEX sessions_by_id ON sessions (session_id);
-    CREATE TABLE forgotten (
-        id_hash TEXT PRIMARY KEY,
-        at_ms   INTEGER NOT NULL
-    ) WITHOUT ROWID;
     "#,
 ];
