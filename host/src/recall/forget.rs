@@ -94,9 +94,7 @@ impl Store {
     pub fn forget(&mut self, session_ids: &[String]) -> Result<ForgetReport, StoreError> {
         let mut report = ForgetReport::default();
         let db = self.path().to_path_buf();
-        self.conn
-            .pragma_update(None, "secure_delete", "ON")
-            .map_err(sql("turning on secure delete"))?;
+        self.secure_delete(true)?;
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -146,12 +144,11 @@ impl Store {
         write_list(&db, &list)?;
         tx.commit().map_err(sql("committing what was forgotten"))?;
         self.forgotten = std::sync::OnceLock::from(list);
+        // Still with secure delete on: merging frees the old segments' pages too.
         if !report.sessions.is_empty() {
             self.purge()?;
         }
-        self.conn
-            .pragma_update(None, "secure_delete", "OFF")
-            .map_err(sql("turning off secure delete"))?;
+        self.secure_delete(false)?;
         Ok(report)
     }
 
@@ -175,10 +172,37 @@ impl Store {
         read_list(self.path()).len()
     }
 
+    /// Deletes that leave nothing behind: SQLite zeroes freed space, and the full-text
+    /// index removes a row's terms from its segments rather than marking the row
+    /// deleted (slower, so only while forgetting or redacting).
+    pub(crate) fn secure_delete(&self, on: bool) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "secure_delete", if on { "ON" } else { "OFF" })
+            .map_err(sql("setting secure delete"))?;
+        self.conn
+            .execute(
+                "INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', ?1)",
+                [i64::from(on)],
+            )
+            .map(|_| ())
+            .map_err(sql("setting secure delete in the full-text index"))
+    }
+
     /// Rewrites the full-text index without what was deleted from it, and empties the
     /// write-ahead log, so removed text survives nowhere in the files.
     pub(crate) fn purge(&mut self) -> Result<(), StoreError> {
         self.optimize()?;
+        // Pages freed before (an import's merges) may hold older copies of anything;
+        // they are only gone once the file is rewritten.
+        let free: i64 = self
+            .conn
+            .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+            .map_err(sql("reading the free page count"))?;
+        if free > 0 {
+            self.conn
+                .execute_batch("VACUUM")
+                .map_err(sql("rewriting the index without its free pages"))?;
+        }
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .map_err(sql("emptying the write-ahead log"))

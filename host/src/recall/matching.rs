@@ -242,9 +242,35 @@ impl Snippet {
     }
 }
 
-/// The snippet of `text` around the first of `ranges` (byte ranges in `text`).
+/// The match the snippet is cut around: the first of those with the most other
+/// matches within reach (all the words of an all-terms needle, where they are close).
+fn densest(text: &str, ranges: &[(usize, usize)]) -> usize {
+    let reach = |i: usize| {
+        let (s, e) = ranges[i];
+        let from = text[..s]
+            .char_indices()
+            .rev()
+            .nth(SNIPPET_SIDE - 1)
+            .map_or(0, |(b, _)| b);
+        let to = text[e..]
+            .char_indices()
+            .nth(SNIPPET_SIDE)
+            .map_or(text.len(), |(b, _)| e + b);
+        ranges.iter().filter(|r| r.0 >= from && r.1 <= to).count()
+    };
+    let mut best = (0, 0);
+    for i in 0..ranges.len() {
+        let n = reach(i);
+        if n > best.1 {
+            best = (i, n);
+        }
+    }
+    best.0
+}
+
+/// The snippet of `text` around its best match (`ranges` are byte ranges in `text`).
 pub(crate) fn snippet(text: &str, ranges: &[(usize, usize)]) -> Snippet {
-    let Some(&(first, _)) = ranges.first() else {
+    let Some(&(first, first_end)) = ranges.get(densest(text, ranges)) else {
         let flat: String = text.chars().take(2 * SNIPPET_SIDE).map(flatten).collect();
         return Snippet {
             text: flat,
@@ -254,7 +280,6 @@ pub(crate) fn snippet(text: &str, ranges: &[(usize, usize)]) -> Snippet {
     // Character positions of the window's ends.
     let chars_before = text[..first].chars().count();
     let from_char = chars_before.saturating_sub(SNIPPET_SIDE);
-    let first_end = ranges[0].1;
     let to_char = text[..first_end].chars().count() + SNIPPET_SIDE;
     let total = chars_before + text[first..].chars().count();
     let to_char = to_char.min(total);

@@ -23,9 +23,7 @@ impl Store {
     /// messages that changed are replaced, then purged as `forget` does.
     pub fn redact_again(&mut self) -> Result<RedactReport, StoreError> {
         let mut report = RedactReport::default();
-        self.conn
-            .pragma_update(None, "secure_delete", "ON")
-            .map_err(sql("turning on secure delete"))?;
+        self.secure_delete(true)?;
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -95,12 +93,11 @@ impl Store {
             report.secrets += secrets;
         }
         tx.commit().map_err(sql("committing the redaction"))?;
+        // Still with secure delete on: merging frees the old segments' pages too.
         if report.messages_changed + report.titles_changed > 0 {
             self.purge()?;
         }
-        self.conn
-            .pragma_update(None, "secure_delete", "OFF")
-            .map_err(sql("turning off secure delete"))?;
+        self.secure_delete(false)?;
         Ok(report)
     }
 

@@ -3,8 +3,8 @@
 //! first, a few per session: once a session has given enough, the walk jumps past all
 //! of its messages (message ids are ordered by session start), so a word found in
 //! every session costs a few rows per session, and `limit` sessions come back
-//! whenever that many match. Ranked by how well the best message matched, tool text
-//! below what people wrote, then by how many messages matched and how recent.
+//! whenever that many match. Ranked by how many alternatives matched, whether the best
+//! match is in what people wrote or in tool text, then newest first.
 
 use std::collections::{HashMap, HashSet};
 
@@ -35,8 +35,6 @@ const HITS_SHOWN: usize = 3;
 /// rank above a newer one that matched less well.
 const POOL_FACTOR: usize = 3;
 const POOL_MIN: usize = 15;
-/// How long a session counts as recent in the ranking (days), as the original tool.
-const RECENT_DAYS: f64 = 56.0;
 
 /// Narrows an FTS expression to the query's bucket and client, and leaves out
 /// background messages unless asked.
@@ -196,6 +194,28 @@ struct Candidate {
 
 fn quoted(term: &str) -> String {
     format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+/// A session in the ranking.
+struct Ranked {
+    session: i64,
+    /// How many of the query's needles it matched.
+    needles: usize,
+    tier: u8,
+    ended: Option<i64>,
+    score: f64,
+    hits: Vec<Candidate>,
+}
+
+/// Where a match is, coarsely: what people and the agent wrote, a tool call, tool
+/// output, client-injected context.
+fn tier(role: &str) -> u8 {
+    match role {
+        "user" | "assistant" => 3,
+        "tool-call" => 2,
+        "background" => 0,
+        _ => 1,
+    }
 }
 
 /// Higher is better. FTS5's own bm25 reads every posting of every term to weigh it,
@@ -453,34 +473,35 @@ impl Store {
         for c in candidates {
             by_session.entry(c.session).or_default().push(c);
         }
-        let newest = by_session
-            .values()
-            .filter_map(|h| h[0].ended)
-            .max()
-            .unwrap_or(0);
-        let mut ranked: Vec<(i64, f64, Vec<Candidate>, Option<i64>)> = Vec::new();
+        let mut ranked: Vec<Ranked> = Vec::new();
         for (session, mut hits) in by_session {
             hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.message.cmp(&a.message)));
             let mut seen = HashSet::new();
             hits.retain(|h| seen.insert(h.message));
-            let ended = hits[0].ended;
-            // Recency counts from the newest match, not the clock: an old index ranks
-            // the same today as on the day it was written.
-            let age_days = (newest - ended.unwrap_or(0)).max(0) as f64 / 86_400_000.0;
-            let recency = 0.5 * (1.0 - age_days / RECENT_DAYS).max(0.0);
-            let more = 0.3 * ((hits.len() - 1).min(4) as f64 / 4.0);
-            ranked.push((session, hits[0].score + more + recency, hits, ended));
+            let needles: HashSet<usize> = hits.iter().map(|h| h.needle).collect();
+            ranked.push(Ranked {
+                session,
+                needles: needles.len(),
+                tier: hits.iter().map(|h| tier(&h.role)).max().unwrap_or(0),
+                ended: hits[0].ended,
+                score: hits[0].score,
+                hits,
+            });
         }
-        // Best first; the newer session breaks ties.
+        // More of the alternatives first; then where the best match is (what people and
+        // the agent wrote above tool text); then the newest; then the better match.
         ranked.sort_by(|a, b| {
-            b.1.total_cmp(&a.1)
-                .then(b.3.cmp(&a.3))
-                .then(b.0.cmp(&a.0))
+            b.needles
+                .cmp(&a.needles)
+                .then(b.tier.cmp(&a.tier))
+                .then(b.ended.cmp(&a.ended))
+                .then(b.score.total_cmp(&a.score))
+                .then(b.session.cmp(&a.session))
         });
         ranked.truncate(q.limit.max(1));
         ranked
             .into_iter()
-            .map(|(session, score, hits, _)| self.session_hits(q, o, session, score, hits))
+            .map(|r| self.session_hits(q, o, r.session, r.score, r.hits))
             .collect()
     }
 
