@@ -22,7 +22,13 @@ impl World {
         let w = World {
             dir: tempfile::tempdir().unwrap(),
         };
-        for d in ["state", "codex/sessions", "claude/projects", "repo/.git", "other/.git"] {
+        for d in [
+            "state",
+            "codex/sessions",
+            "claude/projects",
+            "repo/.git",
+            "other/.git",
+        ] {
             std::fs::create_dir_all(w.path(d)).unwrap();
         }
         w
@@ -187,8 +193,15 @@ fn a_common_word_returns_limit_sessions_newest_first() {
 
     let v = w.json(&["recall", "zephyrine", "--limit", "10"]);
     assert_eq!(v["count"], 10);
-    assert_eq!(ids(&v), newest, "the ten newest of equal matches, newest first");
-    assert_eq!(v["results"][0]["hit_count"], 8, "a few hits a session rank it");
+    assert_eq!(
+        ids(&v),
+        newest,
+        "the ten newest of equal matches, newest first"
+    );
+    assert_eq!(
+        v["results"][0]["hit_count"], 8,
+        "a few hits a session rank it"
+    );
 
     let v = w.json(&["recall", "zephyrine", "--global", "--top-k", "10"]);
     let mut want = vec![id(99)];
@@ -203,7 +216,12 @@ fn a_common_word_returns_limit_sessions_newest_first() {
     assert_eq!(v["count"], 12);
 
     // What people wrote ranks above tool text, however new the tool text.
-    let tool = w.said(&id(500), &w.path("repo"), 500, &["run the tests".to_string()]);
+    let tool = w.said(
+        &id(500),
+        &w.path("repo"),
+        500,
+        &["run the tests".to_string()],
+    );
     let mut text = std::fs::read_to_string(&tool).unwrap();
     let at = "2025-11-24T16:00:00.000Z";
     for line in [
@@ -222,7 +240,11 @@ fn a_common_word_returns_limit_sessions_newest_first() {
     let v = w.json(&["recall", "zephyrine", "--limit", "20"]);
     assert_eq!(v["count"], 15);
     assert_eq!(ids(&v)[0], id(13));
-    assert_eq!(ids(&v)[14], id(500), "tool output only: last, though newest");
+    assert_eq!(
+        ids(&v)[14],
+        id(500),
+        "tool output only: last, though newest"
+    );
     let v = w.json(&["recall", "zephyrine|done with part", "--limit", "3"]);
     assert_eq!(
         ids(&v),
@@ -235,7 +257,12 @@ fn a_common_word_returns_limit_sessions_newest_first() {
 fn phrases_and_all_terms_are_both_there_and_marked() {
     let w = World::new();
     let (a, b) = (id(1), id(2));
-    w.session(&a, &w.path("repo"), 1, &["the worker hit a timeout so we retry"]);
+    w.session(
+        &a,
+        &w.path("repo"),
+        1,
+        &["the worker hit a timeout so we retry"],
+    );
     w.session(&b, &w.path("repo"), 2, &["add a Worker-Timeout retry loop"]);
     w.bootstrap();
 
@@ -243,7 +270,10 @@ fn phrases_and_all_terms_are_both_there_and_marked() {
     assert_eq!(ids(&v), vec![b.clone()], "a phrase by default");
     let hit = &v["results"][0]["hits"][0];
     assert!(
-        hit["snippet"].as_str().unwrap().ends_with("add a >>>Worker-Timeout retry<<< loop"),
+        hit["snippet"]
+            .as_str()
+            .unwrap()
+            .ends_with("add a >>>Worker-Timeout retry<<< loop"),
         "{hit}"
     );
     assert_spans(hit, &["Worker-Timeout retry"]);
@@ -283,7 +313,10 @@ fn phrases_and_all_terms_are_both_there_and_marked() {
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("\x1b[1mWorker-Timeout retry\x1b[22m"), "{text:?}");
+    assert!(
+        text.contains("\x1b[1mWorker-Timeout retry\x1b[22m"),
+        "{text:?}"
+    );
     assert!(!text.contains(">>>"));
 }
 
@@ -296,7 +329,10 @@ fn assert_spans(hit: &Value, want: &[&str]) {
         .iter()
         .map(|s| {
             let (a, b) = (s["start"].as_u64().unwrap(), s["end"].as_u64().unwrap());
-            chars[a as usize..b as usize].iter().collect::<String>().to_lowercase()
+            chars[a as usize..b as usize]
+                .iter()
+                .collect::<String>()
+                .to_lowercase()
         })
         .collect();
     let want: Vec<String> = want.iter().map(|w| w.to_lowercase()).collect();
@@ -313,7 +349,10 @@ fn windows_budgets_and_the_current_session() {
     w.bootstrap();
 
     let v = w.json(&["recall", "quokka"]);
-    assert!(v["results"][0].get("windows").is_none(), "no windows unless asked");
+    assert!(
+        v["results"][0].get("windows").is_none(),
+        "no windows unless asked"
+    );
 
     let v = w.json(&["recall", "quokka", "--before", "1", "--after", "1"]);
     for r in v["results"].as_array().unwrap() {
@@ -325,14 +364,27 @@ fn windows_budgets_and_the_current_session() {
             let anchors: Vec<&Value> = msgs.iter().filter(|m| m["anchor"] == true).collect();
             assert_eq!(anchors.len(), 1);
             assert_eq!(anchors[0]["message_id"], win["anchor_message_id"]);
-            assert!(anchors[0]["text"].as_str().unwrap().to_lowercase().contains("quokka"));
+            assert!(
+                anchors[0]["text"]
+                    .as_str()
+                    .unwrap()
+                    .to_lowercase()
+                    .contains("quokka")
+            );
         }
     }
     assert!(v["budget"]["used_chars"].as_u64().unwrap() <= 12_000);
 
     let v = w.json(&[
-        "recall", "quokka", "--global", "--budget-chars", "400", "--message-chars", "120",
-        "--windows-per-session", "1",
+        "recall",
+        "quokka",
+        "--global",
+        "--budget-chars",
+        "400",
+        "--message-chars",
+        "120",
+        "--windows-per-session",
+        "1",
     ]);
     assert_eq!(v["budget"]["budget_chars"], 400);
     assert!(v["budget"]["used_chars"].as_u64().unwrap() <= 400);
@@ -357,7 +409,10 @@ fn windows_budgets_and_the_current_session() {
 #[test]
 fn session_ids_may_be_short_prefixes() {
     let w = World::new();
-    let (a, b) = ("113828dc-aaaa-7000-8000-000000000001", "113828dc-bbbb-7000-8000-000000000002");
+    let (a, b) = (
+        "113828dc-aaaa-7000-8000-000000000001",
+        "113828dc-bbbb-7000-8000-000000000002",
+    );
     w.session(a, &w.path("repo"), 1, &["first"]);
     w.session(b, &w.path("repo"), 2, &["second"]);
     w.bootstrap();
@@ -401,20 +456,26 @@ fn show_pages_on_a_terminal_only() {
     std::fs::set_permissions(&pager, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 
     // Piped: no pager.
-    let out = w.csep().env("PAGER", &pager).args(["recall", "show", &a]).output().unwrap();
+    let out = w
+        .csep()
+        .env("PAGER", &pager)
+        .args(["recall", "show", &a])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("page me"));
     assert!(!paged.exists());
 
     // On a terminal (`script` gives the command one): through $PAGER.
-    if std::process::Command::new("script").arg("--version").output().is_err() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         assert!(std::env::var_os("CI").is_none(), "`script` is needed on CI");
         eprintln!("skipped the terminal half: `script` (util-linux) is not installed");
         return;
     }
-    let line = format!(
-        "{} recall show {a}",
-        env!("CARGO_BIN_EXE_csep")
-    );
+    let line = format!("{} recall show {a}", env!("CARGO_BIN_EXE_csep"));
     let out = std::process::Command::new("script")
         .args(["-qec", &line, "/dev/null"])
         .env("CODEX_SELF_EVOLUTION_HOME", w.path("state"))
@@ -433,7 +494,11 @@ fn traces(w: &World, session_id: &str, word: &str) -> Vec<String> {
     let count = |sql: &str, p: &str| -> i64 { db.query_row(sql, [p], |r| r.get(0)).unwrap() };
     let mut found = Vec::new();
     for (what, sql, p) in [
-        ("sessions", "SELECT COUNT(*) FROM sessions WHERE session_id = ?1", session_id.to_string()),
+        (
+            "sessions",
+            "SELECT COUNT(*) FROM sessions WHERE session_id = ?1",
+            session_id.to_string(),
+        ),
         (
             "files",
             "SELECT COUNT(*) FROM files WHERE path LIKE ?1",
@@ -483,7 +548,12 @@ fn a_forgotten_session_is_gone_everywhere_and_stays_gone() {
         let f = f.unwrap().path();
         let bytes = std::fs::read(&f).unwrap();
         let at = bytes.windows(5).position(|x| x == b"okapi");
-        assert!(at.is_none(), "okapi is still on disk: {:?} {at:?} {:?}", f, at.map(|a| String::from_utf8_lossy(&bytes[a.saturating_sub(200)..a + 100]).to_string()));
+        assert!(
+            at.is_none(),
+            "okapi is still on disk: {:?} {at:?} {:?}",
+            f,
+            at.map(|a| String::from_utf8_lossy(&bytes[a.saturating_sub(200)..a + 100]).to_string())
+        );
     }
 
     // Kept out of the next imports, a rebuild and a Stop archive alike.
@@ -496,7 +566,13 @@ fn a_forgotten_session_is_gone_everywhere_and_stays_gone() {
     assert_eq!(ids(&w.json(&["recall", "--recent"])), vec![b.clone()]);
 
     // Unless allowed again.
-    let out = w.run(&["recall", "forget", "--allow-again", "not-a-forgotten-id", "--json"]);
+    let out = w.run(&[
+        "recall",
+        "forget",
+        "--allow-again",
+        "not-a-forgotten-id",
+        "--json",
+    ]);
     assert_eq!(code(&out), 3);
     w.json(&["recall", "forget", "--allow-again", &a]);
     assert_eq!(w.bootstrap()["new_sessions"], 1);
@@ -510,7 +586,12 @@ fn a_forgotten_session_is_gone_everywhere_and_stays_gone() {
 fn redact_applies_the_rules_to_text_indexed_before_them() {
     let w = World::new();
     let a = id(1);
-    w.session(&a, &w.path("repo"), 1, &["deploy notes for the capybara cluster"]);
+    w.session(
+        &a,
+        &w.path("repo"),
+        1,
+        &["deploy notes for the capybara cluster"],
+    );
     w.bootstrap();
     let hit = w.json(&["recall", "capybara"])["results"][0]["hits"][0]["message_id"]
         .as_i64()
@@ -522,19 +603,32 @@ fn redact_applies_the_rules_to_text_indexed_before_them() {
         let raw = format!("capybara cluster: GITHUB_TOKEN={token}");
         assert!(store.put_message_text(hit, &raw).unwrap());
     }
-    assert_eq!(ids(&w.json(&["recall", &token, "--global"])), vec![a.clone()]);
+    assert_eq!(
+        ids(&w.json(&["recall", &token, "--global"])),
+        vec![a.clone()]
+    );
 
     let report = w.json(&["recall", "redact"]);
     assert_eq!(report["messages_changed"], 1, "{report}");
     assert!(report["secrets"].as_u64().unwrap() >= 1);
     assert_eq!(w.json(&["recall", &token, "--global"])["count"], 0);
     let shown = w.json(&["recall", "show", &a]).to_string();
-    assert!(!shown.contains(&token) && shown.contains("[REDACTED:"), "{shown}");
+    assert!(
+        !shown.contains(&token) && shown.contains("[REDACTED:"),
+        "{shown}"
+    );
     for f in std::fs::read_dir(w.path("state/recall")).unwrap() {
         let bytes = std::fs::read(f.unwrap().path()).unwrap();
-        assert!(!bytes.windows(16).any(|x| x == &token.as_bytes()[..16]), "token on disk");
+        assert!(
+            !bytes.windows(16).any(|x| x == &token.as_bytes()[..16]),
+            "token on disk"
+        );
     }
-    assert_eq!(w.json(&["recall", "redact"])["messages_changed"], 0, "nothing left");
+    assert_eq!(
+        w.json(&["recall", "redact"])["messages_changed"],
+        0,
+        "nothing left"
+    );
 }
 
 #[test]
@@ -546,16 +640,24 @@ fn reflection_sessions_are_never_imported() {
         &id(2),
         &w.path("repo"),
         2,
-        &["[system]\nYou maintain the long-term memory of a coding agent for one repository. \
+        &[
+            "[system]\nYou maintain the long-term memory of a coding agent for one repository. \
            Keep nothing.\n\n[user]\n## Session\nthe narwhal session"
-            .to_string()],
+                .to_string(),
+        ],
     );
     w.session(&id(3), &w.path("repo"), 3, &["an ordinary narwhal session"]);
     let report = w.bootstrap();
     assert_eq!(report["skipped_sessions"], 2, "{report}");
-    assert_eq!(ids(&w.json(&["recall", "narwhal", "--global"])), vec![id(3)]);
+    assert_eq!(
+        ids(&w.json(&["recall", "narwhal", "--global"])),
+        vec![id(3)]
+    );
     w.json(&["recall", "rebuild"]);
-    assert_eq!(ids(&w.json(&["recall", "narwhal", "--global"])), vec![id(3)]);
+    assert_eq!(
+        ids(&w.json(&["recall", "narwhal", "--global"])),
+        vec![id(3)]
+    );
 }
 
 #[test]
@@ -577,15 +679,34 @@ fn times_and_the_original_flag_forms() {
     let w = World::new();
     w.session(&id(1), &w.path("repo"), 1, &["pangolin"]);
     w.session(&id(2), &w.path("repo"), 2, &["pangolin"]);
-    let v = w.json(&["recall", "--bootstrap", "--all-history", "--limit-files", "1"]);
+    let v = w.json(&[
+        "recall",
+        "--bootstrap",
+        "--all-history",
+        "--limit-files",
+        "1",
+    ]);
     assert_eq!(v["command"], "recall bootstrap");
     assert_eq!(v["processed_files"], 1);
     assert_eq!(v["limit_files"], 1);
-    let v = w.json(&["recall", "bootstrap", "--all-history", "--bootstrap-root", w.path("codex/sessions").to_str().unwrap()]);
+    let v = w.json(&[
+        "recall",
+        "bootstrap",
+        "--all-history",
+        "--bootstrap-root",
+        w.path("codex/sessions").to_str().unwrap(),
+    ]);
     assert_eq!(v["processed_files"], 2);
 
     // The sessions ended in 2025: a recent --since finds nothing, an old one both.
-    for since in ["30m", "1w", "yesterday", "today", "2 days", "2026-01-01T00:00:00Z"] {
+    for since in [
+        "30m",
+        "1w",
+        "yesterday",
+        "today",
+        "2 days",
+        "2026-01-01T00:00:00Z",
+    ] {
         let v = w.json(&["recall", "pangolin", "--since", since]);
         assert_eq!(v["count"], 0, "--since {since}");
     }

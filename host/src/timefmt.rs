@@ -45,11 +45,12 @@ fn parse_since_in(given: &str, now_ms: u64, tz: TimeZone) -> Result<u64, TimeErr
         _ => {}
     }
     if let Ok(span) = Span::from_str(s) {
-        let span = if span.is_negative() { span.negate() } else { span };
-        return now
-            .checked_sub(span)
-            .map(|z| ms(&z))
-            .map_err(|_| err());
+        let span = if span.is_negative() {
+            span.negate()
+        } else {
+            span
+        };
+        return now.checked_sub(span).map(|z| ms(&z)).map_err(|_| err());
     }
     if let Ok(t) = Timestamp::from_str(s) {
         return u64::try_from(t.as_millisecond()).map_err(|_| err());
@@ -144,7 +145,10 @@ mod tests {
         assert_eq!(parse_since("12h", now), Ok(now - 720 * m));
         assert_eq!(parse_since("7d", now), Ok(now - 7 * 1440 * m));
         assert_eq!(parse_since("1w", now), Ok(now - 7 * 1440 * m));
-        assert_eq!(parse_since("2 days 3h", now), Ok(now - (2 * 1440 + 180) * m));
+        assert_eq!(
+            parse_since("2 days 3h", now),
+            Ok(now - (2 * 1440 + 180) * m)
+        );
         assert_eq!(parse_since("today", now), Ok(now - 14 * 60 * m));
         assert_eq!(parse_since("Yesterday", now), Ok(now - (24 + 14) * 60 * m));
         assert_eq!(parse_since("2025-11-01", now), Ok(1_761_955_200_000));
@@ -153,7 +157,10 @@ mod tests {
             Ok(now - 60 * m),
             "RFC 3339"
         );
-        assert_eq!(parse_since("2025-11-25T15:00:00+02:00", now), Ok(now - 60 * m));
+        assert_eq!(
+            parse_since("2025-11-25T15:00:00+02:00", now),
+            Ok(now - 60 * m)
+        );
         assert_eq!(parse_since("2025-11-25T13:30", now), Ok(now - 30 * m));
         assert!(parse_since("soon", now).is_err());
         assert!(parse_since("", now).is_err());

@@ -15,7 +15,8 @@ use super::store::{Store, StoreError, sql};
 use crate::hash::sha256_hex;
 
 const LIST: &str = "forgotten.txt";
-const HEADER: &str = "# Sessions removed with `csep recall forget`: a hash of each id, one a line.\n";
+const HEADER: &str =
+    "# Sessions removed with `csep recall forget`: a hash of each id, one a line.\n";
 
 /// What `forget` removed.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -102,7 +103,10 @@ impl Store {
         for id in session_ids {
             let rows: Vec<(i64, String)> = tx
                 .prepare("SELECT id, client FROM sessions WHERE session_id = ?1")
-                .and_then(|mut st| st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+                .and_then(|mut st| {
+                    st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                        .collect()
+                })
                 .map_err(sql("finding a session to forget"))?;
             if rows.is_empty() {
                 report.not_indexed.push(id.clone());

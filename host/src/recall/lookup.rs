@@ -12,9 +12,13 @@ const MAX_CANDIDATES: usize = 10;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SessionLookup {
-    Found { session_id: String },
+    Found {
+        session_id: String,
+    },
     /// More than one session starts with it (up to ten of them).
-    Ambiguous { candidates: Vec<String> },
+    Ambiguous {
+        candidates: Vec<String>,
+    },
     /// Shorter than [`MIN_PREFIX`] and not a whole id.
     TooShort,
     NotFound,

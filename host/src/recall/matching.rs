@@ -127,7 +127,9 @@ impl Compiled {
         let mut all = Vec::new();
         for part in &self.parts {
             let found = match part {
-                Part::Words(want) => phrase_ranges(words.as_deref().unwrap_or(&[]), want, self.prefix),
+                Part::Words(want) => {
+                    phrase_ranges(words.as_deref().unwrap_or(&[]), want, self.prefix)
+                }
                 Part::Substring(s) => substring_ranges(text, s),
             };
             if found.is_empty() {
@@ -159,7 +161,11 @@ impl Compiled {
     }
 }
 
-fn phrase_ranges(have: &[(usize, usize, String)], want: &[String], prefix: bool) -> Vec<(usize, usize)> {
+fn phrase_ranges(
+    have: &[(usize, usize, String)],
+    want: &[String],
+    prefix: bool,
+) -> Vec<(usize, usize)> {
     if want.is_empty() || want.len() > have.len() {
         return Vec::new();
     }
@@ -301,7 +307,12 @@ pub(crate) fn snippet(text: &str, ranges: &[(usize, usize)]) -> Snippet {
             });
         }
     }
-    out.extend(text.chars().skip(from_char).take(to_char - from_char).map(flatten));
+    out.extend(
+        text.chars()
+            .skip(from_char)
+            .take(to_char - from_char)
+            .map(flatten),
+    );
     if to_char < total {
         out.push('…');
     }
@@ -328,7 +339,14 @@ mod tests {
             marked(t, "worker timeout retry", MatchMode::Phrase).as_deref(),
             Some("the worker hit a timeout, then >>>worker timeout retry<<< ran")
         );
-        assert_eq!(marked("retry the worker timeout", "worker timeout retry", MatchMode::Phrase), None);
+        assert_eq!(
+            marked(
+                "retry the worker timeout",
+                "worker timeout retry",
+                MatchMode::Phrase
+            ),
+            None
+        );
     }
 
     #[test]
@@ -359,7 +377,11 @@ mod tests {
         );
         let c = Compiled::new("cargo next", MatchMode::Phrase, true);
         assert!(c.find("cargo nextest run").is_some());
-        assert!(Compiled::new("cargo next", MatchMode::Phrase, false).find("cargo nextest run").is_none());
+        assert!(
+            Compiled::new("cargo next", MatchMode::Phrase, false)
+                .find("cargo nextest run")
+                .is_none()
+        );
     }
 
     #[test]

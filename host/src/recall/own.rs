@@ -64,7 +64,9 @@ mod tests {
         assert!(is_reflection_dir("/tmp/csep-reflect-run-a1B2c3"));
         assert!(!is_reflection_dir("/tmp/csep-reflect-run-a1B2c3/sub"));
         assert!(!is_reflection_dir("/home/me/csep-reflect-run-notes"));
-        assert!(!is_reflection_dir("/home/me/.codex/skills/csep-reflect-release"));
+        assert!(!is_reflection_dir(
+            "/home/me/.codex/skills/csep-reflect-release"
+        ));
         let meta = SessionMeta {
             cwd: Some("/var/tmp/csep-reflect-run-Zz9Yy8".into()),
             ..SessionMeta::default()
@@ -75,6 +77,9 @@ mod tests {
             "[system]\nYou maintain the long-term memory of a coding agent for one repository. …",
         );
         assert!(is_reflection_session(&plain, &[prompt]));
-        assert!(!is_reflection_session(&plain, &[user("fix the worker timeout")]));
+        assert!(!is_reflection_session(
+            &plain,
+            &[user("fix the worker timeout")]
+        ));
     }
 }

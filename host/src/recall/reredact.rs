@@ -48,7 +48,10 @@ impl Store {
                 if found.is_empty() {
                     continue;
                 }
-                let get = |i| r.get::<_, i64>(i).map_err(sql("reading messages to redact"));
+                let get = |i| {
+                    r.get::<_, i64>(i)
+                        .map_err(sql("reading messages to redact"))
+                };
                 changed.push((
                     get(0)?,
                     get(1)?,
@@ -60,8 +63,11 @@ impl Store {
             }
         }
         for (id, session, flags, text, scope, secrets) in &changed {
-            tx.execute("UPDATE messages SET text = ?2 WHERE id = ?1", params![id, text])
-                .map_err(sql("redacting a message"))?;
+            tx.execute(
+                "UPDATE messages SET text = ?2 WHERE id = ?1",
+                params![id, text],
+            )
+            .map_err(sql("redacting a message"))?;
             tx.execute("DELETE FROM messages_fts WHERE rowid = ?1", [id])
                 .map_err(sql("redacting a message"))?;
             index_message(&tx, *id, text, &message_scope(scope, *flags))?;
@@ -87,8 +93,11 @@ impl Store {
             })
             .collect();
         for (id, title, secrets) in &titles {
-            tx.execute("UPDATE sessions SET title = ?2 WHERE id = ?1", params![id, title])
-                .map_err(sql("redacting a title"))?;
+            tx.execute(
+                "UPDATE sessions SET title = ?2 WHERE id = ?1",
+                params![id, title],
+            )
+            .map_err(sql("redacting a title"))?;
             report.titles_changed += 1;
             report.secrets += secrets;
         }

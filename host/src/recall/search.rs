@@ -402,9 +402,7 @@ impl Store {
                     read += 1;
                     let session: i64 = r.get(1)?;
                     let ended: Option<i64> = r.get(4)?;
-                    let too_old = w
-                        .since_ms
-                        .is_some_and(|since| ended.unwrap_or(0) < since);
+                    let too_old = w.since_ms.is_some_and(|since| ended.unwrap_or(0) < since);
                     if w.excluded.contains(&session) || too_old {
                         jump_past = Some(session);
                         return Ok(());

@@ -281,7 +281,10 @@ mod tests {
     fn long_messages_keep_their_head_and_tail() {
         let text = format!("{}{}", "a".repeat(500), "z".repeat(500));
         let cut = cap_text(&text, 200).unwrap();
-        assert!(cut.starts_with(&"a".repeat(80)) && cut.ends_with(&"z".repeat(85)), "{cut}");
+        assert!(
+            cut.starts_with(&"a".repeat(80)) && cut.ends_with(&"z".repeat(85)),
+            "{cut}"
+        );
         assert!(cut.contains("characters cut of 1000"));
         assert_eq!(cap_text("short", 200), None);
     }

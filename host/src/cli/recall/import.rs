@@ -21,7 +21,12 @@ use csep::transcript::Client;
 #[derive(Args, Clone)]
 pub(crate) struct ImportArgs {
     /// Only transcripts modified in the last N days.
-    #[arg(long, default_value_t = 30, conflicts_with = "all_history", value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 30,
+        conflicts_with = "all_history",
+        value_name = "N"
+    )]
     since_days: u64,
     /// Every transcript, however old.
     #[arg(long)]

@@ -42,11 +42,12 @@ pub struct RecallArgs {
     /// Needles separated by `|`: file names, commands, error text, symbols, the user's words.
     query: Vec<String>,
 
+    // Boxed: the flags would make `csep`'s command enum large.
     #[command(flatten)]
-    search: search::SearchFlags,
+    search: Box<search::SearchFlags>,
 
     #[command(flatten)]
-    import: import::ImportFlags,
+    import: Box<import::ImportFlags>,
 
     #[command(flatten)]
     out: OutputArgs,
@@ -99,7 +100,9 @@ pub fn run(args: RecallArgs, home_flag: Option<&Path>) -> anyhow::Result<ExitCod
     let home = Home::resolve(home_flag).map_err(anyhow::Error::msg)?;
     match args.command {
         Some(RecallCommand::Show(a)) => show::run(&home, a),
-        Some(RecallCommand::Bootstrap(a)) => import::import(&home, a, csep::transcript::Client::Codex),
+        Some(RecallCommand::Bootstrap(a)) => {
+            import::import(&home, a, csep::transcript::Client::Codex)
+        }
         Some(RecallCommand::SyncClaude(a)) => {
             import::import(&home, a, csep::transcript::Client::Claude)
         }
@@ -108,7 +111,7 @@ pub fn run(args: RecallArgs, home_flag: Option<&Path>) -> anyhow::Result<ExitCod
         Some(RecallCommand::Redact { out }) => manage::redact(&home, out),
         None => match args.import.pseudo_command(&args.search)? {
             Some((client, a)) => import::import(&home, a.with_out(args.out), client),
-            None => search::run(&home, args.query, args.search, args.out),
+            None => search::run(&home, args.query, *args.search, args.out),
         },
     }
 }
@@ -172,7 +175,9 @@ pub(crate) fn resolve_session(store: &Store, db: &Path, given: &str) -> anyhow::
         .into()),
         Ok(SessionLookup::TooShort) => Err(Failure::usage(
             "short-session-id",
-            format!("{given:?} is too short: give at least {MIN_PREFIX} characters of a session id"),
+            format!(
+                "{given:?} is too short: give at least {MIN_PREFIX} characters of a session id"
+            ),
         )
         .hint("csep recall --recent lists session ids")
         .into()),

@@ -173,13 +173,24 @@ pub(crate) fn run(
         .map_err(|e| store_failure(&e, &db))?;
         if let Some((spec, budget)) = f.windows().filter(|_| !f.recent) {
             for r in &results {
-                windows.push(store.windows(r, &spec).map_err(|e| store_failure(&e, &db))?);
+                windows.push(
+                    store
+                        .windows(r, &spec)
+                        .map_err(|e| store_failure(&e, &db))?,
+                );
             }
             let mut refs: Vec<&mut Vec<Window>> = windows.iter_mut().collect();
             budget_use = Some(apply_budget(&mut refs, &budget));
         }
     }
-    let hint = no_match_hint(&results, &needles, mode, f.recent, f.global, store.is_none());
+    let hint = no_match_hint(
+        &results,
+        &needles,
+        mode,
+        f.recent,
+        f.global,
+        store.is_none(),
+    );
     if out.json() {
         let mut v = json!({
             "schema_version": SCHEMA_VERSION,
@@ -213,7 +224,14 @@ pub(crate) fn run(
         if let Some(n) = &notice {
             eprintln!("csep: note: {n}");
         }
-        print_text(&results, &windows, budget_use, &bucket, scope, store.is_none());
+        print_text(
+            &results,
+            &windows,
+            budget_use,
+            &bucket,
+            scope,
+            store.is_none(),
+        );
         if let Some(h) = &hint {
             eprintln!("hint: {h}");
         }
@@ -276,19 +294,24 @@ pub(crate) fn session_json(s: &SessionHits) -> Value {
 }
 
 fn windows_json(windows: &[Window]) -> Value {
-    json!(windows.iter().map(|w| json!({
-        "anchor_message_id": w.anchor_message_id,
-        "messages": w.messages.iter().map(|m| json!({
-            "message_id": m.message_id,
-            "role": m.role,
-            "tool_name": m.tool_name,
-            "at": when(m.at_ms),
-            "is_error": m.is_error,
-            "anchor": m.anchor,
-            "truncated": m.truncated,
-            "text": m.text,
-        })).collect::<Vec<_>>(),
-    })).collect::<Vec<_>>())
+    json!(
+        windows
+            .iter()
+            .map(|w| json!({
+                "anchor_message_id": w.anchor_message_id,
+                "messages": w.messages.iter().map(|m| json!({
+                    "message_id": m.message_id,
+                    "role": m.role,
+                    "tool_name": m.tool_name,
+                    "at": when(m.at_ms),
+                    "is_error": m.is_error,
+                    "anchor": m.anchor,
+                    "truncated": m.truncated,
+                    "text": m.text,
+                })).collect::<Vec<_>>(),
+            }))
+            .collect::<Vec<_>>()
+    )
 }
 
 /// How matches are marked in text: bold on a terminal that takes colour, markers
@@ -386,4 +409,3 @@ pub(crate) fn role_label(role: &str, tool: Option<&str>) -> String {
 fn indent(text: &str) -> String {
     text.trim_end().replace('\n', "\n       ")
 }
-

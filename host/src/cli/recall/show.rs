@@ -39,10 +39,16 @@ pub(crate) struct ShowArgs {
 pub(crate) fn run(home: &Home, a: ShowArgs) -> anyhow::Result<ExitCode> {
     let (store, db) = match open_index(home) {
         Ok(v) => v,
-        Err(e) if e.downcast_ref::<Failure>().is_some_and(|f| f.kind == "no-index") => {
+        Err(e)
+            if e.downcast_ref::<Failure>()
+                .is_some_and(|f| f.kind == "no-index") =>
+        {
             return Err(Failure::not_found(
                 "unknown-session",
-                format!("no indexed session has the id {:?}: nothing is indexed yet", a.session_id),
+                format!(
+                    "no indexed session has the id {:?}: nothing is indexed yet",
+                    a.session_id
+                ),
             )
             .hint("csep recall bootstrap imports past Codex sessions")
             .into());
