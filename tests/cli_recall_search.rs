@@ -723,3 +723,44 @@ fn times_and_the_original_flag_forms() {
     let out = w.run(&["recall", "pangolin", "--limit-files", "3", "--json"]);
     assert_eq!(code(&out), 2, "an import flag without an import");
 }
+
+#[test]
+fn the_stop_archive_keeps_forgotten_and_reflection_sessions_out() {
+    let w = World::new();
+    let stop = |id: &str, transcript: &Path, cwd: &Path| {
+        let payload = serde_json::json!({"session_id": id, "turn_id": "t1",
+            "transcript_path": transcript, "cwd": cwd, "hook_event_name": "Stop",
+            "model": "gpt-5.3-codex", "permission_mode": "default",
+            "stop_hook_active": false, "last_assistant_message": "done"});
+        let out = w
+            .csep()
+            .arg("session-stop")
+            .write_stdin(payload.to_string())
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{out:?}");
+    };
+    let a = id(1);
+    let t = w.said(&a, &w.path("repo"), 1, &["the ocelot plan".to_string()]);
+    stop(&a, &t, &w.path("repo"));
+    assert_eq!(w.json(&["recall", "ocelot", "--global"])["count"], 1);
+    w.json(&["recall", "forget", &a]);
+    // The session goes on after it was forgotten: its next Stop does not bring it back.
+    let mut text = std::fs::read_to_string(&t).unwrap();
+    text.push_str(
+        &serde_json::json!({"timestamp": "2025-11-25T17:00:00.000Z", "type": "response_item",
+            "payload": {"type": "message", "role": "user",
+                "content": [{"type": "input_text", "text": "more ocelot"}]}})
+        .to_string(),
+    );
+    text.push('\n');
+    std::fs::write(&t, text).unwrap();
+    stop(&a, &t, &w.path("repo"));
+    assert_eq!(w.json(&["recall", "ocelot", "--global"])["count"], 0);
+
+    let run = std::env::temp_dir().join("csep-reflect-run-Qw12Er");
+    let b = id(2);
+    let t = w.said(&b, &run, 2, &["the margay memory".to_string()]);
+    stop(&b, &t, &run);
+    assert_eq!(w.json(&["recall", "margay", "--global"])["count"], 0);
+}
