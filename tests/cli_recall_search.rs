@@ -750,13 +750,18 @@ fn the_stop_archive_keeps_forgotten_and_reflection_sessions_out() {
     text.push_str(
         &serde_json::json!({"timestamp": "2025-11-25T17:00:00.000Z", "type": "response_item",
             "payload": {"type": "message", "role": "user",
-                "content": [{"type": "input_text", "text": "more ocelot"}]}})
+                "content": [{"type": "input_text",
+                    "text": "more ocelot. 记住：这个仓库跑测试用 cargo nextest run"}]}})
         .to_string(),
     );
     text.push('\n');
     std::fs::write(&t, text).unwrap();
     stop(&a, &t, &w.path("repo"));
     assert_eq!(w.json(&["recall", "ocelot", "--global"])["count"], 0);
+    let jobs = std::fs::read_dir(w.path("state/session_reflection/jobs"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(jobs, 0, "a forgotten session is not reflected on either");
 
     let run = std::env::temp_dir().join("csep-reflect-run-Qw12Er");
     let b = id(2);

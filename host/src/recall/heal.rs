@@ -346,9 +346,7 @@ fn ingest_all(
                     match r.outcome {
                         Outcome::New => report.new_sessions += 1,
                         Outcome::Updated => report.updated_sessions += 1,
-                        Outcome::Unchanged | Outcome::Skipped | Outcome::Forgotten => {
-                            report.unchanged_sessions += 1
-                        }
+                        Outcome::Unchanged | Outcome::Skipped => report.unchanged_sessions += 1,
                     }
                     report.new_messages += r.new_messages;
                 }

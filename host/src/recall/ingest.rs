@@ -28,10 +28,9 @@ pub enum Outcome {
     New,
     Updated,
     Unchanged,
-    /// Never indexed: the reflection worker's own session.
+    /// Never indexed: the reflection worker's own session, or one removed with
+    /// `csep recall forget` ([`FileReport::forgotten`]).
     Skipped,
-    /// Never indexed again: removed with `csep recall forget`.
-    Forgotten,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,6 +45,8 @@ pub struct FileReport {
     pub oversized_lines: u64,
     /// The file was rewritten, not appended to, and was read again from the start.
     pub reread: bool,
+    /// Skipped because its session was forgotten (`csep recall forget`).
+    pub forgotten: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -240,7 +241,7 @@ impl Store {
         {
             return Ok(Some(FileReport {
                 path: path.to_path_buf(),
-                outcome: Outcome::Forgotten,
+                outcome: Outcome::Skipped,
                 session_id: None,
                 new_messages: 0,
                 redactions: 0,
@@ -248,6 +249,7 @@ impl Store {
                 unknown_lines: 0,
                 oversized_lines: 0,
                 reread: false,
+                forgotten: true,
             }));
         }
         let meta = std::fs::metadata(path).map_err(read_err(path))?;
@@ -263,6 +265,7 @@ impl Store {
             unknown_lines: 0,
             oversized_lines: 0,
             reread: false,
+            forgotten: false,
         };
         if let Some(k) = &known
             && k.size == size
@@ -351,7 +354,8 @@ impl Store {
         {
             // Forgotten: nothing of it is written, not even the file's row.
             drop(guard);
-            report.outcome = Outcome::Forgotten;
+            report.outcome = Outcome::Skipped;
+            report.forgotten = true;
             return Ok(Some(report));
         }
         let file_session = known.as_ref().and_then(|k| k.session);

@@ -129,8 +129,8 @@ pub fn bootstrap_with(
                     Outcome::New => report.new_sessions += 1,
                     Outcome::Updated => report.updated_sessions += 1,
                     Outcome::Unchanged => report.unchanged_sessions += 1,
+                    Outcome::Skipped if r.forgotten => report.forgotten_sessions += 1,
                     Outcome::Skipped => report.skipped_sessions += 1,
-                    Outcome::Forgotten => report.forgotten_sessions += 1,
                 }
                 if r.outcome != Outcome::Unchanged {
                     report.bytes += len;
