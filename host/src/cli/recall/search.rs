@@ -25,7 +25,7 @@ pub(crate) struct SearchFlags {
     /// The folder whose repo to search (default: the current folder).
     #[arg(long, value_name = "DIR")]
     cwd: Option<PathBuf>,
-    /// Sessions to show: that many whenever that many match.
+    /// Sessions to show: that many whenever that many match (the original defaulted to 3).
     #[arg(long, visible_alias = "top-k", default_value_t = 5, value_name = "N")]
     limit: usize,
     /// Only sessions active since then: a duration back (30m, 12h, 7d, 1w, "2 days"),
