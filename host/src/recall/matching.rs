@@ -43,29 +43,52 @@ pub struct Span {
     pub end: usize,
 }
 
-/// Words as the index splits them: runs of letters and digits, lowercased, with their
-/// byte ranges.
-pub(crate) fn word_ranges(text: &str) -> Vec<(usize, usize, String)> {
+/// Words as the index splits them: the byte ranges of runs of letters and digits.
+pub(crate) fn word_ranges(text: &str) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = None;
     for (i, c) in text.char_indices() {
         match (c.is_alphanumeric(), start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
-                out.push((s, i, text[s..i].to_lowercase()));
+                out.push((s, i));
                 start = None;
             }
             _ => {}
         }
     }
     if let Some(s) = start {
-        out.push((s, text.len(), text[s..].to_lowercase()));
+        out.push((s, text.len()));
     }
     out
 }
 
+/// The words of a text, lowercased.
 pub(crate) fn tokens(text: &str) -> Vec<String> {
-    word_ranges(text).into_iter().map(|(_, _, w)| w).collect()
+    word_ranges(text)
+        .into_iter()
+        .map(|(s, e)| text[s..e].to_lowercase())
+        .collect()
+}
+
+/// Whether a word of a text is `want` (lowercase), or starts with it: without
+/// allocating for ASCII words, the common case in a long tool output.
+fn word_is(word: &str, want: &str, prefix: bool) -> bool {
+    if word.is_ascii() {
+        let (w, t) = (word.as_bytes(), want.as_bytes());
+        if prefix {
+            w.len() >= t.len() && w[..t.len()].eq_ignore_ascii_case(t)
+        } else {
+            w.eq_ignore_ascii_case(t)
+        }
+    } else {
+        let lower = word.to_lowercase();
+        if prefix {
+            lower.starts_with(want)
+        } else {
+            lower == want
+        }
+    }
 }
 
 /// Splits a needle into its quoted and unquoted pieces: `a "b c" d` gives
@@ -128,7 +151,7 @@ impl Compiled {
         for part in &self.parts {
             let found = match part {
                 Part::Words(want) => {
-                    phrase_ranges(words.as_deref().unwrap_or(&[]), want, self.prefix)
+                    phrase_ranges(text, words.as_deref().unwrap_or(&[]), want, self.prefix)
                 }
                 Part::Substring(s) => substring_ranges(text, s),
             };
@@ -162,7 +185,8 @@ impl Compiled {
 }
 
 fn phrase_ranges(
-    have: &[(usize, usize, String)],
+    text: &str,
+    have: &[(usize, usize)],
     want: &[String],
     prefix: bool,
 ) -> Vec<(usize, usize)> {
@@ -171,13 +195,10 @@ fn phrase_ranges(
     }
     have.windows(want.len())
         .filter(|w| {
-            w.iter().zip(want).enumerate().all(|(i, ((_, _, h), t))| {
-                if prefix && i + 1 == want.len() {
-                    h.starts_with(t.as_str())
-                } else {
-                    h == t
-                }
-            })
+            w.iter()
+                .zip(want)
+                .enumerate()
+                .all(|(i, ((s, e), t))| word_is(&text[*s..*e], t, prefix && i + 1 == want.len()))
         })
         .map(|w| (w[0].0, w[w.len() - 1].1))
         .collect()

@@ -413,12 +413,17 @@ impl Store {
                         return Ok(());
                     }
                     let text = r.get_ref(3)?.as_str()?;
-                    let found = w.compiled.find(text);
-                    if check && found.is_none() {
-                        continue;
-                    }
+                    // The index decides single words: a byte scan counts them for the
+                    // score; phrases are checked word by word.
+                    let matches = if check {
+                        match w.compiled.find(text) {
+                            Some(found) => found.len(),
+                            None => continue,
+                        }
+                    } else {
+                        w.compiled.find_loose(text).len()
+                    };
                     let role: String = r.get(2)?;
-                    let matches = found.as_ref().map_or(1, Vec::len);
                     w.kept.push(Candidate {
                         message: r.get(0)?,
                         session,
