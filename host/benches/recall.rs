@@ -115,6 +115,9 @@ fn main() {
         "TranscriptReader",
         "kubectl get pods",
         "nothing-matches-this-needle",
+        // Words in most sessions: the walk must still return `limit` sessions.
+        "value",
+        "job stream",
     ];
     for (label, bucket) in [
         (
@@ -127,7 +130,7 @@ fn main() {
         for _ in 0..5 {
             for q in queries {
                 let t = Instant::now();
-                store
+                let found = store
                     .search(&SearchQuery {
                         needles: recall::parse_needles(q),
                         bucket: bucket.clone(),
@@ -136,12 +139,33 @@ fn main() {
                     })
                     .unwrap();
                 times.push(t.elapsed());
+                if q == "value" {
+                    assert_eq!(found.len(), 5, "a common word fills the limit");
+                }
+            }
+            for q in ["value|parse_config", "worker timeout retry", "job value"] {
+                let t = Instant::now();
+                store
+                    .search_with(
+                        &SearchQuery {
+                            needles: recall::parse_needles(q),
+                            bucket: bucket.clone(),
+                            limit: 10,
+                            ..SearchQuery::default()
+                        },
+                        &recall::SearchOptions {
+                            mode: recall::MatchMode::AllTerms,
+                            ..recall::SearchOptions::default()
+                        },
+                    )
+                    .unwrap();
+                times.push(t.elapsed());
             }
         }
         let (median, p95) = stats(times);
         println!(
             "query ({label}, in-process, {} queries x5): median {median:.2} ms, p95 {p95:.2} ms",
-            queries.len()
+            queries.len() + 3
         );
     }
     if let Some(dir) = keep {

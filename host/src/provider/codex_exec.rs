@@ -46,7 +46,10 @@ impl CodexExec {
         let codex_error = |what: &str, e: io::Error| ProviderError::Codex(format!("{what}: {e}"));
         // Run in an empty directory: no repository instructions get loaded, and
         // the last-message file has a private home.
-        let dir = tempfile::tempdir().map_err(|e| codex_error("creating a temp dir", e))?;
+        let dir = tempfile::Builder::new()
+            .prefix(crate::recall::REFLECTION_DIR_PREFIX)
+            .tempdir()
+            .map_err(|e| codex_error("creating a temp dir", e))?;
         let last_message = dir.path().join("last-message.txt");
         let mut command = Command::new(&self.bin);
         // `--ephemeral`: the run leaves no session under `$CODEX_HOME/sessions`, so

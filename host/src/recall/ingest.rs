@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::own;
 use super::search::{cjk_pairs, has_cjk};
 use super::store::{Store, StoreError, sql};
 use crate::bucket::Bucket;
@@ -27,7 +28,8 @@ pub enum Outcome {
     New,
     Updated,
     Unchanged,
-    /// Never indexed: the reflection worker's own session.
+    /// Never indexed: the reflection worker's own session, or one removed with
+    /// `csep recall forget` ([`FileReport::forgotten`]).
     Skipped,
 }
 
@@ -43,6 +45,8 @@ pub struct FileReport {
     pub oversized_lines: u64,
     /// The file was rewritten, not appended to, and was read again from the start.
     pub reread: bool,
+    /// Skipped because its session was forgotten (`csep recall forget`).
+    pub forgotten: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -231,6 +235,23 @@ impl Store {
         buckets: &mut BucketCache,
     ) -> Result<Option<FileReport>, IngestError> {
         let key = path.to_string_lossy().into_owned();
+        // A forgotten session is not read again (its file is not recorded either).
+        if let Some(id) = id_from_name(path)
+            && self.is_forgotten(&id)
+        {
+            return Ok(Some(FileReport {
+                path: path.to_path_buf(),
+                outcome: Outcome::Skipped,
+                session_id: None,
+                new_messages: 0,
+                redactions: 0,
+                corrupt_lines: 0,
+                unknown_lines: 0,
+                oversized_lines: 0,
+                reread: false,
+                forgotten: true,
+            }));
+        }
         let meta = std::fs::metadata(path).map_err(read_err(path))?;
         let (size, mtime, inode) = (meta.len(), mtime_ns(&meta), meta.ino());
         let known = self.known(&key)?;
@@ -244,6 +265,7 @@ impl Store {
             unknown_lines: 0,
             oversized_lines: 0,
             reread: false,
+            forgotten: false,
         };
         if let Some(k) = &known
             && k.size == size
@@ -322,8 +344,20 @@ impl Store {
         }
 
         let skipped = known.as_ref().and_then(|k| k.skipped.clone()).or_else(|| {
-            (chunk.meta.reflection_marker && start == 0).then(|| "reflection-worker".to_string())
+            (start == 0 && own::is_reflection_session(&chunk.meta, &chunk.messages))
+                .then(|| own::REFLECTION.to_string())
         });
+        let named = chunk.meta.id.clone().or_else(|| id_from_name(path));
+        if skipped.is_none()
+            && let Some(id) = &named
+            && self.is_forgotten(id)
+        {
+            // Forgotten: nothing of it is written, not even the file's row.
+            drop(guard);
+            report.outcome = Outcome::Skipped;
+            report.forgotten = true;
+            return Ok(Some(report));
+        }
         let file_session = known.as_ref().and_then(|k| k.session);
         let mut session_row = if report.reread { None } else { file_session };
         let mut new_session = false;
@@ -437,11 +471,25 @@ fn session_id_in(conn: &rusqlite::Connection, session: Option<i64>) -> Option<St
     .ok()
 }
 
+/// The scope tokens of one message: its session's, and the background token for
+/// background messages.
+pub(crate) fn message_scope(session_scope: &str, flags: i64) -> String {
+    if flags & BACKGROUND_FLAG != 0 {
+        format!("{session_scope} {BACKGROUND_TOKEN}")
+    } else {
+        session_scope.to_string()
+    }
+}
+
 /// The tokens a session's messages carry in `messages_fts.scope`: one for the
 /// bucket (a hash, so it is a single token) and one for the client.
 pub(crate) fn scope_tokens(bucket: &str, client: &str) -> String {
     format!("{} {}", bucket_token(bucket), client_token(client))
 }
+
+/// The scope token of background messages (client-injected context), which searches
+/// leave out unless asked. Not a bucket token: those are `b` and hex digits.
+pub(crate) const BACKGROUND_TOKEN: &str = "bg";
 
 pub(crate) fn bucket_token(bucket: &str) -> String {
     format!("b{}", short_hex(bucket.as_bytes()))
@@ -471,6 +519,11 @@ fn upsert_session(
         .map(|b| (Some(b.id), Some(b.key_path.to_string_lossy().into_owned())))
         .unwrap_or((None, None));
     let started = meta.started_ms.map(|v| v as i64);
+    // The title is the first user message: redacted as the messages are.
+    let title = meta
+        .title
+        .as_deref()
+        .map(|t| redact::redact(t).0.into_owned());
     match existing {
         Some((id, old_bucket, old_scope)) => {
             let bucket_now = bucket_id.clone().unwrap_or(old_bucket);
@@ -487,7 +540,7 @@ fn upsert_session(
                     bucket_now,
                     repo,
                     meta.branch,
-                    meta.title,
+                    title,
                     started,
                     scope
                 ],
@@ -512,7 +565,7 @@ fn upsert_session(
                     bucket_now,
                     repo,
                     meta.branch,
-                    meta.title,
+                    title,
                     started,
                     scope
                 ],
@@ -525,23 +578,28 @@ fn upsert_session(
 
 /// A session whose bucket became known later: its indexed rows get the new scope.
 fn reindex_scope(tx: &rusqlite::Connection, session: i64, scope: &str) -> Result<(), StoreError> {
-    let rows: Vec<(i64, String)> = tx
-        .prepare("SELECT id, text FROM messages WHERE session = ?1")
+    let rows: Vec<(i64, String, i64)> = tx
+        .prepare("SELECT id, text, flags FROM messages WHERE session = ?1")
         .and_then(|mut st| {
-            st.query_map([session], |r| Ok((r.get(0)?, r.get(1)?)))?
+            st.query_map([session], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
                 .collect()
         })
         .map_err(sql("re-scoping a session"))?;
-    for (id, text) in rows {
+    for (id, text, flags) in rows {
         tx.execute("DELETE FROM messages_fts WHERE rowid = ?1", [id])
             .map_err(sql("re-scoping a session"))?;
-        index_message(tx, id, &text, scope)?;
+        index_message(tx, id, &text, &message_scope(scope, flags))?;
     }
     Ok(())
 }
 
+/// The role stored for client-injected context (instructions, environment, skill lists).
+pub(crate) const BACKGROUND_ROLE: &str = "background";
+/// `messages.flags` bit of background messages.
+pub(crate) const BACKGROUND_FLAG: i64 = 8;
+
 /// Adds one message to the full-text index.
-fn index_message(
+pub(crate) fn index_message(
     tx: &rusqlite::Connection,
     id: i64,
     text: &str,
@@ -633,23 +691,31 @@ fn insert_messages(
             r.get(0)
         })
         .map_err(sql("reading a session's scope"))?;
+    let background_scope = format!("{scope} {BACKGROUND_TOKEN}");
     let mut n = 0;
     for m in messages {
-        // Injected context is not the user's words, and it would drown real hits.
-        if m.injected || m.text.trim().is_empty() {
+        if m.text.trim().is_empty() {
             continue;
         }
         let (text, found) = redact::redact(&m.text);
         total.merge(&found);
+        // Injected context is not the user's words: kept as background, which
+        // searches and `show` leave out unless asked, as it would drown real hits.
+        let role = if m.injected {
+            BACKGROUND_ROLE
+        } else {
+            m.role.name()
+        };
         let flags = i64::from(m.is_error)
             | (i64::from(m.sidechain) << 1)
-            | (i64::from(has_cjk(&text)) << 2);
+            | (i64::from(has_cjk(&text)) << 2)
+            | (i64::from(m.injected) << 3);
         let mut insert = |id: Option<i64>| {
             st.execute(params![
                 id,
                 session,
                 file,
-                m.role.name(),
+                role,
                 m.tool_name,
                 m.at_ms.map(|v| v as i64),
                 flags,
@@ -665,8 +731,13 @@ fn insert_messages(
             }
             Err(e) => return Err(sql("adding a message")(e)),
         }
-        index_message(tx, tx.last_insert_rowid(), &text, &scope)?;
-        if m.role == Role::ToolCall {
+        let scope = if m.injected {
+            &background_scope
+        } else {
+            &scope
+        };
+        index_message(tx, tx.last_insert_rowid(), &text, scope)?;
+        if m.role == Role::ToolCall && !m.injected {
             for skill in generated_skills_named(&text) {
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO skill_uses (skill, session, at_ms) VALUES (?1, ?2, ?3)",

@@ -1,16 +1,30 @@
 //! Session recall: every transcript in a local SQLite/FTS5 index.
 
+mod forget;
 pub mod heal;
 mod ingest;
+mod lookup;
+mod matching;
+mod own;
+mod reredact;
 mod schema;
 mod search;
 mod store;
 mod walk;
+mod window;
 
+pub use forget::{ForgetReport, Forgotten};
 pub use ingest::{BucketCache, FileReport, IngestError, Outcome};
-pub use search::{Hit, SearchQuery, SessionHits, parse_needles, snippet};
+pub use lookup::{MIN_PREFIX, SessionLookup};
+pub use matching::{MatchMode, SNIPPET_SIDE, Snippet, Span};
+pub use own::{REFLECTION_DIR_PREFIX, is_reflection_dir};
+pub use reredact::RedactReport;
+pub use search::{Hit, SearchOptions, SearchQuery, SessionHits, parse_needles, snippet};
 pub use store::{Integrity, Store, StoreError};
-pub use walk::{BootstrapReport, FileError, bootstrap};
+pub use walk::{BootstrapReport, FileError, ImportOptions, bootstrap, bootstrap_with};
+pub use window::{Budget, BudgetUse, Window, WindowMessage, WindowSpec, apply_budget, cap_text};
+
+use ingest::BACKGROUND_FLAG;
 
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
@@ -26,6 +40,17 @@ pub struct ShownMessage {
     pub at_ms: Option<u64>,
     pub is_error: bool,
     pub text: String,
+}
+
+/// Which messages of a session `show_with` returns.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ShowOptions {
+    /// Only the window around this message id.
+    pub around: Option<i64>,
+    pub before: usize,
+    pub after: usize,
+    /// Client-injected context (instructions, environment, skill lists) too.
+    pub include_background: bool,
 }
 
 impl Store {
@@ -51,13 +76,64 @@ impl Store {
         ids.into_iter().map(|id| self.session_row(id)).collect()
     }
 
-    /// A session and its messages; with `around`, only the `context` messages on
-    /// each side of that message.
+    /// The newest sessions of the query's scope, client and time (its needles are not
+    /// used), leaving out the options' excluded sessions.
+    pub fn recent_with(
+        &self,
+        q: &SearchQuery,
+        o: &SearchOptions,
+    ) -> Result<Vec<SessionHits>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT id, session_id FROM sessions
+                 WHERE (?1 IS NULL OR bucket = ?1) AND (?2 IS NULL OR client = ?2)
+                   AND COALESCE(ended_ms, started_ms, 0) >= ?3
+                 ORDER BY COALESCE(ended_ms, started_ms, 0) DESC, id DESC",
+            )
+            .map_err(sql("listing recent sessions"))?;
+        let mut ids = Vec::new();
+        let mut rows = st
+            .query(params![q.bucket, q.client, q.since_ms.unwrap_or(0) as i64])
+            .map_err(sql("listing recent sessions"))?;
+        while let Some(r) = rows.next().map_err(sql("listing recent sessions"))? {
+            let sid: String = r.get(1).map_err(sql("listing recent sessions"))?;
+            if o.exclude_sessions.contains(&sid) {
+                continue;
+            }
+            ids.push(r.get::<_, i64>(0).map_err(sql("listing recent sessions"))?);
+            if ids.len() >= q.limit.max(1) {
+                break;
+            }
+        }
+        ids.into_iter().map(|id| self.session_row(id)).collect()
+    }
+
+    /// A session (by its whole id) and its messages, client-injected context left
+    /// out; with `around`, only the `context` messages on each side of that message.
     pub fn show(
         &self,
         session_id: &str,
         around: Option<i64>,
         context: usize,
+    ) -> Result<Option<(SessionHits, Vec<ShownMessage>)>, StoreError> {
+        self.show_with(
+            session_id,
+            &ShowOptions {
+                around,
+                before: context,
+                after: context,
+                include_background: false,
+            },
+        )
+    }
+
+    /// A session (by its whole id; see [`Store::find_session`] for prefixes) and its
+    /// messages, or the window of `before` and `after` messages around one.
+    pub fn show_with(
+        &self,
+        session_id: &str,
+        o: &ShowOptions,
     ) -> Result<Option<(SessionHits, Vec<ShownMessage>)>, StoreError> {
         let row: Option<i64> = self
             .conn
@@ -74,11 +150,11 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT id, role, tool_name, at_ms, flags, text FROM messages
-                 WHERE session = ?1 ORDER BY id",
+                 WHERE session = ?1 AND (?2 OR flags & ?3 = 0) ORDER BY id",
             )
             .map_err(sql("reading messages"))?;
         let mut messages: Vec<ShownMessage> = st
-            .query_map([row], |r| {
+            .query_map(params![row, o.include_background, BACKGROUND_FLAG], |r| {
                 Ok(ShownMessage {
                     message_id: r.get(0)?,
                     role: r.get(1)?,
@@ -90,11 +166,11 @@ impl Store {
             })
             .and_then(|r| r.collect())
             .map_err(sql("reading messages"))?;
-        if let Some(id) = around
+        if let Some(id) = o.around
             && let Some(at) = messages.iter().position(|m| m.message_id == id)
         {
-            let end = (at + context + 1).min(messages.len());
-            messages = messages.drain(at.saturating_sub(context)..end).collect();
+            let end = (at + o.after + 1).min(messages.len());
+            messages = messages.drain(at.saturating_sub(o.before)..end).collect();
         }
         Ok(Some((session, messages)))
     }

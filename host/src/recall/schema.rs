@@ -90,4 +90,8 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (skill, session)
     ) WITHOUT ROWID;
     "#,
+    // 3: session ids looked up by prefix (`csep recall show 113828dc`).
+    r#"
+    CREATE INDEX sessions_by_id ON sessions (session_id);
+    "#,
 ];

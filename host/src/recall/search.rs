@@ -1,56 +1,79 @@
 //! Needle search over the two indexes: words (unicode61: identifiers split on
-//! punctuation, paths into parts) first, then substrings (trigram: CJK runs, the
-//! inside of identifiers), then a bounded scan for needles too short for trigrams.
-//! Ranked by bm25, tool text weighted below user and assistant text, newer first on ties.
+//! punctuation, paths into parts) and CJK character pairs. Matches are walked newest
+//! first, a few per session: once a session has given enough, the walk jumps past all
+//! of its messages (message ids are ordered by session start), so a word found in
+//! every session costs a few rows per session, and `limit` sessions come back
+//! whenever that many match. Ranked by how many alternatives matched, whether the best
+//! match is in what people wrote or in tool text, then newest first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::ingest::{bucket_token, client_token};
+use super::ingest::{BACKGROUND_TOKEN, bucket_token, client_token};
+use super::matching::{Compiled, MatchMode, Part, Span, snippet as make_snippet};
 use super::store::{Store, StoreError, sql};
 
-/// The newest messages matching an FTS expression, with their text.
-const CANDIDATE_SQL: &str = "SELECT m.id, m.session, m.role, m.text,
+/// Matches newest first below a message id, with their session's activity time.
+const WALK_SQL: &str = "SELECT m.id, m.session, m.role, m.text,
             COALESCE(s.ended_ms, s.started_ms)
      FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1
-           ORDER BY rowid DESC LIMIT ?3) f
+           AND rowid < ?2 AND rowid >= ?3 ORDER BY rowid DESC LIMIT ?4) f
      JOIN messages m ON m.id = f.rowid
-     JOIN sessions s ON s.id = m.session
-     WHERE (?2 IS NULL OR COALESCE(s.ended_ms, s.started_ms, 0) >= ?2)";
+     JOIN sessions s ON s.id = m.session";
 
-/// Narrows an FTS expression to the query's bucket and client.
-fn scoped(mut expr: String, q: &SearchQuery) -> String {
+/// Messages a needle's walk may read: a phrase of common words that rarely stand
+/// side by side is checked message by message, and this bounds what that costs.
+const ROW_BUDGET: i64 = 10_000;
+/// Matching messages kept per session and needle: enough to rank it and to anchor
+/// windows; then the walk moves on to older sessions.
+const HITS_PER_SESSION: usize = 8;
+/// Hits shown per session.
+const HITS_SHOWN: usize = 3;
+/// Sessions a needle's walk gathers beyond `limit`, so a better older session can
+/// rank above a newer one that matched less well.
+const POOL_FACTOR: usize = 3;
+const POOL_MIN: usize = 15;
+
+/// Narrows an FTS expression to the query's bucket and client, and leaves out
+/// background messages unless asked.
+fn scoped(expr: String, q: &SearchQuery, o: &SearchOptions) -> String {
+    let mut expr = format!("({expr})");
     if let Some(b) = &q.bucket {
         expr.push_str(&format!(" AND scope : {}", bucket_token(b)));
     }
     if let Some(c) = &q.client {
         expr.push_str(&format!(" AND scope : {}", client_token(c)));
     }
+    if !o.include_background {
+        expr = format!("({expr}) NOT scope : {BACKGROUND_TOKEN}");
+    }
     expr
 }
 
-/// Rows fetched per needle and index before grouping by session: the newest matches
-/// (message ids follow session start times), ranked by bm25 among themselves. A
-/// word found in half the corpus costs the same as a rare one.
-const CANDIDATES: i64 = 200;
-/// Candidates kept per session.
-const HITS_PER_SESSION: usize = 8;
-/// Hits shown per session.
-const HITS_SHOWN: usize = 3;
-/// Characters of context on each side of a match in a snippet.
-const SNIPPET_SIDE: usize = 60;
-
+/// What to search: typed, for the CLI, the MCP server and the reflection host alike.
 #[derive(Debug, Clone, Default)]
 pub struct SearchQuery {
+    /// Alternatives: a session matches when any needle does (`a|b` on the command line).
     pub needles: Vec<String>,
     /// Only sessions of this bucket; `None` searches every repo.
     pub bucket: Option<String>,
+    /// Sessions to return: this many whenever this many match.
     pub limit: usize,
     /// Only sessions active at or after this time (ms since the epoch).
     pub since_ms: Option<u64>,
     pub client: Option<String>,
+}
+
+/// How needles match, and what is left out.
+#[derive(Debug, Clone, Default)]
+pub struct SearchOptions {
+    pub mode: MatchMode,
+    /// Session ids never returned (the running session, which is already in context).
+    pub exclude_sessions: Vec<String>,
+    /// Client-injected context (instructions, environment, skill lists) may match.
+    pub include_background: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -59,10 +82,15 @@ pub struct Hit {
     pub role: String,
     pub tool_name: Option<String>,
     pub at_ms: Option<u64>,
-    /// The text around the match, the match marked `>>>like this<<<`.
+    /// The text around the first match, each match marked `>>>like this<<<`.
     pub snippet: String,
-    /// `words`, `substring` or `scan`: which index found it.
+    /// The same text unmarked, and where the needle matched in it (characters).
+    pub text: String,
+    pub spans: Vec<Span>,
+    /// `words` or `cjk`: which index found it.
     pub matched_by: &'static str,
+    /// Which needle of the query matched (its index in `needles`).
+    pub needle: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,9 +104,15 @@ pub struct SessionHits {
     pub started_ms: Option<u64>,
     pub ended_ms: Option<u64>,
     pub transcript_paths: Vec<String>,
+    /// Higher is better.
     pub score: f64,
     pub hit_count: usize,
     pub hits: Vec<Hit>,
+    /// Every matching message found, best first: anchors for windows.
+    #[serde(skip)]
+    pub matched_messages: Vec<i64>,
+    #[serde(skip)]
+    pub(crate) row: i64,
 }
 
 /// Splits `a|b|c` into needles: trimmed, non-empty, without duplicates.
@@ -131,7 +165,7 @@ pub(crate) fn has_cjk(text: &str) -> bool {
     text.chars().any(is_cjk)
 }
 
-fn is_cjk(c: char) -> bool {
+pub(crate) fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF
         | 0xF900..=0xFAFF | 0x1100..=0x11FF | 0x3130..=0x318F | 0x20000..=0x2FFFF)
@@ -143,6 +177,7 @@ fn role_weight(role: &str) -> f64 {
         "user" => 1.0,
         "assistant" => 0.9,
         "tool-call" => 0.7,
+        "background" => 0.3,
         _ => 0.5,
     }
 }
@@ -157,244 +192,326 @@ struct Candidate {
     needle: usize,
 }
 
-fn quoted(needle: &str) -> String {
-    format!("\"{}\"", needle.replace('"', "\"\""))
+fn quoted(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
 }
 
-/// Words as the index splits them: runs of letters and digits, lowercased.
-fn tokens(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .map(str::to_lowercase)
-        .collect()
+/// A session in the ranking.
+struct Ranked {
+    session: i64,
+    /// How many of the query's needles it matched.
+    needles: usize,
+    tier: u8,
+    ended: Option<i64>,
+    score: f64,
+    hits: Vec<Candidate>,
 }
 
-/// True when `text` holds `words` one after the other (the last one as a prefix
-/// when `prefix`).
-fn holds_phrase(text: &str, words: &[String], prefix: bool) -> bool {
-    let all = tokens(text);
-    all.windows(words.len()).any(|w| {
-        w.iter().zip(words).enumerate().all(|(i, (have, want))| {
-            if prefix && i + 1 == words.len() {
-                have.starts_with(want.as_str())
-            } else {
-                have == want
-            }
-        })
-    })
-}
-
-/// Lower is better, as bm25. FTS5's own bm25 reads every posting of every term to
-/// weigh it, which costs hundreds of milliseconds for a word in most messages; among
-/// the newest matches of one needle, how often it occurs and how short the message is
-/// rank as well, and tool text stays below what people wrote.
-fn score(role: &str, text: &str, needle: &str) -> f64 {
-    let tf = count_folded(text, needle).max(1) as f64;
-    let len = text.len() as f64;
-    -role_weight(role) * (1.0 + tf.ln()) / (1.0 + (1.0 + len / 2000.0).ln())
-}
-
-fn count_folded(hay: &str, needle: &str) -> usize {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    if n.is_empty() || n.len() > h.len() {
-        return 0;
+/// Where a match is, coarsely: what people and the agent wrote, a tool call, tool
+/// output, client-injected context.
+fn tier(role: &str) -> u8 {
+    match role {
+        "user" | "assistant" => 3,
+        "tool-call" => 2,
+        "background" => 0,
+        _ => 1,
     }
-    (0..=h.len() - n.len())
-        .filter(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
-        .count()
+}
+
+/// Higher is better. FTS5's own bm25 reads every posting of every term to weigh it,
+/// which costs hundreds of milliseconds for a word in most messages; how often the
+/// needle occurs and how short the message is rank as well, and tool text stays
+/// below what people wrote.
+fn score(role: &str, text: &str, matches: usize) -> f64 {
+    let tf = matches.max(1) as f64;
+    let len = text.len() as f64;
+    role_weight(role) * (1.0 + tf.ln()) / (1.0 + (1.0 + len / 2000.0).ln())
+}
+
+/// The FTS expression that finds candidates for a compiled needle: all its words
+/// (the index keeps no positions, so order is checked on the text) and the character
+/// pairs of its CJK parts.
+fn fts_expr(c: &Compiled) -> (String, &'static str) {
+    let mut terms: Vec<String> = Vec::new();
+    let mut by = "words";
+    for part in &c.parts {
+        match part {
+            Part::Words(words) => {
+                for (i, w) in words.iter().enumerate() {
+                    let star = if c.prefix && i + 1 == words.len() {
+                        "*"
+                    } else {
+                        ""
+                    };
+                    terms.push(format!("text : {}{star}", quoted(w)));
+                }
+            }
+            Part::Substring(s) => {
+                by = "cjk";
+                for pair in cjk_pairs(s).split_whitespace() {
+                    let star = if pair.chars().count() == 1 { "*" } else { "" };
+                    terms.push(format!("cjk : {}{star}", quoted(pair)));
+                }
+                let plain: String = s
+                    .chars()
+                    .map(|ch| if is_cjk(ch) { ' ' } else { ch })
+                    .collect();
+                for t in super::matching::tokens(&plain) {
+                    terms.push(format!("text : {}", quoted(&t)));
+                }
+            }
+        }
+    }
+    (terms.join(" AND "), by)
+}
+
+/// State of one needle's walk through the index.
+struct Walk<'a> {
+    compiled: &'a Compiled,
+    needle: usize,
+    since_ms: Option<i64>,
+    excluded: &'a HashSet<i64>,
+    pool: usize,
+    per_session: HashMap<i64, usize>,
+    kept: Vec<Candidate>,
 }
 
 impl Store {
+    /// The best `limit` sessions matching any needle, phrases as needles.
     pub fn search(&self, q: &SearchQuery) -> Result<Vec<SessionHits>, StoreError> {
+        self.search_with(q, &SearchOptions::default())
+    }
+
+    pub fn search_with(
+        &self,
+        q: &SearchQuery,
+        o: &SearchOptions,
+    ) -> Result<Vec<SessionHits>, StoreError> {
+        let excluded = self.session_rows(&o.exclude_sessions)?;
+        let pool = (q.limit.max(1) * POOL_FACTOR).max(POOL_MIN);
+        let lower = self.lowest_id_since(q.since_ms)?;
         let mut candidates = Vec::new();
         for (i, needle) in q.needles.iter().enumerate() {
-            let found = if has_cjk(needle) {
-                self.cjk(q, needle, i)?
-            } else {
-                let exact = self.words(q, needle, false, i)?;
-                if exact.is_empty() {
-                    // The last word may be the start of a longer one: `zanzi` finds `zanzibar`.
-                    self.words(q, needle, true, i)?
-                } else {
-                    exact
-                }
+            let mut compiled = Compiled::new(needle, o.mode, false);
+            if compiled.parts.is_empty() {
+                continue;
+            }
+            let mut walk = Walk {
+                compiled: &compiled,
+                needle: i,
+                since_ms: q.since_ms.map(|v| v as i64),
+                excluded: &excluded,
+                pool,
+                per_session: HashMap::new(),
+                kept: Vec::new(),
             };
+            self.walk(q, o, &mut walk, lower)?;
+            let mut found = walk.kept;
+            if found.is_empty() && matches!(compiled.parts.last(), Some(Part::Words(_))) {
+                // The last word may be the start of a longer one: `zanzi` finds `zanzibar`.
+                compiled.prefix = true;
+                let mut walk = Walk {
+                    compiled: &compiled,
+                    needle: i,
+                    since_ms: q.since_ms.map(|v| v as i64),
+                    excluded: &excluded,
+                    pool,
+                    per_session: HashMap::new(),
+                    kept: Vec::new(),
+                };
+                self.walk(q, o, &mut walk, lower)?;
+                found = walk.kept;
+            }
             candidates.extend(found);
         }
-        self.group(q, candidates)
+        self.group(q, o, candidates)
     }
 
-    /// The words index, narrowed to the bucket and client inside FTS. It keeps no
-    /// positions (`detail=column`, a smaller index), so a needle of several words is
-    /// looked up as all of them, then checked here to hold them side by side.
-    fn words(
-        &self,
-        q: &SearchQuery,
-        needle: &str,
-        prefix: bool,
-        index: usize,
-    ) -> Result<Vec<Candidate>, StoreError> {
-        let tokens = tokens(needle);
-        if tokens.is_empty() {
-            return Ok(Vec::new());
-        }
-        let terms: Vec<String> = tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let star = if prefix && i + 1 == tokens.len() {
-                    "*"
-                } else {
-                    ""
-                };
-                format!("{}{star}", quoted(t))
-            })
-            .collect();
-        let expr = scoped(format!("text : ({})", terms.join(" AND ")), q);
-        let limit = if tokens.len() > 1 {
-            5 * CANDIDATES
-        } else {
-            CANDIDATES
-        };
-        self.fetch(
-            CANDIDATE_SQL,
-            params![expr, q.since_ms.map(|v| v as i64), limit],
-            needle,
-            index,
-            "words",
-            |text| {
-                tokens.len() == 1
-                    || find_folded(text, needle).is_some()
-                    || holds_phrase(text, &tokens, prefix)
-            },
-        )
-    }
-
-    /// Runs a candidate query (newest first) and keeps, up to `CANDIDATES`, the rows
-    /// `accept` takes, reading no further rows than that needs.
-    fn fetch(
-        &self,
-        query: &str,
-        params: &[&dyn rusqlite::ToSql],
-        needle: &str,
-        index: usize,
-        matched_by: &'static str,
-        accept: impl Fn(&str) -> bool,
-    ) -> Result<Vec<Candidate>, StoreError> {
+    /// Internal rows of the sessions with these ids (any client).
+    fn session_rows(&self, ids: &[String]) -> Result<HashSet<i64>, StoreError> {
+        let mut out = HashSet::new();
         let mut st = self
             .conn
-            .prepare_cached(query)
-            .map_err(sql("preparing a search"))?;
-        let mut kept = Vec::new();
-        let mut per_session: HashMap<i64, usize> = HashMap::new();
-        let result = (|| -> rusqlite::Result<()> {
-            let mut rows = st.query(params)?;
-            while let Some(r) = rows.next()? {
-                // A few hits per session are enough to rank it; more room for other sessions.
-                let session: i64 = r.get(1)?;
-                if per_session.get(&session).copied().unwrap_or(0) >= HITS_PER_SESSION {
-                    continue;
-                }
-                let text = r.get_ref(3)?.as_str()?;
-                if !accept(text) {
-                    continue;
-                }
-                *per_session.entry(session).or_default() += 1;
-                let role: String = r.get(2)?;
-                kept.push(Candidate {
-                    message: r.get(0)?,
-                    session,
-                    ended: r.get(4)?,
-                    score: score(&role, text, needle),
-                    role,
-                    matched_by,
-                    needle: index,
-                });
-                if kept.len() as i64 >= CANDIDATES {
-                    break;
-                }
-            }
-            Ok(())
-        })();
-        match result {
-            Ok(()) => Ok(kept),
-            // A needle FTS cannot parse (only punctuation) finds nothing; that is no error.
-            Err(rusqlite::Error::SqliteFailure(_, Some(msg)))
-                if msg.contains("fts5") || msg.contains("syntax") =>
-            {
-                Ok(Vec::new())
-            }
-            Err(e) => Err(StoreError::Sql {
-                what: "searching",
-                source: e,
-            }),
+            .prepare_cached("SELECT id FROM sessions WHERE session_id = ?1")
+            .map_err(sql("finding sessions to leave out"))?;
+        for id in ids.iter().filter(|i| !i.is_empty()) {
+            let rows: Vec<i64> = st
+                .query_map([id], |r| r.get(0))
+                .and_then(|r| r.collect())
+                .map_err(sql("finding sessions to leave out"))?;
+            out.extend(rows);
         }
+        Ok(out)
     }
 
-    /// A needle with CJK text: its character pairs in the `cjk` column (a single
-    /// character as a prefix), its other words in `text`, then the needle itself is
-    /// checked on the message.
-    fn cjk(
+    /// The lowest message id a session active since `since_ms` can have: message ids
+    /// start at the session's start time, so older ones are never walked.
+    fn lowest_id_since(&self, since_ms: Option<u64>) -> Result<i64, StoreError> {
+        let Some(since) = since_ms else { return Ok(0) };
+        let start: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT MIN(COALESCE(started_ms, ended_ms)) FROM sessions
+                 WHERE ended_ms >= ?1 OR (ended_ms IS NULL AND started_ms >= ?1)",
+                [since as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(sql("finding the sessions since a time"))?
+            .flatten();
+        // No session is recent enough: nothing to walk.
+        Ok(start.map_or(i64::MAX, |s| s.max(0).saturating_mul(1 << 12)))
+    }
+
+    /// The smallest message id of a session: where the walk resumes once it is done
+    /// with that session.
+    fn first_message(&self, session: i64) -> Result<i64, StoreError> {
+        self.conn
+            .prepare_cached("SELECT MIN(id) FROM messages WHERE session = ?1")
+            .and_then(|mut st| st.query_row([session], |r| r.get::<_, Option<i64>>(0)))
+            .map(|v| v.unwrap_or(0))
+            .map_err(sql("walking past a session"))
+    }
+
+    /// Walks the needle's matches newest first, keeping up to `HITS_PER_SESSION` a
+    /// session and jumping past a session once it has given that many (or is left
+    /// out), until `pool` sessions are found or the row budget is spent.
+    fn walk(
         &self,
         q: &SearchQuery,
-        needle: &str,
-        index: usize,
-    ) -> Result<Vec<Candidate>, StoreError> {
-        let mut terms: Vec<String> = Vec::new();
-        for pair in cjk_pairs(needle).split_whitespace() {
-            let star = if pair.chars().count() == 1 { "*" } else { "" };
-            terms.push(format!("cjk : {}{star}", quoted(pair)));
+        o: &SearchOptions,
+        w: &mut Walk<'_>,
+        lower: i64,
+    ) -> Result<(), StoreError> {
+        let (expr, matched_by) = fts_expr(w.compiled);
+        let expr = scoped(expr, q, o);
+        let check = !w.compiled.index_decides();
+        let mut upper = i64::MAX;
+        let mut budget = ROW_BUDGET;
+        let mut st = self
+            .conn
+            .prepare_cached(WALK_SQL)
+            .map_err(sql("preparing a search"))?;
+        while budget > 0 && upper > lower {
+            let mut jump_past: Option<i64> = None;
+            let mut read = 0i64;
+            let mut full = false;
+            let result = (|| -> rusqlite::Result<()> {
+                let mut rows = st.query(params![expr, upper, lower, budget])?;
+                while let Some(r) = rows.next()? {
+                    read += 1;
+                    let session: i64 = r.get(1)?;
+                    let ended: Option<i64> = r.get(4)?;
+                    let too_old = w.since_ms.is_some_and(|since| ended.unwrap_or(0) < since);
+                    if w.excluded.contains(&session) || too_old {
+                        jump_past = Some(session);
+                        return Ok(());
+                    }
+                    let seen = w.per_session.get(&session).copied();
+                    if seen.is_none() && w.per_session.len() >= w.pool {
+                        full = true;
+                        return Ok(());
+                    }
+                    let text = r.get_ref(3)?.as_str()?;
+                    // The index decides single words: a byte scan counts them for the
+                    // score; phrases are checked word by word.
+                    let matches = if check {
+                        match w.compiled.find(text) {
+                            Some(found) => found.len(),
+                            None => continue,
+                        }
+                    } else {
+                        w.compiled.find_loose(text).len()
+                    };
+                    let role: String = r.get(2)?;
+                    w.kept.push(Candidate {
+                        message: r.get(0)?,
+                        session,
+                        ended,
+                        score: score(&role, text, matches),
+                        role,
+                        matched_by,
+                        needle: w.needle,
+                    });
+                    let n = w.per_session.entry(session).or_default();
+                    *n += 1;
+                    if *n >= HITS_PER_SESSION {
+                        jump_past = Some(session);
+                        return Ok(());
+                    }
+                }
+                Ok(())
+            })();
+            budget -= read;
+            match result {
+                Ok(()) => {}
+                // A needle FTS cannot parse (only punctuation) finds nothing; no error.
+                Err(rusqlite::Error::SqliteFailure(_, Some(msg)))
+                    if msg.contains("fts5") || msg.contains("syntax") =>
+                {
+                    return Ok(());
+                }
+                Err(e) => {
+                    return Err(StoreError::Sql {
+                        what: "searching",
+                        source: e,
+                    });
+                }
+            }
+            match jump_past {
+                Some(session) if !full => upper = upper.min(self.first_message(session)?),
+                _ => break,
+            }
         }
-        let plain: String = needle
-            .chars()
-            .map(|c| if is_cjk(c) { ' ' } else { c })
-            .collect();
-        for t in tokens(&plain) {
-            terms.push(format!("text : {}", quoted(&t)));
-        }
-        let expr = scoped(terms.join(" AND "), q);
-        self.fetch(
-            CANDIDATE_SQL,
-            params![expr, q.since_ms.map(|v| v as i64), 5 * CANDIDATES],
-            needle,
-            index,
-            "cjk",
-            |text| find_folded(text, needle).is_some(),
-        )
+        Ok(())
     }
 
     fn group(
         &self,
         q: &SearchQuery,
+        o: &SearchOptions,
         candidates: Vec<Candidate>,
     ) -> Result<Vec<SessionHits>, StoreError> {
         let mut by_session: HashMap<i64, Vec<Candidate>> = HashMap::new();
         for c in candidates {
             by_session.entry(c.session).or_default().push(c);
         }
-        let mut ranked: Vec<(i64, f64, Vec<Candidate>, Option<i64>)> = Vec::new();
+        let mut ranked: Vec<Ranked> = Vec::new();
         for (session, mut hits) in by_session {
-            hits.sort_by(|a, b| a.score.total_cmp(&b.score));
-            hits.dedup_by_key(|h| h.message);
-            let (best, ended) = (hits[0].score, hits[0].ended);
-            ranked.push((session, best, hits, ended));
+            hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.message.cmp(&a.message)));
+            let mut seen = HashSet::new();
+            hits.retain(|h| seen.insert(h.message));
+            let needles: HashSet<usize> = hits.iter().map(|h| h.needle).collect();
+            ranked.push(Ranked {
+                session,
+                needles: needles.len(),
+                tier: hits.iter().map(|h| tier(&h.role)).max().unwrap_or(0),
+                ended: hits[0].ended,
+                score: hits[0].score,
+                hits,
+            });
         }
-        // Best hit first; more hits, then the newer session, break ties.
+        // More of the alternatives first; then where the best match is (what people and
+        // the agent wrote above tool text); then the newest; then the better match.
         ranked.sort_by(|a, b| {
-            a.1.total_cmp(&b.1)
-                .then(b.2.len().cmp(&a.2.len()))
-                .then(b.3.cmp(&a.3))
+            b.needles
+                .cmp(&a.needles)
+                .then(b.tier.cmp(&a.tier))
+                .then(b.ended.cmp(&a.ended))
+                .then(b.score.total_cmp(&a.score))
+                .then(b.session.cmp(&a.session))
         });
         ranked.truncate(q.limit.max(1));
         ranked
             .into_iter()
-            .map(|(session, score, hits, _)| self.session_hits(q, session, score, hits))
+            .map(|r| self.session_hits(q, o, r.session, r.score, r.hits))
             .collect()
     }
 
     fn session_hits(
         &self,
         q: &SearchQuery,
+        o: &SearchOptions,
         session: i64,
         score: f64,
         hits: Vec<Candidate>,
@@ -402,6 +519,7 @@ impl Store {
         let mut out = self.session_row(session)?;
         out.score = (score * 1000.0).round() / 1000.0;
         out.hit_count = hits.len();
+        out.matched_messages = hits.iter().map(|c| c.message).collect();
         for c in hits.into_iter().take(HITS_SHOWN) {
             let (tool_name, at_ms, text): (Option<String>, Option<i64>, String) = self
                 .conn
@@ -410,13 +528,24 @@ impl Store {
                     st.query_row([c.message], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 })
                 .map_err(sql("reading a hit"))?;
+            let mut compiled = Compiled::new(&q.needles[c.needle], o.mode, false);
+            let mut ranges = compiled.find(&text);
+            if ranges.is_none() {
+                compiled.prefix = true;
+                ranges = compiled.find(&text);
+            }
+            let ranges = ranges.unwrap_or_else(|| compiled.find_loose(&text));
+            let snip = make_snippet(&text, &ranges);
             out.hits.push(Hit {
                 message_id: c.message,
                 role: c.role,
                 tool_name,
                 at_ms: at_ms.map(|v| v as u64),
-                snippet: snippet(&text, &q.needles[c.needle]),
+                snippet: snip.marked(">>>", "<<<"),
+                text: snip.text,
+                spans: snip.spans,
                 matched_by: c.matched_by,
+                needle: c.needle,
             });
         }
         Ok(out)
@@ -444,6 +573,8 @@ impl Store {
                         score: 0.0,
                         hit_count: 0,
                         hits: Vec::new(),
+                        matched_messages: Vec::new(),
+                        row: session,
                     })
                 })
             })
@@ -460,45 +591,12 @@ impl Store {
     }
 }
 
-/// The text around the first match of `needle` (ASCII case folded), on one line.
+/// The text around the first match of `needle` (a phrase), each match marked
+/// `>>>like this<<<`, on one line.
 pub fn snippet(text: &str, needle: &str) -> String {
-    let flat: String = text
-        .chars()
-        .map(|c| if c.is_whitespace() { ' ' } else { c })
-        .collect();
-    let found = find_folded(&flat, needle).or_else(|| {
-        needle
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .find_map(|w| find_folded(&flat, w))
-    });
-    let Some((start, end)) = found else {
-        return flat.chars().take(2 * SNIPPET_SIDE).collect();
-    };
-    let before: String = {
-        let mut v: Vec<char> = flat[..start].chars().rev().take(SNIPPET_SIDE).collect();
-        v.reverse();
-        v.into_iter().collect()
-    };
-    let after: String = flat[end..].chars().take(SNIPPET_SIDE).collect();
-    let lead = if before.len() < start { "…" } else { "" };
-    let tail = if end + after.len() < flat.len() {
-        "…"
-    } else {
-        ""
-    };
-    format!("{lead}{before}>>>{}<<<{after}{tail}", &flat[start..end])
-}
-
-fn find_folded(hay: &str, needle: &str) -> Option<(usize, usize)> {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    if n.is_empty() || n.len() > h.len() {
-        return None;
-    }
-    (0..=h.len() - n.len())
-        .filter(|&i| hay.is_char_boundary(i) && hay.is_char_boundary(i + n.len()))
-        .find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
-        .map(|i| (i, i + n.len()))
+    let c = Compiled::new(needle, MatchMode::Phrase, false);
+    let ranges = c.find(text).unwrap_or_else(|| c.find_loose(text));
+    make_snippet(text, &ranges).marked(">>>", "<<<")
 }
 
 #[cfg(test)]
@@ -509,29 +607,6 @@ mod tests {
     fn needles_split_on_bars_and_drop_empties_and_repeats() {
         assert_eq!(parse_needles(" a | b||A|  c  d "), vec!["a", "b", "c d"]);
         assert!(parse_needles(" | ").is_empty());
-    }
-
-    #[test]
-    fn phrases_hold_their_words_side_by_side() {
-        let w = tokens("src/main.rs");
-        assert_eq!(w, vec!["src", "main", "rs"]);
-        assert!(holds_phrase("edit SRC/Main.rs now", &w, false));
-        assert!(!holds_phrase("src and main and rs", &w, false));
-        assert!(holds_phrase(
-            "the parse_config_loader",
-            &tokens("parse config"),
-            false
-        ));
-        assert!(holds_phrase(
-            "cargo nextest run",
-            &tokens("cargo next"),
-            true
-        ));
-        assert!(!holds_phrase(
-            "cargo nextest run",
-            &tokens("cargo next"),
-            false
-        ));
     }
 
     #[test]

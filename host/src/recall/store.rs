@@ -106,6 +106,8 @@ pub struct Store {
     path: PathBuf,
     /// A batch transaction is open: ingests write savepoints inside it.
     pub(crate) in_batch: bool,
+    /// Hashes of forgotten session ids, read once when first needed.
+    pub(crate) forgotten: std::sync::OnceLock<std::collections::HashSet<String>>,
 }
 
 impl Store {
@@ -185,6 +187,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             in_batch: false,
+            forgotten: std::sync::OnceLock::new(),
         }))
     }
 
@@ -204,6 +207,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             in_batch: false,
+            forgotten: std::sync::OnceLock::new(),
         })
     }
 
