@@ -278,7 +278,7 @@ fn reflection(home: &Home, config: &Config) -> Value {
 }
 
 fn hooks(home: &Home) -> Value {
-    let path = home.root().join("logs/hooks.jsonl");
+    let path = home.logs_dir().join("hooks.jsonl");
     let records: Vec<Value> = std::fs::read_to_string(&path)
         .unwrap_or_default()
         .lines()

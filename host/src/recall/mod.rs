@@ -8,6 +8,7 @@ mod store;
 mod walk;
 
 pub use ingest::{BucketCache, FileReport, IngestError, Outcome};
+pub use ingest::{ReadSince, Since, read_since};
 pub use search::{Hit, SearchQuery, SessionHits, parse_needles, snippet};
 pub use store::{Integrity, Store, StoreError};
 pub use walk::{BootstrapReport, FileError, bootstrap};

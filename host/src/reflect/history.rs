@@ -12,7 +12,7 @@ use crate::jobs;
 use crate::timefmt::{now_ms, rfc3339};
 
 pub fn runs_path(home: &Home) -> PathBuf {
-    home.root().join("session_reflection").join("runs")
+    home.runs_dir()
 }
 
 /// Receipts newest first, of one bucket or of all; unreadable ones are skipped.
