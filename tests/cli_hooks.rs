@@ -276,7 +276,8 @@ fn an_unusable_state_folder_or_config_still_exits_zero() {
     )
     .unwrap();
     let (out, _) = blocked.hook("session-start", codex_start(&blocked.path("repo")));
-    assert!(out.is_none() || context(&out).contains("csep recall"));
+    // Nothing can be read or written there: the hook injects nothing and exits 0.
+    assert!(out.is_none(), "{out:?}");
 
     let (_, stderr) =
         w.hook_with_args(&["session-start", "--from-stdin", "--flag-from-the-future"]);
@@ -992,4 +993,159 @@ fn a_full_disk_still_injects_memory_and_the_hooks_exit_cleanly() {
         1,
         "archived once there was room"
     );
+}
+
+// ------------------------------------------------- one read, one client, one bucket
+
+/// The bucket folder name of `dir` (a plain repo: its path with `/` as `-`).
+fn bucket_of(dir: &Path) -> String {
+    dir.display().to_string().replace('/', "-")
+}
+
+#[test]
+fn a_stop_after_an_import_still_shows_the_policy_the_whole_session() {
+    let w = World::new();
+    let t = w.rollout(S1, &["remember: deploys go through staging first"], 10);
+    let out = w
+        .csep_here()
+        .args(["recall", "bootstrap", "--all-history", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(w.recall("staging")["count"], 1, "imported before any Stop");
+
+    // The index holds the whole file already; the policy has seen none of it.
+    let (out, _) = w.hook("session-stop", codex_stop(S1, &t, &w.path("repo")));
+    assert!(out.is_none());
+    let jobs = w.jobs();
+    assert_eq!(jobs.len(), 1, "the policy saw the planted words");
+    assert_eq!(
+        jobs[0]["reasons"],
+        serde_json::json!(["high-signal-memory"])
+    );
+    assert_eq!(w.recall("staging")["count"], 1, "nothing archived twice");
+    let states = w.trigger_states();
+    assert_eq!(states.len(), 1);
+    assert_eq!(
+        states[0]["offset"].as_u64(),
+        Some(std::fs::metadata(&t).unwrap().len()),
+        "the policy's offset is at the end of the file"
+    );
+}
+
+#[test]
+fn the_bucket_is_the_folder_the_session_started_in_whatever_the_payload_says() {
+    let w = World::new();
+    let t = w.rollout(S1, &["remember: run the linter before pushing"], 6);
+    // The payload names another folder (the agent moved on); the transcript says
+    // where the session began, and the index, the job and the policy agree on it.
+    let (out, _) = w.hook("session-stop", codex_stop(S1, &t, &w.path("elsewhere")));
+    assert!(out.is_none());
+    let repo = bucket_of(&w.path("repo"));
+    let last = w.log().pop().unwrap();
+    assert_eq!(last["bucket"], repo.as_str(), "{last}");
+    let jobs = w.jobs();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["bucket"], repo.as_str());
+    assert_eq!(jobs[0]["cwd"], w.path("repo").to_str().unwrap());
+    assert!(
+        w.path(&format!("state/projects/{repo}/policy-state.json"))
+            .exists()
+    );
+    assert!(
+        !w.path(&format!(
+            "state/projects/{}",
+            bucket_of(&w.path("elsewhere"))
+        ))
+        .exists(),
+        "nothing is kept for the payload's folder"
+    );
+    let found = w
+        .csep_here()
+        .args(["recall", "--json", "linter"])
+        .output()
+        .unwrap();
+    let found: Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert_eq!(
+        found["count"], 1,
+        "the index files it under the repo: {found}"
+    );
+}
+
+#[test]
+fn a_codex_rollout_kept_under_a_projects_folder_is_read_as_codex() {
+    let w = World::new();
+    let dir = w.path("work/projects/codex-home/sessions");
+    std::fs::create_dir_all(&dir).unwrap();
+    let t = dir.join(format!("rollout-2025-11-24T16-00-00-{S1}.jsonl"));
+    std::fs::copy(
+        w.rollout(S1, &["remember: the cache lives in /var/cache/app"], 6),
+        &t,
+    )
+    .unwrap();
+    // A payload with no client field at all: only the path can tell.
+    let payload = format!(
+        r#"{{"session_id":"{S1}","transcript_path":"{}","cwd":"{}","hook_event_name":"Stop"}}"#,
+        t.display(),
+        w.path("repo").display()
+    );
+    let (out, _) = w.hook("session-stop", payload);
+    assert!(out.is_none());
+    let jobs = w.jobs();
+    assert_eq!(jobs.len(), 1, "{:?}", w.log());
+    assert_eq!(jobs[0]["client"], "codex");
+    let hit = w.recall("cache");
+    assert_eq!(hit["count"], 1, "{hit}");
+}
+
+/// Rewrites `file` with one byte changed, keeping its size and mtime.
+fn tamper_keeping_size_and_mtime(file: &Path) {
+    let mtime = std::fs::metadata(file).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(file, &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(file)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+}
+
+#[test]
+fn a_pinned_drop_in_changed_in_place_is_refused_though_its_size_and_mtime_stay() {
+    let w = World::new();
+    let wasm =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/wasm/failures-policy.wasm");
+    let out = w
+        .csep_here()
+        .args(["policy", "install", "--activate"])
+        .arg(&wasm)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let t = w.quiet_rollout(S1);
+    for _ in 0..2 {
+        w.hook("session-stop", codex_stop(S1, &t, &w.path("repo")));
+        let last = w.log().pop().unwrap();
+        let policy = last["policy"].as_str().unwrap();
+        assert!(policy.contains("failures-policy.wasm (sha256"), "{last}");
+    }
+    let records = w.path("state/cache/wasm/wasmtime-48/hashes");
+    assert!(
+        std::fs::read_dir(&records).unwrap().count() >= 2,
+        "the drop-in's and its artifact's hashes are remembered"
+    );
+
+    tamper_keeping_size_and_mtime(&w.path("state/policies/failures-policy.wasm"));
+    w.hook("session-stop", codex_stop(S1, &t, &w.path("repo")));
+    let last = w.log().pop().unwrap();
+    let policy = last["policy"].as_str().unwrap();
+    assert!(
+        policy.starts_with("bundled policy-default (fallback:"),
+        "{last}"
+    );
+    assert!(policy.contains("pins"), "{policy}");
 }

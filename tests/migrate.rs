@@ -679,3 +679,50 @@ fn setup_replaces_the_original_plugin_and_uninstall_restores_it() {
     let c = m.json(&["config", "show", "--json"]);
     assert_eq!(c["config"]["provider"]["kind"], "none", "{c}");
 }
+
+#[test]
+fn the_originals_recall_switches_keep_the_stop_hook_from_archiving() {
+    let m = original_machine();
+    let config = m.path("state/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("stop_hook_archive = true", "stop_hook_archive = false"),
+    )
+    .unwrap();
+    let sid = "01a212c6-0000-7000-8000-0000000000c1";
+    let t = m.transcript("rollout-c", sid, "unarchived-needle");
+    let payload = std::fs::read(m.payload(&t, sid)).unwrap();
+    let mut stop = m.csep();
+    stop.args(["session-stop"])
+        .stdin(std::process::Stdio::piped());
+    let mut child = stop.spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&payload).unwrap();
+    assert!(child.wait().unwrap().success());
+    let v = m.json(&["recall", "unarchived-needle", "--global", "--json"]);
+    assert_eq!(
+        v["count"], 0,
+        "archive_on_stop = false archives nothing: {v}"
+    );
+
+    // Recall off altogether: the search says so instead of searching.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "[session_recall]\nenabled = true",
+            "[session_recall]\nenabled = false",
+        ),
+    )
+    .unwrap();
+    m.ok(&["recall", "bootstrap", "--all-history"]);
+    let v = m.json(&["recall", "unarchived-needle", "--global", "--json"]);
+    assert_eq!(v["count"], 0, "{v}");
+    assert!(
+        v["notice"]
+            .as_str()
+            .is_some_and(|n| n.contains("recall is off")),
+        "{v}"
+    );
+}

@@ -2,7 +2,8 @@
 //! reduced to bounded counts and excerpts.
 
 use crate::model::{Digest, ToolError, UserMessage};
-use crate::transcript::{Message, Role};
+use crate::recall::ReadSince;
+use crate::transcript::{Client, Message, Role};
 
 /// User messages passed to the policy at most (the newest are kept).
 const MAX_USER_MESSAGES: usize = 20;
@@ -69,4 +70,26 @@ pub fn fill(digest: &mut Digest, messages: &[Message]) {
             }
         })
         .collect();
+}
+
+/// The digest of what a Stop read: the session's facts and the new messages.
+pub fn of_read(
+    client: Client,
+    session_id: &str,
+    bucket_id: &str,
+    cwd: &str,
+    read: &ReadSince,
+    now_ms: u64,
+) -> Digest {
+    let mut digest = Digest {
+        client: client.name().into(),
+        session_id: session_id.into(),
+        bucket_id: bucket_id.into(),
+        cwd: cwd.into(),
+        session_started_ms: read.meta.started_ms,
+        now_ms,
+        ..Digest::default()
+    };
+    fill(&mut digest, &read.messages);
+    digest
 }

@@ -7,8 +7,7 @@ use anyhow::{Context, bail};
 
 use crate::bundled::{self, Bundled};
 use crate::config::GuestConfig;
-use crate::fs_authority;
-use crate::hash::sha256_hex;
+use crate::file_hashes::{self, FileHashes};
 use crate::home::Home;
 use crate::sandbox::{Guest, Sandbox, World};
 
@@ -129,9 +128,16 @@ pub fn load(sandbox: &Sandbox, source: &Source, pin: Option<&str>) -> anyhow::Re
 }
 
 pub fn load_file(sandbox: &Sandbox, path: &Path, pin: Option<&str>) -> anyhow::Result<Guest> {
-    let bytes =
-        fs_authority::read_file(path).with_context(|| format!("reading {}", path.display()))?;
-    let actual = sha256_hex(&bytes);
+    // A drop-in is checked against its pin at every Stop: its hash is remembered by
+    // the file's stat in the compiled cache's folder, so a large one is not hashed
+    // each time (a changed file is).
+    let hashes = sandbox
+        .cache_dir()
+        .map(|dir| FileHashes::open(&dir.join(file_hashes::FOLDER)))
+        .unwrap_or_else(FileHashes::disabled);
+    let (bytes, actual) = hashes
+        .read(path)
+        .with_context(|| format!("reading {}", path.display()))?;
     if let Some(pin) = pin
         && !actual.eq_ignore_ascii_case(pin.trim())
     {

@@ -46,14 +46,74 @@ impl Home {
         self.root.join("config.toml")
     }
 
+    /// `projects/`: one folder per repo bucket.
+    pub fn projects(&self) -> PathBuf {
+        self.root.join("projects")
+    }
+
+    /// `projects/<bucket>/`: the bucket's memory and the policy's bucket state.
+    pub fn bucket_dir(&self, bucket: &str) -> PathBuf {
+        self.projects().join(bucket)
+    }
+
+    /// `projects/<bucket>/memory/`: MEMORY.md and what reflection writes beside it.
+    pub fn memory_dir(&self, bucket: &str) -> PathBuf {
+        self.bucket_dir(bucket).join("memory")
+    }
+
+    /// `triggers/`: one folder of trigger-policy state per session.
+    pub fn triggers(&self) -> PathBuf {
+        self.root.join("triggers")
+    }
+
+    /// `session_reflection/`: the reflection loop's own folder.
+    pub fn reflection_dir(&self) -> PathBuf {
+        self.root.join("session_reflection")
+    }
+
+    /// `session_reflection/jobs/`: the job queue.
+    pub fn jobs_dir(&self) -> PathBuf {
+        self.reflection_dir().join("jobs")
+    }
+
+    /// `session_reflection/runs/`: one folder per reflection run.
+    pub fn runs_dir(&self) -> PathBuf {
+        self.reflection_dir().join("runs")
+    }
+
+    /// `session_reflection/workers/`: the worker slot locks.
+    pub fn workers_dir(&self) -> PathBuf {
+        self.reflection_dir().join("workers")
+    }
+
+    /// `session_reflection/usage/`: the model budget's daily ledgers.
+    pub fn usage_dir(&self) -> PathBuf {
+        self.reflection_dir().join("usage")
+    }
+
+    /// `cache/`: what can be rebuilt from elsewhere.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root.join("cache")
+    }
+
+    /// `logs/`: the hook log and the workers' logs.
+    pub fn logs_dir(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+
+    /// `recall/`: the recall index and what is moved aside beside it.
+    pub fn recall_dir(&self) -> PathBuf {
+        self.root.join("recall")
+    }
+
     /// The recall index (a name of its own: an older tool's database may sit beside it).
     pub fn recall_db(&self) -> PathBuf {
-        self.root.join("recall").join("index.db")
+        self.recall_dir().join("index.db")
     }
 
     /// Precompiled guest components.
     pub fn wasm_cache_dir(&self) -> PathBuf {
-        self.root.join("cache").join("wasm")
+        self.cache_dir().join("wasm")
     }
 }
 

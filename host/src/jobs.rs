@@ -127,7 +127,7 @@ pub struct JobQueue {
 
 impl JobQueue {
     pub fn jobs_path(home: &Home) -> PathBuf {
-        home.root().join("session_reflection").join("jobs")
+        home.jobs_dir()
     }
 
     /// Opens the folder, creating it when missing.

@@ -15,6 +15,7 @@ pub mod content_scan;
 pub mod digest;
 pub mod dropins;
 pub mod fault;
+pub mod file_hashes;
 pub mod filelock;
 pub mod fs_authority;
 pub mod guest_settings;

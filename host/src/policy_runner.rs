@@ -5,7 +5,9 @@
 use crate::config::Config;
 use crate::guests::{self, Kind, Source};
 use crate::home::Home;
-use crate::model::{DecideInput, Decision, GuestError, Settings, SettleInput, Settled};
+use crate::model::{
+    DecideInput, Decision, Digest, GuestError, Scope, Settings, SettleInput, Settled,
+};
 use crate::sandbox::{Policy, Sandbox, SandboxError};
 
 /// What `decide` returned, which policy made it, and the problem to log when the
@@ -16,13 +18,27 @@ pub struct Decided {
     pub problem: Option<String>,
 }
 
-/// `decide` for one Stop. The input's settings are replaced by those of the
-/// policy that runs.
-pub fn decide(home: &Home, config: &Config, input: &DecideInput) -> Result<Decided, String> {
+/// The policy's states a call starts from.
+#[derive(Debug, Clone, Default)]
+pub struct States {
+    pub session: Option<String>,
+    pub bucket: Option<String>,
+}
+
+/// `decide` for one Stop, with the settings of whichever policy runs (the
+/// configured one's, or the bundled one's defaults when it falls back).
+pub fn decide(
+    home: &Home,
+    config: &Config,
+    digest: &Digest,
+    states: &States,
+) -> Result<Decided, String> {
     let (decision, note, problem) = with_policy(home, config, |p, settings| {
         let input = DecideInput {
+            digest: digest.clone(),
+            session_state: states.session.clone(),
+            bucket_state: states.bucket.clone(),
             settings,
-            ..input.clone()
         };
         Ok(p.decide(&input)?)
     })?;
@@ -33,18 +49,24 @@ pub fn decide(home: &Home, config: &Config, input: &DecideInput) -> Result<Decid
     })
 }
 
-/// `settle` after a job; returns the new states and which policy settled (settings
-/// as for `decide`).
+/// `settle` after a job that covered `scopes` and was queued with the session
+/// state `queued`; returns the new states and which policy settled (settings as
+/// for `decide`).
 pub fn settle(
     home: &Home,
     config: &Config,
-    input: &SettleInput,
+    scopes: &[Scope],
+    queued: Option<&str>,
+    states: &States,
     now_ms: u64,
 ) -> Result<(Settled, String), String> {
     with_policy(home, config, |p, settings| {
         let input = SettleInput {
+            scopes: scopes.to_vec(),
+            queued_session_state: queued.map(str::to_string),
+            session_state: states.session.clone(),
+            bucket_state: states.bucket.clone(),
             settings,
-            ..input.clone()
         };
         Ok(p.settle(&input, now_ms)?)
     })

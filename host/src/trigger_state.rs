@@ -1,7 +1,9 @@
 //! Per-session and per-bucket state kept for the trigger policy, and the lock that
-//! stops two Stop hooks of one session from counting the same messages twice.
+//! stops two Stop hooks of one session (or a Stop and a settling worker) from
+//! counting the same messages twice. [`Triggers`] is the one way in: lock, read,
+//! change, save.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cap_std::fs::Dir;
@@ -14,6 +16,8 @@ use crate::home::Home;
 
 /// How long a Stop hook waits for another Stop hook of the same session.
 const LOCK_WAIT: Duration = Duration::from_secs(3);
+const SESSION_FILE: &str = "state.json";
+const BUCKET_FILE: &str = "policy-state.json";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -39,39 +43,145 @@ pub struct BucketState {
     pub policy_state: Option<String>,
 }
 
+/// A trigger-state folder that could not be created, locked or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{what} {}: {source}", path.display())]
+pub struct StateError {
+    pub what: &'static str,
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+fn err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StateError + 'a {
+    move |source| StateError {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// The folder of one session's trigger state.
 pub fn session_path(home: &Home, client: &str, session_id: &str) -> PathBuf {
-    home.root()
-        .join("triggers")
+    home.triggers()
         .join(short_hex(format!("{client}:{session_id}").as_bytes()))
 }
 
-/// The folder of one repo bucket (its memory and the policy's bucket state).
-pub fn bucket_path(home: &Home, bucket: &str) -> PathBuf {
-    home.root().join("projects").join(bucket)
-}
-
 /// Reads a JSON state file; a missing or unreadable one starts afresh.
-pub fn read<T: Default + for<'de> Deserialize<'de>>(dir: &Dir, name: &str) -> T {
+fn read<T: Default + for<'de> Deserialize<'de>>(dir: &Dir, name: &str) -> T {
     dir.read(name)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default()
 }
 
-pub fn write<T: Serialize>(dir: &Dir, name: &str, value: &T) -> std::io::Result<()> {
+fn write<T: Serialize>(dir: &Dir, name: &str, value: &T) -> std::io::Result<()> {
     let bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
     fs_authority::write_atomic(dir, name, &bytes)
 }
 
-/// The per-session lock: waits up to a few seconds for another Stop hook.
-pub struct SessionLock {
-    _lock: FileLock,
+/// A bucket's state, opened by [`Triggers::open_bucket`].
+struct BucketFolder {
+    dir: Dir,
+    path: PathBuf,
 }
 
-impl SessionLock {
-    /// `None` when another hook keeps it longer than a few seconds.
-    pub fn acquire(dir: &Dir) -> std::io::Result<Option<SessionLock>> {
-        Ok(FileLock::acquire(dir, "lock", LOCK_WAIT)?.map(|l| SessionLock { _lock: l }))
+/// One session's trigger state (and, once opened, its bucket's), held under the
+/// session's lock until dropped.
+pub struct Triggers {
+    dir: Dir,
+    path: PathBuf,
+    _lock: FileLock,
+    pub session: SessionState,
+    bucket_folder: Option<BucketFolder>,
+    pub bucket: BucketState,
+}
+
+impl Triggers {
+    /// The session's state as it is now, without the lock and without creating
+    /// anything: what a Stop hands the archive to read from. Missing means fresh.
+    pub fn peek(home: &Home, client: &str, session_id: &str) -> SessionState {
+        fs_authority::open_dir(&session_path(home, client, session_id))
+            .map(|dir| read(&dir, SESSION_FILE))
+            .unwrap_or_default()
+    }
+
+    /// Locks and reads the session's state; `None` when another process keeps the
+    /// lock longer than a few seconds.
+    pub fn lock(
+        home: &Home,
+        client: &str,
+        session_id: &str,
+    ) -> Result<Option<Triggers>, StateError> {
+        let path = session_path(home, client, session_id);
+        let dir = fs_authority::create_private_dir_all(&path).map_err(err("creating", &path))?;
+        let Some(lock) =
+            FileLock::acquire(&dir, "lock", LOCK_WAIT).map_err(err("locking", &path))?
+        else {
+            return Ok(None);
+        };
+        let session = read(&dir, SESSION_FILE);
+        Ok(Some(Triggers {
+            dir,
+            path,
+            _lock: lock,
+            session,
+            bucket_folder: None,
+            bucket: BucketState::default(),
+        }))
+    }
+
+    /// Reads the policy's state of `bucket` (created on first use), saved with the
+    /// session's by [`Triggers::save`].
+    pub fn open_bucket(&mut self, home: &Home, bucket: &str) -> Result<(), StateError> {
+        let path = home.bucket_dir(bucket);
+        let dir = fs_authority::create_private_dir_all(&path).map_err(err("creating", &path))?;
+        self.bucket = read(&dir, BUCKET_FILE);
+        self.bucket_folder = Some(BucketFolder { dir, path });
+        Ok(())
+    }
+
+    /// Writes the session's state, then the bucket's (each atomically).
+    pub fn save(&mut self) -> Result<(), StateError> {
+        self.session.schema_version = 1;
+        write(&self.dir, SESSION_FILE, &self.session).map_err(err("writing", &self.path))?;
+        if let Some(b) = &self.bucket_folder {
+            self.bucket.schema_version = 1;
+            write(&b.dir, BUCKET_FILE, &self.bucket).map_err(err("writing", &b.path))?;
+        }
+        Ok(())
+    }
+
+    /// The session's folder, for messages.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_is_locked_saved_and_read_back_and_a_peek_creates_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = Home::at(tmp.path());
+        let fresh = Triggers::peek(&home, "codex", "s1");
+        assert_eq!(fresh.offset, 0);
+        assert!(!home.triggers().exists(), "a peek creates nothing");
+
+        let mut t = Triggers::lock(&home, "codex", "s1").unwrap().unwrap();
+        t.session.offset = 42;
+        t.open_bucket(&home, "b1").unwrap();
+        t.bucket.policy_state = Some("counted".into());
+        t.save().unwrap();
+        assert_eq!(Triggers::peek(&home, "codex", "s1").offset, 42);
+        assert_eq!(Triggers::peek(&home, "claude", "s1").offset, 0);
+        drop(t);
+
+        let mut again = Triggers::lock(&home, "codex", "s1").unwrap().unwrap();
+        assert_eq!(again.session.offset, 42);
+        again.open_bucket(&home, "b1").unwrap();
+        assert_eq!(again.bucket.policy_state.as_deref(), Some("counted"));
     }
 }

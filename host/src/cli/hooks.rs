@@ -89,7 +89,7 @@ fn run_hook(
     record.at = rfc3339(now_ms());
     record.ms = (started.elapsed().as_secs_f64() * 1e5).round() / 100.0;
     if let Ok(home) = &home {
-        let _ = hooks::append_log(&home.root().join("logs"), &record);
+        let _ = hooks::append_log(&home.logs_dir(), &record);
     }
     ExitCode::SUCCESS
 }

@@ -8,17 +8,27 @@ use super::log::HookRecord;
 use crate::fault;
 use crate::home::Home;
 use crate::recall::heal;
-use crate::recall::{BucketCache, IngestError, Outcome, Store};
+use crate::recall::{BucketCache, IngestError, Outcome, ReadSince, Since, Store};
 use crate::transcript::Client;
 
-/// Archives `transcript`; `None` when it could not be (the record says why).
+/// What the archive did, and what it read of the transcript from the caller's offset.
+pub struct Archived {
+    pub outcome: Outcome,
+    /// The user asked to forget this session (`csep recall forget`).
+    pub forgotten: bool,
+    pub read: Option<ReadSince>,
+}
+
+/// Archives `transcript`, handing back what it read from `since` on; `None` when
+/// it could not be archived (the record says why).
 pub fn archive(
     home: &Home,
     transcript: &Path,
     client: Client,
+    since: Since,
     now_ms: u64,
     record: &mut HookRecord,
-) -> Option<Outcome> {
+) -> Option<Archived> {
     let db = home.recall_db();
     let mut store = match heal::open_or_heal(home, now_ms) {
         Ok((store, moved)) => {
@@ -33,8 +43,13 @@ pub fn archive(
         }
     };
     let mut buckets = BucketCache::default();
-    match store.ingest_file(transcript, Some(client), &mut buckets) {
-        Ok(r) => return Some(r.outcome),
+    let done = |(report, read): (crate::recall::FileReport, Option<ReadSince>)| Archived {
+        outcome: report.outcome,
+        forgotten: report.forgotten,
+        read,
+    };
+    match store.ingest_file_since(transcript, Some(client), &mut buckets, Some(since)) {
+        Ok(r) => return Some(done(r)),
         Err(IngestError::Store(e)) if e.is_damage() => {
             drop(store);
             match heal::move_aside(&db, &e.to_string(), now_ms) {
@@ -54,9 +69,15 @@ pub fn archive(
     }
     match Store::open(&db)
         .map_err(IngestError::from)
-        .and_then(|mut s| s.ingest_file(transcript, Some(client), &mut BucketCache::default()))
-    {
-        Ok(r) => Some(r.outcome),
+        .and_then(|mut s| {
+            s.ingest_file_since(
+                transcript,
+                Some(client),
+                &mut BucketCache::default(),
+                Some(since),
+            )
+        }) {
+        Ok(r) => Some(done(r)),
         Err(e) => {
             fail(record, ingest_message(&e, &db));
             None

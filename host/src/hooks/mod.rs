@@ -2,6 +2,7 @@
 //! it, logs the run and exits 0 whatever happened (fail-open lives there, once).
 
 mod archive;
+mod client;
 mod log;
 pub mod memory;
 pub mod payload;
@@ -101,12 +102,8 @@ pub fn session_start(
         (None, None) => std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
     };
     let bucket = Bucket::resolve(&cwd);
-    let memory_path = home
-        .root()
-        .join("projects")
-        .join(&bucket.id)
-        .join("memory/MEMORY.md");
-    let text = match fs_authority::open_dir(&home.root().join("projects"))
+    let memory_path = home.memory_dir(&bucket.id).join("MEMORY.md");
+    let text = match fs_authority::open_dir(&home.projects())
         .and_then(|projects| projects.open_dir(&bucket.id))
     {
         Ok(dir) => memory::read(&dir).map_err(|source| HookError::Memory {

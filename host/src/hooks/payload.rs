@@ -1,5 +1,5 @@
 //! The JSON a client writes to a hook's stdin, read tolerantly: every field is
-//! optional, unknown fields are ignored, and the client is told apart from its shape.
+//! optional, unknown fields are ignored, and the payload's shape hints at its client.
 
 use serde_json::Value;
 
@@ -18,6 +18,8 @@ pub struct HookPayload {
     pub transcript_path: Option<String>,
     pub cwd: Option<String>,
     pub source: Option<String>,
+    /// The client the payload's fields point to, if they point anywhere; the Stop
+    /// hook asks the transcript's path first (`hooks::client`).
     pub client: Option<HookClient>,
 }
 
@@ -39,6 +41,19 @@ fn text(v: &Value, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Codex sends `model` with every event and `turn_id` with each turn's; Claude Code
+/// sends `prompt_id` and `effort` with a turn's events and never `model`.
+fn shape(v: &Value) -> Option<HookClient> {
+    let has = |k: &str| v.get(k).is_some();
+    if has("turn_id") || (has("model") && has("permission_mode")) {
+        Some(HookClient::Codex)
+    } else if has("prompt_id") || has("effort") || has("background_tasks") {
+        Some(HookClient::Claude)
+    } else {
+        None
+    }
+}
+
 impl HookPayload {
     /// An empty stdin is no payload at all, which is fine: the hook then works from
     /// the current folder.
@@ -54,25 +69,12 @@ impl HookPayload {
         if !v.is_object() {
             return Err(PayloadError::NotObject);
         }
-        let transcript_path = text(&v, "transcript_path");
-        // Codex sends `model` and `permission_mode` with every event and keeps its
-        // transcripts under `sessions/`; Claude Code's live under `projects/`.
-        let client = match transcript_path.as_deref() {
-            Some(p) if p.contains("/.claude/") || p.contains("/projects/") => {
-                Some(HookClient::Claude)
-            }
-            Some(p) if p.contains("/sessions/") => Some(HookClient::Codex),
-            _ if v.get("model").is_some() && v.get("permission_mode").is_some() => {
-                Some(HookClient::Codex)
-            }
-            _ => None,
-        };
         Ok(HookPayload {
             session_id: text(&v, "session_id"),
             cwd: text(&v, "cwd"),
             source: text(&v, "source"),
-            transcript_path,
-            client,
+            transcript_path: text(&v, "transcript_path"),
+            client: shape(&v),
         })
     }
 }
@@ -87,11 +89,14 @@ mod tests {
         let p = HookPayload::parse(codex, false).unwrap();
         assert_eq!(p.client, Some(HookClient::Codex));
         assert_eq!(p.cwd.as_deref(), Some("/p"));
-        let claude = br#"{"session_id":"6cbe","transcript_path":"/h/.claude/projects/-p/6cbe.jsonl","cwd":"/p","hook_event_name":"SessionStart","source":"resume"}"#;
+        let claude = br#"{"session_id":"6cbe","transcript_path":"/h/.claude/projects/-p/6cbe.jsonl","cwd":"/p","prompt_id":"62d3","permission_mode":"default","effort":{"level":"medium"},"hook_event_name":"Stop","stop_hook_active":false}"#;
         assert_eq!(
             HookPayload::parse(claude, false).unwrap().client,
             Some(HookClient::Claude)
         );
+        // A SessionStart of Claude Code says nothing of its client: the path decides.
+        let bare = br#"{"session_id":"6cbe","transcript_path":"/h/projects/x/rollout-1.jsonl","cwd":"/p","hook_event_name":"SessionStart","source":"resume"}"#;
+        assert_eq!(HookPayload::parse(bare, false).unwrap().client, None);
         assert!(HookPayload::parse(b"  \n", false).unwrap().cwd.is_none());
         assert_eq!(
             HookPayload::parse(b"[1]", false).unwrap_err(),

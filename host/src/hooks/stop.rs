@@ -1,39 +1,51 @@
 //! The Stop hook: archive what is new in the transcript, show it to the trigger
 //! policy, keep the policy's state, and queue a reflection job when it asks.
+//!
+//! The transcript is read once: the archive's ingest hands back the messages from
+//! the policy's own offset on. The client and the bucket are decided once, here.
 
-use std::fs::File;
-use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::HookError;
-use super::archive;
+use super::archive::{self, Archived};
+use super::client;
 use super::log::HookRecord;
-use super::payload::{HookClient, HookPayload};
+use super::payload::HookPayload;
 use crate::bucket::Bucket;
+use crate::config::Config;
 use crate::digest;
 use crate::fault;
-use crate::fs_authority;
 use crate::hash::short_hex;
 use crate::home::Home;
 use crate::jobs::{Job, JobError, JobQueue, Status};
-use crate::model::{DecideInput, Digest};
-use crate::policy_runner;
-use crate::recall::Outcome;
+use crate::model::Decision;
+use crate::policy_runner::{self, States};
+use crate::recall::{Outcome, ReadSince, Since, read_since};
 use crate::reflect::{CHILD_ENV, spawn};
 use crate::timefmt::rfc3339;
-use crate::transcript::{self, Client};
-use crate::trigger_state::{self, BucketState, SessionLock, SessionState};
+use crate::transcript::Client;
+use crate::trigger_state::{StateError, Triggers};
 
 /// A queued job younger than this keeps the session from queueing another; an older
 /// one is taken as lost (its worker died) and no longer holds the session back.
 const PENDING_JOB_STALE_MS: u64 = 30 * 60 * 1000;
 
-fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> HookError + 'a {
-    move |source| HookError::Io {
-        what,
-        path: path.to_path_buf(),
-        source,
+impl From<StateError> for HookError {
+    fn from(e: StateError) -> Self {
+        HookError::Io {
+            what: e.what,
+            path: e.path,
+            source: e.source,
+        }
     }
+}
+
+/// The session a Stop is about, once the payload has named it.
+struct Session<'a> {
+    id: String,
+    transcript: PathBuf,
+    client: Client,
+    payload: &'a HookPayload,
 }
 
 pub fn session_stop(
@@ -53,167 +65,227 @@ pub fn session_stop(
         record.skipped = Some(format!("reflection worker ({var} is set)"));
         return Ok(record);
     }
-    let Some(session_id) = payload.session_id.clone() else {
+    let Some(id) = payload.session_id.clone() else {
         record.skipped = Some("the payload names no session".into());
         return Ok(record);
     };
-    let child_marker = home
-        .root()
-        .join("session_reflection/child_threads")
-        .join(format!("{}.json", short_hex(session_id.as_bytes())));
-    if child_marker.exists() {
-        record.skipped = Some("reflection worker (child-thread registry)".into());
-        return Ok(record);
-    }
     let (config, config_problem) = super::hook_config(home);
     record.problems.extend(config_problem);
-    let cwd = payload.cwd.clone().unwrap_or_default();
-    let bucket = Bucket::resolve(Path::new(if cwd.is_empty() { "." } else { &cwd }));
-    record.bucket = Some(bucket.id.clone());
-    let Some(transcript_path) = payload.transcript_path.clone().map(PathBuf::from) else {
+    let Some(transcript) = payload.transcript_path.as_deref().map(PathBuf::from) else {
+        record.bucket = Some(bucket_of(payload.cwd.as_deref()).id);
         record.skipped = Some("the payload names no transcript".into());
         return Ok(record);
     };
-    let client = match payload.client {
-        Some(HookClient::Claude) => Client::Claude,
-        _ => Client::Codex,
+    let session = Session {
+        id,
+        client: client::decide(&transcript, &payload),
+        transcript,
+        payload: &payload,
     };
+    let archive = config.recall.archives_on_stop();
+    let Some((mut triggers, read)) =
+        archive_and_read(home, &session, archive, now_ms, &mut record)?
+    else {
+        return Ok(record);
+    };
+    run_policy(
+        home,
+        &config,
+        &session,
+        &mut triggers,
+        read,
+        now_ms,
+        &mut record,
+    )?;
+    drop(triggers);
+    // Started last, after every state write: the worker settles this session's
+    // counters, and must see the state this hook kept.
+    start_worker(home, &config, &mut record);
+    Ok(record)
+}
 
+/// Archives the transcript and takes the session's lock; hands back the messages
+/// the policy has not seen. `None` when the Stop has nothing more to do (the
+/// record says why).
+fn archive_and_read(
+    home: &Home,
+    s: &Session,
+    archive: bool,
+    now_ms: u64,
+    record: &mut HookRecord,
+) -> Result<Option<(Triggers, ReadSince)>, HookError> {
+    let client = s.client.name();
+    // Where the policy stands, read without the lock: the archive reads from there
+    // in the same pass. Checked again under the lock below.
+    let seen = Triggers::peek(home, client, &s.id);
+    let since = Since {
+        offset: seen.offset,
+        response_items: seen.response_items,
+    };
     // Archive first: whatever the policy does, the session is searchable. An index
     // that cannot take it never keeps the policy from running.
-    let archived = archive::archive(home, &transcript_path, client, now_ms, &mut record);
-    if archived == Some(Outcome::Skipped) {
-        record.skipped = Some("reflection worker (transcript marker)".into());
-        return Ok(record);
+    // `[recall] enabled` or `archive_on_stop` off: the policy still reads the session.
+    let archived = archive
+        .then(|| archive::archive(home, &s.transcript, s.client, since, now_ms, record))
+        .flatten();
+    if let Some(a) = archived.as_ref().filter(|a| a.outcome == Outcome::Skipped) {
+        record.skipped = Some(if a.forgotten {
+            "forgotten session (csep recall forget)".into()
+        } else {
+            "reflection worker (transcript marker)".into()
+        });
+        return Ok(None);
     }
-
-    let triggers = trigger_state::session_path(home, client.name(), &session_id);
-    let dir = fs_authority::create_private_dir_all(&triggers).map_err(io("creating", &triggers))?;
-    let Some(_lock) = SessionLock::acquire(&dir).map_err(io("locking", &triggers))? else {
+    let Some(triggers) = Triggers::lock(home, client, &s.id)? else {
         record.skipped = Some("another Stop hook of this session holds the lock".into());
-        return Ok(record);
+        return Ok(None);
     };
-    let mut state: SessionState = trigger_state::read(&dir, "state.json");
-
-    // What is new since the policy last decided on this session.
-    let mut file = File::open(&transcript_path).map_err(io("opening", &transcript_path))?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if state.offset > len {
-        state.offset = 0; // the transcript was replaced
-    }
-    file.seek(SeekFrom::Start(state.offset))
-        .map_err(io("reading", &transcript_path))?;
-    let seed = transcript::SessionMeta {
-        response_items: state.response_items,
-        ..transcript::SessionMeta::default()
+    let now = Since {
+        offset: triggers.session.offset,
+        response_items: triggers.session.response_items,
     };
-    let start = state.offset;
-    let chunk = transcript::read_continue(client, BufReader::new(file), start, seed)
-        .map_err(io("reading", &transcript_path))?;
+    let unarchived = archived.is_none();
+    let read = match archived {
+        // Another Stop of this session moved the policy on meanwhile: its offset rules.
+        Some(Archived { read: Some(r), .. }) if now == since => r,
+        _ => read_since(&s.transcript, s.client, now).map_err(|e| match e {
+            crate::recall::IngestError::Read { path, source } => HookError::Io {
+                what: "reading",
+                path,
+                source,
+            },
+            other => HookError::Recall(other.to_string()),
+        })?,
+    };
     // Unarchived, the index could not say whether this is a worker's own session:
     // its transcript can.
-    if archived.is_none() && start == 0 && chunk.meta.reflection_marker {
+    if unarchived && read.start == 0 && read.meta.reflection_marker {
         record.skipped = Some("reflection worker (transcript marker)".into());
-        return Ok(record);
+        return Ok(None);
     }
-    let mut digest = Digest {
-        client: client.name().into(),
-        session_id: session_id.clone(),
-        bucket_id: bucket.id.clone(),
-        cwd: cwd.clone(),
-        session_started_ms: chunk.meta.started_ms,
-        now_ms,
-        ..Digest::default()
-    };
-    digest::fill(&mut digest, &chunk.messages);
+    Ok(Some((triggers, read)))
+}
 
-    let projects = trigger_state::bucket_path(home, &bucket.id);
-    let bucket_dir =
-        fs_authority::create_private_dir_all(&projects).map_err(io("creating", &projects))?;
-    let bucket_state: BucketState = trigger_state::read(&bucket_dir, "policy-state.json");
-    let input = DecideInput {
-        digest,
-        session_state: state.policy_state.clone(),
-        bucket_state: bucket_state.policy_state.clone(),
-        // policy_runner passes the settings of whichever policy runs.
-        settings: Default::default(),
+/// The session's bucket: from the folder its transcript names (where it started),
+/// else the payload's, else the current one.
+fn bucket_of(cwd: Option<&str>) -> Bucket {
+    Bucket::resolve(Path::new(cwd.filter(|c| !c.is_empty()).unwrap_or(".")))
+}
+
+/// Shows the new messages to the policy, queues a job when it asks, and saves the
+/// policy's states.
+fn run_policy(
+    home: &Home,
+    config: &Config,
+    s: &Session,
+    triggers: &mut Triggers,
+    read: ReadSince,
+    now_ms: u64,
+    record: &mut HookRecord,
+) -> Result<(), HookError> {
+    let cwd = read
+        .cwd
+        .clone()
+        .or_else(|| s.payload.cwd.clone())
+        .unwrap_or_default();
+    let bucket = bucket_of(Some(&cwd));
+    record.bucket = Some(bucket.id.clone());
+    triggers.open_bucket(home, &bucket.id)?;
+    let digest = digest::of_read(s.client, &s.id, &bucket.id, &cwd, &read, now_ms);
+    let states = States {
+        session: triggers.session.policy_state.clone(),
+        bucket: triggers.bucket.policy_state.clone(),
     };
-    let decided = policy_runner::decide(home, &config, &input).map_err(HookError::Policy)?;
+    let decided =
+        policy_runner::decide(home, config, &digest, &states).map_err(HookError::Policy)?;
     record.policy = Some(decided.note);
     record.problems.extend(decided.problem);
     let decision = decided.decision;
+    record.decision = Some(decision.summary.clone());
 
     // The job file goes first: a crash before the state is written costs at most a
     // second job later, never a lost one.
-    record.decision = Some(decision.summary.clone());
-    let pending = state
-        .pending_job
-        .clone()
-        .filter(|(_, at)| now_ms.saturating_sub(*at) < PENDING_JOB_STALE_MS);
-    if decision.reflect && !config.reflection.enabled {
-        // The policy still ran and keeps its counters; nothing is queued.
-        record.skipped =
-            Some("reflection is off (reflection.enabled = false): no job queued".into());
-    } else if decision.reflect
-        && let Some((job_id, _)) = pending
-    {
-        record.skipped = Some(format!(
-            "reflection deferred: job {job_id} is still pending"
-        ));
-    } else if decision.reflect {
-        let job = Job {
-            schema_version: 1,
-            job_id: format!(
-                "{}-{}",
-                rfc3339(now_ms).replace([':', '-'], ""),
-                short_hex(format!("{session_id}{now_ms}").as_bytes())
-            ),
-            status: Status::Queued,
-            created_at: rfc3339(now_ms),
-            client: input.digest.client.clone(),
-            session_id: session_id.clone(),
-            transcript_path: payload.transcript_path,
-            cwd,
-            bucket: bucket.id,
-            scopes: decision.scopes.clone(),
-            reasons: decision.reasons.clone(),
-            summary: decision.summary.clone(),
-            queued_policy_state: decision.session_state.clone(),
-            ..Job::default()
-        };
-        JobQueue::open(home)
-            .and_then(|q| q.write(&job))
-            .map_err(|e| match &e {
-                JobError::Io { path, source, .. } => match fault::of_io(source) {
-                    Some(f) => HookError::Job(format!("{e}; {}", f.explain(path))),
-                    None => HookError::Job(e.to_string()),
-                },
-                _ => HookError::Job(e.to_string()),
-            })?;
-        state.pending_job = Some((job.job_id.clone(), now_ms));
-        record.job = Some(job.job_id);
+    let job = Job {
+        schema_version: 1,
+        job_id: format!(
+            "{}-{}",
+            rfc3339(now_ms).replace([':', '-'], ""),
+            short_hex(format!("{}{now_ms}", s.id).as_bytes())
+        ),
+        status: Status::Queued,
+        created_at: rfc3339(now_ms),
+        client: s.client.name().into(),
+        session_id: s.id.clone(),
+        transcript_path: s.payload.transcript_path.clone(),
+        cwd,
+        bucket: bucket.id,
+        scopes: decision.scopes.clone(),
+        reasons: decision.reasons.clone(),
+        summary: decision.summary.clone(),
+        queued_policy_state: decision.session_state.clone(),
+        ..Job::default()
+    };
+    if let Some(job_id) = queue(home, config, triggers, &decision, job, now_ms, record)? {
+        triggers.session.pending_job = Some((job_id.clone(), now_ms));
+        record.job = Some(job_id);
     }
 
-    state.schema_version = 1;
-    state.session_id = session_id;
-    state.offset = chunk.end_offset;
-    state.response_items |= chunk.meta.response_items;
+    let state = &mut triggers.session;
+    state.session_id = s.id.clone();
+    state.offset = read.end_offset;
+    state.response_items |= read.meta.response_items;
     state.policy_state = decision.session_state.clone();
     state.last_decision = serde_json::to_value(&decision).ok();
     state.updated_at = rfc3339(now_ms);
-    trigger_state::write(&dir, "state.json", &state).map_err(io("writing", &triggers))?;
-    trigger_state::write(
-        &bucket_dir,
-        "policy-state.json",
-        &BucketState {
-            schema_version: 1,
-            policy_state: decision.bucket_state.clone(),
-        },
-    )
-    .map_err(io("writing", &projects))?;
+    triggers.bucket.policy_state = decision.bucket_state.clone();
+    triggers.save()?;
+    Ok(())
+}
 
-    // Started last, after every state write: the worker settles this session's
-    // counters, and must see the state this hook kept.
+/// Writes the job file when the policy asks and nothing holds it back; returns its id.
+fn queue(
+    home: &Home,
+    config: &Config,
+    triggers: &Triggers,
+    decision: &Decision,
+    job: Job,
+    now_ms: u64,
+    record: &mut HookRecord,
+) -> Result<Option<String>, HookError> {
+    if !decision.reflect {
+        return Ok(None);
+    }
+    if !config.reflection.enabled {
+        // The policy still ran and keeps its counters; nothing is queued.
+        record.skipped =
+            Some("reflection is off (reflection.enabled = false): no job queued".into());
+        return Ok(None);
+    }
+    let pending = triggers
+        .session
+        .pending_job
+        .as_ref()
+        .filter(|(_, at)| now_ms.saturating_sub(*at) < PENDING_JOB_STALE_MS);
+    if let Some((job_id, _)) = pending {
+        record.skipped = Some(format!(
+            "reflection deferred: job {job_id} is still pending"
+        ));
+        return Ok(None);
+    }
+    JobQueue::open(home)
+        .and_then(|q| q.write(&job))
+        .map_err(|e| match &e {
+            JobError::Io { path, source, .. } => match fault::of_io(source) {
+                Some(f) => HookError::Job(format!("{e}; {}", f.explain(path))),
+                None => HookError::Job(e.to_string()),
+            },
+            _ => HookError::Job(e.to_string()),
+        })?;
+    Ok(Some(job.job_id))
+}
+
+/// Starts the worker for the job just queued, or for a queue nobody is draining.
+fn start_worker(home: &Home, config: &Config, record: &mut HookRecord) {
     if let Some(job_id) = &record.job
         && config.reflection.start_worker
     {
@@ -224,9 +296,7 @@ pub fn session_stop(
                 record.error = Some(format!("starting the reflection worker: {e}"));
             }
         }
-    } else if let Ok(Some(pid)) = spawn::kick_stranded(home, &config) {
-        // No job of its own: a queue nobody is draining gets a worker.
+    } else if let Ok(Some(pid)) = spawn::kick_stranded(home, config) {
         record.worker_pid = Some(pid);
     }
-    Ok(record)
 }

@@ -101,8 +101,7 @@ pub fn had_history(home: &Home) -> bool {
             .map(|mut d| d.next().is_some())
             .unwrap_or(false)
     };
-    non_empty(home.root().join("triggers"))
-        || non_empty(home.root().join("session_reflection/jobs"))
+    non_empty(home.triggers()) || non_empty(home.jobs_dir())
 }
 
 /// Whether the file at `db` is damaged now: it may have been moved aside and

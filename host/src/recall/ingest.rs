@@ -133,6 +133,60 @@ struct Known {
     response_items: bool,
 }
 
+/// Where a caller's own reading of a transcript stands (the trigger policy's), so
+/// the ingest that archives the file hands back what it read from there on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Since {
+    pub offset: u64,
+    /// Codex: the file was seen to hold response items before `offset`.
+    pub response_items: bool,
+}
+
+/// The messages of a transcript from a caller's offset on, from the same pass that
+/// archived them: one read of the file serves both.
+#[derive(Debug, Default)]
+pub struct ReadSince {
+    /// Where `messages` begin: the caller's offset, or 0 when the file was replaced.
+    pub start: u64,
+    /// Messages from `start` on, in file order.
+    pub messages: Vec<Message>,
+    /// Where the next read starts.
+    pub end_offset: u64,
+    /// What the lines read said of the session.
+    pub meta: transcript::SessionMeta,
+    /// The session's working directory as its transcript names it (from the index
+    /// when the lines read did not say).
+    pub cwd: Option<String>,
+}
+
+/// Reads `path` from `since` on without touching the index: for a file the index
+/// already holds, or a Stop whose index could not be opened.
+pub fn read_since(path: &Path, client: Client, since: Since) -> Result<ReadSince, IngestError> {
+    let mut file = File::open(path).map_err(read_err(path))?;
+    let size = file.metadata().map_err(read_err(path))?.len();
+    let since = if since.offset > size {
+        Since::default() // the file was replaced by a shorter one
+    } else {
+        since
+    };
+    file.seek(SeekFrom::Start(since.offset))
+        .map_err(read_err(path))?;
+    let seed = transcript::SessionMeta {
+        response_items: since.response_items,
+        ..transcript::SessionMeta::default()
+    };
+    let reader = BufReader::with_capacity(256 * 1024, file);
+    let chunk =
+        transcript::read_continue(client, reader, since.offset, seed).map_err(read_err(path))?;
+    Ok(ReadSince {
+        start: since.offset,
+        messages: chunk.messages,
+        end_offset: chunk.end_offset,
+        cwd: chunk.meta.cwd.clone(),
+        meta: chunk.meta,
+    })
+}
+
 /// Resolving a bucket reads `.git` files; a bootstrap sees the same cwd many times.
 #[derive(Default)]
 pub struct BucketCache(HashMap<String, Bucket>);
@@ -215,11 +269,24 @@ impl Store {
         client: Option<Client>,
         buckets: &mut BucketCache,
     ) -> Result<FileReport, IngestError> {
+        self.ingest_file_since(path, client, buckets, None)
+            .map(|(report, _)| report)
+    }
+
+    /// [`Store::ingest_file`], handing back the messages from `since` on (read in the
+    /// same pass; `None` for a reflection worker's own session, never indexed).
+    pub fn ingest_file_since(
+        &mut self,
+        path: &Path,
+        client: Option<Client>,
+        buckets: &mut BucketCache,
+        since: Option<Since>,
+    ) -> Result<(FileReport, Option<ReadSince>), IngestError> {
         // Another process may ingest the same file at once: the plan is re-checked
         // under the write lock, and made again if the other one got there first.
         for _ in 0..3 {
-            if let Some(report) = self.try_ingest(path, client, buckets)? {
-                return Ok(report);
+            if let Some(done) = self.try_ingest(path, client, buckets, since)? {
+                return Ok(done);
             }
         }
         Err(IngestError::Store(StoreError::Sql {
@@ -233,13 +300,14 @@ impl Store {
         path: &Path,
         client: Option<Client>,
         buckets: &mut BucketCache,
-    ) -> Result<Option<FileReport>, IngestError> {
+        since: Option<Since>,
+    ) -> Result<Option<(FileReport, Option<ReadSince>)>, IngestError> {
         let key = path.to_string_lossy().into_owned();
         // A forgotten session is not read again (its file is not recorded either).
         if let Some(id) = id_from_name(path)
             && self.is_forgotten(&id)
         {
-            return Ok(Some(FileReport {
+            let report = FileReport {
                 path: path.to_path_buf(),
                 outcome: Outcome::Skipped,
                 session_id: None,
@@ -250,10 +318,13 @@ impl Store {
                 oversized_lines: 0,
                 reread: false,
                 forgotten: true,
-            }));
+            };
+            return Ok(Some((report, None)));
         }
         let meta = std::fs::metadata(path).map_err(read_err(path))?;
         let (size, mtime, inode) = (meta.len(), mtime_ns(&meta), meta.ino());
+        // A caller ahead of the file's end read a file since replaced by a shorter one.
+        let since = since.map(|s| if s.offset > size { Since::default() } else { s });
         let known = self.known(&key)?;
         let mut report = FileReport {
             path: path.to_path_buf(),
@@ -278,7 +349,11 @@ impl Store {
                 Outcome::Unchanged
             };
             report.session_id = self.session_id_of(k.session)?;
-            return Ok(Some(report));
+            let read = match (since, &k.skipped) {
+                (Some(s), None) => Some(self.read_unchanged(path, client, k, s)?),
+                _ => None,
+            };
+            return Ok(Some((report, read)));
         }
 
         let mut file = File::open(path).map_err(read_err(path))?;
@@ -313,19 +388,29 @@ impl Store {
                 })?
             }
         };
-        file.seek(SeekFrom::Start(start)).map_err(read_err(path))?;
+        // One pass serves the index (from `start`) and the caller (from its offset):
+        // it begins at the earlier of the two.
+        let from = since.map_or(start, |s| s.offset.min(start));
+        file.seek(SeekFrom::Start(from)).map_err(read_err(path))?;
         // What earlier chunks established carries over to a later one.
         let seed = match &known {
-            Some(k) if start > 0 => transcript::SessionMeta {
+            Some(k) if from > 0 => transcript::SessionMeta {
                 id: self.session_id_of(k.session)?,
-                response_items: k.response_items,
+                response_items: k.response_items || since.is_some_and(|s| s.response_items),
                 ..transcript::SessionMeta::default()
             },
-            _ => transcript::SessionMeta::default(),
+            _ => transcript::SessionMeta {
+                response_items: from > 0 && since.is_some_and(|s| s.response_items),
+                ..transcript::SessionMeta::default()
+            },
         };
         let reader = BufReader::with_capacity(256 * 1024, &mut file);
-        let chunk =
-            transcript::read_continue(client, reader, start, seed).map_err(read_err(path))?;
+        let mut chunk =
+            transcript::read_continue(client, reader, from, seed).map_err(read_err(path))?;
+        // Messages are in file order; the index takes those from `start` on. (Lines
+        // before `start` read for the caller are counted in the stats again.)
+        let first_new = chunk.messages.partition_point(|m| m.offset < start);
+        let fresh = &chunk.messages[first_new..];
         let head = head_hash(&mut file, chunk.end_offset).map_err(read_err(path))?;
         report.corrupt_lines = chunk.stats.corrupt;
         report.unknown_lines = chunk.stats.unknown;
@@ -356,7 +441,7 @@ impl Store {
             drop(guard);
             report.outcome = Outcome::Skipped;
             report.forgotten = true;
-            return Ok(Some(report));
+            return Ok(Some((report, None)));
         }
         let file_session = known.as_ref().and_then(|k| k.session);
         let mut session_row = if report.reread { None } else { file_session };
@@ -370,7 +455,7 @@ impl Store {
                 .or_else(|| session_id_in(tx, file_session))
                 .or_else(|| id_from_name(path));
             if let Some(sid) = &session_id
-                && (!chunk.messages.is_empty() || chunk.meta.id.is_some())
+                && (!fresh.is_empty() || chunk.meta.id.is_some())
             {
                 let (row, created) = upsert_session(tx, client, sid, &chunk.meta, buckets)?;
                 new_session = created;
@@ -404,8 +489,8 @@ impl Store {
 
         if let (None, Some(session)) = (&skipped, session_row) {
             let mut total = Redactions::default();
-            let n = insert_messages(tx, session, file_id, &chunk.messages, &mut total)?;
-            let ended = chunk.messages.iter().filter_map(|m| m.at_ms).max();
+            let n = insert_messages(tx, session, file_id, fresh, &mut total)?;
+            let ended = fresh.iter().filter_map(|m| m.at_ms).max();
             tx.execute(
                 "UPDATE sessions SET message_count = message_count + ?2,
                      redactions = redactions + ?3,
@@ -433,7 +518,78 @@ impl Store {
         } else {
             Outcome::Unchanged
         };
-        Ok(Some(report))
+        let read = match (since, skipped) {
+            (Some(s), None) => {
+                let s = if report.reread { Since::default() } else { s };
+                let messages = chunk
+                    .messages
+                    .split_off(chunk.messages.partition_point(|m| m.offset < s.offset));
+                let cwd = match chunk.meta.cwd.clone() {
+                    Some(cwd) => Some(cwd),
+                    None => self.session_cwd(session_row)?,
+                };
+                Some(ReadSince {
+                    start: s.offset,
+                    messages,
+                    end_offset: chunk.end_offset,
+                    meta: chunk.meta,
+                    cwd,
+                })
+            }
+            _ => None,
+        };
+        Ok(Some((report, read)))
+    }
+
+    /// The caller's part of a file the index holds whole: read from its offset, or
+    /// nothing when it is at the end already.
+    fn read_unchanged(
+        &self,
+        path: &Path,
+        client: Option<Client>,
+        known: &Known,
+        since: Since,
+    ) -> Result<ReadSince, IngestError> {
+        let cwd = self.session_cwd(known.session)?;
+        if since.offset >= known.offset {
+            return Ok(ReadSince {
+                start: since.offset,
+                end_offset: since.offset,
+                meta: transcript::SessionMeta {
+                    response_items: since.response_items || known.response_items,
+                    ..transcript::SessionMeta::default()
+                },
+                cwd,
+                ..ReadSince::default()
+            });
+        }
+        let client = client
+            .or_else(|| Client::from_name(&known.client))
+            .ok_or_else(|| IngestError::UnknownClient {
+                path: path.to_path_buf(),
+            })?;
+        let since = Since {
+            response_items: since.response_items || (since.offset > 0 && known.response_items),
+            ..since
+        };
+        let mut read = read_since(path, client, since)?;
+        read.cwd = read.cwd.or(cwd);
+        Ok(read)
+    }
+
+    /// The working directory the index keeps for a session row.
+    fn session_cwd(&self, session: Option<i64>) -> Result<Option<String>, StoreError> {
+        let Some(session) = session else {
+            return Ok(None);
+        };
+        self.conn
+            .prepare_cached("SELECT cwd FROM sessions WHERE id = ?1")
+            .and_then(|mut st| {
+                st.query_row([session], |r| r.get::<_, String>(0))
+                    .optional()
+            })
+            .map(|cwd| cwd.filter(|c| !c.is_empty()))
+            .map_err(sql("reading a session's folder"))
     }
 
     fn session_id_of(&self, session: Option<i64>) -> Result<Option<String>, StoreError> {

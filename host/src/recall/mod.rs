@@ -15,6 +15,7 @@ mod window;
 
 pub use forget::{ForgetReport, Forgotten};
 pub use ingest::{BucketCache, FileReport, IngestError, Outcome};
+pub use ingest::{ReadSince, Since, read_since};
 pub use lookup::{MIN_PREFIX, SessionLookup};
 pub use matching::{MatchMode, SNIPPET_SIDE, Snippet, Span};
 pub use own::{REFLECTION_DIR_PREFIX, is_reflection_dir};

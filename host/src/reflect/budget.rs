@@ -49,7 +49,7 @@ fn parse(bytes: Option<Vec<u8>>) -> Usage {
 
 impl DailyBudget {
     pub fn open(home: &Home, max_calls: u32, max_tokens: u64) -> io::Result<DailyBudget> {
-        let path = home.root().join("session_reflection").join("usage");
+        let path = home.usage_dir();
         let dir = fs_authority::create_private_dir_all(&path)?;
         Ok(DailyBudget {
             path,

@@ -13,7 +13,7 @@ use crate::path_error::{AtPath, PathError};
 use crate::timefmt::{now_ms, rfc3339};
 
 pub fn runs_path(home: &Home) -> PathBuf {
-    home.root().join("session_reflection").join("runs")
+    home.runs_dir()
 }
 
 /// Receipts newest first, of one bucket or of all; unreadable ones are skipped.

@@ -40,7 +40,7 @@ pub struct RunDirs {
 
 /// The live memory folder of a bucket.
 pub fn memory_path(home: &Home, bucket: &str) -> PathBuf {
-    crate::trigger_state::bucket_path(home, bucket).join("memory")
+    home.memory_dir(bucket)
 }
 
 /// Where generated skills of a client live: `$CODEX_HOME/skills` or
@@ -82,7 +82,7 @@ pub fn open_live_skills(path: Option<&Path>) -> io::Result<LiveSkills> {
 /// folder holding a receipt is the record of a change that is live: it is never
 /// removed here, and preparing over it is an error.
 pub fn prepare(home: &Home, job: &Job) -> io::Result<RunDirs> {
-    let runs = home.root().join("session_reflection").join("runs");
+    let runs = home.runs_dir();
     let runs_dir = fs_authority::create_private_dir_all(&runs)?;
     if runs_dir.exists(&job.job_id) {
         let receipt = Path::new(&job.job_id).join(super::receipt::FILE);

@@ -104,11 +104,11 @@ pub fn state_size(home: &Home) -> StateSize {
     let parts: [(&'static str, PathBuf); 7] = [
         ("runs", history::runs_path(home)),
         ("jobs", JobQueue::jobs_path(home)),
-        ("recall", root.join("recall")),
-        ("cache", root.join("cache")),
-        ("logs", root.join("logs")),
-        ("projects", root.join("projects")),
-        ("triggers", root.join("triggers")),
+        ("recall", home.recall_dir()),
+        ("cache", home.cache_dir()),
+        ("logs", home.logs_dir()),
+        ("projects", home.projects()),
+        ("triggers", home.triggers()),
     ];
     let mut out = StateSize::default();
     for (name, path) in &parts {
@@ -143,7 +143,7 @@ pub struct Pruned {
 /// Prunes when the last prune is older than [`PRUNE_EVERY`]; best effort (a
 /// worker must not fail for it). Returns what it removed, if it ran.
 pub fn prune_if_due(home: &Home, config: &Config, now_ms: u64) -> Option<Pruned> {
-    let dir_path = home.root().join("session_reflection");
+    let dir_path = home.reflection_dir();
     let dir = fs_authority::open_dir(&dir_path).ok()?;
     let due = match dir.metadata(STAMP).and_then(|m| m.modified()) {
         Ok(at) => at
@@ -284,7 +284,7 @@ fn prune_jobs(queue: &JobQueue, keep: &RetentionConfig, now_ms: u64, out: &mut P
 
 /// Trigger state of sessions whose last Stop is older than `triggers_days`.
 fn prune_triggers(home: &Home, keep: &RetentionConfig, now_ms: u64, out: &mut Pruned) {
-    let root = home.root().join("triggers");
+    let root = home.triggers();
     let Ok(entries) = std::fs::read_dir(&root) else {
         return;
     };

@@ -84,7 +84,7 @@ pub fn kick_stranded(home: &Home, config: &Config) -> io::Result<Option<u32>> {
 
 /// True when a worker holds one of the slots.
 fn any_worker(home: &Home, config: &Config) -> bool {
-    let path = home.root().join("session_reflection").join("workers");
+    let path = home.workers_dir();
     let Ok(dir) = fs_authority::open_dir(&path) else {
         return false;
     };

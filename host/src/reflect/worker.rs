@@ -173,7 +173,7 @@ fn take_slot(
     config: &Config,
     wait: Duration,
 ) -> Result<Option<FileLock>, WorkerError> {
-    let path = home.root().join("session_reflection").join("workers");
+    let path = home.workers_dir();
     let io_err = |source| {
         WorkerError::Job(JobError::Io {
             what: "taking a worker slot in",
@@ -262,7 +262,7 @@ fn run_claimed(
         DailyBudget::open(home, r.max_calls_per_day, r.max_tokens_per_day).map_err(|source| {
             JobError::Io {
                 what: "opening the usage folder",
-                path: home.root().join("session_reflection/usage"),
+                path: home.usage_dir(),
                 source,
             }
         })?;

@@ -7,6 +7,9 @@
 //! artifact, and checked before the artifact is mapped: a truncated, corrupt or
 //! foreign file is rebuilt, never trusted.
 //!
+//! A verified artifact's sha256 is remembered by its stat (`file_hashes`), so a
+//! large artifact is not hashed again at every load while it stays untouched.
+//!
 //! The folder is the host's own: its mode is set to 0700 on every open (a folder
 //! that existed before keeps no looser mode), and an artifact or sidecar owned by
 //! anyone else is rebuilt. A folder owned by someone else is not used at all.
@@ -20,6 +23,7 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::error::SandboxError;
+use crate::file_hashes::{self, FileHashes, Stamp};
 use crate::fs_authority;
 use crate::hash::sha256_hex;
 
@@ -43,6 +47,13 @@ pub struct ComponentCache {
     /// Why the folder cannot be trusted, if it cannot: nothing is read from or
     /// written to it then, and every load compiles afresh.
     untrusted: Option<String>,
+    /// The artifacts' checksums, remembered by their stat.
+    hashes: FileHashes,
+}
+
+/// The key an artifact's remembered hash is filed under.
+fn artifact_key(name: &str) -> String {
+    format!("artifact:{name}")
 }
 
 fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> SandboxError + 'a {
@@ -63,10 +74,15 @@ impl ComponentCache {
         let untrusted = [root, path.as_path()]
             .into_iter()
             .find_map(|p| make_private(p).err());
+        let hashes = match untrusted {
+            None => FileHashes::open(&path.join(file_hashes::FOLDER)),
+            Some(_) => FileHashes::disabled(),
+        };
         Ok(ComponentCache {
             dir,
             path,
             untrusted,
+            hashes,
         })
     }
 
@@ -126,11 +142,23 @@ impl ComponentCache {
             .symlink_metadata(name)
             .map_err(|e| format!("artifact missing: {e}"))?;
         own_file(&meta, "artifact")?;
-        let bytes = self
-            .dir
-            .read(name)
-            .map_err(|e| format!("unreadable artifact: {e}"))?;
-        if sha256_hex(&bytes) != expected.trim() {
+        let unreadable = |e: io::Error| format!("unreadable artifact: {e}");
+        let mut file = self.dir.open(name).map_err(unreadable)?.into_std();
+        let stamp = Stamp::of(&file.metadata().map_err(unreadable)?);
+        let key = artifact_key(name);
+        let actual = match self.hashes.lookup(&key, &stamp) {
+            Some(sha) => sha,
+            None => {
+                let mut bytes = Vec::with_capacity(stamp_len(&meta));
+                io::Read::read_to_end(&mut file, &mut bytes).map_err(unreadable)?;
+                let sha = sha256_hex(&bytes);
+                if sha == expected.trim() {
+                    self.hashes.remember(&key, &stamp, &sha);
+                }
+                sha
+            }
+        };
+        if actual != expected.trim() {
             return Err("artifact does not match its checksum".into());
         }
         let path = fs_authority::handle_path(&self.dir).join(name);
@@ -165,6 +193,13 @@ impl ComponentCache {
                 Err(e) => return Err(e),
             }
         }
+        // Records of artifacts removed above, or of guest files that are gone.
+        let _ = self
+            .hashes
+            .prune(|key| match key.strip_prefix("artifact:") {
+                Some(name) => self.dir.exists(name),
+                None => Path::new(key).exists(),
+            });
         Ok((files, bytes))
     }
 
@@ -174,8 +209,17 @@ impl ComponentCache {
         let sidecar = format!("{name}.sha256");
         let _ = self.dir.remove_file(&sidecar);
         fs_authority::write_atomic(&self.dir, name, artifact)?;
-        fs_authority::write_atomic(&self.dir, &sidecar, sha256_hex(artifact).as_bytes())
+        let sha = sha256_hex(artifact);
+        fs_authority::write_atomic(&self.dir, &sidecar, sha.as_bytes())?;
+        let file = self.dir.open(name)?.into_std();
+        self.hashes
+            .remember(&artifact_key(name), &Stamp::of(&file.metadata()?), &sha);
+        Ok(())
     }
+}
+
+fn stamp_len(meta: &cap_std::fs::Metadata) -> usize {
+    usize::try_from(meta.len()).unwrap_or(0)
 }
 
 /// A file of the cache must be a regular file of this user that nobody else
@@ -311,10 +355,52 @@ mod tests {
         assert_eq!(cache.prune(&[a.as_str()]).unwrap(), (2, 8));
         let mut left: Vec<String> = std::fs::read_dir(cache.path())
             .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().unwrap().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
         assert_eq!(left, [names[0].clone(), names[1].clone(), names[4].clone()]);
         assert_eq!(cache.prune(&[a.as_str()]).unwrap(), (0, 0));
+    }
+
+    #[test]
+    fn an_artifact_changed_in_place_after_it_was_verified_is_rebuilt() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = ComponentCache::open(root.path()).unwrap();
+        let engine = Engine::default();
+        let wasm = wat_component();
+        let sha = sha256_hex(&wasm);
+        assert_eq!(
+            cache.load_or_compile(&engine, &wasm, &sha).unwrap().1,
+            CacheOutcome::Miss
+        );
+        assert_eq!(
+            cache.load_or_compile(&engine, &wasm, &sha).unwrap().1,
+            CacheOutcome::Hit
+        );
+        // Same size, same mtime, one byte different: only the ctime tells.
+        let artifact = cache.path().join(ComponentCache::entry_name(&engine, &sha));
+        let mtime = std::fs::metadata(&artifact).unwrap().modified().unwrap();
+        let mut bytes = std::fs::read(&artifact).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&artifact, &bytes).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&artifact)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        let (_, outcome) = cache.load_or_compile(&engine, &wasm, &sha).unwrap();
+        assert!(
+            matches!(&outcome, CacheOutcome::Rebuilt(why) if why.contains("checksum")),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            cache.load_or_compile(&engine, &wasm, &sha).unwrap().1,
+            CacheOutcome::Hit
+        );
     }
 }

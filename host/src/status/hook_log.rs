@@ -63,7 +63,7 @@ pub struct LoggedRun {
 }
 
 pub(super) fn collect(home: &Home) -> HookLog {
-    let path = home.root().join("logs/hooks.jsonl");
+    let path = home.logs_dir().join("hooks.jsonl");
     let records: Vec<LoggedRun> = std::fs::read_to_string(&path)
         .unwrap_or_default()
         .lines()

@@ -139,8 +139,18 @@ pub(crate) fn run(
         MatchMode::Phrase
     };
     let db = home.recall_db();
-    let notice = damage_notice(&db);
-    let store = Store::open_existing(&db).map_err(|e| store_failure(&e, &db))?;
+    // `[recall] enabled = false` (the original's `session_recall.enabled`): nothing is searched.
+    let enabled = csep::config::Config::load_or_defaults(&home.config_path())
+        .0
+        .recall
+        .enabled;
+    let (notice, store) = if enabled {
+        let store = Store::open_existing(&db).map_err(|e| store_failure(&e, &db))?;
+        (damage_notice(&db), store)
+    } else {
+        let off = "recall is off (`[recall] enabled = false` in config.toml): nothing was searched";
+        (Some(off.to_string()), None)
+    };
     let q = SearchQuery {
         needles: needles.clone(),
         bucket: (!f.global).then(|| bucket.id.clone()),
