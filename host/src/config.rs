@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::migrate::config_v2;
-pub use crate::migrate::config_v2::{Note, NoteKind};
+use crate::config_v2;
+pub use crate::config_v2::{Note, NoteKind};
 use crate::model::Settings;
 use crate::provider::ProviderConfig;
 use crate::sandbox::Limits;
@@ -97,7 +97,7 @@ pub struct Config {
     pub strategy: GuestConfig,
     pub session_start: SessionStartConfig,
     pub reflection: ReflectionConfig,
-    pub retention: crate::reflect::retention::RetentionConfig,
+    pub retention: RetentionConfig,
     pub provider: ProviderConfig,
     pub recall: RecallConfig,
 }
@@ -416,6 +416,35 @@ impl Config {
 
     pub fn strategy_settings(&self) -> Settings {
         Settings::from_toml(&self.strategy.settings).unwrap_or_default()
+    }
+}
+
+/// `[retention]` in config.toml: days each kind of record is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// A run that changed files: its receipt, backup and copies, so `csep memory
+    /// revert` works for this long.
+    pub receipts_days: u64,
+    /// A run that changed nothing: its receipt (what was rejected and why).
+    pub unchanged_days: u64,
+    /// A failed run: its log and its copy of the session, to see why.
+    pub failed_days: u64,
+    /// A finished job's file in `session_reflection/jobs/`.
+    pub jobs_days: u64,
+    /// A session's trigger state after its last Stop.
+    pub triggers_days: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            receipts_days: 90,
+            unchanged_days: 7,
+            failed_days: 7,
+            jobs_days: 14,
+            triggers_days: 30,
+        }
     }
 }
 

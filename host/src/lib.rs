@@ -1,16 +1,24 @@
 //! csep: memory, recall and sandboxed reflection for coding agents.
 //!
-//! Layers, top to bottom: the `csep` binary's CLI; the use cases (`hooks`, `reflect`,
-//! `setup`, `dropins`, `guest_settings`) over `config`/`home`/`guests`; the engines
-//! (`recall`, `provider`, the `sandbox`, which alone touches wasmtime); the leaves
-//! (`transcript`, `redact`, `content_scan`, `fault`, `model`, `bucket`, `timefmt`), and
-//! `fs_authority`, which alone turns paths into filesystem authority.
+//! Layers, top to bottom (a module uses only its own layer's neighbours and layers below;
+//! `docs/architecture.md` draws the same):
+//! 1. the `csep` binary's CLI (`host/src/cli/`);
+//! 2. use cases: `hooks`, `reflect`, `setup`, `status`, `mcp`, `migrate`, `dropins`,
+//!    `guest_settings`, `policy_runner`;
+//! 3. what to run and where: `config` (with `config_v2`, the original tool's form), `home`,
+//!    `guests`, `jobs`, `trigger_state`, `digest`;
+//! 4. engines: `recall`, `provider`, `sandbox` (which alone touches wasmtime);
+//! 5. leaves: `transcript`, `redact`, `content_scan`, `fault`, `model`, `bucket`,
+//!    `timefmt`, `codex_trust`, `hash`, `file_hashes`, `path_error`, `filelock`,
+//!    `atomic_file` (the one atomic writer) and `fs_authority` (which alone turns paths
+//!    into filesystem authority), `bundled` (the embedded guests).
 
 pub mod atomic_file;
 pub mod bucket;
 pub mod bundled;
 pub mod codex_trust;
 pub mod config;
+pub mod config_v2;
 pub mod content_scan;
 pub mod digest;
 pub mod dropins;

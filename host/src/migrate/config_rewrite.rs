@@ -6,7 +6,7 @@
 
 use toml_edit::{DocumentMut, Item, Table, Value};
 
-use super::config_v2::{self, Note, NoteKind};
+use crate::config_v2::{self, Note, NoteKind};
 
 /// The rewritten file and the notes, or `None` when the file is already in this
 /// project's form.

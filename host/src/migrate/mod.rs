@@ -5,7 +5,7 @@
 
 pub mod buckets;
 pub mod config_rewrite;
-pub mod config_v2;
+
 pub mod legacy_json;
 pub mod memory_merge;
 pub mod original_index;

@@ -37,7 +37,7 @@ pub enum ReflectWith {
 
 /// The model a Codex reflection uses unless the config names another: the one the
 /// original tool reflected with.
-pub const CODEX_REFLECTION_MODEL: &str = crate::migrate::config_v2::ORIGINAL_MODEL;
+pub const CODEX_REFLECTION_MODEL: &str = crate::config_v2::ORIGINAL_MODEL;
 
 /// Whether Codex is logged in on this machine (`$CODEX_HOME/auth.json` exists).
 pub fn codex_logged_in() -> bool {
@@ -50,7 +50,7 @@ pub fn codex_logged_in() -> bool {
 pub fn choice_recorded(home: &Home) -> bool {
     let text = std::fs::read_to_string(home.config_path()).unwrap_or_default();
     let table: toml::Table = text.parse().unwrap_or_default();
-    crate::migrate::config_v2::is_original(&table)
+    crate::config_v2::is_original(&table)
         || table.get("provider").and_then(|p| p.get("kind")).is_some()
 }
 

@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::history;
 use super::receipt::{self, Receipt};
@@ -23,34 +23,7 @@ pub const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 const STAMP: &str = "prune.stamp";
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
-/// `[retention]` in config.toml: days each kind of record is kept.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RetentionConfig {
-    /// A run that changed files: its receipt, backup and copies, so `csep memory
-    /// revert` works for this long.
-    pub receipts_days: u64,
-    /// A run that changed nothing: its receipt (what was rejected and why).
-    pub unchanged_days: u64,
-    /// A failed run: its log and its copy of the session, to see why.
-    pub failed_days: u64,
-    /// A finished job's file in `session_reflection/jobs/`.
-    pub jobs_days: u64,
-    /// A session's trigger state after its last Stop.
-    pub triggers_days: u64,
-}
-
-impl Default for RetentionConfig {
-    fn default() -> Self {
-        RetentionConfig {
-            receipts_days: 90,
-            unchanged_days: 7,
-            failed_days: 7,
-            jobs_days: 14,
-            triggers_days: 30,
-        }
-    }
-}
+pub use crate::config::RetentionConfig;
 
 /// Bytes and files under a folder.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

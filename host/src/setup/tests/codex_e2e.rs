@@ -90,9 +90,16 @@ fn the_real_codex_runs_the_hooks_setup_installed() {
         ]);
         assert!(out.status.success(), "{out:?}");
         let ran = std::fs::read_to_string(&log).unwrap_or_default();
+        // The hooks in order; the plugin's MCP server is started alongside them.
+        let hooks: Vec<&str> = ran.lines().filter(|l| *l != "mcp").collect();
         assert_eq!(
-            ran, "session-start\nsession-stop\n",
+            hooks,
+            ["session-start", "session-stop"],
             "codex_bin used: {use_codex_bin}; {out:?}"
+        );
+        assert!(
+            ran.lines().any(|l| l == "mcp"),
+            "Codex starts the plugin's `csep mcp`: {ran:?}"
         );
 
         uninstall(&opts, false).unwrap();
