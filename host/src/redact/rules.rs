@@ -12,7 +12,7 @@
 //! of its context, not a fragment from inside a token.
 
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
@@ -22,10 +22,20 @@ use super::value::is_placeholder;
 /// The bundled rule set.
 const BUNDLED: &str = include_str!("../../assets/secret-rules.toml");
 
-/// Rules compiled on first use. The bundled file is checked by a unit
-/// test, so this cannot fail in a released binary.
-pub(crate) static RULES: LazyLock<RuleSet> =
-    LazyLock::new(|| RuleSet::parse(BUNDLED).expect("the bundled secret rules are valid"));
+/// Rules read on first use; each rule's regex is compiled only when a text holds
+/// one of its keywords, so a short-lived hook process builds few automata. The
+/// bundled file is compiled whole by a unit test, so this cannot fail in a
+/// released binary.
+pub(crate) static RULES: LazyLock<RuleSet> = LazyLock::new(|| {
+    RuleSet::read(BUNDLED, Compile::OnFirstUse).expect("the bundled secret rules are valid")
+});
+
+/// When a rule's regex is compiled: a file from outside is checked whole at once.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Compile {
+    Now,
+    OnFirstUse,
+}
 
 /// Why a rule file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +79,8 @@ struct RawRule {
 /// A compiled rule.
 pub(crate) struct Rule {
     pub id: String,
-    regex: Regex,
+    pattern: String,
+    regex: OnceLock<Regex>,
     group: Option<usize>,
     entropy: f64,
     /// Lower-case keywords, one of which must be present for the rule to run.
@@ -95,6 +106,10 @@ fn valid_id(id: &str) -> bool {
 impl RuleSet {
     /// Parses and compiles a rule file.
     pub(crate) fn parse(text: &str) -> Result<RuleSet, RuleError> {
+        Self::read(text, Compile::Now)
+    }
+
+    fn read(text: &str, when: Compile) -> Result<RuleSet, RuleError> {
         let file: RuleFile = toml::from_str(text)?;
         let mut rules: Vec<Rule> = Vec::with_capacity(file.rules.len());
         for raw in file.rules {
@@ -121,19 +136,23 @@ impl RuleSet {
                      a non-ASCII character, `-`, `:` or `=`",
                 ));
             }
-            let regex = RegexBuilder::new(&raw.regex)
-                .unicode(false)
-                .size_limit(SIZE_LIMIT)
-                .build()
-                .map_err(|e| RuleError::Regex {
+            let regex = OnceLock::new();
+            if when == Compile::Now {
+                let compiled = compile(&raw.regex).map_err(|e| RuleError::Regex {
                     id: raw.id.clone(),
                     source: Box::new(e),
                 })?;
-            if raw.secret_group.is_some_and(|g| g >= regex.captures_len()) {
-                return Err(invalid("secretGroup names a group the regex lacks"));
+                if raw
+                    .secret_group
+                    .is_some_and(|g| g >= compiled.captures_len())
+                {
+                    return Err(invalid("secretGroup names a group the regex lacks"));
+                }
+                let _ = regex.set(compiled);
             }
             rules.push(Rule {
                 id: raw.id,
+                pattern: raw.regex,
                 regex,
                 group: raw.secret_group.filter(|&g| g > 0),
                 entropy: raw.entropy.unwrap_or(0.0),
@@ -142,6 +161,13 @@ impl RuleSet {
         }
         Ok(RuleSet { rules })
     }
+}
+
+fn compile(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(SIZE_LIMIT)
+        .build()
 }
 
 /// Shannon entropy of `s` in bits per byte.
@@ -197,7 +223,10 @@ impl Rule {
     ) {
         let hay = &b[line.clone()];
         let at = |m: regex::bytes::Match<'_>| line.start + m.start()..line.start + m.end();
-        for caps in self.regex.captures_iter(hay) {
+        let regex = self.regex.get_or_init(|| {
+            compile(&self.pattern).expect("the rule was checked when its file was")
+        });
+        for caps in regex.captures_iter(hay) {
             let Some(whole) = caps.get(0) else { continue };
             let whole = at(whole);
             let secret = match self.group {
