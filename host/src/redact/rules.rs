@@ -26,16 +26,8 @@ const BUNDLED: &str = include_str!("../../assets/secret-rules.toml");
 /// one of its keywords, so a short-lived hook process builds few automata. The
 /// bundled file is compiled whole by a unit test, so this cannot fail in a
 /// released binary.
-pub(crate) static RULES: LazyLock<RuleSet> = LazyLock::new(|| {
-    RuleSet::read(BUNDLED, Compile::OnFirstUse).expect("the bundled secret rules are valid")
-});
-
-/// When a rule's regex is compiled: a file from outside is checked whole at once.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Compile {
-    Now,
-    OnFirstUse,
-}
+pub(crate) static RULES: LazyLock<RuleSet> =
+    LazyLock::new(|| RuleSet::read(BUNDLED, false).expect("the bundled secret rules are valid"));
 
 /// Why a rule file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -104,12 +96,9 @@ fn valid_id(id: &str) -> bool {
 }
 
 impl RuleSet {
-    /// Parses and compiles a rule file.
-    pub(crate) fn parse(text: &str) -> Result<RuleSet, RuleError> {
-        Self::read(text, Compile::Now)
-    }
-
-    fn read(text: &str, when: Compile) -> Result<RuleSet, RuleError> {
+    /// Parses a rule file; with `compile_now` every regex is compiled and checked at
+    /// once, otherwise each is compiled on first use.
+    fn read(text: &str, compile_now: bool) -> Result<RuleSet, RuleError> {
         let file: RuleFile = toml::from_str(text)?;
         let mut rules: Vec<Rule> = Vec::with_capacity(file.rules.len());
         for raw in file.rules {
@@ -137,7 +126,7 @@ impl RuleSet {
                 ));
             }
             let regex = OnceLock::new();
-            if when == Compile::Now {
+            if compile_now {
                 let compiled = compile(&raw.regex).map_err(|e| RuleError::Regex {
                     id: raw.id.clone(),
                     source: Box::new(e),
@@ -271,7 +260,7 @@ mod tests {
 
     #[test]
     fn bundled_rules_compile_with_keywords() {
-        let set = RuleSet::parse(BUNDLED).expect("bundled rules");
+        let set = RuleSet::read(BUNDLED, true).expect("bundled rules");
         assert!(set.rules.len() >= 30);
         for r in &set.rules {
             assert!(valid_id(&r.id), "{}", r.id);
@@ -281,8 +270,9 @@ mod tests {
 
     #[test]
     fn secret_group_selects_the_secret() {
-        let set = RuleSet::parse(
+        let set = RuleSet::read(
             "[[rules]]\nid = \"kv\"\nregex = '''key=(\\w{8,})'''\nsecretGroup = 1\nkeywords = [\"key=\"]\n",
+            true,
         )
         .unwrap();
         assert_eq!(
@@ -293,8 +283,9 @@ mod tests {
 
     #[test]
     fn first_group_is_the_default_secret() {
-        let set = RuleSet::parse(
+        let set = RuleSet::read(
             "[[rules]]\nid = \"kv\"\nregex = '''key:(\\w{8,})'''\nkeywords = [\"key:\"]\n",
+            true,
         )
         .unwrap();
         assert_eq!(spans(&set, "key:Zq8vK2pLm9")[0].1, "Zq8vK2pLm9");
@@ -302,8 +293,9 @@ mod tests {
 
     #[test]
     fn entropy_glue_and_placeholders_reject() {
-        let set = RuleSet::parse(
+        let set = RuleSet::read(
             "[[rules]]\nid = \"t\"\nregex = '''tk_[a-zA-Z0-9]{10}'''\nkeywords = [\"tk_\"]\nentropy = 2.5\n",
+            true,
         )
         .unwrap();
         assert_eq!(spans(&set, "tk_Zq8vK2pLm9").len(), 1);
@@ -325,7 +317,7 @@ mod tests {
             "rules = 3",
         ];
         for text in bad {
-            assert!(RuleSet::parse(text).is_err(), "{text}");
+            assert!(RuleSet::read(text, true).is_err(), "{text}");
         }
     }
 
