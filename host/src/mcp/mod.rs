@@ -5,7 +5,6 @@
 mod memory;
 pub mod registration;
 mod render;
-mod since;
 mod source;
 mod tools;
 

@@ -10,9 +10,9 @@ use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabiliti
 use rmcp::{ServerHandler, schemars, tool, tool_handler, tool_router};
 use serde::Deserialize;
 
+use super::memory;
 use super::render::{self, Scope, Window};
 use super::source::{Filters, Source, SourceError, needles};
-use super::{memory, since};
 use crate::bucket::Bucket;
 use crate::home::Home;
 use crate::timefmt::now_ms;
@@ -136,11 +136,9 @@ fn client(c: Option<&str>) -> Result<Option<&'static str>, CallToolResult> {
 fn since_ms(s: Option<&str>) -> Result<Option<u64>, CallToolResult> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => since::parse(s, now_ms()).map(Some).ok_or_else(|| {
-            tool_error(format!(
-                "since {s:?} is not a duration or a date; use 7d, 12h or 2026-11-01"
-            ))
-        }),
+        Some(s) => crate::timefmt::parse_since(s, now_ms())
+            .map(Some)
+            .map_err(|e| tool_error(format!("since: {e}"))),
     }
 }
 
