@@ -188,20 +188,28 @@ pub(crate) fn import(home: &Home, args: ImportArgs, client: Client) -> anyhow::R
         println!("  skipped sessions    {}", report.skipped_sessions);
         println!("  forgotten sessions  {}", report.forgotten_sessions);
         println!("  redacted secrets    {}", report.redactions);
-        println!("  errors              {}", report.error_count);
-        for e in &report.errors {
-            println!("    {}: {}", e.path.display(), e.error);
-        }
-        if let Some(h) = errors_hint(&report.errors, &db) {
-            eprintln!("csep: {h}");
-        }
+        print_errors(report.error_count, &report.errors, &db);
     }
-    // A run that reports errors did not do all it was asked.
-    Ok(if report.error_count == 0 {
+    Ok(exit_for(report.error_count))
+}
+
+fn print_errors(count: usize, errors: &[csep::recall::FileError], db: &Path) {
+    println!("  errors              {count}");
+    for e in errors {
+        println!("    {}: {}", e.path.display(), e.error);
+    }
+    if let Some(h) = errors_hint(errors, db) {
+        eprintln!("csep: {h}");
+    }
+}
+
+/// A run that reports errors did not do all it was asked.
+fn exit_for(error_count: usize) -> ExitCode {
+    if error_count == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    })
+    }
 }
 
 /// The fix for the errors of an import or a rebuild, when they share a known fault.
@@ -273,18 +281,8 @@ pub(crate) fn rebuild(home: &Home, background: bool, out: OutputArgs) -> anyhow:
             println!("  no longer on disk   {}", report.missing);
             println!("  new sessions        {}", report.new_sessions);
             println!("  updated sessions    {}", report.updated_sessions);
-            println!("  errors              {}", report.error_count);
-            for e in &report.errors {
-                println!("    {}: {}", e.path.display(), e.error);
-            }
-            if let Some(h) = errors_hint(&report.errors, &db) {
-                eprintln!("csep: {h}");
-            }
+            print_errors(report.error_count, &report.errors, &db);
         }
     }
-    Ok(if report.error_count == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(exit_for(report.error_count))
 }
