@@ -36,10 +36,16 @@ fuzz_target!(|data: &[u8]| {
             obj.insert(key.into(), json!(v));
         }
     }
-    // The client is told from the transcript path, else from Codex's extra fields.
-    if p.client == Some(HookClient::Codex) {
-        obj.insert("model".into(), json!("m"));
-        obj.insert("permission_mode".into(), json!("default"));
+    // The client is told by fields only one client sends; write one back for each.
+    match p.client {
+        Some(HookClient::Codex) => {
+            obj.insert("model".into(), json!("m"));
+            obj.insert("permission_mode".into(), json!("default"));
+        }
+        Some(HookClient::Claude) => {
+            obj.insert("prompt_id".into(), json!("p"));
+        }
+        None => {}
     }
     let again = HookPayload::parse(Value::Object(obj).to_string().as_bytes(), false)
         .expect("a payload written from a parsed one parses");
