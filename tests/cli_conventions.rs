@@ -2,6 +2,10 @@
 //! walking the commands its own `--help` lists: help works everywhere, every command that
 //! reports takes `--json`, prints JSON on success and the error envelope on a usage error,
 //! and exit codes follow the table (0 ok, 1 failed, 2 usage, 3 not found).
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,9 @@
 //! The lifecycle hooks through the real binary, with the payloads the real clients
 //! send, in a temporary state folder.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::path::{Path, PathBuf};
 

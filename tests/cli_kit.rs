@@ -1,5 +1,9 @@
 //! Drop-in policies and strategies: the examples under guests/examples installed
 //! with `csep policy install`, and drop-ins that must be refused.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 #[path = "support/world.rs"]
 mod world;

@@ -1,4 +1,8 @@
 //! `csep policy` driven through the real binary, with a real state folder.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::path::{Path, PathBuf};
 

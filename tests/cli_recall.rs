@@ -1,5 +1,9 @@
 //! `csep recall` through the real binary, on transcripts in the real formats, into a
 //! real SQLite database.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 mod support;
 

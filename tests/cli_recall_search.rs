@@ -1,5 +1,9 @@
 //! `csep recall` searches that are complete and explained, windows, short ids, forget,
 //! redact and the reflection worker's sessions: the real binary on a real index.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 mod support;
 

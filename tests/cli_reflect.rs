@@ -1,5 +1,9 @@
 //! The reflection worker through the real binary: jobs queued by the real Stop
 //! hook, the bundled strategy in its sandbox, the host's diff, receipts and undo.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::time::Duration;
 

@@ -1,6 +1,10 @@
 //! `csep status`, `csep doctor` (and `status --check`) and what setup says about the hooks,
 //! on the real binary with real client folders: every case a user hit is judged with its
 //! reason, its fix and the exit code.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -8,6 +8,10 @@
 //! Needs `CSEP_E2E_CODEX` / `CSEP_E2E_CLAUDE` (the binaries) and `python3`. `.ci/run`
 //! installs them and sets both; on a developer machine without them a test says so and
 //! passes, in CI it fails.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -6,6 +6,10 @@
 //! so no reflection session reaches the user's Codex history.
 //!
 //! Without `CSEP_E2E_CODEX` the test says so and passes; in CI it fails.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -6,6 +6,10 @@
 //!
 //! Needs `CSEP_E2E_CODEX` / `CSEP_E2E_CLAUDE` (the binaries) and `python3`; without
 //! them a test says so and passes, in CI it fails.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 mod support;
 

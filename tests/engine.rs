@@ -1,5 +1,9 @@
 //! The sandboxed component engine against real components: the bundled default
 //! policy, and hostile guests that each try to break one limit.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -2,6 +2,10 @@
 //! binary, scored for recall, wrong lines and leaks (see tests/eval/README.md).
 //! `CSEP_EVAL_REPORT_ONLY=1` prints the figures without asserting the thresholds;
 //! `CSEP_EVAL_FILTER=TEXT` runs only the sessions whose file name contains TEXT.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 #[path = "eval/mod.rs"]
 mod eval;

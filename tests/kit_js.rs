@@ -4,6 +4,10 @@
 //!
 //! Needs npm, which `.ci/run` installs. Without it the test says so and passes on a
 //! developer machine, and fails in CI.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 #[path = "support/world.rs"]
 mod world;

@@ -1,6 +1,10 @@
 //! `docs/writing-a-policy.md`, replayed: a new crate made with its commands and its
 //! files builds for wasm32-wasip2, passes `csep policy check`, installs, and
 //! decides the next Stop. The files it gives are `guests/template-policy/`.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 #[path = "support/world.rs"]
 mod world;

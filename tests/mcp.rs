@@ -1,6 +1,10 @@
 //! `csep mcp` through the real binary: JSON-RPC over its stdin/stdout (initialize,
 //! notifications/initialized, tools/list, tools/call) against a recall index the real
 //! binary built from rollouts in Codex's format.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 mod support;
 

@@ -5,6 +5,10 @@
 //! migrate` and `csep config migrate` idempotent with backups, both worktrees'
 //! memory injected at SessionStart, the skill listed once, `csep status` clean, and
 //! each of the original's commands doing what its --help says.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,4 +1,8 @@
 //! The provider against a real HTTP server on 127.0.0.1.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 #[path = "support/mock_llm.rs"]
 mod mock_llm;

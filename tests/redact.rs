@@ -1,4 +1,8 @@
 //! Secret redaction: every kind, the look-alikes that must stay, and hostile input.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 #[path = "redact/prose.rs"]
 mod prose;

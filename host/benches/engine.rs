@@ -1,5 +1,9 @@
 //! Engine benchmarks: `cargo bench --bench engine`. Prints median, p95 and min of
 //! each step of running the bundled policy (see docs/benchmarks.md).
+#![allow(
+    clippy::disallowed_methods,
+    reason = "benchmarks build their corpora with plain std::fs"
+)]
 
 use std::time::{Duration, Instant};
 

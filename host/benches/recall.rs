@@ -5,6 +5,10 @@
 //! (default: a temp folder), then measures bootstrap throughput, an unchanged re-run,
 //! in-process query latency and the database size. With CSEP_BENCH_DIR set, the
 //! corpus and the state folder stay for whole-process measurements with hyperfine.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "benchmarks build their corpora with plain std::fs"
+)]
 
 #[path = "../../tests/support/corpus.rs"]
 mod corpus;

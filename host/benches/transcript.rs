@@ -1,6 +1,10 @@
 //! Reading speed on ~50 MB of generated Codex rollout lines shaped like real sessions
 //! (tool cycles with reasoning, shell calls and multi-line outputs dominate by volume).
 //! Run with `cargo bench --bench transcript`.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "benchmarks build their corpora with plain std::fs"
+)]
 
 use std::time::Instant;
 

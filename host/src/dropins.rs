@@ -291,7 +291,10 @@ pub fn remove(home: &Home, drop_in: &DropIn) -> Result<Option<Activated>, DropIn
     } else {
         None
     };
-    std::fs::remove_file(&drop_in.path).map_err(io_err("removing", &drop_in.path))?;
+    let folder = drop_in.path.parent().unwrap_or(Path::new("."));
+    fs_authority::open_dir(folder)
+        .and_then(|d| d.remove_file(drop_in.path.file_name().unwrap_or_default()))
+        .map_err(io_err("removing", &drop_in.path))?;
     Ok(reset)
 }
 

@@ -160,6 +160,10 @@ impl FileHashes {
 }
 
 /// A folder of this user, closed to others (tightened to 0700 when it is ours).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "tightens a folder of this user to 0700 after an lstat showed it is one"
+)]
 fn make_private(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt as _;
     let Ok(meta) = std::fs::symlink_metadata(path) else {

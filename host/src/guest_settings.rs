@@ -148,14 +148,14 @@ pub fn check_strategy_guest(sandbox: &Sandbox, guest: &Guest, config: &Config) -
     let run = || -> anyhow::Result<anyhow::Result<()>> {
         let strategy = sandbox.strategy(guest)?;
         let scratch = tempfile::tempdir()?;
+        let root = fs_authority::open_dir(scratch.path())?;
         let mut dirs = Vec::new();
         for name in ["session", "memory", "skills"] {
-            let path = scratch.path().join(name);
-            std::fs::create_dir(&path)?;
-            dirs.push(fs_authority::open_dir(&path)?);
+            root.create_dir(name)?;
+            dirs.push(root.open_dir(name)?);
         }
         // An empty session and no scopes: a strategy reads its settings and stops.
-        std::fs::write(scratch.path().join("session/transcript.jsonl"), "")?;
+        root.write("session/transcript.jsonl", "")?;
         let input = ReflectInput {
             job_id: "settings-check".into(),
             digest: sample_digest(now_ms()),

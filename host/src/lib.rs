@@ -12,6 +12,22 @@
 //!    `timefmt`, `codex_trust`, `hash`, `file_hashes`, `path_error`, `filelock`,
 //!    `atomic_file` (the one atomic writer) and `fs_authority` (which alone turns paths
 //!    into filesystem authority), `bundled` (the embedded guests).
+//!
+//! The filesystem rule (`docs/architecture.md`): a path becomes the authority to change
+//! files only in the sanctioned writers. The state folder is changed through the
+//! `cap_std` `Dir` handles `fs_authority` mints (`atomic_file` replaces a file in one),
+//! the user's client config files through `setup::atomic`. Reads may take paths.
+//! `host/clippy.toml` disallows the path-taking writes of `std::fs` (and
+//! `cap_std::ambient_authority`) everywhere else; a place that must write by path says
+//! why in an `#[expect(clippy::disallowed_methods, reason = "...")]`.
+
+#![cfg_attr(
+    test,
+    allow(
+        clippy::disallowed_methods,
+        reason = "unit tests build their fixtures with plain std::fs"
+    )
+)]
 
 pub mod atomic_file;
 pub mod bucket;

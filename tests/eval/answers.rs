@@ -1,5 +1,9 @@
 //! The scripted model answers: the session's `good` one, and a careless one that is
 //! either written in the session file or derived from the labels.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use serde_json::{Value, json};
 

@@ -1,5 +1,9 @@
 //! One state home and repository for a run: the folders, the environment every
 //! `csep` call gets, and the hook and worker calls of the real binary.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

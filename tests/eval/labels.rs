@@ -1,6 +1,10 @@
 //! The labelled sessions: one TOML file per session under `tests/eval/sessions/`
 //! (the format is described in `tests/eval/README.md`), and the line matchers the
 //! labels are written with.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,10 @@
 //! The memory-quality evaluation: every labelled session goes through the real
 //! `csep` binary (Stop hook, reflection worker, SessionStart hook) on three paths
 //! (no model, a careful model, a careless model) and is scored against its labels.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 pub mod answers;
 pub mod home;

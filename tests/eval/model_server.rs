@@ -2,6 +2,10 @@
 //! request with one scripted memory update. Each evidence quote gets the id of the
 //! first prompt line `[#<id> <role>] …` that contains it, or 1 when none does (an
 //! invented quote). Every request body is kept for the leak check.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

@@ -1,4 +1,8 @@
 //! The figures per path and language, the failure list, and the thresholds.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::fmt::Write;
 

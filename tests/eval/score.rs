@@ -1,4 +1,8 @@
 //! Scores one reflected session against its labels.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::path::Path;
 

@@ -1,5 +1,9 @@
 //! Writes a labelled session as the client records it: a Codex 0.169 rollout or a
 //! Claude Code 2.1 transcript, with shell tool calls and their output.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::path::{Path, PathBuf};
 

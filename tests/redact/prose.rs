@@ -1,5 +1,9 @@
 //! Secrets stated in prose, in English, Chinese, Japanese and Korean, and
 //! value ends that never leave part of a secret behind.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::borrow::Cow;
 

@@ -1,6 +1,10 @@
 //! Behaviour of `redact` and `contains_secret` on realistic text. Fake keys
 //! are assembled at run time from a seeded generator, so this file holds no
 //! string that looks like a live credential.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::borrow::Cow;
 

@@ -2,6 +2,10 @@
 //! id, the built-in ones by their kind. Keys are assembled at run time from
 //! a seeded generator, so this file holds nothing that looks like a live
 //! credential.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use csep::redact::{SecretKind, contains_secret, redact};
 

@@ -2,7 +2,10 @@
 //! user message, tool calls and outputs, an assistant answer, and the event and
 //! token records Codex writes beside them), deterministic for a seed. Shared by
 //! the recall tests and the recall benchmark.
-
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 #![allow(dead_code)]
 
 use std::fmt::Write as _;

@@ -5,6 +5,10 @@
 //! connection; request bodies need a `Content-Length` (what HTTP clients send
 //! for JSON). Each connection runs on its own thread, so a delayed reply does
 //! not hold back the client's retry.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 #![allow(dead_code)] // Each test binary uses a different part of it.
 
 use std::io::{BufRead, BufReader, Read, Write};

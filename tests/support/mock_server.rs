@@ -1,5 +1,9 @@
 //! A loopback mock model server (a script of tests/fixtures/clients), stopped when
 //! dropped.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 #![allow(dead_code)]
 
 use std::path::Path;

@@ -1,5 +1,9 @@
 //! A temporary machine for the worker tests: a state folder, a repository, Codex
 //! and Claude Code folders, and rollouts written in Codex 0.169's format.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

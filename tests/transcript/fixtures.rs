@@ -1,4 +1,8 @@
 //! Every captured or documented transcript shape parses into the conversation it holds.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::path::Path;
 

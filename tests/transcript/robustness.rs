@@ -1,5 +1,9 @@
 //! Damaged, hostile and live-written input: every bad line is skipped and counted, and the
 //! rest of the file stays readable.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "tests build their fixtures with plain std::fs"
+)]
 
 use std::fs::OpenOptions;
 use std::io::{BufReader, Seek, SeekFrom, Write};

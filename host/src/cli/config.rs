@@ -158,7 +158,7 @@ pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
             }
             let backup = if existed {
                 let b = path.with_file_name(format!("config.toml.bak-{}", stamp()));
-                std::fs::copy(&path, &b)?;
+                back_up(&home, &b)?;
                 Some(b)
             } else {
                 None
@@ -211,7 +211,7 @@ pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
                 if backup.exists() {
                     backup = path.with_file_name(format!("config.toml.schema2.bak-{}", stamp()));
                 }
-                std::fs::copy(&path, &backup)?;
+                back_up(&home, &backup)?;
                 write_config(&home, &new_text)?;
             }
             if out.json() {
@@ -242,6 +242,15 @@ pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
 fn write_config(home: &Home, text: &str) -> anyhow::Result<()> {
     let dir = csep::fs_authority::create_private_dir_all(home.root())?;
     csep::fs_authority::write_atomic(&dir, "config.toml", text.as_bytes())?;
+    Ok(())
+}
+
+/// Copies `config.toml` to `backup` (a name beside it), mode kept, through the state
+/// folder's handle.
+fn back_up(home: &Home, backup: &Path) -> anyhow::Result<()> {
+    let dir = csep::fs_authority::open_dir(home.root())?;
+    let name = backup.file_name().unwrap_or_default();
+    dir.copy("config.toml", &dir, name)?;
     Ok(())
 }
 

@@ -65,6 +65,10 @@ macro_rules! say {
 const QUIET: &str = "019b0000-0000-7000-8000-00000000de01";
 const INSTRUCTIVE: &str = "019b0000-0000-7000-8000-00000000de02";
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the demo builds its own throwaway machine (or the folder --keep names)"
+)]
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let tmp;
     let root = match &args.keep {
@@ -246,6 +250,10 @@ fn instructive_turns() -> Vec<Turn> {
 }
 
 /// A Codex rollout of `turns`, as Codex 0.169 writes one.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a rollout in the demo's throwaway machine, written as Codex would"
+)]
 fn write_session(root: &Path, repo: &Path, id: &str, turns: &[Turn]) -> anyhow::Result<PathBuf> {
     let ts = |i: usize| format!("2026-11-25T09:00:{:02}.000Z", i);
     let mut lines = vec![json!({"timestamp": ts(0), "type": "session_meta",

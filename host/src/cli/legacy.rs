@@ -86,6 +86,10 @@ fn payload_transcript(payload: &Value) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "removes the payload file the caller named with --cleanup-payload, as the original tool did"
+)]
 fn read_payload(path: &Path, cleanup: bool) -> anyhow::Result<Value> {
     let read = std::fs::read(path);
     if cleanup {

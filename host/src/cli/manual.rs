@@ -28,6 +28,10 @@ pub fn completions(args: CompletionsArgs, mut cmd: clap::Command) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "creates the output folder the user named with --dir"
+)]
 pub fn man(args: ManArgs, cmd: clap::Command) -> anyhow::Result<ExitCode> {
     let Some(dir) = args.dir else {
         clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;

@@ -75,6 +75,10 @@ fn sessions_indexed(home: &Home) -> Result<i64, MigrateError> {
     }
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "removes the original tool's index once the user asks and csep's own index holds the sessions"
+)]
 pub fn act(home: &Home, remove: bool, apply: bool) -> Result<IndexAction, MigrateError> {
     let path = original_path(home);
     if !path.is_file() {

@@ -54,6 +54,10 @@ fn skill_hash(dir: &Path) -> Option<String> {
         .map(|b| sha256_hex(&b))
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "moves the original tool's generated skills into csep's folder; each move is recorded for --undo"
+)]
 pub fn adopt(
     home: &Home,
     skills_dir: Option<&Path>,
@@ -131,6 +135,10 @@ pub fn adopt(
     Ok(out)
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "copies a skill folder when a rename across file systems fails"
+)]
 fn copy_dir(from: &Path, to: &Path) -> Result<(), MigrateError> {
     std::fs::create_dir_all(to).map_err(io_err("creating", to))?;
     for e in std::fs::read_dir(from)

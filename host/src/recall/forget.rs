@@ -6,7 +6,6 @@
 //! the id.
 
 use std::collections::HashSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -56,7 +55,7 @@ pub(crate) fn read_list(db: &Path) -> HashSet<String> {
         .unwrap_or_default()
 }
 
-/// Writes the list whole (a temp file renamed over it), sorted.
+/// Writes the list whole (`atomic_file`: a temp file renamed over it), sorted, mode 0600.
 fn write_list(db: &Path, hashes: &HashSet<String>) -> Result<(), StoreError> {
     let path = list_path(db);
     let io = |source| StoreError::Dir {
@@ -64,7 +63,6 @@ fn write_list(db: &Path, hashes: &HashSet<String>) -> Result<(), StoreError> {
         source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
     let mut sorted: Vec<&String> = hashes.iter().collect();
     sorted.sort();
     let mut text = String::from(HEADER);
@@ -72,10 +70,9 @@ fn write_list(db: &Path, hashes: &HashSet<String>) -> Result<(), StoreError> {
         text.push_str(h);
         text.push('\n');
     }
-    tmp.write_all(text.as_bytes()).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(&path).map_err(|e| io(e.error))?;
-    Ok(())
+    crate::fs_authority::open_dir(dir)
+        .and_then(|d| crate::fs_authority::write_atomic(&d, LIST, text.as_bytes()))
+        .map_err(io)
 }
 
 impl Store {

@@ -141,16 +141,19 @@ pub fn move_aside(db: &Path, why: &str, now_ms: u64) -> Result<Option<PathBuf>, 
         target = PathBuf::from(format!("{}{DAMAGED_INFIX}{stamp}-{n}", db.display()));
     }
     // The journal files first: a fresh index must never pick up the damaged one's WAL.
+    // Renamed inside the folder's handle: all of them sit beside `db`.
+    let name = |p: &Path| p.file_name().map(PathBuf::from).unwrap_or_default();
     for suffix in ["-wal", "-shm"] {
         let from = PathBuf::from(format!("{}{suffix}", db.display()));
         let to = PathBuf::from(format!("{}{suffix}", target.display()));
-        match std::fs::rename(&from, &to) {
+        match dir.rename(name(&from), &dir, name(&to)) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io("moving aside", &from)(e)),
         }
     }
-    std::fs::rename(db, &target).map_err(io("moving aside", db))?;
+    dir.rename(name(db), &dir, name(&target))
+        .map_err(io("moving aside", db))?;
     let damage = Damage {
         at: rfc3339(now_ms),
         moved_to: target.clone(),
@@ -181,8 +184,10 @@ pub fn open_or_heal(
             let quiet = matches!(e, StoreError::Emptied { .. }) && !had_history(home);
             let moved = move_aside(&db, &why, now_ms)?;
             if quiet && let Some(m) = &moved {
-                let _ = std::fs::remove_file(db.with_file_name(NOTICE));
-                let _ = std::fs::remove_file(m);
+                if let Ok(dir) = fs_authority::open_dir(db.parent().unwrap_or(Path::new("."))) {
+                    let _ = dir.remove_file(NOTICE);
+                    let _ = dir.remove_file(m.file_name().unwrap_or_default());
+                }
                 return Ok((Store::open(&db)?, None));
             }
             Ok((Store::open(&db)?, moved.map(|m| (m, why))))
@@ -211,6 +216,10 @@ pub struct RebuildReport {
 
 /// The transcripts a moved-aside index had read: its `files` table, as far as it
 /// can be read.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "reads a moved-aside copy, never the live index, and opens it read-only"
+)]
 fn recorded_paths(damaged: &Path) -> Vec<(PathBuf, Option<Client>)> {
     let Ok(conn) = Connection::open_with_flags(
         damaged,
@@ -319,7 +328,7 @@ pub fn rebuild(
     bytes
         .and_then(|b| fs_authority::write_atomic(&dir, REPORT, &b))
         .map_err(io("writing", &dir_path.join(REPORT)))?;
-    match std::fs::remove_file(dir_path.join(NOTICE)) {
+    match dir.remove_file(NOTICE) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io("removing", &dir_path.join(NOTICE))(e)),

@@ -138,6 +138,10 @@ impl Store {
 
     /// Opens, creating the file if needed, without the creation lock: for a caller
     /// that holds it (`creation_lock`).
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the store is the one owner of the index's connections"
+    )]
     pub(crate) fn open_unlocked(path: &Path) -> Result<Store, StoreError> {
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
@@ -149,6 +153,10 @@ impl Store {
     }
 
     /// Opens an existing database for reading; `None` when there is none yet.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the store is the one owner of the index's connections"
+    )]
     pub fn open_existing(path: &Path) -> Result<Option<Store>, StoreError> {
         if !path.exists() {
             return Ok(None);
@@ -168,6 +176,10 @@ impl Store {
     }
 
     /// Opens an existing database without writing anything (for `csep status`).
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the store is the one owner of the index's connections"
+    )]
     pub fn open_readonly(path: &Path) -> Result<Option<Store>, StoreError> {
         if !path.exists() {
             return Ok(None);

@@ -154,7 +154,14 @@ fn age_ms(path: &Path, now_ms: u64) -> Option<u64> {
 
 fn remove_tree(path: &Path, out: &mut Pruned) -> bool {
     let size = measure(path, u64::MAX, u64::MAX);
-    if std::fs::remove_dir_all(path).is_ok() {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return false;
+    };
+    // Through the parent's handle: a symlink is removed, never followed.
+    if fs_authority::open_dir(parent)
+        .and_then(|d| d.remove_dir_all(name))
+        .is_ok()
+    {
         out.bytes += size.bytes;
         true
     } else {

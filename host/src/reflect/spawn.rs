@@ -75,7 +75,10 @@ pub fn kick_stranded(home: &Home, config: &Config) -> io::Result<Option<u32>> {
     if recent {
         return Ok(None);
     }
-    let _ = std::fs::write(&stamp, b"");
+    let _ = stamp
+        .parent()
+        .zip(stamp.file_name())
+        .map(|(dir, name)| fs_authority::open_dir(dir).and_then(|d| d.write(name, b"")));
     if stranded(&queue, now) {
         return pending_worker(home).map(Some);
     }

@@ -238,6 +238,10 @@ fn own_file(meta: &cap_std::fs::Metadata, what: &str) -> Result<(), String> {
 
 /// Sets the folder's mode to 0700 (whatever it was before); a folder owned by
 /// another user is refused, since its owner could change it again.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "tightens the cache folder to 0700 after an lstat showed it is a folder of this user"
+)]
 fn make_private(path: &Path) -> Result<(), String> {
     use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
     let meta = std::fs::symlink_metadata(path)

@@ -1,4 +1,8 @@
 //! File writes that a crash cannot leave half-done, backups, and the folders setup creates.
+#![allow(
+    clippy::disallowed_methods,
+    reason = "the sanctioned writer of the clients' config files (docs/architecture.md, Filesystem rule)"
+)]
 
 use std::fs;
 use std::io;
@@ -93,6 +97,14 @@ pub(super) fn remove_empty_dirs(dirs: &[PathBuf]) {
     for d in dirs {
         // Fails on a non-empty or missing folder, which is what we want.
         let _ = fs::remove_dir(&d);
+    }
+}
+
+/// Removes a folder setup made, with everything in it; a missing one is no error.
+pub(super) fn remove_tree(dir: &Path) -> Result<(), SetupError> {
+    match fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(SetupError::io("remove", dir)(e)),
+        _ => Ok(()),
     }
 }
 

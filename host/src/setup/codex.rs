@@ -225,7 +225,7 @@ pub(super) fn setup(
         add_dirs(&mut rec.created_dirs, new_dirs);
         if let Some(old) = rec.cache_dir.clone().filter(|old| *old != cache_dir) {
             // A copy of an earlier csep version that setup installed: superseded.
-            remove_dir(&old)?;
+            atomic::remove_tree(&old)?;
             entries.push(entry(
                 format!(
                     "Codex's copy of an earlier csep plugin at {}",
@@ -381,13 +381,6 @@ fn check_toml(path: &Path, text: &str) -> Result<(), SetupError> {
         })
 }
 
-fn remove_dir(dir: &Path) -> Result<(), SetupError> {
-    match std::fs::remove_dir_all(dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SetupError::io("remove", dir)(e)),
-        _ => Ok(()),
-    }
-}
-
 /// Whether setup added `table.key` (rather than finding or changing it).
 fn added_by_setup(rec: &CodexRecord, table: &[&str], key: &str) -> bool {
     rec.keys
@@ -482,7 +475,7 @@ pub(super) fn uninstall(
             atomic::write(&path, rendered.as_bytes(), atomic::NEW_CONFIG)?;
         }
         if let Some(dir) = &r.cache_dir {
-            remove_dir(dir)?;
+            atomic::remove_tree(dir)?;
         }
         plugin_files::remove_tree(&market_root, &plugin_files::marketplace_paths())?;
         atomic::remove_empty_dirs(&r.created_dirs);

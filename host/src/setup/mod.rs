@@ -232,8 +232,7 @@ fn state_dir_entry(opts: &SetupOptions, record: &Record, purge: bool) -> Result<
         return Ok(entry(EntryStatus::AlreadySet));
     }
     if !opts.dry_run {
-        std::fs::remove_dir_all(&opts.state_dir)
-            .map_err(SetupError::io("remove", &opts.state_dir))?;
+        atomic::remove_tree(&opts.state_dir)?;
     }
     Ok(entry(EntryStatus::Removed))
 }

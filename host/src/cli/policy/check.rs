@@ -96,12 +96,12 @@ fn exercise(
         World::ReflectionStrategy => {
             let strategy = sandbox.strategy(guest)?;
             let scratch = tempfile::tempdir().context("making throwaway folders")?;
+            let root = csep::fs_authority::open_dir(scratch.path())?;
             let mut dirs = Vec::new();
             for name in ["session", "memory", "skills"] {
-                let path = scratch.path().join(name);
-                std::fs::create_dir(&path)
-                    .with_context(|| format!("creating {}", path.display()))?;
-                dirs.push(csep::fs_authority::open_dir(&path)?);
+                root.create_dir(name)
+                    .with_context(|| format!("creating {}", scratch.path().join(name).display()))?;
+                dirs.push(root.open_dir(name)?);
             }
             let preopens = Preopens {
                 session: &dirs[0],

@@ -17,6 +17,10 @@ use csep::sandbox::Sandbox;
 /// The contract, as this binary was built against it.
 const WIT: &str = include_str!("../../../../wit/engine.wit");
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "writes the contract into the folder the user named with --out"
+)]
 pub(super) fn wit(out: Option<&Path>) -> anyhow::Result<ExitCode> {
     match out {
         None => print!("{WIT}"),
