@@ -5,10 +5,11 @@
 //! 1. the `csep` binary's CLI (`host/src/cli/`);
 //! 2. use cases: `hooks`, `reflect`, `setup`, `status`, `mcp`, `migrate`, `dropins`,
 //!    `guest_settings`, `policy_runner`;
-//! 3. what to run and where: `config` (with `config_v2`, the original tool's form), `home`,
+//! 3. what to run and where: `config` (with `config_v2`, the original tool's form),
 //!    `guests`, `jobs`, `trigger_state`, `digest`;
 //! 4. engines: `recall`, `provider`, `sandbox` (which alone touches wasmtime);
-//! 5. leaves: `transcript`, `redact`, `content_scan`, `fault`, `model`, `bucket`,
+//! 5. leaves: `home` (the state folder's named paths), `transcript`, `redact`,
+//!    `content_scan`, `fault`, `model`, `bucket`,
 //!    `timefmt`, `codex_trust`, `hash`, `file_hashes`, `path_error`, `filelock`,
 //!    `atomic_file` (the one atomic writer) and `fs_authority` (which alone turns paths
 //!    into filesystem authority), `bundled` (the embedded guests).
@@ -63,3 +64,6 @@ pub mod status;
 pub mod timefmt;
 pub mod transcript;
 pub mod trigger_state;
+
+#[cfg(test)]
+mod layers;
