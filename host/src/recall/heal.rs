@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::ingest::{BucketCache, Outcome};
 use super::store::{self, Integrity, Store, StoreError};
 use super::walk::{self, FileError};
+use crate::client::Client;
 use crate::filelock::FileLock;
 use crate::fs_authority;
 use crate::home::{self, Home};
 use crate::timefmt::rfc3339;
-use crate::transcript::Client;
 
 /// The notice left while a moved-aside index waits for its rebuild.
 pub const NOTICE: &str = "damaged.json";
@@ -228,12 +228,7 @@ fn recorded_paths(damaged: &Path) -> Vec<(PathBuf, Option<Client>)> {
     };
     // Rows up to the first damaged page are kept.
     for (path, client) in rows.map_while(Result::ok) {
-        let client = match client.as_str() {
-            "claude" => Some(Client::Claude),
-            "codex" => Some(Client::Codex),
-            _ => None,
-        };
-        out.push((PathBuf::from(path), client));
+        out.push((PathBuf::from(path), client.parse().ok()));
     }
     out
 }

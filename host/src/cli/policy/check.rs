@@ -10,6 +10,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use super::Format;
+use csep::client::Client;
 use csep::config::Config;
 use csep::guests::{self, Source};
 use csep::model::{DecideInput, Digest, UserMessage};
@@ -196,7 +197,7 @@ fn sample_input(config: &Config) -> DecideInput {
     ];
     DecideInput {
         digest: Digest {
-            client: "codex".into(),
+            client: Client::Codex.to_string(),
             session_id: "sample-session".into(),
             bucket_id: "-home-you-code-sample".into(),
             cwd: "/home/you/code/sample".into(),
