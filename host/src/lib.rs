@@ -48,3 +48,4 @@ pub mod status;
 pub mod timefmt;
 pub mod transcript;
 pub mod trigger_state;
+pub mod world;

@@ -439,7 +439,7 @@ mod tests {
         let (_, moved) = open_or_heal(&home, 0).unwrap();
         assert!(moved.is_none(), "a first run cut short is replaced quietly");
 
-        std::fs::create_dir_all(home.root().join("triggers/abc")).unwrap();
+        std::fs::create_dir_all(home.triggers().join("abc")).unwrap();
         drop(Store::open(&home.recall_db()).unwrap());
         std::fs::write(home.recall_db(), b"").unwrap();
         let (_, moved) = open_or_heal(&home, 0).unwrap();

@@ -104,11 +104,7 @@ pub fn prepare(home: &Home, job: &Job) -> io::Result<RunDirs> {
 /// (`keep_session`: a failed run keeps its session copy for a while, to see why).
 /// Best effort: what stays is taken by the next prune.
 pub fn clear_run(home: &Home, job_id: &str, keep_session: bool) {
-    let run = home
-        .root()
-        .join("session_reflection")
-        .join("runs")
-        .join(job_id);
+    let run = home.runs_dir().join(job_id);
     let Ok(dir) = fs_authority::open_dir(&run) else {
         return;
     };

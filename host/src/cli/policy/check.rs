@@ -2,6 +2,7 @@
 //! policy on one input.
 
 use csep::timefmt::now_ms;
+use csep::world::World;
 use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
@@ -15,7 +16,7 @@ use csep::config::Config;
 use csep::guests::{self, Source};
 use csep::model::{DecideInput, Digest, UserMessage};
 use csep::sandbox::{
-    CONTRACT_VERSION, CacheOutcome, Guest, Preopens, Sandbox, SandboxError, Unavailable, World,
+    CONTRACT_VERSION, CacheOutcome, Guest, Preopens, Sandbox, SandboxError, Unavailable,
     supported_range,
 };
 
