@@ -23,11 +23,12 @@ use std::str::FromStr;
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Client {
-    /// OpenAI Codex CLI. The default because the hooks were Codex's first: a payload
-    /// and transcript that say nothing are taken as Codex's.
+    // The default because the hooks were Codex's first: a payload and transcript
+    // that say nothing are taken as Codex's.
+    /// OpenAI Codex CLI
     #[default]
     Codex,
-    /// Claude Code.
+    /// Claude Code
     Claude,
 }
 

@@ -8,7 +8,8 @@
 //! 3. what to run and where: `config` (with `config_v2`, the original tool's form), `home`,
 //!    `guests`, `jobs`, `trigger_state`, `digest`;
 //! 4. engines: `recall`, `provider`, `sandbox` (which alone touches wasmtime);
-//! 5. leaves: `client` (the coding agents, named once), `transcript`, `redact`, `content_scan`, `fault`, `model`, `bucket`,
+//! 5. leaves: `client` and `world` (the coding agents and the guest kinds, each named
+//!    once), `transcript`, `redact`, `content_scan`, `fault`, `model`, `bucket`,
 //!    `timefmt`, `codex_trust`, `hash`, `file_hashes`, `path_error`, `filelock`,
 //!    `atomic_file` (the one atomic writer) and `fs_authority` (which alone turns paths
 //!    into filesystem authority), `bundled` (the embedded guests).
