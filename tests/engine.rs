@@ -154,7 +154,7 @@ fn every_bundled_component_instantiates_against_current_bindings() {
             b.name
         );
         match guest.world() {
-            csep::sandbox::World::TriggerPolicy => {
+            csep::world::World::TriggerPolicy => {
                 sandbox()
                     .policy(&guest)
                     .unwrap()
@@ -164,7 +164,7 @@ fn every_bundled_component_instantiates_against_current_bindings() {
                     })
                     .unwrap();
             }
-            csep::sandbox::World::ReflectionStrategy => {
+            csep::world::World::ReflectionStrategy => {
                 let root = tempfile::tempdir().unwrap();
                 let open = |d: &str| {
                     std::fs::create_dir(root.path().join(d)).unwrap();

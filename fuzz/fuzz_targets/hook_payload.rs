@@ -5,7 +5,8 @@
 //! payload back as JSON reads to the same payload.
 #![no_main]
 
-use csep::hooks::{HookClient, HookPayload, PayloadError};
+use csep::client::Client;
+use csep::hooks::{HookPayload, PayloadError};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
 
@@ -38,11 +39,11 @@ fuzz_target!(|data: &[u8]| {
     }
     // The client is told by fields only one client sends; write one back for each.
     match p.client {
-        Some(HookClient::Codex) => {
+        Some(Client::Codex) => {
             obj.insert("model".into(), json!("m"));
             obj.insert("permission_mode".into(), json!("default"));
         }
-        Some(HookClient::Claude) => {
+        Some(Client::Claude) => {
             obj.insert("prompt_id".into(), json!("p"));
         }
         None => {}

@@ -8,8 +8,8 @@
 
 use std::sync::{Mutex, OnceLock};
 
+use csep::client::Client;
 use csep::recall::{self, BucketCache, SearchQuery, Store};
-use csep::transcript::Client;
 use libfuzzer_sys::fuzz_target;
 
 const LIMIT: usize = 5;

@@ -8,7 +8,8 @@
 
 use std::io::BufReader;
 
-use csep::transcript::{self, Chunk, Client, Message, SessionMeta};
+use csep::client::Client;
+use csep::transcript::{self, Chunk, Message, SessionMeta};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

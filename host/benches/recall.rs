@@ -16,8 +16,8 @@ mod corpus;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
+use csep::client::Client;
 use csep::recall::{self, SearchQuery, Store};
-use csep::transcript::Client;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)

@@ -8,7 +8,8 @@
 
 use std::time::Instant;
 
-use csep::transcript::{Client, read};
+use csep::client::Client;
+use csep::transcript::read;
 use serde_json::json;
 
 /// Deterministic xorshift so every run measures the same bytes.

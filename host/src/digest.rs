@@ -1,9 +1,10 @@
 //! What the trigger policy sees of a session: the messages since its last decision,
 //! reduced to bounded counts and excerpts.
 
+use crate::client::Client;
 use crate::model::{Digest, ToolError, UserMessage};
 use crate::recall::ReadSince;
-use crate::transcript::{Client, Message, Role};
+use crate::transcript::{Message, Role};
 
 /// User messages passed to the policy at most (the newest are kept).
 const MAX_USER_MESSAGES: usize = 20;
@@ -82,7 +83,7 @@ pub fn of_read(
     now_ms: u64,
 ) -> Digest {
     let mut digest = Digest {
-        client: client.name().into(),
+        client: client.as_str().into(),
         session_id: session_id.into(),
         bucket_id: bucket_id.into(),
         cwd: cwd.into(),

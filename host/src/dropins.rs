@@ -9,10 +9,11 @@ use toml_edit::{DocumentMut, Item, Table, value};
 
 use crate::config::Config;
 use crate::fs_authority;
-use crate::guests::{self, BUNDLED, Kind};
+use crate::guests::{self, BUNDLED};
 use crate::hash::sha256_hex;
 use crate::home::Home;
 use crate::sandbox::Sandbox;
+use crate::world::World;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DropInError {
@@ -34,7 +35,7 @@ pub enum DropInError {
         path.display(), kind.section(), guests::short_hash(sha256)
     )]
     Exists {
-        kind: Kind,
+        kind: World,
         path: PathBuf,
         sha256: String,
     },
@@ -57,7 +58,7 @@ fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> D
 /// One `.wasm` file in a drop-in folder.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DropIn {
-    pub kind: Kind,
+    pub kind: World,
     pub name: String,
     pub path: PathBuf,
 }
@@ -66,8 +67,8 @@ pub struct DropIn {
 /// a symlink or a folder named `x.wasm` is not a drop-in.
 pub fn discover(home: &Home) -> Result<Vec<DropIn>, DropInError> {
     let mut found = Vec::new();
-    for kind in Kind::ALL {
-        let dir = kind.dir(home);
+    for kind in World::ALL {
+        let dir = home.dropins_dir(kind);
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
@@ -98,7 +99,7 @@ pub fn discover(home: &Home) -> Result<Vec<DropIn>, DropInError> {
 }
 
 /// Finds a drop-in by name, in the folder of `kind` or in both.
-pub fn find(home: &Home, name: &str, kind: Option<Kind>) -> Result<DropIn, DropInError> {
+pub fn find(home: &Home, name: &str, kind: Option<World>) -> Result<DropIn, DropInError> {
     let mut matches: Vec<DropIn> = discover(home)?
         .into_iter()
         .filter(|d| d.name == name && kind.is_none_or(|k| k == d.kind))
@@ -106,10 +107,10 @@ pub fn find(home: &Home, name: &str, kind: Option<Kind>) -> Result<DropIn, DropI
     match matches.len() {
         0 => Err(DropInError::NotFound {
             name: name.to_string(),
-            searched: Kind::ALL
+            searched: World::ALL
                 .iter()
                 .filter(|k| kind.is_none_or(|want| want == **k))
-                .map(|k| k.dir(home).display().to_string())
+                .map(|k| home.dropins_dir(*k).display().to_string())
                 .collect(),
         }),
         1 => Ok(matches.remove(0)),
@@ -145,7 +146,7 @@ pub fn install(
                 file.display()
             )))
         })?;
-    let kind = Kind::of_world(guest.world());
+    let kind = guest.world();
     let name = match name {
         Some(n) => n.to_string(),
         None => file
@@ -156,7 +157,7 @@ pub fn install(
     if !guests::is_drop_in_name(&name) {
         return Err(DropInError::BadName(name));
     }
-    let folder = kind.dir(home);
+    let folder = home.dropins_dir(kind);
     let path = folder.join(format!("{name}.wasm"));
     let sha256 = guest.sha256().to_string();
     let existing = match std::fs::read(&path) {
@@ -193,7 +194,7 @@ pub fn install(
 #[derive(Debug, Clone, PartialEq)]
 pub struct Activated {
     pub config_path: PathBuf,
-    pub kind: Kind,
+    pub kind: World,
     /// What `use` said before (`None`: nothing, which means bundled).
     pub previous_use: Option<String>,
     pub previous_sha256: Option<String>,
@@ -206,7 +207,7 @@ pub struct Activated {
 /// `sha256`. The rest of `config.toml` is kept byte for byte.
 pub fn activate(
     home: &Home,
-    kind: Kind,
+    kind: World,
     name: &str,
     sha256: Option<&str>,
 ) -> Result<Activated, DropInError> {
@@ -307,7 +308,7 @@ pub fn prune_cache(
     sandbox: &Sandbox,
 ) -> Result<(usize, u64), DropInError> {
     let mut files: Vec<PathBuf> = discover(home)?.into_iter().map(|d| d.path).collect();
-    for kind in Kind::ALL {
+    for kind in World::ALL {
         if let guests::Source::File(path) =
             guests::Source::resolve(home, kind, guest_config(config, kind))
         {
@@ -331,10 +332,10 @@ pub fn prune_cache(
         .map_err(|e| DropInError::Invalid(e.into()))
 }
 
-pub fn guest_config(config: &Config, kind: Kind) -> &crate::config::GuestConfig {
+pub fn guest_config(config: &Config, kind: World) -> &crate::config::GuestConfig {
     match kind {
-        Kind::Policy => &config.policy,
-        Kind::Strategy => &config.strategy,
+        World::TriggerPolicy => &config.policy,
+        World::ReflectionStrategy => &config.strategy,
     }
 }
 
@@ -358,19 +359,16 @@ mod tests {
     #[test]
     fn discovery_finds_plain_wasm_files_only() {
         let (_d, home) = home();
-        std::fs::create_dir_all(home.root().join("policies/dir.wasm")).unwrap();
-        std::fs::create_dir_all(home.root().join("strategies")).unwrap();
-        for f in [
-            "policies/b.wasm",
-            "policies/a.wasm",
-            "policies/notes.txt",
-            "policies/.x.wasm",
-            "strategies/s.wasm",
-        ] {
-            std::fs::write(home.root().join(f), b"x").unwrap();
+        let policies = home.dropins_dir(World::TriggerPolicy);
+        let strategies = home.dropins_dir(World::ReflectionStrategy);
+        std::fs::create_dir_all(policies.join("dir.wasm")).unwrap();
+        std::fs::create_dir_all(&strategies).unwrap();
+        for f in ["b.wasm", "a.wasm", "notes.txt", ".x.wasm"] {
+            std::fs::write(policies.join(f), b"x").unwrap();
         }
-        std::os::unix::fs::symlink("a.wasm", home.root().join("policies/link.wasm")).unwrap();
-        let names: Vec<(Kind, String)> = discover(&home)
+        std::fs::write(strategies.join("s.wasm"), b"x").unwrap();
+        std::os::unix::fs::symlink("a.wasm", policies.join("link.wasm")).unwrap();
+        let names: Vec<(World, String)> = discover(&home)
             .unwrap()
             .into_iter()
             .map(|d| (d.kind, d.name))
@@ -378,23 +376,25 @@ mod tests {
         assert_eq!(
             names,
             [
-                (Kind::Policy, "a".to_string()),
-                (Kind::Policy, "b".to_string()),
-                (Kind::Strategy, "s".to_string())
+                (World::TriggerPolicy, "a".to_string()),
+                (World::TriggerPolicy, "b".to_string()),
+                (World::ReflectionStrategy, "s".to_string())
             ]
         );
         assert!(matches!(
             find(&home, "zz", None),
             Err(DropInError::NotFound { .. })
         ));
-        std::fs::write(home.root().join("strategies/a.wasm"), b"x").unwrap();
+        std::fs::write(strategies.join("a.wasm"), b"x").unwrap();
         assert!(matches!(
             find(&home, "a", None),
             Err(DropInError::Ambiguous(_))
         ));
         assert_eq!(
-            find(&home, "a", Some(Kind::Strategy)).unwrap().kind,
-            Kind::Strategy
+            find(&home, "a", Some(World::ReflectionStrategy))
+                .unwrap()
+                .kind,
+            World::ReflectionStrategy
         );
     }
 
@@ -404,7 +404,7 @@ mod tests {
         let before = "# mine\n[policy] # the policy\npath = \"policies/old.wasm\" # old\n\n[policy.settings]\nx = 1 # keep\n\n[reflection]\nenabled = false\n";
         std::fs::write(home.config_path(), before).unwrap();
         let hash = "ab".repeat(32);
-        let a = activate(&home, Kind::Policy, "new", Some(&hash)).unwrap();
+        let a = activate(&home, World::TriggerPolicy, "new", Some(&hash)).unwrap();
         assert_eq!(a.previous_use.as_deref(), Some("policies/old.wasm"));
         assert!(a.kept_settings);
         let after = std::fs::read_to_string(home.config_path()).unwrap();
@@ -420,7 +420,7 @@ mod tests {
         let c = Config::parse(&after).unwrap();
         assert_eq!(c.policy.use_.as_deref(), Some("new"));
 
-        let b = activate(&home, Kind::Policy, BUNDLED, None).unwrap();
+        let b = activate(&home, World::TriggerPolicy, BUNDLED, None).unwrap();
         assert_eq!(b.previous_sha256, Some(hash));
         let after = std::fs::read_to_string(home.config_path()).unwrap();
         assert!(
@@ -433,7 +433,7 @@ mod tests {
     fn a_malformed_config_is_left_alone() {
         let (_d, home) = home();
         std::fs::write(home.config_path(), "[policy\nuse = 1").unwrap();
-        let e = activate(&home, Kind::Policy, "x", None).unwrap_err();
+        let e = activate(&home, World::TriggerPolicy, "x", None).unwrap_err();
         assert!(matches!(e, DropInError::Config { .. }), "{e}");
         assert_eq!(
             std::fs::read_to_string(home.config_path()).unwrap(),
@@ -445,7 +445,7 @@ mod tests {
     fn a_config_created_from_nothing_parses() {
         let (_d, home) = home();
         let hash = "f".repeat(64);
-        activate(&home, Kind::Strategy, "commands", Some(&hash)).unwrap();
+        activate(&home, World::ReflectionStrategy, "commands", Some(&hash)).unwrap();
         let c = Config::load(&home.config_path()).unwrap();
         assert_eq!(c.strategy.use_.as_deref(), Some("commands"));
         assert_eq!(c.strategy.sha256, Some(hash));

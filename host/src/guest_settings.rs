@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::client::Client;
 use crate::config::Config;
 use crate::fs_authority;
 use crate::guests::{self, Source};
@@ -42,7 +43,7 @@ impl SettingsCheck {
 
 fn sample_digest(now: u64) -> Digest {
     Digest {
-        client: "codex".into(),
+        client: Client::Codex.to_string(),
         session_id: "settings-check".into(),
         bucket_id: "-settings-check".into(),
         cwd: "/settings-check".into(),

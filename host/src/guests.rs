@@ -5,66 +5,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::bundled::{self, Bundled};
+use crate::bundled::Bundled;
 use crate::config::GuestConfig;
 use crate::file_hashes::{self, FileHashes};
 use crate::home::Home;
-use crate::sandbox::{Guest, Sandbox, World};
+use crate::sandbox::{Guest, Sandbox};
+use crate::world::World;
 
 /// What `use = "bundled"` (or no `use` at all) means.
 pub const BUNDLED: &str = "bundled";
-
-/// The two kinds of guest the host runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Policy,
-    Strategy,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 2] = [Kind::Policy, Kind::Strategy];
-
-    /// The state-folder subfolder where drop-ins of this kind live.
-    pub fn folder(self) -> &'static str {
-        match self {
-            Kind::Policy => "policies",
-            Kind::Strategy => "strategies",
-        }
-    }
-
-    /// The config section naming the active guest.
-    pub fn section(self) -> &'static str {
-        match self {
-            Kind::Policy => "policy",
-            Kind::Strategy => "strategy",
-        }
-    }
-
-    pub fn world(self) -> World {
-        match self {
-            Kind::Policy => World::TriggerPolicy,
-            Kind::Strategy => World::ReflectionStrategy,
-        }
-    }
-
-    pub fn of_world(world: World) -> Kind {
-        match world {
-            World::TriggerPolicy => Kind::Policy,
-            World::ReflectionStrategy => Kind::Strategy,
-        }
-    }
-
-    pub fn bundled(self) -> &'static Bundled {
-        match self {
-            Kind::Policy => &bundled::POLICY_DEFAULT,
-            Kind::Strategy => &bundled::STRATEGY_DEFAULT,
-        }
-    }
-
-    pub fn dir(self, home: &Home) -> PathBuf {
-        home.root().join(self.folder())
-    }
-}
 
 /// Where a guest comes from.
 #[derive(Debug, Clone)]
@@ -76,22 +25,22 @@ pub enum Source {
 impl Source {
     /// The guest `config` names for `kind`: `bundled` (or nothing), a drop-in's name
     /// (`policies/<name>.wasm`), or a path relative to the state folder.
-    pub fn resolve(home: &Home, kind: Kind, config: &GuestConfig) -> Source {
+    pub fn resolve(home: &Home, kind: World, config: &GuestConfig) -> Source {
         match config.use_.as_deref().map(str::trim) {
             None | Some("") | Some(BUNDLED) => Source::Bundled(kind.bundled()),
             Some(name) if is_drop_in_name(name) => {
-                Source::File(kind.dir(home).join(format!("{name}.wasm")))
+                Source::File(home.dropins_dir(kind).join(format!("{name}.wasm")))
             }
-            Some(path) => Source::File(home.root().join(path)),
+            Some(path) => Source::File(home.config_relative(path)),
         }
     }
 
     pub fn policy(home: &Home, config: &GuestConfig) -> Source {
-        Source::resolve(home, Kind::Policy, config)
+        Source::resolve(home, World::TriggerPolicy, config)
     }
 
     pub fn strategy(home: &Home, config: &GuestConfig) -> Source {
-        Source::resolve(home, Kind::Strategy, config)
+        Source::resolve(home, World::ReflectionStrategy, config)
     }
 
     pub fn is_bundled(&self) -> bool {
@@ -182,23 +131,23 @@ mod tests {
             Source::Bundled(_) => panic!("{c:?} is not bundled"),
         };
         assert_eq!(
-            path(Some("only-failures"), Kind::Policy),
+            path(Some("only-failures"), World::TriggerPolicy),
             Path::new("/state/policies/only-failures.wasm")
         );
         assert_eq!(
-            path(Some("commands"), Kind::Strategy),
+            path(Some("commands"), World::ReflectionStrategy),
             Path::new("/state/strategies/commands.wasm")
         );
         assert_eq!(
-            path(Some("policies/mine.wasm"), Kind::Policy),
+            path(Some("policies/mine.wasm"), World::TriggerPolicy),
             Path::new("/state/policies/mine.wasm")
         );
         assert_eq!(
-            path(Some("/opt/p.wasm"), Kind::Policy),
+            path(Some("/opt/p.wasm"), World::TriggerPolicy),
             Path::new("/opt/p.wasm")
         );
         assert_eq!(
-            path(Some("mine.wasm"), Kind::Policy),
+            path(Some("mine.wasm"), World::TriggerPolicy),
             Path::new("/state/mine.wasm")
         );
     }

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::world::World;
+
 pub const HOME_ENV: &str = "CODEX_SELF_EVOLUTION_HOME";
 
 #[derive(Debug, Clone)]
@@ -46,6 +48,21 @@ impl Home {
         self.root.join("config.toml")
     }
 
+    /// A path a config value gives: relative to the state folder, or absolute.
+    pub fn config_relative(&self, path: &str) -> PathBuf {
+        self.root.join(path)
+    }
+
+    /// The provider's secrets file beside config.toml.
+    pub fn provider_env_file(&self) -> PathBuf {
+        self.root.join(crate::provider::ENV_FILE_NAME)
+    }
+
+    /// `policies/` or `strategies/`: where drop-in guests of `world` live.
+    pub fn dropins_dir(&self, world: World) -> PathBuf {
+        self.root.join(world.folder())
+    }
+
     /// `projects/`: one folder per repo bucket.
     pub fn projects(&self) -> PathBuf {
         self.root.join("projects")
@@ -86,6 +103,11 @@ impl Home {
         self.reflection_dir().join("workers")
     }
 
+    /// `session_reflection/stranded.stamp`: when stranded jobs were last looked for.
+    pub fn stranded_stamp(&self) -> PathBuf {
+        self.reflection_dir().join("stranded.stamp")
+    }
+
     /// `session_reflection/usage/`: the model budget's daily ledgers.
     pub fn usage_dir(&self) -> PathBuf {
         self.reflection_dir().join("usage")
@@ -109,6 +131,21 @@ impl Home {
     /// The recall index (a name of its own: an older tool's database may sit beside it).
     pub fn recall_db(&self) -> PathBuf {
         self.recall_dir().join("index.db")
+    }
+
+    /// `migrate/`: what `csep migrate` keeps between runs.
+    pub fn migrate_dir(&self) -> PathBuf {
+        self.root.join("migrate")
+    }
+
+    /// `migrate/backups/`: one folder per migration run, for `--undo`.
+    pub fn migrate_backups_dir(&self) -> PathBuf {
+        self.migrate_dir().join("backups")
+    }
+
+    /// `session_recall/state.db`: the original tool's recall index, if it is still there.
+    pub fn original_recall_db(&self) -> PathBuf {
+        self.root.join("session_recall").join("state.db")
     }
 
     /// Precompiled guest components.

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use cap_std::fs::Dir;
 use serde::{Deserialize, Serialize};
 
+use crate::client::Client;
 use crate::filelock::FileLock;
 use crate::fs_authority;
 use crate::home::Home;
@@ -61,7 +62,7 @@ pub struct Job {
     pub job_id: String,
     pub status: Status,
     pub created_at: String,
-    pub client: String,
+    pub client: Client,
     pub session_id: String,
     pub transcript_path: Option<String>,
     pub cwd: String,

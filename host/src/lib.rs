@@ -8,7 +8,8 @@
 //! 3. what to run and where: `config` (with `config_v2`, the original tool's form),
 //!    `guests`, `jobs`, `trigger_state`, `digest`;
 //! 4. engines: `recall`, `provider`, `sandbox` (which alone touches wasmtime);
-//! 5. leaves: `home` (the state folder's named paths), `transcript`, `redact`,
+//! 5. leaves: `home` (the state folder's named paths), `client` and `world` (the coding
+//!    agents and the guest kinds, each named once), `transcript`, `redact`,
 //!    `content_scan`, `fault`, `model`, `bucket`,
 //!    `timefmt`, `codex_trust`, `hash`, `file_hashes`, `path_error`, `filelock`,
 //!    `atomic_file` (the one atomic writer) and `fs_authority` (which alone turns paths
@@ -33,6 +34,7 @@
 pub mod atomic_file;
 pub mod bucket;
 pub mod bundled;
+pub mod client;
 pub mod codex_trust;
 pub mod config;
 pub mod config_v2;
@@ -64,6 +66,7 @@ pub mod status;
 pub mod timefmt;
 pub mod transcript;
 pub mod trigger_state;
+pub mod world;
 
 #[cfg(test)]
 mod layers;

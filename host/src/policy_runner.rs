@@ -3,12 +3,13 @@
 //! settings (the bundled one then runs with its defaults); the note says so.
 
 use crate::config::Config;
-use crate::guests::{self, Kind, Source};
+use crate::guests::{self, Source};
 use crate::home::Home;
 use crate::model::{
     DecideInput, Decision, Digest, GuestError, Scope, Settings, SettleInput, Settled,
 };
 use crate::sandbox::{Policy, Sandbox, SandboxError};
+use crate::world::World;
 
 /// What `decide` returned, which policy made it, and the problem to log when the
 /// configured policy or its settings could not be used.
@@ -112,7 +113,7 @@ fn with_policy<T>(
     ) {
         Ok((v, name)) => Ok((v, name, None)),
         Err(e) if !source.is_bundled() || rejects_settings(&e).is_some() => {
-            let bundled = Source::Bundled(Kind::Policy.bundled());
+            let bundled = Source::Bundled(World::TriggerPolicy.bundled());
             let (v, _) = run(&bundled, None, Settings::default()).map_err(|e| format!("{e:#}"))?;
             let problem = match rejects_settings(&e) {
                 Some(m) => format!(

@@ -9,6 +9,7 @@ use std::time::Duration;
 use cap_std::fs::Dir;
 use serde::{Deserialize, Serialize};
 
+use crate::client::Client;
 use crate::filelock::FileLock;
 use crate::fs_authority;
 use crate::hash::short_hex;
@@ -62,7 +63,7 @@ fn err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) ->
 }
 
 /// The folder of one session's trigger state.
-pub fn session_path(home: &Home, client: &str, session_id: &str) -> PathBuf {
+pub fn session_path(home: &Home, client: Client, session_id: &str) -> PathBuf {
     home.triggers()
         .join(short_hex(format!("{client}:{session_id}").as_bytes()))
 }
@@ -100,7 +101,7 @@ pub struct Triggers {
 impl Triggers {
     /// The session's state as it is now, without the lock and without creating
     /// anything: what a Stop hands the archive to read from. Missing means fresh.
-    pub fn peek(home: &Home, client: &str, session_id: &str) -> SessionState {
+    pub fn peek(home: &Home, client: Client, session_id: &str) -> SessionState {
         fs_authority::open_dir(&session_path(home, client, session_id))
             .map(|dir| read(&dir, SESSION_FILE))
             .unwrap_or_default()
@@ -110,7 +111,7 @@ impl Triggers {
     /// lock longer than a few seconds.
     pub fn lock(
         home: &Home,
-        client: &str,
+        client: Client,
         session_id: &str,
     ) -> Result<Option<Triggers>, StateError> {
         let path = session_path(home, client, session_id);
@@ -166,20 +167,25 @@ mod tests {
     fn state_is_locked_saved_and_read_back_and_a_peek_creates_nothing() {
         let tmp = tempfile::tempdir().unwrap();
         let home = Home::at(tmp.path());
-        let fresh = Triggers::peek(&home, "codex", "s1");
+        let fresh = Triggers::peek(&home, Client::Codex, "s1");
         assert_eq!(fresh.offset, 0);
         assert!(!home.triggers().exists(), "a peek creates nothing");
+        // The folder's name keeps the stored client name, so state written before survives.
+        assert_eq!(
+            session_path(&home, Client::Claude, "s1"),
+            home.triggers().join(short_hex(b"claude:s1"))
+        );
 
-        let mut t = Triggers::lock(&home, "codex", "s1").unwrap().unwrap();
+        let mut t = Triggers::lock(&home, Client::Codex, "s1").unwrap().unwrap();
         t.session.offset = 42;
         t.open_bucket(&home, "b1").unwrap();
         t.bucket.policy_state = Some("counted".into());
         t.save().unwrap();
-        assert_eq!(Triggers::peek(&home, "codex", "s1").offset, 42);
-        assert_eq!(Triggers::peek(&home, "claude", "s1").offset, 0);
+        assert_eq!(Triggers::peek(&home, Client::Codex, "s1").offset, 42);
+        assert_eq!(Triggers::peek(&home, Client::Claude, "s1").offset, 0);
         drop(t);
 
-        let mut again = Triggers::lock(&home, "codex", "s1").unwrap().unwrap();
+        let mut again = Triggers::lock(&home, Client::Codex, "s1").unwrap().unwrap();
         assert_eq!(again.session.offset, 42);
         again.open_bucket(&home, "b1").unwrap();
         assert_eq!(again.bucket.policy_state.as_deref(), Some("counted"));

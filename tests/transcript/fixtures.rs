@@ -6,7 +6,8 @@
 
 use std::path::Path;
 
-use csep::transcript::{Chunk, Client, Message, Role, detect_client, read};
+use csep::client::Client;
+use csep::transcript::{Chunk, Message, Role, detect_client, read};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

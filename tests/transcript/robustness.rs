@@ -9,7 +9,8 @@ use std::fs::OpenOptions;
 use std::io::{BufReader, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
-use csep::transcript::{Client, MAX_LINE_BYTES, Role, SessionMeta, read, read_continue};
+use csep::client::Client;
+use csep::transcript::{MAX_LINE_BYTES, Role, SessionMeta, read, read_continue};
 
 fn user(text: &str) -> String {
     let item = serde_json::json!({

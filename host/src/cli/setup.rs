@@ -7,14 +7,9 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::output::{Failure, OutputArgs, SCHEMA_VERSION};
+use csep::client::Client;
 use csep::home::{self, Home};
-use csep::setup::{self, ClientKind, EntryStatus, SetupOptions};
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Client {
-    Codex,
-    Claude,
-}
+use csep::setup::{self, EntryStatus, SetupOptions};
 
 #[derive(Args)]
 pub struct SetupArgs {
@@ -74,7 +69,7 @@ struct Report {
 
 #[derive(Serialize)]
 struct Change {
-    client: String,
+    client: Client,
     what: String,
     /// `added`, `already-set`, `changed`, `skipped`, `removed` or `kept`.
     status: &'static str,
@@ -94,7 +89,7 @@ impl From<&setup::Entry> for Change {
             EntryStatus::Kept(why) => ("kept", Some(why.clone())),
         };
         Change {
-            client: e.client.to_string(),
+            client: e.client,
             what: e.what.clone(),
             status,
             detail,
@@ -105,7 +100,7 @@ impl From<&setup::Entry> for Change {
 /// Whether a client will run csep's hooks once setup is done, and if not why and the fix.
 #[derive(Serialize)]
 struct HookVerdict {
-    client: &'static str,
+    client: Client,
     will_run: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     reasons: Vec<setup::Reason>,
@@ -124,13 +119,7 @@ fn options(
         })
     };
     Ok(SetupOptions {
-        clients: clients
-            .iter()
-            .map(|c| match c {
-                Client::Codex => ClientKind::Codex,
-                Client::Claude => ClientKind::Claude,
-            })
-            .collect(),
+        clients: clients.to_vec(),
         dry_run,
         csep_exe: std::env::current_exe()?,
         state_dir: home.root().to_path_buf(),
@@ -153,9 +142,9 @@ fn failed(e: setup::SetupError) -> anyhow::Error {
 /// After setup: whether each client it touched will run the hooks. In a dry run only
 /// what setup leaves alone (a switched-off feature) is known.
 fn verdicts(opts: &SetupOptions, entries: &[setup::Entry]) -> Vec<HookVerdict> {
-    let touched = |k: ClientKind| entries.iter().any(|e| e.client == k);
+    let touched = |k: Client| entries.iter().any(|e| e.client == k);
     let mut out = Vec::new();
-    if touched(ClientKind::Codex) {
+    if touched(Client::Codex) {
         let state = setup::codex_hook_state(&opts.codex_home);
         let reasons = if opts.dry_run {
             state.hooks_feature_note.clone().into_iter().collect()
@@ -163,12 +152,12 @@ fn verdicts(opts: &SetupOptions, entries: &[setup::Entry]) -> Vec<HookVerdict> {
             state.reasons()
         };
         out.push(HookVerdict {
-            client: "codex",
+            client: Client::Codex,
             will_run: reasons.is_empty(),
             reasons,
         });
     }
-    if touched(ClientKind::Claude) {
+    if touched(Client::Claude) {
         let c = csep::status::claude_hooks(&opts.claude_home);
         // Setup adds missing hooks; only `disableAllHooks` (listed first) outlives it.
         let known = if opts.dry_run {
@@ -183,7 +172,7 @@ fn verdicts(opts: &SetupOptions, entries: &[setup::Entry]) -> Vec<HookVerdict> {
             .map(|(why, fix)| setup::Reason { why, fix })
             .collect();
         out.push(HookVerdict {
-            client: "claude",
+            client: Client::Claude,
             will_run: reasons.is_empty(),
             reasons,
         });
@@ -221,11 +210,7 @@ pub fn setup(args: SetupArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
     print(&entries, args.dry_run);
     let blocked: Vec<&HookVerdict> = verdicts.iter().filter(|v| !v.will_run).collect();
     for v in &blocked {
-        let name = if v.client == "codex" {
-            "Codex"
-        } else {
-            "Claude Code"
-        };
+        let name = v.client.product_name();
         let when = if args.dry_run {
             "even after setup, "
         } else {

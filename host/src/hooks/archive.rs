@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use super::log::HookRecord;
+use crate::client::Client;
 use crate::fault;
 use crate::home::Home;
 use crate::recall::heal;
 use crate::recall::{BucketCache, IngestError, Outcome, ReadSince, Since, Store};
-use crate::transcript::Client;
 
 /// What the archive did, and what it read of the transcript from the caller's offset.
 pub struct Archived {

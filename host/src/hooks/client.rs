@@ -4,8 +4,9 @@
 use std::io::Read as _;
 use std::path::Path;
 
-use super::payload::{HookClient, HookPayload};
-use crate::transcript::{self, Client};
+use super::payload::HookPayload;
+use crate::client::Client;
+use crate::transcript;
 
 /// How much of the transcript's head is read when its first line must decide.
 const HEAD: u64 = 64 * 1024;
@@ -16,10 +17,8 @@ pub fn decide(transcript: &Path, payload: &HookPayload) -> Client {
     if let Some(c) = transcript::detect_client(transcript, b"") {
         return c;
     }
-    match payload.client {
-        Some(HookClient::Codex) => return Client::Codex,
-        Some(HookClient::Claude) => return Client::Claude,
-        None => {}
+    if let Some(c) = payload.client {
+        return c;
     }
     first_line(transcript)
         .and_then(|line| transcript::detect_client(transcript, &line))

@@ -11,7 +11,7 @@ mod stop;
 pub use stop::session_stop;
 
 pub use log::{HookRecord, append as append_log};
-pub use payload::{HookClient, HookPayload, MAX_PAYLOAD_BYTES, PayloadError};
+pub use payload::{HookPayload, MAX_PAYLOAD_BYTES, PayloadError};
 
 use std::path::{Path, PathBuf};
 

@@ -3,14 +3,10 @@
 
 use serde_json::Value;
 
+use crate::client::Client;
+
 /// Hooks read at most this much of stdin; a larger payload is not a real one.
 pub const MAX_PAYLOAD_BYTES: usize = 4 << 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HookClient {
-    Codex,
-    Claude,
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct HookPayload {
@@ -20,7 +16,7 @@ pub struct HookPayload {
     pub source: Option<String>,
     /// The client the payload's fields point to, if they point anywhere; the Stop
     /// hook asks the transcript's path first (`hooks::client`).
-    pub client: Option<HookClient>,
+    pub client: Option<Client>,
 }
 
 /// Why a payload could not be used (the hook still succeeds).
@@ -43,12 +39,12 @@ fn text(v: &Value, key: &str) -> Option<String> {
 
 /// Codex sends `model` with every event and `turn_id` with each turn's; Claude Code
 /// sends `prompt_id` and `effort` with a turn's events and never `model`.
-fn shape(v: &Value) -> Option<HookClient> {
+fn shape(v: &Value) -> Option<Client> {
     let has = |k: &str| v.get(k).is_some();
     if has("turn_id") || (has("model") && has("permission_mode")) {
-        Some(HookClient::Codex)
+        Some(Client::Codex)
     } else if has("prompt_id") || has("effort") || has("background_tasks") {
-        Some(HookClient::Claude)
+        Some(Client::Claude)
     } else {
         None
     }
@@ -87,12 +83,12 @@ mod tests {
     fn reads_both_clients_and_tolerates_what_it_does_not_know() {
         let codex = br#"{"session_id":"01a2","transcript_path":"/h/.codex/sessions/2026/11/25/rollout-x.jsonl","cwd":"/p","hook_event_name":"SessionStart","model":"m","permission_mode":"default","source":"startup","future":1}"#;
         let p = HookPayload::parse(codex, false).unwrap();
-        assert_eq!(p.client, Some(HookClient::Codex));
+        assert_eq!(p.client, Some(Client::Codex));
         assert_eq!(p.cwd.as_deref(), Some("/p"));
         let claude = br#"{"session_id":"6cbe","transcript_path":"/h/.claude/projects/-p/6cbe.jsonl","cwd":"/p","prompt_id":"62d3","permission_mode":"default","effort":{"level":"medium"},"hook_event_name":"Stop","stop_hook_active":false}"#;
         assert_eq!(
             HookPayload::parse(claude, false).unwrap().client,
-            Some(HookClient::Claude)
+            Some(Client::Claude)
         );
         // A SessionStart of Claude Code says nothing of its client: the path decides.
         let bare = br#"{"session_id":"6cbe","transcript_path":"/h/projects/x/rollout-1.jsonl","cwd":"/p","hook_event_name":"SessionStart","source":"resume"}"#;

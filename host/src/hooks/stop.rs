@@ -12,6 +12,7 @@ use super::client;
 use super::log::HookRecord;
 use super::payload::HookPayload;
 use crate::bucket::Bucket;
+use crate::client::Client;
 use crate::config::Config;
 use crate::digest;
 use crate::fault;
@@ -23,7 +24,6 @@ use crate::policy_runner::{self, States};
 use crate::recall::{Outcome, ReadSince, Since, read_since};
 use crate::reflect::{CHILD_ENV, spawn};
 use crate::timefmt::rfc3339;
-use crate::transcript::Client;
 use crate::trigger_state::{StateError, Triggers};
 
 /// A queued job younger than this keeps the session from queueing another; an older
@@ -114,7 +114,7 @@ fn archive_and_read(
     now_ms: u64,
     record: &mut HookRecord,
 ) -> Result<Option<(Triggers, ReadSince)>, HookError> {
-    let client = s.client.name();
+    let client = s.client;
     // Where the policy stands, read without the lock: the archive reads from there
     // in the same pass. Checked again under the lock below.
     let seen = Triggers::peek(home, client, &s.id);
@@ -214,7 +214,7 @@ fn run_policy(
         ),
         status: Status::Queued,
         created_at: rfc3339(now_ms),
-        client: s.client.name().into(),
+        client: s.client,
         session_id: s.id.clone(),
         transcript_path: s.payload.transcript_path.clone(),
         cwd,

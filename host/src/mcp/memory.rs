@@ -30,16 +30,12 @@ pub struct MemoryError {
 /// Reads the memory of the repo `cwd` belongs to.
 pub fn read(home: &Home, cwd: &Path) -> Result<RepoMemory, MemoryError> {
     let bucket = Bucket::resolve(cwd);
-    let path = home
-        .root()
-        .join("projects")
-        .join(&bucket.id)
-        .join("memory/MEMORY.md");
+    let path = home.memory_dir(&bucket.id).join("MEMORY.md");
     let fail = |source| MemoryError {
         path: path.clone(),
         source,
     };
-    let text = match fs_authority::open_dir(&home.root().join("projects"))
+    let text = match fs_authority::open_dir(&home.projects())
         .and_then(|projects| projects.open_dir(&bucket.id))
     {
         Ok(dir) => memory::read(&dir).map_err(fail)?,

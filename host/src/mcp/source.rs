@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::client::Client;
 use crate::home::Home;
 use crate::recall::{self, SearchQuery, Store, StoreError, heal};
 
@@ -34,7 +35,7 @@ pub enum SourceError {
 pub struct Filters<'a> {
     /// The bucket (repo) to search; `None` searches every repo.
     pub bucket: Option<&'a str>,
-    pub client: Option<&'a str>,
+    pub client: Option<Client>,
     pub since_ms: Option<u64>,
     pub limit: usize,
 }
@@ -101,7 +102,7 @@ impl Source {
                 bucket: f.bucket.map(str::to_string),
                 limit: f.limit,
                 since_ms: f.since_ms,
-                client: f.client.map(str::to_string),
+                client: f.client,
             })
             .map(Some)
             .map_err(|e| self.store_error(e))

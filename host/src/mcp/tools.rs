@@ -14,6 +14,7 @@ use super::memory;
 use super::render::{self, Scope, Window};
 use super::source::{Filters, Source, SourceError, needles};
 use crate::bucket::Bucket;
+use crate::client::Client;
 use crate::home::Home;
 use crate::timefmt::now_ms;
 
@@ -121,15 +122,15 @@ fn source_error(e: &SourceError) -> CallToolResult {
     }
 }
 
-/// The client filter, checked.
-fn client(c: Option<&str>) -> Result<Option<&'static str>, CallToolResult> {
+/// The client filter, checked; a model may write the name in any case.
+fn client(c: Option<&str>) -> Result<Option<Client>, CallToolResult> {
     match c.map(str::trim).filter(|c| !c.is_empty()) {
         None => Ok(None),
-        Some(c) if c.eq_ignore_ascii_case("codex") => Ok(Some("codex")),
-        Some(c) if c.eq_ignore_ascii_case("claude") => Ok(Some("claude")),
-        Some(other) => Err(tool_error(format!(
-            "client {other:?} is not one csep archives; use \"codex\" or \"claude\""
-        ))),
+        Some(c) => c.to_ascii_lowercase().parse().map(Some).map_err(|_| {
+            tool_error(format!(
+                "client {c:?} is not one csep archives; use \"codex\" or \"claude\""
+            ))
+        }),
     }
 }
 

@@ -39,10 +39,6 @@ pub struct Skipped {
 /// Buckets renamed by a migration carry this in their name and are never read again.
 pub const ARCHIVED_MARK: &str = ".archived.";
 
-fn projects(home: &Home) -> PathBuf {
-    home.root().join("projects")
-}
-
 /// The folder a bucket was made for: its marker, or its name with `-` read as `/`
 /// (lossy: the original's marker exists because `/a-b` and `/a/b` collide).
 fn original_cwd(dir: &Path, name: &str) -> PathBuf {
@@ -54,7 +50,7 @@ fn original_cwd(dir: &Path, name: &str) -> PathBuf {
 
 /// Every bucket that belongs to another (shared) bucket, and why others stay.
 pub fn plan(home: &Home) -> Result<(Vec<BucketMove>, Vec<Skipped>), MigrateError> {
-    let root = projects(home);
+    let root = home.projects();
     let mut moves = Vec::new();
     let mut skipped = Vec::new();
     let entries = match std::fs::read_dir(&root) {
@@ -128,7 +124,7 @@ pub fn carry_out(
     stamp: &str,
     backups: &mut Backups,
 ) -> Result<BucketMove, MigrateError> {
-    let root = projects(home);
+    let root = home.projects();
     let source = root.join(&m.source_bucket);
     let target = root.join(&m.target_bucket);
     let source_text = memory_merge::read_memory(&source)?;

@@ -87,7 +87,7 @@ pub fn merge_all(
     apply: bool,
     backups: &mut Backups,
 ) -> Result<Vec<LegacyMerge>, MigrateError> {
-    let root = home.root().join("projects");
+    let root = home.projects();
     let Ok(dirs) = std::fs::read_dir(&root) else {
         return Ok(Vec::new());
     };

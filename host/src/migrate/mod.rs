@@ -94,7 +94,7 @@ impl Report {
 /// Plans, and with `opts.apply` carries out, the whole move. `stamp` names the
 /// run's backup folder and the renamed buckets (`YYYYmmddTHHMMSS`).
 pub fn run(home: &Home, opts: &Options, stamp: &str) -> Result<Report, MigrateError> {
-    let backup_root = home.root().join("migrate").join("backups").join(stamp);
+    let backup_root = home.migrate_backups_dir().join(stamp);
     let mut backups = memory_merge::Backups::new(backup_root.clone(), opts.apply);
     // memory.json first: a worktree bucket's entries reach the shared bucket
     // before the worktree bucket is renamed aside.

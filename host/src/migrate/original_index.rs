@@ -11,8 +11,6 @@ use super::{MigrateError, io_err};
 use crate::home::Home;
 use crate::recall::Store;
 
-pub const ORIGINAL_INDEX: &str = "session_recall/state.db";
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum IndexAction {
@@ -40,7 +38,7 @@ pub enum IndexAction {
 }
 
 fn original_path(home: &Home) -> PathBuf {
-    home.root().join(ORIGINAL_INDEX)
+    home.original_recall_db()
 }
 
 fn size(path: &Path) -> u64 {

@@ -67,7 +67,7 @@ pub fn adopt(
     let Some(skills_dir) = skills_dir else {
         return Ok(Vec::new());
     };
-    let ledger_path = home.root().join("migrate").join(LEDGER);
+    let ledger_path = home.migrate_dir().join(LEDGER);
     let mut ledger: BTreeMap<String, String> = std::fs::read(&ledger_path)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())

@@ -93,7 +93,7 @@ pub struct Undone {
 
 /// The backup folders of earlier runs, oldest first.
 pub fn runs(home: &Home) -> Vec<String> {
-    let dir = home.root().join("migrate/backups");
+    let dir = home.migrate_backups_dir();
     let mut out: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -114,7 +114,7 @@ pub fn undo(home: &Home, stamp: &str) -> Result<Option<Undone>, MigrateError> {
     if stamp.contains('/') || stamp.starts_with('.') {
         return Ok(None);
     }
-    let root = home.root().join("migrate/backups").join(stamp);
+    let root = home.migrate_backups_dir().join(stamp);
     let manifest_path = root.join(MANIFEST);
     let Ok(bytes) = std::fs::read(&manifest_path) else {
         return Ok(None);

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use super::ingest::{BucketCache, Outcome};
 use super::store::{self, Integrity, Store, StoreError};
 use super::walk::{self, FileError};
+use crate::client::Client;
 use crate::filelock::FileLock;
 use crate::fs_authority;
 use crate::home::{self, Home};
 use crate::timefmt::rfc3339;
-use crate::transcript::Client;
 
 /// The notice left while a moved-aside index waits for its rebuild.
 pub const NOTICE: &str = "damaged.json";
@@ -237,12 +237,7 @@ fn recorded_paths(damaged: &Path) -> Vec<(PathBuf, Option<Client>)> {
     };
     // Rows up to the first damaged page are kept.
     for (path, client) in rows.map_while(Result::ok) {
-        let client = match client.as_str() {
-            "claude" => Some(Client::Claude),
-            "codex" => Some(Client::Codex),
-            _ => None,
-        };
-        out.push((PathBuf::from(path), client));
+        out.push((PathBuf::from(path), client.parse().ok()));
     }
     out
 }
@@ -453,7 +448,7 @@ mod tests {
         let (_, moved) = open_or_heal(&home, 0).unwrap();
         assert!(moved.is_none(), "a first run cut short is replaced quietly");
 
-        std::fs::create_dir_all(home.root().join("triggers/abc")).unwrap();
+        std::fs::create_dir_all(home.triggers().join("abc")).unwrap();
         drop(Store::open(&home.recall_db()).unwrap());
         std::fs::write(home.recall_db(), b"").unwrap();
         let (_, moved) = open_or_heal(&home, 0).unwrap();

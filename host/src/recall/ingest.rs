@@ -15,9 +15,10 @@ use super::own;
 use super::search::{cjk_pairs, has_cjk};
 use super::store::{Store, StoreError, sql};
 use crate::bucket::Bucket;
+use crate::client::Client;
 use crate::hash::{sha256_hex, short_hex};
 use crate::redact::{self, Redactions};
-use crate::transcript::{self, Client, Message, Role};
+use crate::transcript::{self, Message, Role};
 
 /// Bytes at the head of a file whose hash tells an append from a rewrite.
 const HEAD_BYTES: u64 = 4096;
@@ -371,9 +372,7 @@ impl Store {
             }
             None => 0,
         };
-        let client = match client
-            .or_else(|| known.as_ref().and_then(|k| Client::from_name(&k.client)))
-        {
+        let client = match client.or_else(|| known.as_ref().and_then(|k| k.client.parse().ok())) {
             Some(c) => c,
             None => {
                 let mut first = Vec::new();
@@ -564,7 +563,7 @@ impl Store {
             });
         }
         let client = client
-            .or_else(|| Client::from_name(&known.client))
+            .or_else(|| known.client.parse().ok())
             .ok_or_else(|| IngestError::UnknownClient {
                 path: path.to_path_buf(),
             })?;
@@ -665,7 +664,7 @@ fn upsert_session(
     let existing: Option<(i64, String, String)> = tx
         .query_row(
             "SELECT id, bucket, scope FROM sessions WHERE client = ?1 AND session_id = ?2",
-            params![client.name(), session_id],
+            params![client.as_str(), session_id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()
@@ -683,7 +682,7 @@ fn upsert_session(
     match existing {
         Some((id, old_bucket, old_scope)) => {
             let bucket_now = bucket_id.clone().unwrap_or(old_bucket);
-            let scope = scope_tokens(&bucket_now, client.name());
+            let scope = scope_tokens(&bucket_now, client.as_str());
             tx.execute(
                 "UPDATE sessions SET
                      cwd = COALESCE(?2, cwd), bucket = ?3, repo = COALESCE(?4, repo),
@@ -709,13 +708,13 @@ fn upsert_session(
         }
         None => {
             let bucket_now = bucket_id.unwrap_or_default();
-            let scope = scope_tokens(&bucket_now, client.name());
+            let scope = scope_tokens(&bucket_now, client.as_str());
             tx.execute(
                 "INSERT INTO sessions (client, session_id, cwd, bucket, repo, branch, title,
                                        started_ms, scope)
                  VALUES (?1, ?2, COALESCE(?3, ''), ?4, COALESCE(?5, ''), ?6, ?7, ?8, ?9)",
                 params![
-                    client.name(),
+                    client.as_str(),
                     session_id,
                     meta.cwd,
                     bucket_now,
@@ -793,7 +792,7 @@ fn upsert_file(
              response_items = MAX(response_items, excluded.response_items)",
         params![
             key,
-            client.name(),
+            client.as_str(),
             session,
             size as i64,
             mtime,

@@ -28,6 +28,8 @@ pub use window::{Budget, BudgetUse, Window, WindowMessage, WindowSpec, apply_bud
 use ingest::BACKGROUND_FLAG;
 
 use rusqlite::{OptionalExtension, params};
+
+use crate::client::Client;
 use serde::Serialize;
 
 use store::sql;
@@ -59,7 +61,7 @@ impl Store {
     pub fn recent(
         &self,
         bucket: Option<&str>,
-        client: Option<&str>,
+        client: Option<Client>,
         limit: usize,
     ) -> Result<Vec<SessionHits>, StoreError> {
         let ids: Vec<i64> = self
@@ -70,8 +72,11 @@ impl Store {
                  ORDER BY COALESCE(ended_ms, started_ms, 0) DESC, id DESC LIMIT ?3",
             )
             .and_then(|mut st| {
-                st.query_map(params![bucket, client, limit.max(1) as i64], |r| r.get(0))?
-                    .collect()
+                st.query_map(
+                    params![bucket, client.map(Client::as_str), limit.max(1) as i64],
+                    |r| r.get(0),
+                )?
+                .collect()
             })
             .map_err(sql("listing recent sessions"))?;
         ids.into_iter().map(|id| self.session_row(id)).collect()
@@ -95,7 +100,11 @@ impl Store {
             .map_err(sql("listing recent sessions"))?;
         let mut ids = Vec::new();
         let mut rows = st
-            .query(params![q.bucket, q.client, q.since_ms.unwrap_or(0) as i64])
+            .query(params![
+                q.bucket,
+                q.client.map(Client::as_str),
+                q.since_ms.unwrap_or(0) as i64
+            ])
             .map_err(sql("listing recent sessions"))?;
         while let Some(r) = rows.next().map_err(sql("listing recent sessions"))? {
             let sid: String = r.get(1).map_err(sql("listing recent sessions"))?;

@@ -11,6 +11,8 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
+use crate::client::Client;
+
 use super::ingest::{BACKGROUND_TOKEN, bucket_token, client_token};
 use super::matching::{Compiled, MatchMode, Part, Span, snippet as make_snippet};
 use super::store::{Store, StoreError, sql};
@@ -44,7 +46,7 @@ fn scoped(expr: String, q: &SearchQuery, o: &SearchOptions) -> String {
         expr.push_str(&format!(" AND scope : {}", bucket_token(b)));
     }
     if let Some(c) = &q.client {
-        expr.push_str(&format!(" AND scope : {}", client_token(c)));
+        expr.push_str(&format!(" AND scope : {}", client_token(c.as_str())));
     }
     if !o.include_background {
         expr = format!("({expr}) NOT scope : {BACKGROUND_TOKEN}");
@@ -63,7 +65,7 @@ pub struct SearchQuery {
     pub limit: usize,
     /// Only sessions active at or after this time (ms since the epoch).
     pub since_ms: Option<u64>,
-    pub client: Option<String>,
+    pub client: Option<Client>,
 }
 
 /// How needles match, and what is left out.

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::ingest::{BucketCache, Outcome};
 use super::store::Store;
-use crate::transcript::Client;
+use crate::client::Client;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileError {

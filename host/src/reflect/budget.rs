@@ -61,10 +61,7 @@ impl DailyBudget {
 
     /// Today's usage, read without creating anything.
     pub fn peek(home: &Home, now_ms: u64) -> Usage {
-        let path = home
-            .root()
-            .join("session_reflection/usage")
-            .join(format!("{}.json", day(now_ms)));
+        let path = home.usage_dir().join(format!("{}.json", day(now_ms)));
         parse(std::fs::read(path).ok())
     }
 

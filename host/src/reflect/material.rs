@@ -10,6 +10,7 @@ use cap_std::fs::Dir;
 use serde_json::json;
 
 use super::evidence::Session;
+use crate::client::Client;
 use crate::digest;
 use crate::fs_authority;
 use crate::home::Home;
@@ -45,11 +46,10 @@ pub fn memory_path(home: &Home, bucket: &str) -> PathBuf {
 
 /// Where generated skills of a client live: `$CODEX_HOME/skills` or
 /// `$CLAUDE_CONFIG_DIR/skills`.
-pub fn skills_path(client: &str) -> Option<PathBuf> {
-    let base = if client == "claude" {
-        crate::home::claude_home()
-    } else {
-        crate::home::codex_home()
+pub fn skills_path(client: Client) -> Option<PathBuf> {
+    let base = match client {
+        Client::Claude => crate::home::claude_home(),
+        Client::Codex => crate::home::codex_home(),
     };
     base.map(|b| b.join("skills"))
 }
@@ -104,11 +104,7 @@ pub fn prepare(home: &Home, job: &Job) -> io::Result<RunDirs> {
 /// (`keep_session`: a failed run keeps its session copy for a while, to see why).
 /// Best effort: what stays is taken by the next prune.
 pub fn clear_run(home: &Home, job_id: &str, keep_session: bool) {
-    let run = home
-        .root()
-        .join("session_reflection")
-        .join("runs")
-        .join(job_id);
+    let run = home.runs_dir().join(job_id);
     let Ok(dir) = fs_authority::open_dir(&run) else {
         return;
     };
@@ -164,7 +160,7 @@ pub fn write_session(
         lines.push(b'\n');
     }
     let mut digest = Digest {
-        client: job.client.clone(),
+        client: job.client.to_string(),
         session_id: job.session_id.clone(),
         bucket_id: job.bucket.clone(),
         cwd: job.cwd.clone(),

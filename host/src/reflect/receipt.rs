@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::apply::{AreaPath, CommittedFile, Evidenced, Note, Rejected, RemovedDir};
+use crate::client::Client;
 use crate::fs_authority;
 use crate::jobs::Status;
 use crate::path_error::{AtPath, PathError};
@@ -42,7 +43,7 @@ pub struct Receipt {
     pub schema_version: u32,
     pub job_id: String,
     pub session_id: String,
-    pub client: String,
+    pub client: Client,
     pub bucket: String,
     pub status: Status,
     pub strategy: StrategyInfo,

@@ -15,6 +15,7 @@ use super::job_host::{JobHost, JobRecord, Model};
 use super::material;
 use super::{strategy_runner, worker};
 use crate::bucket::Bucket;
+use crate::client::Client;
 use crate::config::Config;
 use crate::fs_authority;
 use crate::home::Home;
@@ -48,6 +49,11 @@ impl Session {
             messages,
             bucket,
         })
+    }
+
+    /// The client the index recorded (only names [`Client::as_str`] wrote are stored).
+    pub fn client(&self) -> Option<Client> {
+        self.info.client.parse().ok()
     }
 
     /// The digest a policy would see if the whole session were new since its last
@@ -182,7 +188,7 @@ pub fn strategy(
             fs_authority::create_private_dir_all(&empty).map_err(ctx("making an empty stand-in"))?
         }
     };
-    let skills_dir = material::skills_path(&session.info.client);
+    let skills_dir = session.client().and_then(material::skills_path);
     let live_skills = material::open_live_skills(skills_dir.as_deref())
         .map_err(ctx("opening the skills folder"))?;
     material::stage_memory(Some(&live_memory), &dirs.memory).map_err(ctx("staging the memory"))?;
@@ -274,7 +280,7 @@ fn trial_job(session: &Session, scopes: &[Scope]) -> Job {
         job_id: "try".into(),
         status: Status::Running,
         created_at: rfc3339(now_ms()),
-        client: session.info.client.clone(),
+        client: session.client().unwrap_or_default(),
         session_id: session.info.session_id.clone(),
         cwd: session.info.cwd.clone(),
         bucket: session.bucket.clone(),

@@ -17,10 +17,10 @@ pub fn settle(
     covered: &[Scope],
     now_ms: u64,
 ) -> Result<String, String> {
-    let mut triggers = Triggers::lock(home, &job.client, &job.session_id)
+    let mut triggers = Triggers::lock(home, job.client, &job.session_id)
         .map_err(|e| e.to_string())?
         .ok_or_else(|| {
-            let path = crate::trigger_state::session_path(home, &job.client, &job.session_id);
+            let path = crate::trigger_state::session_path(home, job.client, &job.session_id);
             format!("{} stayed locked", path.display())
         })?;
     triggers

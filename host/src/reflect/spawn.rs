@@ -62,10 +62,7 @@ pub fn kick_stranded(home: &Home, config: &Config) -> io::Result<Option<u32>> {
     };
     // Reading the queue costs a pass over every job file; a job strands only
     // after STRANDED_AFTER, so one look in that time is enough for all Stops.
-    let stamp = home
-        .root()
-        .join("session_reflection")
-        .join("stranded.stamp");
+    let stamp = home.stranded_stamp();
     let now = SystemTime::now();
     let recent = std::fs::metadata(&stamp)
         .and_then(|m| m.modified())

@@ -9,10 +9,11 @@ use super::material::RunDirs;
 use super::receipt::StrategyInfo;
 use super::retention;
 use crate::config::Config;
-use crate::guests::{self, Kind, Source};
+use crate::guests::{self, Source};
 use crate::home::Home;
 use crate::model::{ReflectInput, SettingValue, Settings};
 use crate::sandbox::{Preopens, Sandbox, SandboxError};
+use crate::world::World;
 
 /// What a strategy may leave in staging beyond what it was given: past it the
 /// job fails and nothing of staging is looked at.
@@ -57,7 +58,7 @@ pub(crate) fn run(
     let (guest, strategy, fallback) = match load(&source, config.strategy.sha256.as_deref()) {
         Ok((g, s)) => (g, s, None),
         Err(e) if !source.is_bundled() => {
-            let (g, s) = load(&Source::Bundled(Kind::Strategy.bundled()), None)
+            let (g, s) = load(&Source::Bundled(World::ReflectionStrategy.bundled()), None)
                 .map_err(StrategyRunError::Load)?;
             (
                 g,

@@ -402,7 +402,7 @@ fn execute(
     let memory_path = material::memory_path(home, &job.bucket);
     let live_memory = fs_authority::create_private_dir_all(&memory_path)
         .map_err(ctx("opening the memory folder"))?;
-    let skills_path = material::skills_path(&job.client);
+    let skills_path = material::skills_path(job.client);
     let live_skills = material::open_live_skills(skills_path.as_deref())
         .map_err(ctx("opening the skills folder"))?;
     let live_skills = &live_skills.dir;
@@ -490,7 +490,7 @@ fn execute(
         schema_version: 1,
         job_id: job.job_id.clone(),
         session_id: job.session_id.clone(),
-        client: job.client.clone(),
+        client: job.client,
         bucket: job.bucket.clone(),
         status,
         strategy: StrategyInfo {
@@ -608,11 +608,12 @@ fn undo_cut_short_commit(home: &Home, job: &Job) -> Result<(), RunError> {
     let backup = open(&backup_path)?;
     let committed = apply::read_journal(&backup).map_err(RunError::CutShort)?;
     let memory = open(&material::memory_path(home, &job.bucket))?;
-    let skills = material::open_live_skills(material::skills_path(&job.client).as_deref())
-        .map_err(|source| RunError::Step {
+    let skills = material::open_live_skills(material::skills_path(job.client).as_deref()).map_err(
+        |source| RunError::Step {
             what: "opening the skills folder",
             source,
-        })?;
+        },
+    )?;
     apply::revert(&committed, &memory, &skills.dir, &backup)
         .map(|_| ())
         .map_err(RunError::CutShort)

@@ -13,7 +13,6 @@ mod run;
 mod strategy;
 mod ticker;
 
-use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -21,6 +20,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
 use crate::hash::sha256_hex;
+use crate::world::World;
 
 pub use bindings::VERSION as CONTRACT_VERSION;
 pub use cache::CacheOutcome;
@@ -29,23 +29,6 @@ pub use error::SandboxError;
 pub use limits::Limits;
 pub use policy::Policy;
 pub use strategy::{Preopens, Strategy, StrategyHost, Unavailable};
-
-/// The two kinds of guest the host runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum World {
-    TriggerPolicy,
-    ReflectionStrategy,
-}
-
-impl fmt::Display for World {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            World::TriggerPolicy => "trigger-policy",
-            World::ReflectionStrategy => "reflection-strategy",
-        })
-    }
-}
 
 /// A component that was compiled (or loaded from the cache) and identified.
 pub struct Guest {

@@ -8,14 +8,15 @@ use serde_json::Value;
 use super::EntryStatus::{Added, AlreadySet, Changed, Kept, Removed, Skipped};
 use super::plugin_files::{PluginFiles, SKILL_NAME};
 use super::record::{ClaudeRecord, FileOrigin, JsonEdit, SkillRecord, add_dirs};
-use super::{ClientKind, Entry, EntryStatus, SetupError, SetupOptions, atomic, claude_settings};
+use super::{Entry, EntryStatus, SetupError, SetupOptions, atomic, claude_settings};
+use crate::client::Client;
 
 /// What setup starts from when there is no settings.json, or an empty one.
 const EMPTY: &str = "{}\n";
 const EVENTS: [&str; 2] = ["SessionStart", "Stop"];
 
 fn entry(what: impl Into<String>, status: EntryStatus) -> Entry {
-    Entry::new(ClientKind::Claude, what, status)
+    Entry::new(Client::Claude, what, status)
 }
 
 fn settings_path(claude_home: &Path) -> PathBuf {

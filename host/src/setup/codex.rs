@@ -16,10 +16,11 @@ use super::EntryStatus::{Added, AlreadySet, Changed, Kept, Removed, Skipped};
 use super::codex_config::{ConfigDoc, RevertOutcome, SetOutcome, dotted, source};
 use super::plugin_files::{self, MARKETPLACE, PLUGIN, PLUGIN_ID, PluginFiles};
 use super::record::{CodexRecord, TomlChange, add_dirs};
-use super::{ClientKind, Entry, EntryStatus, SetupError, SetupOptions, atomic, codex_cli};
+use super::{Entry, EntryStatus, SetupError, SetupOptions, atomic, codex_cli};
+use crate::client::Client;
 
 fn entry(what: impl Into<String>, status: EntryStatus) -> Entry {
-    Entry::new(ClientKind::Codex, what, status)
+    Entry::new(Client::Codex, what, status)
 }
 
 fn config_path(codex_home: &Path) -> PathBuf {

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use super::EntryStatus::{Added, AlreadySet, Changed, Kept, Removed, Skipped};
 use super::json_spans;
 use super::record::{ClaudeMcpRecord, FileOrigin, JsonEdit, add_dirs};
-use super::{ClientKind, Entry, EntryStatus, SetupError, SetupOptions, atomic, claude_settings};
+use super::{Entry, EntryStatus, SetupError, SetupOptions, atomic, claude_settings};
+use crate::client::Client;
 use crate::mcp::registration::{claude_json_path, claude_rule};
 use crate::mcp::{SERVER_NAME, TOOLS};
 
@@ -66,7 +67,7 @@ fn is_csep_server(v: &Value) -> bool {
 }
 
 fn entry(what: impl Into<String>, status: EntryStatus) -> Entry {
-    Entry::new(ClientKind::Claude, what, status)
+    Entry::new(Client::Claude, what, status)
 }
 
 /// Adds the allow rules for the read-only tools to settings.json's text; the splices
@@ -253,8 +254,9 @@ fn file_name(p: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{Env, find};
-    use super::super::{ClientKind, setup, uninstall};
+    use super::super::{setup, uninstall};
     use super::*;
+    use crate::client::Client;
     use crate::mcp::registration_status;
 
     /// A `.claude.json` as Claude Code writes it, with a server of the user's.
@@ -283,7 +285,7 @@ mod tests {
         let rel = claude_json(&env);
         env.write(&rel, CLAUDE_JSON);
         std::fs::create_dir_all(env.path("claude")).unwrap();
-        let entries = setup(&env.opts(&[ClientKind::Claude])).unwrap();
+        let entries = setup(&env.opts(&[Client::Claude])).unwrap();
         assert_eq!(find(&entries, "MCP server")[0].status, Added);
         let v: Value = serde_json::from_str(&env.read(&rel)).unwrap();
         assert_eq!(
@@ -305,7 +307,7 @@ mod tests {
         assert!(status.claude.will_start, "{status:?}");
         assert_eq!(status.claude.tools_allowed.len(), TOOLS.len(), "{status:?}");
 
-        let again = setup(&env.opts(&[ClientKind::Claude])).unwrap();
+        let again = setup(&env.opts(&[Client::Claude])).unwrap();
         assert!(again.iter().all(|e| e.status == AlreadySet), "{again:?}");
 
         let out = uninstall(&env.opts(&[]), false).unwrap();
@@ -323,7 +325,7 @@ mod tests {
         let theirs = CLAUDE_JSON.replace("\"other\"", "\"csep\"");
         env.write(&rel, &theirs);
         std::fs::create_dir_all(env.path("claude")).unwrap();
-        let entries = setup(&env.opts(&[ClientKind::Claude])).unwrap();
+        let entries = setup(&env.opts(&[Client::Claude])).unwrap();
         assert!(
             matches!(&find(&entries, "MCP server")[0].status, Skipped(_)),
             "{entries:?}"
@@ -338,7 +340,7 @@ mod tests {
         let env = Env::new();
         fake_csep(&env);
         std::fs::create_dir_all(env.path("codex")).unwrap();
-        setup(&env.opts(&[ClientKind::Codex])).unwrap();
+        setup(&env.opts(&[Client::Codex])).unwrap();
         let status = registration_status(Some(&env.path("codex")), None);
         assert!(status.codex.will_start, "{status:?}");
         assert_eq!(

@@ -24,30 +24,15 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::client::Client;
 use record::Record;
 
 pub use codex_state::{CodexHookState, HookTrust, PluginInstall, Reason, codex_hook_state};
 
-/// A coding agent csep can be connected to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientKind {
-    Codex,
-    Claude,
-}
-
-impl fmt::Display for ClientKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(match self {
-            ClientKind::Codex => "codex",
-            ClientKind::Claude => "claude",
-        })
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct SetupOptions {
     /// Empty: every client whose home exists (Codex if none does).
-    pub clients: Vec<ClientKind>,
+    pub clients: Vec<Client>,
     /// Compute the entries, write nothing.
     pub dry_run: bool,
     /// Absolute path of the running csep; the hooks call it by this path.
@@ -63,7 +48,7 @@ pub struct SetupOptions {
 /// One thing setup or uninstall looked at, and what it did about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    pub client: ClientKind,
+    pub client: Client,
     pub what: String,
     pub status: EntryStatus,
 }
@@ -98,7 +83,7 @@ impl fmt::Display for Entry {
 }
 
 impl Entry {
-    fn new(client: ClientKind, what: impl Into<String>, status: EntryStatus) -> Entry {
+    fn new(client: Client, what: impl Into<String>, status: EntryStatus) -> Entry {
         Entry {
             client,
             what: what.into(),
@@ -155,8 +140,8 @@ pub fn setup(opts: &SetupOptions) -> Result<Vec<Entry>, SetupError> {
     // Every client's file must parse before anything is written for any of them.
     for client in &clients {
         match client {
-            ClientKind::Codex => codex::preflight(&opts.codex_home)?,
-            ClientKind::Claude => claude::preflight(&opts.claude_home)?,
+            Client::Codex => codex::preflight(&opts.codex_home)?,
+            Client::Claude => claude::preflight(&opts.claude_home)?,
         }
     }
     let mut record = Record::load(&opts.state_dir)?;
@@ -167,8 +152,8 @@ pub fn setup(opts: &SetupOptions) -> Result<Vec<Entry>, SetupError> {
     let mut entries = Vec::new();
     for client in clients {
         let done = match client {
-            ClientKind::Codex => codex::setup(&opts, &plugin, &mut record.codex),
-            ClientKind::Claude => claude::setup(&opts, &plugin, &mut record.claude),
+            Client::Codex => codex::setup(&opts, &plugin, &mut record.codex),
+            Client::Claude => claude::setup(&opts, &plugin, &mut record.claude),
         };
         // Saved even when the client failed half-way, so uninstall can undo what was done.
         if !opts.dry_run {
@@ -191,16 +176,16 @@ pub fn uninstall(opts: &SetupOptions, purge: bool) -> Result<Vec<Entry>, SetupEr
     };
     for client in &clients {
         match (client, &record.codex, &record.claude) {
-            (ClientKind::Codex, Some(r), _) => codex::preflight_uninstall(r)?,
-            (ClientKind::Claude, _, Some(r)) => claude::preflight_uninstall(r)?,
+            (Client::Codex, Some(r), _) => codex::preflight_uninstall(r)?,
+            (Client::Claude, _, Some(r)) => claude::preflight_uninstall(r)?,
             _ => {}
         }
     }
     let mut entries = Vec::new();
     for client in clients {
         let done = match client {
-            ClientKind::Codex => codex::uninstall(&opts, &mut record.codex),
-            ClientKind::Claude => claude::uninstall(&opts, &mut record.claude),
+            Client::Codex => codex::uninstall(&opts, &mut record.codex),
+            Client::Claude => claude::uninstall(&opts, &mut record.claude),
         };
         if !opts.dry_run {
             record.save(&opts.state_dir)?;
@@ -214,7 +199,7 @@ pub fn uninstall(opts: &SetupOptions, purge: bool) -> Result<Vec<Entry>, SetupEr
 fn state_dir_entry(opts: &SetupOptions, record: &Record, purge: bool) -> Result<Entry, SetupError> {
     let what = format!("csep's state folder {}", opts.state_dir.display());
     // Reported under Codex, whose plugin lives there; the folder is shared by both clients.
-    let entry = |status| Entry::new(ClientKind::Codex, what.clone(), status);
+    let entry = |status| Entry::new(Client::Codex, what.clone(), status);
     if !purge {
         return Ok(entry(EntryStatus::Kept(
             "memory and recall index; csep uninstall --purge removes them".into(),
@@ -250,24 +235,24 @@ fn absolute(opts: &SetupOptions) -> Result<SetupOptions, SetupError> {
     })
 }
 
-fn clients_for_setup(opts: &SetupOptions) -> Vec<ClientKind> {
+fn clients_for_setup(opts: &SetupOptions) -> Vec<Client> {
     if !opts.clients.is_empty() {
         return dedup(&opts.clients);
     }
     let mut found = Vec::new();
     if opts.codex_home.is_dir() {
-        found.push(ClientKind::Codex);
+        found.push(Client::Codex);
     }
     if opts.claude_home.is_dir() {
-        found.push(ClientKind::Claude);
+        found.push(Client::Claude);
     }
     if found.is_empty() {
-        found.push(ClientKind::Codex);
+        found.push(Client::Codex);
     }
     found
 }
 
-fn dedup(clients: &[ClientKind]) -> Vec<ClientKind> {
+fn dedup(clients: &[Client]) -> Vec<Client> {
     let mut out = Vec::new();
     for c in clients {
         if !out.contains(c) {

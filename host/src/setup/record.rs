@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{ClientKind, SetupError, atomic};
+use super::{SetupError, atomic};
+use crate::client::Client;
 
 const FILE: &str = "setup.json";
 const VERSION: u32 = 1;
@@ -148,13 +149,13 @@ impl Record {
         Ok(())
     }
 
-    pub(super) fn clients(&self) -> Vec<ClientKind> {
+    pub(super) fn clients(&self) -> Vec<Client> {
         let mut out = Vec::new();
         if self.codex.is_some() {
-            out.push(ClientKind::Codex);
+            out.push(Client::Codex);
         }
         if self.claude.is_some() {
-            out.push(ClientKind::Claude);
+            out.push(Client::Claude);
         }
         out
     }

@@ -8,7 +8,7 @@ use crate::config::{Config, ConfigError};
 use crate::guest_settings::{self, SettingsCheck};
 use crate::guests::{self, Source};
 use crate::home::Home;
-use crate::sandbox::World;
+use crate::world::World;
 
 /// Whether `config.toml` parses and the active guests accept their settings.
 #[derive(Debug, Serialize)]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::client::Client;
 use crate::home::Home;
 use crate::recall::Store;
 use crate::reflect::material::{SKILL_PREFIX, skills_path};
@@ -19,7 +20,7 @@ pub struct GeneratedSkills {
 
 #[derive(Debug, Serialize)]
 pub struct SkillUse {
-    pub client: &'static str,
+    pub client: Client,
     pub name: String,
     pub path: PathBuf,
     pub sessions_used: i64,
@@ -37,7 +38,7 @@ pub(super) fn collect(home: &Home) -> GeneratedSkills {
         .map(|(name, n, at)| (name, (n, at)))
         .collect();
     let mut out = GeneratedSkills::default();
-    for client in ["codex", "claude"] {
+    for client in Client::ALL {
         let Some(dir) = skills_path(client) else {
             continue;
         };

@@ -9,6 +9,7 @@ use super::guests::{DropIns, GuestHealth};
 use super::hook_log::HookRuns;
 use super::recall::IndexHealth;
 use super::reflection::Reflection;
+use crate::client::Client;
 use crate::guest_settings::SettingsCheck;
 
 /// A verdict word, in colour or not.
@@ -200,8 +201,8 @@ fn mcp_line(o: &mut String, m: &crate::mcp::Registration) {
     let _ = writeln!(
         o,
         "mcp         csep mcp: {}; {}",
-        says("codex", &m.codex),
-        says("claude", &m.claude)
+        says(Client::Codex.as_str(), &m.codex),
+        says(Client::Claude.as_str(), &m.claude)
     );
 }
 

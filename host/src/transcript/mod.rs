@@ -17,33 +17,7 @@ use std::collections::HashMap;
 use std::io::{self, BufRead};
 use std::path::Path;
 
-/// The coding agent that wrote a transcript.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Client {
-    /// OpenAI Codex CLI rollouts.
-    Codex,
-    /// Claude Code session transcripts.
-    Claude,
-}
-
-impl Client {
-    /// The name used in the index, in job files and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Client::Codex => "codex",
-            Client::Claude => "claude",
-        }
-    }
-
-    /// The client of a [`Client::name`].
-    pub fn from_name(name: &str) -> Option<Client> {
-        match name {
-            "codex" => Some(Client::Codex),
-            "claude" => Some(Client::Claude),
-            _ => None,
-        }
-    }
-}
+use crate::client::Client;
 
 /// Who a [`Message`] is from, or what it records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! policy on one input.
 
 use csep::timefmt::now_ms;
+use csep::world::World;
 use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,11 +11,12 @@ use anyhow::Context;
 use serde_json::json;
 
 use super::Format;
+use csep::client::Client;
 use csep::config::Config;
 use csep::guests::{self, Source};
 use csep::model::{DecideInput, Digest, UserMessage};
 use csep::sandbox::{
-    CONTRACT_VERSION, CacheOutcome, Guest, Preopens, Sandbox, SandboxError, Unavailable, World,
+    CONTRACT_VERSION, CacheOutcome, Guest, Preopens, Sandbox, SandboxError, Unavailable,
     supported_range,
 };
 
@@ -196,7 +198,7 @@ fn sample_input(config: &Config) -> DecideInput {
     ];
     DecideInput {
         digest: Digest {
-            client: "codex".into(),
+            client: Client::Codex.to_string(),
             session_id: "sample-session".into(),
             bucket_id: "-home-you-code-sample".into(),
             cwd: "/home/you/code/sample".into(),

@@ -10,9 +10,10 @@ use super::Format;
 use crate::cli::output::Failure;
 use csep::config::Config;
 use csep::dropins::{self, Activated, DropInError};
-use csep::guests::{self, BUNDLED, Kind, Source};
+use csep::guests::{self, BUNDLED, Source};
 use csep::home::Home;
 use csep::sandbox::Sandbox;
+use csep::world::World;
 
 /// The contract, as this binary was built against it.
 const WIT: &str = include_str!("../../../../wit/engine.wit");
@@ -42,7 +43,7 @@ pub(super) fn list(
 ) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
     let drop_ins = dropins::discover(home)?;
-    for kind in Kind::ALL {
+    for kind in World::ALL {
         let guest_config = dropins::guest_config(config, kind);
         let active = Source::resolve(home, kind, guest_config);
         let active_path = match &active {
@@ -94,7 +95,7 @@ pub(super) fn list(
 }
 
 fn row(
-    kind: Kind,
+    kind: World,
     name: &str,
     path: Option<&Path>,
     active: bool,
@@ -109,7 +110,7 @@ fn row(
     });
     match loaded {
         Ok(g) => {
-            let fits = g.world() == kind.world();
+            let fits = g.world() == kind;
             r["valid"] = json!(fits);
             r["world"] = json!(g.world());
             r["contract_version"] = json!(g.version().to_string());
@@ -138,8 +139,8 @@ fn row(
 }
 
 fn print_rows(home: &Home, rows: &[Value]) {
-    for kind in Kind::ALL {
-        println!("{} ({})", kind.folder(), kind.dir(home).display());
+    for kind in World::ALL {
+        println!("{} ({})", kind.folder(), home.dropins_dir(kind).display());
         for r in rows.iter().filter(|r| r["kind"] == kind.section()) {
             let mark = if r["active"] == true { "*" } else { " " };
             let name = r["name"].as_str().unwrap_or("");
@@ -249,7 +250,7 @@ pub(super) fn use_(
     home: &Home,
     sandbox: &Sandbox,
     name: &str,
-    kind: Option<Kind>,
+    kind: Option<World>,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     let report = |a: &Activated, name: &str| -> anyhow::Result<()> {
@@ -275,14 +276,14 @@ pub(super) fn use_(
     let d = dropins::find(home, name, kind).map_err(drop_in_error)?;
     let guest = guests::load_file(sandbox, &d.path, None)
         .with_context(|| format!("{} cannot be used", d.path.display()))?;
-    if guest.world() != d.kind.world() {
+    if guest.world() != d.kind {
         anyhow::bail!(
             "{} implements `{}`, but sits among the {}: move it to {} or reinstall it with \
              `csep policy install`",
             d.path.display(),
             guest.world(),
             d.kind.folder(),
-            Kind::of_world(guest.world()).folder()
+            guest.world().folder()
         );
     }
     let sha256 = guest.sha256().to_string();
@@ -296,7 +297,7 @@ pub(super) fn remove(
     home: &Home,
     sandbox: &Sandbox,
     name: &str,
-    kind: Option<Kind>,
+    kind: Option<World>,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     let d = dropins::find(home, name, kind).map_err(drop_in_error)?;

@@ -13,9 +13,10 @@ use clap::{Subcommand, ValueEnum};
 use super::Format;
 use super::output::OutputArgs;
 use csep::config::Config;
-use csep::guests::{self, Kind, Source};
+use csep::guests::{self, Source};
 use csep::home::Home;
 use csep::sandbox::Sandbox;
+use csep::world::World;
 
 #[derive(Subcommand)]
 pub enum PolicyCommand {
@@ -60,7 +61,7 @@ pub enum PolicyCommand {
         name: String,
         /// Which kind: needed for `bundled`, or when a policy and a strategy share the name.
         #[arg(long, value_enum)]
-        kind: Option<KindArg>,
+        kind: Option<World>,
         #[command(flatten)]
         out: OutputArgs,
     },
@@ -90,7 +91,7 @@ pub enum PolicyCommand {
         name: String,
         /// Which kind, when a policy and a strategy share the name.
         #[arg(long, value_enum)]
-        kind: Option<KindArg>,
+        kind: Option<World>,
         #[command(flatten)]
         out: OutputArgs,
     },
@@ -140,21 +141,6 @@ fn file_or_drop_in(home: &Home, arg: &str) -> PathBuf {
         return d.path;
     }
     path
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum KindArg {
-    Policy,
-    Strategy,
-}
-
-impl From<KindArg> for Kind {
-    fn from(k: KindArg) -> Kind {
-        match k {
-            KindArg::Policy => Kind::Policy,
-            KindArg::Strategy => Kind::Strategy,
-        }
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -207,10 +193,10 @@ pub fn run(cmd: PolicyCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
             out.format(),
         ),
         PolicyCommand::Use { name, kind, out } => {
-            kit::use_(&home, &sandbox, &name, kind.map(Into::into), out.format())
+            kit::use_(&home, &sandbox, &name, kind, out.format())
         }
         PolicyCommand::Remove { name, kind, out } => {
-            kit::remove(&home, &sandbox, &name, kind.map(Into::into), out.format())
+            kit::remove(&home, &sandbox, &name, kind, out.format())
         }
         PolicyCommand::Try {
             guest,

@@ -11,12 +11,13 @@ use super::{Format, ScopeArg};
 use crate::cli::memory::print_diff;
 use csep::config::Config;
 use csep::dropins;
-use csep::guests::{self, Kind, Source};
+use csep::guests::{self, Source};
 use csep::home::Home;
 use csep::model::Scope;
 use csep::reflect::provider_setup;
 use csep::reflect::rehearse::{self, Session, TrialError};
-use csep::sandbox::{Sandbox, World};
+use csep::sandbox::Sandbox;
+use csep::world::World;
 
 /// What `csep policy try` was asked to run.
 pub(super) struct Trial<'a> {
@@ -145,7 +146,7 @@ fn locate(home: &Home, guest: &str) -> anyhow::Result<Source> {
     if path.is_file() {
         return Ok(Source::File(path));
     }
-    if let Some(b) = Kind::ALL
+    if let Some(b) = World::ALL
         .iter()
         .map(|k| k.bundled())
         .find(|b| b.origin() == guest)
@@ -165,8 +166,8 @@ fn locate(home: &Home, guest: &str) -> anyhow::Result<Source> {
             "{guest} is neither a .wasm file, a bundled guest (bundled:policy-default, \
          bundled:strategy-default) nor an installed drop-in (see `csep policy list`; \
          drop-ins live in {} and {})",
-            Kind::Policy.dir(home).display(),
-            Kind::Strategy.dir(home).display()
+            home.dropins_dir(World::TriggerPolicy).display(),
+            home.dropins_dir(World::ReflectionStrategy).display()
         ),
     )
     .into())

@@ -12,11 +12,11 @@ use serde_json::json;
 use super::search::SearchFlags;
 use super::{SCHEMA_VERSION, store_failure};
 use crate::cli::output::{Failure, OutputArgs};
+use csep::client::Client;
 use csep::fault::{self, Fault};
 use csep::home::{self, Home};
 use csep::recall::{self, ImportOptions, heal};
 use csep::timefmt::now_ms;
-use csep::transcript::Client;
 
 #[derive(Args, Clone)]
 pub(crate) struct ImportArgs {

@@ -9,7 +9,7 @@ mod show;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
 use super::output::{Failure, OutputArgs};
 use csep::fault::Fault;
@@ -53,21 +53,6 @@ pub struct RecallArgs {
     out: OutputArgs,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-pub(crate) enum ClientArg {
-    Codex,
-    Claude,
-}
-
-impl ClientArg {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            ClientArg::Codex => "codex",
-            ClientArg::Claude => "claude",
-        }
-    }
-}
-
 #[derive(Subcommand)]
 enum RecallCommand {
     /// The messages of one session (paged on a terminal), or those around one message.
@@ -100,11 +85,9 @@ pub fn run(args: RecallArgs, home_flag: Option<&Path>) -> anyhow::Result<ExitCod
     let home = Home::resolve(home_flag).map_err(anyhow::Error::msg)?;
     match args.command {
         Some(RecallCommand::Show(a)) => show::run(&home, a),
-        Some(RecallCommand::Bootstrap(a)) => {
-            import::import(&home, a, csep::transcript::Client::Codex)
-        }
+        Some(RecallCommand::Bootstrap(a)) => import::import(&home, a, csep::client::Client::Codex),
         Some(RecallCommand::SyncClaude(a)) => {
-            import::import(&home, a, csep::transcript::Client::Claude)
+            import::import(&home, a, csep::client::Client::Claude)
         }
         Some(RecallCommand::Rebuild { background, out }) => import::rebuild(&home, background, out),
         Some(RecallCommand::Forget(a)) => manage::forget(&home, a),

@@ -7,9 +7,10 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::{Value, json};
 
-use super::{ClientArg, SCHEMA_VERSION, damage_notice, store_failure};
+use super::{SCHEMA_VERSION, damage_notice, store_failure};
 use crate::cli::output::{self, Failure, OutputArgs};
 use csep::bucket::Bucket;
+use csep::client::Client;
 use csep::home::Home;
 use csep::recall::{
     self, Budget, BudgetUse, MatchMode, SearchOptions, SearchQuery, SessionHits, Store, Window,
@@ -33,7 +34,7 @@ pub(crate) struct SearchFlags {
     #[arg(long, value_name = "WHEN")]
     since: Option<String>,
     #[arg(long, value_enum)]
-    client: Option<ClientArg>,
+    client: Option<Client>,
     /// The latest sessions instead of a search.
     #[arg(long)]
     recent: bool,
@@ -156,7 +157,7 @@ pub(crate) fn run(
         bucket: (!f.global).then(|| bucket.id.clone()),
         limit: f.limit,
         since_ms,
-        client: f.client.map(|c| c.name().to_string()),
+        client: f.client,
     };
     let mut results = Vec::new();
     let mut windows: Vec<Vec<Window>> = Vec::new();

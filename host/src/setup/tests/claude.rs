@@ -1,9 +1,9 @@
 use serde_json::Value;
 
-use super::super::ClientKind::Claude;
 use super::super::EntryStatus::{Added, AlreadySet, Changed, Kept, Removed, Skipped};
 use super::super::{SetupError, setup, uninstall};
 use super::*;
+use crate::client::Client::Claude;
 
 const SETTINGS: &str = "claude/settings.json";
 const SKILL: &str = "claude/skills/csep-session-recall/SKILL.md";

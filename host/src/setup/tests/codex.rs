@@ -1,9 +1,9 @@
 use serde_json::Value;
 
-use super::super::ClientKind::Codex;
 use super::super::EntryStatus::{Added, AlreadySet, Changed, Kept, Skipped};
 use super::super::{SetupError, codex_cli, setup, uninstall};
 use super::*;
+use crate::client::Client::Codex;
 
 const CONFIG: &str = "codex/config.toml";
 const CACHE: &str = "codex/plugins/cache/csep-local/csep/0.1.0";

@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::super::ClientKind::Codex;
 use super::super::{setup, uninstall};
 use super::*;
+use crate::client::Client::Codex;
 
 #[path = "../../../../tests/support/mock_server.rs"]
 mod mock_server;

@@ -9,7 +9,8 @@ mod orchestration;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{ClientKind, Entry, EntryStatus, SetupOptions};
+use super::{Entry, EntryStatus, SetupOptions};
+use crate::client::Client;
 
 pub(super) struct Env {
     _tmp: tempfile::TempDir,
@@ -24,7 +25,7 @@ impl Env {
     }
 
     /// Options for `clients`; the homes are not created here.
-    pub fn opts(&self, clients: &[ClientKind]) -> SetupOptions {
+    pub fn opts(&self, clients: &[Client]) -> SetupOptions {
         SetupOptions {
             clients: clients.to_vec(),
             dry_run: false,

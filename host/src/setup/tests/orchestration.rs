@@ -1,7 +1,7 @@
-use super::super::ClientKind::{Claude, Codex};
 use super::super::EntryStatus::{AlreadySet, Kept, Removed};
 use super::super::{SetupError, setup, uninstall};
 use super::*;
+use crate::client::Client::{Claude, Codex};
 
 fn both_homes(env: &Env) {
     env.write("codex/config.toml", "model = \"o3\"\n");
@@ -20,7 +20,7 @@ fn a_dry_run_writes_nothing_and_says_what_a_real_run_would() {
     assert_eq!(snapshot(&env.root), before, "setup --dry-run");
 
     let done = setup(&env.opts(&[])).unwrap();
-    let strip = |entries: &[Entry]| -> Vec<(ClientKind, EntryStatus)> {
+    let strip = |entries: &[Entry]| -> Vec<(Client, EntryStatus)> {
         entries
             .iter()
             .filter(|e| !e.what.starts_with("backup of"))
