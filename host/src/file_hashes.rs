@@ -135,6 +135,14 @@ impl FileHashes {
         Ok(removed)
     }
 
+    /// The sha256 remembered for the file at `path` as it is now, without reading
+    /// it; `None` when no record matches its stat.
+    pub fn known(&self, path: &Path) -> Option<String> {
+        self.dir.as_ref()?;
+        let stamp = Stamp::of(&File::open(path).ok()?.metadata().ok()?);
+        self.lookup(&path.to_string_lossy(), &stamp)
+    }
+
     /// Reads the file at `path` whole and returns its bytes and sha256, hashing them
     /// only when no record matches. The file is stat'ed through the handle that
     /// read it, before and after: a file that changed while being read is hashed.

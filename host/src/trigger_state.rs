@@ -75,15 +75,20 @@ fn read<T: Default + for<'de> Deserialize<'de>>(dir: &Dir, name: &str) -> T {
         .unwrap_or_default()
 }
 
+/// Atomic but not flushed: four fsyncs a Stop were most of the hook's time. After
+/// a power cut a file may hold the previous Stop's state (the policy then counts
+/// the last turn again) or be unreadable (it starts afresh, as on a first Stop).
 fn write<T: Serialize>(dir: &Dir, name: &str, value: &T) -> std::io::Result<()> {
     let bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
-    fs_authority::write_atomic(dir, name, &bytes)
+    crate::atomic_file::write_unsynced(dir, name, &bytes, 0o600)
 }
 
 /// A bucket's state, opened by [`Triggers::open_bucket`].
 struct BucketFolder {
     dir: Dir,
     path: PathBuf,
+    /// The policy state as read, so an unchanged one is not written again.
+    read: Option<String>,
 }
 
 /// One session's trigger state (and, once opened, its bucket's), held under the
@@ -137,15 +142,19 @@ impl Triggers {
         let path = home.bucket_dir(bucket);
         let dir = fs_authority::create_private_dir_all(&path).map_err(err("creating", &path))?;
         self.bucket = read(&dir, BUCKET_FILE);
-        self.bucket_folder = Some(BucketFolder { dir, path });
+        let read = self.bucket.policy_state.clone();
+        self.bucket_folder = Some(BucketFolder { dir, path, read });
         Ok(())
     }
 
-    /// Writes the session's state, then the bucket's (each atomically).
+    /// Writes the session's state, then the bucket's when it changed (each
+    /// atomically).
     pub fn save(&mut self) -> Result<(), StateError> {
         self.session.schema_version = 1;
         write(&self.dir, SESSION_FILE, &self.session).map_err(err("writing", &self.path))?;
-        if let Some(b) = &self.bucket_folder {
+        if let Some(b) = &self.bucket_folder
+            && (b.read != self.bucket.policy_state || self.bucket.schema_version != 1)
+        {
             self.bucket.schema_version = 1;
             write(&b.dir, BUCKET_FILE, &self.bucket).map_err(err("writing", &b.path))?;
         }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::schema::MIGRATIONS;
@@ -17,6 +18,11 @@ const CREATE_LOCK: &str = "index.create.lock";
 
 /// How long a writer waits for another (a Stop hook during a bootstrap).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The write-ahead log size (pages of 4 KB) at which a writer that defers its
+/// checkpoints copies the log into the database: a Stop adds about a dozen pages,
+/// so one Stop in twenty pays for it, and an opener reads back at most 1 MB.
+const WAL_CHECKPOINT_PAGES: i64 = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -130,6 +136,7 @@ impl Store {
             _ => {
                 let lock = creation_lock(&dir, dir_path)?;
                 refuse_emptied(path)?;
+                drop_orphaned_wal(path);
                 lock
             }
         };
@@ -273,6 +280,21 @@ impl Store {
         &self.path
     }
 
+    /// For a short-lived writer (a Stop hook): closing leaves the write-ahead log
+    /// in place instead of copying it into the database, which costs two fsyncs
+    /// and the log's deletion and re-creation (two more) at every Stop. The log is
+    /// copied once it holds `WAL_CHECKPOINT_PAGES`, by whichever commit crosses
+    /// that, and by any other connection that closes last; the next opener reads
+    /// it back (a few hundred KB at most).
+    pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
+        self.conn
+            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(sql("deferring checkpoints"))?;
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
+            .map_err(sql("setting the checkpoint size"))
+    }
+
     /// `PRAGMA quick_check`, interrupted after `budget`: it reads every page, so on
     /// a large index it is left unfinished rather than holding the caller up.
     pub fn quick_check(&self, budget: Duration) -> Result<Integrity, StoreError> {
@@ -340,6 +362,20 @@ fn refuse_emptied(path: &Path) -> Result<(), StoreError> {
             }
         }
         _ => Ok(()),
+    }
+}
+
+/// A `-wal` or `-shm` left beside a database file that is gone (deleted by hand)
+/// belongs to no database: SQLite would replay it into the new one. Called under
+/// the creation lock, before the file is created.
+fn drop_orphaned_wal(path: &Path) {
+    if path.exists() {
+        return;
+    }
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(side));
     }
 }
 
