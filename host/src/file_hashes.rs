@@ -202,6 +202,18 @@ mod tests {
     }
 
     #[test]
+    fn a_known_file_is_named_by_its_stat_and_a_changed_one_is_not() {
+        let (_tmp, hashes, file) = setup();
+        assert_eq!(hashes.known(&file), None, "nothing remembered yet");
+        plant(&hashes, &file, &"f".repeat(64));
+        assert_eq!(hashes.known(&file), Some("f".repeat(64)));
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(&file, b"first CONTENT").unwrap();
+        assert_eq!(hashes.known(&file), None);
+        assert_eq!(FileHashes::disabled().known(&file), None);
+    }
+
+    #[test]
     fn an_unchanged_file_is_not_hashed_again() {
         let (_tmp, hashes, file) = setup();
         let (bytes, sha) = hashes.read(&file).unwrap();

@@ -193,4 +193,31 @@ mod tests {
         again.open_bucket(&home, "b1").unwrap();
         assert_eq!(again.bucket.policy_state.as_deref(), Some("counted"));
     }
+
+    #[test]
+    fn an_unchanged_bucket_state_is_not_written_again() {
+        use std::os::unix::fs::MetadataExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let home = Home::at(tmp.path());
+        let file = home.bucket_dir("b1").join(BUCKET_FILE);
+        let save = |state: &str| {
+            let mut t = Triggers::lock(&home, "codex", "s1").unwrap().unwrap();
+            t.open_bucket(&home, "b1").unwrap();
+            t.bucket.policy_state = Some(state.into());
+            t.save().unwrap();
+        };
+        save("one");
+        let first = std::fs::metadata(&file).unwrap().ino();
+        save("one");
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().ino(),
+            first,
+            "kept as it was"
+        );
+        save("two");
+        assert_ne!(std::fs::metadata(&file).unwrap().ino(), first, "replaced");
+        let mut t = Triggers::lock(&home, "codex", "s1").unwrap().unwrap();
+        t.open_bucket(&home, "b1").unwrap();
+        assert_eq!(t.bucket.policy_state.as_deref(), Some("two"));
+    }
 }

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use super::schema::MIGRATIONS;
@@ -18,11 +17,6 @@ const CREATE_LOCK: &str = "index.create.lock";
 
 /// How long a writer waits for another (a Stop hook during a bootstrap).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The write-ahead log size (pages of 4 KB) at which a writer that defers its
-/// checkpoints copies the log into the database: a Stop adds about a dozen pages,
-/// so one Stop in twenty pays for it, and an opener reads back at most 1 MB.
-const WAL_CHECKPOINT_PAGES: i64 = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -136,7 +130,6 @@ impl Store {
             _ => {
                 let lock = creation_lock(&dir, dir_path)?;
                 refuse_emptied(path)?;
-                drop_orphaned_wal(path);
                 lock
             }
         };
@@ -280,19 +273,16 @@ impl Store {
         &self.path
     }
 
-    /// For a short-lived writer (a Stop hook): closing leaves the write-ahead log
-    /// in place instead of copying it into the database, which costs two fsyncs
-    /// and the log's deletion and re-creation (two more) at every Stop. The log is
-    /// copied once it holds `WAL_CHECKPOINT_PAGES`, by whichever commit crosses
-    /// that, and by any other connection that closes last; the next opener reads
-    /// it back (a few hundred KB at most).
-    pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
+    /// For a Stop hook, which adds one turn: its commit and the checkpoint at
+    /// close are not flushed to disk. Each Stop paid four fsyncs for them, most of
+    /// the hook's time. A crash of the process loses nothing (the writes are the
+    /// kernel's); a power cut in the milliseconds after a Stop may lose that turn or
+    /// damage the index, which the next Stop then moves aside and rebuilds from the
+    /// transcripts (the source of truth). Bulk writers keep `synchronous = NORMAL`.
+    pub fn unflushed(&self) -> Result<(), StoreError> {
         self.conn
-            .set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-            .map_err(sql("deferring checkpoints"))?;
-        self.conn
-            .pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
-            .map_err(sql("setting the checkpoint size"))
+            .pragma_update(None, "synchronous", "OFF")
+            .map_err(sql("setting synchronous"))
     }
 
     /// `PRAGMA quick_check`, interrupted after `budget`: it reads every page, so on
@@ -365,20 +355,6 @@ fn refuse_emptied(path: &Path) -> Result<(), StoreError> {
     }
 }
 
-/// A `-wal` or `-shm` left beside a database file that is gone (deleted by hand)
-/// belongs to no database: SQLite would replay it into the new one. Called under
-/// the creation lock, before the file is created.
-fn drop_orphaned_wal(path: &Path) {
-    if path.exists() {
-        return;
-    }
-    for suffix in ["-wal", "-shm"] {
-        let mut side = path.as_os_str().to_owned();
-        side.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(side));
-    }
-}
-
 /// Switching to WAL takes an exclusive lock without calling the busy handler, so two
 /// processes creating the database at once retry here instead of failing.
 fn enable_wal(conn: &Connection) -> Result<(), StoreError> {
@@ -402,6 +378,38 @@ fn enable_wal(conn: &Connection) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unflushed_writer_leaves_a_whole_database_file_behind() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("index.db");
+        {
+            let store = Store::open(&db).unwrap();
+            store.unflushed().unwrap();
+            let sync: i64 = store
+                .conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(sync, 0, "OFF");
+            store
+                .conn
+                .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)")
+                .unwrap();
+        }
+        // Checkpointed at close: the file alone holds the commit, as after any writer.
+        assert!(!tmp.path().join("index.db-wal").exists());
+        let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        let other = Store::open(&db).unwrap();
+        let sync: i64 = other
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 1, "other connections keep NORMAL");
+    }
 
     #[test]
     fn a_full_disk_is_named_with_the_path_and_the_fix() {
