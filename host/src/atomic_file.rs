@@ -61,6 +61,17 @@ impl<'d> Temp<'d> {
         self.name.clear();
         sync_dir(self.dir)
     }
+
+    /// Renames the content over `name` without flushing: readers see the old file
+    /// or the new one, never a mix, but a power cut may lose the new one (or, on a
+    /// file system that does not order a rename after the data, leave it empty).
+    /// For state a reader rebuilds or starts afresh from, written on a hot path.
+    pub fn persist_unsynced(mut self, name: &str) -> io::Result<()> {
+        drop(self.file.take().expect("open until persisted"));
+        rustix::fs::renameat(self.dir.as_fd(), self.name.as_str(), self.dir.as_fd(), name)?;
+        self.name.clear();
+        Ok(())
+    }
 }
 
 impl Write for Temp<'_> {
@@ -86,6 +97,13 @@ pub fn write(dir: &Dir, name: &str, bytes: &[u8], mode: u32) -> io::Result<()> {
     let mut tmp = Temp::create(dir, mode)?;
     tmp.write_all(bytes)?;
     tmp.persist(name)
+}
+
+/// [`write`] without the fsyncs ([`Temp::persist_unsynced`]).
+pub fn write_unsynced(dir: &Dir, name: &str, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let mut tmp = Temp::create(dir, mode)?;
+    tmp.write_all(bytes)?;
+    tmp.persist_unsynced(name)
 }
 
 /// Flushes a directory, so renames and unlinks in it survive a crash. It reopens the

@@ -135,6 +135,14 @@ impl FileHashes {
         Ok(removed)
     }
 
+    /// The sha256 remembered for the file at `path` as it is now, without reading
+    /// it; `None` when no record matches its stat.
+    pub fn known(&self, path: &Path) -> Option<String> {
+        self.dir.as_ref()?;
+        let stamp = Stamp::of(&File::open(path).ok()?.metadata().ok()?);
+        self.lookup(&path.to_string_lossy(), &stamp)
+    }
+
     /// Reads the file at `path` whole and returns its bytes and sha256, hashing them
     /// only when no record matches. The file is stat'ed through the handle that
     /// read it, before and after: a file that changed while being read is hashed.
@@ -195,6 +203,18 @@ mod tests {
     fn plant(hashes: &FileHashes, file: &Path, sha: &str) {
         let stamp = Stamp::of(&std::fs::metadata(file).unwrap());
         hashes.remember(&file.to_string_lossy(), &stamp, sha);
+    }
+
+    #[test]
+    fn a_known_file_is_named_by_its_stat_and_a_changed_one_is_not() {
+        let (_tmp, hashes, file) = setup();
+        assert_eq!(hashes.known(&file), None, "nothing remembered yet");
+        plant(&hashes, &file, &"f".repeat(64));
+        assert_eq!(hashes.known(&file), Some("f".repeat(64)));
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(&file, b"first CONTENT").unwrap();
+        assert_eq!(hashes.known(&file), None);
+        assert_eq!(FileHashes::disabled().known(&file), None);
     }
 
     #[test]

@@ -84,9 +84,24 @@ pub fn load_file(sandbox: &Sandbox, path: &Path, pin: Option<&str>) -> anyhow::R
         .cache_dir()
         .map(|dir| FileHashes::open(&dir.join(file_hashes::FOLDER)))
         .unwrap_or_else(FileHashes::disabled);
+    // Known by its stat and compiled already: the file itself is not read.
+    if let Some(known) = hashes.known(path) {
+        check_pin(path, &known, pin)?;
+        if let Some(guest) = sandbox.load_cached(&path.display().to_string(), &known) {
+            return Ok(guest);
+        }
+    }
     let (bytes, actual) = hashes
         .read(path)
         .with_context(|| format!("reading {}", path.display()))?;
+    check_pin(path, &actual, pin)?;
+    sandbox
+        .load_hashed(&path.display().to_string(), &bytes, actual)
+        .with_context(|| format!("loading {}", path.display()))
+}
+
+/// Refuses a file whose sha256 is not the one the config pins.
+fn check_pin(path: &Path, actual: &str, pin: Option<&str>) -> anyhow::Result<()> {
     if let Some(pin) = pin
         && !actual.eq_ignore_ascii_case(pin.trim())
     {
@@ -99,9 +114,7 @@ pub fn load_file(sandbox: &Sandbox, path: &Path, pin: Option<&str>) -> anyhow::R
                 .unwrap_or_default()
         );
     }
-    sandbox
-        .load_hashed(&path.display().to_string(), &bytes, actual)
-        .with_context(|| format!("loading {}", path.display()))
+    Ok(())
 }
 
 /// Short form of a hash for logs and one-line reports.

@@ -76,15 +76,20 @@ fn read<T: Default + for<'de> Deserialize<'de>>(dir: &Dir, name: &str) -> T {
         .unwrap_or_default()
 }
 
+/// Atomic but not flushed: four fsyncs a Stop were most of the hook's time. After
+/// a power cut a file may hold the previous Stop's state (the policy then counts
+/// the last turn again) or be unreadable (it starts afresh, as on a first Stop).
 fn write<T: Serialize>(dir: &Dir, name: &str, value: &T) -> std::io::Result<()> {
     let bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
-    fs_authority::write_atomic(dir, name, &bytes)
+    crate::atomic_file::write_unsynced(dir, name, &bytes, 0o600)
 }
 
 /// A bucket's state, opened by [`Triggers::open_bucket`].
 struct BucketFolder {
     dir: Dir,
     path: PathBuf,
+    /// The policy state as read, so an unchanged one is not written again.
+    read: Option<String>,
 }
 
 /// One session's trigger state (and, once opened, its bucket's), held under the
@@ -138,15 +143,19 @@ impl Triggers {
         let path = home.bucket_dir(bucket);
         let dir = fs_authority::create_private_dir_all(&path).map_err(err("creating", &path))?;
         self.bucket = read(&dir, BUCKET_FILE);
-        self.bucket_folder = Some(BucketFolder { dir, path });
+        let read = self.bucket.policy_state.clone();
+        self.bucket_folder = Some(BucketFolder { dir, path, read });
         Ok(())
     }
 
-    /// Writes the session's state, then the bucket's (each atomically).
+    /// Writes the session's state, then the bucket's when it changed (each
+    /// atomically).
     pub fn save(&mut self) -> Result<(), StateError> {
         self.session.schema_version = 1;
         write(&self.dir, SESSION_FILE, &self.session).map_err(err("writing", &self.path))?;
-        if let Some(b) = &self.bucket_folder {
+        if let Some(b) = &self.bucket_folder
+            && (b.read != self.bucket.policy_state || self.bucket.schema_version != 1)
+        {
             self.bucket.schema_version = 1;
             write(&b.dir, BUCKET_FILE, &self.bucket).map_err(err("writing", &b.path))?;
         }
@@ -189,5 +198,32 @@ mod tests {
         assert_eq!(again.session.offset, 42);
         again.open_bucket(&home, "b1").unwrap();
         assert_eq!(again.bucket.policy_state.as_deref(), Some("counted"));
+    }
+
+    #[test]
+    fn an_unchanged_bucket_state_is_not_written_again() {
+        use std::os::unix::fs::MetadataExt as _;
+        let tmp = tempfile::tempdir().unwrap();
+        let home = Home::at(tmp.path());
+        let file = home.bucket_dir("b1").join(BUCKET_FILE);
+        let save = |state: &str| {
+            let mut t = Triggers::lock(&home, "codex", "s1").unwrap().unwrap();
+            t.open_bucket(&home, "b1").unwrap();
+            t.bucket.policy_state = Some(state.into());
+            t.save().unwrap();
+        };
+        save("one");
+        let first = std::fs::metadata(&file).unwrap().ino();
+        save("one");
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().ino(),
+            first,
+            "kept as it was"
+        );
+        save("two");
+        assert_ne!(std::fs::metadata(&file).unwrap().ino(), first, "replaced");
+        let mut t = Triggers::lock(&home, "codex", "s1").unwrap().unwrap();
+        t.open_bucket(&home, "b1").unwrap();
+        assert_eq!(t.bucket.policy_state.as_deref(), Some("two"));
     }
 }

@@ -42,6 +42,8 @@ pub fn archive(
             return None;
         }
     };
+    // Speed only: a connection that keeps flushing still archives.
+    let _ = store.unflushed();
     let mut buckets = BucketCache::default();
     let done = |(report, read): (crate::recall::FileReport, Option<ReadSince>)| Archived {
         outcome: report.outcome,
@@ -70,6 +72,7 @@ pub fn archive(
     match Store::open(&db)
         .map_err(IngestError::from)
         .and_then(|mut s| {
+            let _ = s.unflushed();
             s.ingest_file_since(
                 transcript,
                 Some(client),

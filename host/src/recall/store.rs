@@ -285,6 +285,18 @@ impl Store {
         &self.path
     }
 
+    /// For a Stop hook, which adds one turn: its commit and the checkpoint at
+    /// close are not flushed to disk. Each Stop paid four fsyncs for them, most of
+    /// the hook's time. A crash of the process loses nothing (the writes are the
+    /// kernel's); a power cut in the milliseconds after a Stop may lose that turn or
+    /// damage the index, which the next Stop then moves aside and rebuilds from the
+    /// transcripts (the source of truth). Bulk writers keep `synchronous = NORMAL`.
+    pub fn unflushed(&self) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "synchronous", "OFF")
+            .map_err(sql("setting synchronous"))
+    }
+
     /// `PRAGMA quick_check`, interrupted after `budget`: it reads every page, so on
     /// a large index it is left unfinished rather than holding the caller up.
     pub fn quick_check(&self, budget: Duration) -> Result<Integrity, StoreError> {
@@ -378,6 +390,38 @@ fn enable_wal(conn: &Connection) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unflushed_writer_leaves_a_whole_database_file_behind() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("index.db");
+        {
+            let store = Store::open(&db).unwrap();
+            store.unflushed().unwrap();
+            let sync: i64 = store
+                .conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(sync, 0, "OFF");
+            store
+                .conn
+                .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)")
+                .unwrap();
+        }
+        // Checkpointed at close: the file alone holds the commit, as after any writer.
+        assert!(!tmp.path().join("index.db-wal").exists());
+        let conn = Connection::open_with_flags(&db, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+        let other = Store::open(&db).unwrap();
+        let sync: i64 = other
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(sync, 1, "other connections keep NORMAL");
+    }
 
     #[test]
     fn a_full_disk_is_named_with_the_path_and_the_fix() {

@@ -125,6 +125,17 @@ impl ComponentCache {
         Ok((component, outcome))
     }
 
+    /// The compiled artifact of the component whose sha256 is `content_sha256`, when
+    /// the cache holds a trusted one: the component's own bytes are not needed then.
+    pub fn cached(&self, engine: &Engine, content_sha256: &str) -> Option<Component> {
+        if self.untrusted.is_some() {
+            return None;
+        }
+        self.load(engine, &Self::entry_name(engine, content_sha256))
+            .ok()
+            .flatten()
+    }
+
     /// `Ok(None)`: no entry. `Err(reason)`: an entry that must not be trusted.
     fn load(&self, engine: &Engine, name: &str) -> Result<Option<Component>, String> {
         let sidecar = format!("{name}.sha256");

@@ -146,6 +146,27 @@ impl Sandbox {
                 CacheOutcome::Disabled,
             ),
         };
+        self.identified(origin, sha256, component, outcome)
+    }
+
+    /// The guest whose bytes have sha256 `sha256`, from the compiled cache alone;
+    /// `None` when the cache does not hold it (the caller then reads the bytes and
+    /// calls [`Sandbox::load_hashed`]). A large guest is then never read at all.
+    pub(crate) fn load_cached(&self, origin: &str, sha256: &str) -> Option<Guest> {
+        let engine = &self.inner.engine;
+        let component = self.inner.cache.as_ref()?.cached(engine, sha256)?;
+        self.identified(origin, sha256.to_string(), component, CacheOutcome::Hit)
+            .ok()
+    }
+
+    fn identified(
+        &self,
+        origin: &str,
+        sha256: String,
+        component: Component,
+        cache: CacheOutcome,
+    ) -> Result<Guest, SandboxError> {
+        let engine = &self.inner.engine;
         let ty = component.component_type();
         let target = contract::identify(
             ty.imports(engine).map(|(name, _)| name),
@@ -156,7 +177,7 @@ impl Sandbox {
             sha256,
             world: target.world,
             version: target.version,
-            cache: outcome,
+            cache,
             component,
         })
     }
