@@ -207,7 +207,7 @@ mod tests {
         let home = Home::at(tmp.path());
         let file = home.bucket_dir("b1").join(BUCKET_FILE);
         let save = |state: &str| {
-            let mut t = Triggers::lock(&home, "codex", "s1").unwrap().unwrap();
+            let mut t = Triggers::lock(&home, Client::Codex, "s1").unwrap().unwrap();
             t.open_bucket(&home, "b1").unwrap();
             t.bucket.policy_state = Some(state.into());
             t.save().unwrap();
@@ -222,7 +222,7 @@ mod tests {
         );
         save("two");
         assert_ne!(std::fs::metadata(&file).unwrap().ino(), first, "replaced");
-        let mut t = Triggers::lock(&home, "codex", "s1").unwrap().unwrap();
+        let mut t = Triggers::lock(&home, Client::Codex, "s1").unwrap().unwrap();
         t.open_bucket(&home, "b1").unwrap();
         assert_eq!(t.bucket.policy_state.as_deref(), Some("two"));
     }
