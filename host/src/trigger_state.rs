@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::filelock::FileLock;
 use crate::fs_authority;
+use crate::path_error::{AtPath, PathError};
 use crate::hash::short_hex;
 use crate::home::Home;
 
@@ -44,22 +45,7 @@ pub struct BucketState {
 }
 
 /// A trigger-state folder that could not be created, locked or written.
-#[derive(Debug, thiserror::Error)]
-#[error("{what} {}: {source}", path.display())]
-pub struct StateError {
-    pub what: &'static str,
-    pub path: PathBuf,
-    #[source]
-    pub source: std::io::Error,
-}
-
-fn err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StateError + 'a {
-    move |source| StateError {
-        what,
-        path: path.to_path_buf(),
-        source,
-    }
-}
+pub type StateError = PathError;
 
 /// The folder of one session's trigger state.
 pub fn session_path(home: &Home, client: &str, session_id: &str) -> PathBuf {
@@ -114,9 +100,9 @@ impl Triggers {
         session_id: &str,
     ) -> Result<Option<Triggers>, StateError> {
         let path = session_path(home, client, session_id);
-        let dir = fs_authority::create_private_dir_all(&path).map_err(err("creating", &path))?;
+        let dir = fs_authority::create_private_dir_all(&path).at("creating", &path)?;
         let Some(lock) =
-            FileLock::acquire(&dir, "lock", LOCK_WAIT).map_err(err("locking", &path))?
+            FileLock::acquire(&dir, "lock", LOCK_WAIT).at("locking", &path)?
         else {
             return Ok(None);
         };
@@ -135,7 +121,7 @@ impl Triggers {
     /// session's by [`Triggers::save`].
     pub fn open_bucket(&mut self, home: &Home, bucket: &str) -> Result<(), StateError> {
         let path = home.bucket_dir(bucket);
-        let dir = fs_authority::create_private_dir_all(&path).map_err(err("creating", &path))?;
+        let dir = fs_authority::create_private_dir_all(&path).at("creating", &path)?;
         self.bucket = read(&dir, BUCKET_FILE);
         self.bucket_folder = Some(BucketFolder { dir, path });
         Ok(())
@@ -144,10 +130,10 @@ impl Triggers {
     /// Writes the session's state, then the bucket's (each atomically).
     pub fn save(&mut self) -> Result<(), StateError> {
         self.session.schema_version = 1;
-        write(&self.dir, SESSION_FILE, &self.session).map_err(err("writing", &self.path))?;
+        write(&self.dir, SESSION_FILE, &self.session).at("writing", &self.path)?;
         if let Some(b) = &self.bucket_folder {
             self.bucket.schema_version = 1;
-            write(&b.dir, BUCKET_FILE, &self.bucket).map_err(err("writing", &b.path))?;
+            write(&b.dir, BUCKET_FILE, &self.bucket).at("writing", &b.path)?;
         }
         Ok(())
     }

@@ -42,7 +42,7 @@ pub struct ReflectArgs {
 }
 
 pub fn run(args: ReflectArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let home = Home::resolve(home).map_err(anyhow::Error::msg)?;
+    let home = Home::resolve(home)?;
     let json = args.out.json();
     let model = &csep::reflect::provider_setup::model;
     if args.status {

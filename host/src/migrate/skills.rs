@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{MigrateError, io_err};
+use super::MigrateError;
+use crate::path_error::AtPath;
 use crate::fs_authority;
 use crate::hash::sha256_hex;
 use crate::home::Home;
@@ -110,10 +111,10 @@ pub fn adopt(
         return Ok(out);
     }
     for (from, to) in moves {
-        fs_authority::create_private_dir_all(skills_dir).map_err(io_err("creating", skills_dir))?;
+        fs_authority::create_private_dir_all(skills_dir).at("creating", skills_dir)?;
         if std::fs::rename(&from, &to).is_err() {
             copy_dir(&from, &to)?;
-            std::fs::remove_dir_all(&from).map_err(io_err("removing", &from))?;
+            std::fs::remove_dir_all(&from).at("removing", &from)?;
         }
     }
     let mut changed = false;
@@ -124,17 +125,17 @@ pub fn adopt(
     }
     if changed {
         let dir = ledger_path.parent().expect("under migrate/").to_path_buf();
-        let d = fs_authority::create_private_dir_all(&dir).map_err(io_err("creating", &dir))?;
+        let d = fs_authority::create_private_dir_all(&dir).at("creating", &dir)?;
         let bytes = serde_json::to_vec_pretty(&ledger).expect("a map of strings");
-        fs_authority::write_atomic(&d, LEDGER, &bytes).map_err(io_err("writing", &ledger_path))?;
+        fs_authority::write_atomic(&d, LEDGER, &bytes).at("writing", &ledger_path)?;
     }
     Ok(out)
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<(), MigrateError> {
-    std::fs::create_dir_all(to).map_err(io_err("creating", to))?;
+    std::fs::create_dir_all(to).at("creating", to)?;
     for e in std::fs::read_dir(from)
-        .map_err(io_err("reading", from))?
+        .at("reading", from)?
         .flatten()
     {
         let Ok(kind) = e.file_type() else { continue };
@@ -142,7 +143,7 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), MigrateError> {
         if kind.is_dir() {
             copy_dir(&e.path(), &target)?;
         } else if kind.is_file() {
-            std::fs::copy(e.path(), &target).map_err(io_err("copying", &e.path()))?;
+            std::fs::copy(e.path(), &target).at("copying", &e.path())?;
         }
     }
     Ok(())
