@@ -47,7 +47,7 @@ pub fn run(args: ReflectArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
     let model = &csep::reflect::provider_setup::model;
     if args.status {
         let config = Config::load(&home.config_path())?;
-        let s = status::collect(&home, &config).map_err(anyhow::Error::msg)?;
+        let s = status::collect(&home, &config)?;
         if json {
             println!("{}", serde_json::to_string_pretty(&s)?);
         } else {

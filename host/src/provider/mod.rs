@@ -132,11 +132,8 @@ pub enum ProviderError {
     },
     #[error("invalid [provider] config: {0}")]
     InvalidConfig(String),
-    #[error("cannot read {}: {source}", path.display())]
-    EnvFileIo {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    EnvFileIo(#[from] crate::path_error::PathError),
     #[error(
         "{} is readable by other users (mode {mode:03o}); it holds API keys: run `chmod 600 {}`",
         path.display(),

@@ -17,6 +17,7 @@ use super::codex_config::{ConfigDoc, RevertOutcome, SetOutcome, dotted, source};
 use super::plugin_files::{self, MARKETPLACE, PLUGIN, PLUGIN_ID, PluginFiles};
 use super::record::{CodexRecord, TomlChange, add_dirs};
 use super::{ClientKind, Entry, EntryStatus, SetupError, SetupOptions, atomic, codex_cli};
+use crate::path_error::PathError;
 
 fn entry(what: impl Into<String>, status: EntryStatus) -> Entry {
     Entry::new(ClientKind::Codex, what, status)
@@ -211,7 +212,10 @@ pub(super) fn setup(
                 backup = Some(keep_backup(rec, &path)?);
             }
             if let Err(why) = install_with_codex(codex, &opts.codex_home, &root) {
-                entries.push(entry("installing the plugin with codex", Skipped(why)));
+                entries.push(entry(
+                    "installing the plugin with codex",
+                    Skipped(why.to_string()),
+                ));
             }
             // codex rewrites config.toml; whatever it did, every key must end as wanted.
             reapply(&path, &wants)?;
@@ -342,7 +346,11 @@ fn merge(rec: &mut CodexRecord, changes: Vec<TomlChange>, created_tables: Vec<Ve
     }
 }
 
-fn install_with_codex(codex: &Path, codex_home: &Path, root: &Path) -> Result<(), String> {
+fn install_with_codex(
+    codex: &Path,
+    codex_home: &Path,
+    root: &Path,
+) -> Result<(), codex_cli::CodexCliError> {
     let run = |args: &[&OsStr]| codex_cli::run(codex, codex_home, args, codex_cli::TIMEOUT);
     run(&[
         OsStr::new("plugin"),
@@ -383,7 +391,9 @@ fn check_toml(path: &Path, text: &str) -> Result<(), SetupError> {
 
 fn remove_dir(dir: &Path) -> Result<(), SetupError> {
     match std::fs::remove_dir_all(dir) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SetupError::io("remove", dir)(e)),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(PathError::new("cannot remove", dir, e).into())
+        }
         _ => Ok(()),
     }
 }
@@ -426,7 +436,10 @@ pub(super) fn uninstall(
         }
         for step in steps {
             if let Err(why) = run(&step) {
-                entries.push(entry("removing the plugin with codex", Skipped(why)));
+                entries.push(entry(
+                    "removing the plugin with codex",
+                    Skipped(why.to_string()),
+                ));
             }
         }
     }
