@@ -51,7 +51,10 @@ pub enum DropInError {
         source: toml_edit::TomlError,
     },
     #[error("{} is not valid, so it was left as it is: `{section}` is not a table", path.display())]
-    NotATable { path: PathBuf, section: &'static str },
+    NotATable {
+        path: PathBuf,
+        section: &'static str,
+    },
     #[error("{} was left as it is: the change would make it invalid: {source}", path.display())]
     WouldBeInvalid {
         path: PathBuf,
@@ -182,10 +185,8 @@ pub fn install(
         });
     }
     if !unchanged {
-        let dir =
-            fs_authority::create_private_dir_all(&folder).at("creating", &folder)?;
-        fs_authority::write_atomic(&dir, &format!("{name}.wasm"), &bytes)
-            .at("writing", &path)?;
+        let dir = fs_authority::create_private_dir_all(&folder).at("creating", &folder)?;
+        fs_authority::write_atomic(&dir, &format!("{name}.wasm"), &bytes).at("writing", &path)?;
     }
     Ok(Installed {
         drop_in: DropIn { kind, name, path },
@@ -222,12 +223,10 @@ pub fn activate(
         Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(PathError::new("reading", &path, e).into()),
     };
-    let mut doc: DocumentMut =
-        text.parse()
-            .map_err(|source| DropInError::ConfigToml {
-                path: path.clone(),
-                source,
-            })?;
+    let mut doc: DocumentMut = text.parse().map_err(|source| DropInError::ConfigToml {
+        path: path.clone(),
+        source,
+    })?;
     let section = doc
         .entry(kind.section())
         .or_insert_with(|| Item::Table(Table::new()));
@@ -267,10 +266,8 @@ pub fn activate(
         path: path.clone(),
         source,
     })?;
-    let root = fs_authority::create_private_dir_all(home.root())
-        .at("creating", home.root())?;
-    fs_authority::write_atomic(&root, "config.toml", new_text.as_bytes())
-        .at("writing", &path)?;
+    let root = fs_authority::create_private_dir_all(home.root()).at("creating", home.root())?;
+    fs_authority::write_atomic(&root, "config.toml", new_text.as_bytes()).at("writing", &path)?;
     Ok(Activated {
         config_path: path,
         kind,
@@ -326,9 +323,7 @@ pub fn prune_cache(
             .map(|b| sha256_hex(&b)),
     );
     let keep: Vec<&str> = keep.iter().map(String::as_str).collect();
-    sandbox
-        .prune_cache(&keep)
-        .map_err(DropInError::Prune)
+    sandbox.prune_cache(&keep).map_err(DropInError::Prune)
 }
 
 pub fn guest_config(config: &Config, kind: Kind) -> &crate::config::GuestConfig {

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::filelock::FileLock;
 use crate::fs_authority;
-use crate::path_error::{AtPath, PathError};
 use crate::home::Home;
 use crate::model::Scope;
+use crate::path_error::{AtPath, PathError};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,7 +135,8 @@ impl JobQueue {
         let path = JobQueue::jobs_path(home);
         let what = "opening the jobs folder";
         let dir = fs_authority::create_private_dir_all(&path).at(what, &path)?;
-        let parent = fs_authority::open_dir(path.parent().expect("has a parent")).at(what, &path)?;
+        let parent =
+            fs_authority::open_dir(path.parent().expect("has a parent")).at(what, &path)?;
         Ok(JobQueue { path, dir, parent })
     }
 
@@ -207,7 +208,8 @@ impl JobQueue {
         if !valid_id(id) {
             return Err(JobError::BadId(id.to_string()));
         }
-        Ok(FileLock::try_acquire(&self.dir, &format!("{id}.lock")).at("locking a job in", &self.path)?)
+        Ok(FileLock::try_acquire(&self.dir, &format!("{id}.lock"))
+            .at("locking a job in", &self.path)?)
     }
 
     /// True when a live worker holds the job.

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::filelock::FileLock;
 use crate::fs_authority;
-use crate::path_error::{AtPath, PathError};
 use crate::hash::short_hex;
 use crate::home::Home;
+use crate::path_error::{AtPath, PathError};
 
 /// How long a Stop hook waits for another Stop hook of the same session.
 const LOCK_WAIT: Duration = Duration::from_secs(3);
@@ -101,9 +101,7 @@ impl Triggers {
     ) -> Result<Option<Triggers>, StateError> {
         let path = session_path(home, client, session_id);
         let dir = fs_authority::create_private_dir_all(&path).at("creating", &path)?;
-        let Some(lock) =
-            FileLock::acquire(&dir, "lock", LOCK_WAIT).at("locking", &path)?
-        else {
+        let Some(lock) = FileLock::acquire(&dir, "lock", LOCK_WAIT).at("locking", &path)? else {
             return Ok(None);
         };
         let session = read(&dir, SESSION_FILE);

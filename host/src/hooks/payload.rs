@@ -64,8 +64,7 @@ impl HookPayload {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(HookPayload::default());
         }
-        let v: Value =
-            serde_json::from_slice(bytes).map_err(PayloadError::Json)?;
+        let v: Value = serde_json::from_slice(bytes).map_err(PayloadError::Json)?;
         if !v.is_object() {
             return Err(PayloadError::NotObject);
         }

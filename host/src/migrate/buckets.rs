@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::memory_merge::{self, Backups};
 use super::MigrateError;
-use crate::path_error::{AtPath, PathError};
+use super::memory_merge::{self, Backups};
 use crate::bucket::Bucket;
 use crate::home::Home;
+use crate::path_error::{AtPath, PathError};
 
 /// One worktree bucket and what moving it does (or did).
 #[derive(Debug, Clone, Serialize)]
@@ -173,8 +173,7 @@ pub fn carry_out(
         let rel_name = format!("{}/refs/{}", m.target_bucket, rel.display());
         backups.keep(&to, &rel_name)?;
         let parent = to.parent().expect("under refs").to_path_buf();
-        crate::fs_authority::create_private_dir_all(&parent)
-            .at("creating", &parent)?;
+        crate::fs_authority::create_private_dir_all(&parent).at("creating", &parent)?;
         let dir = crate::fs_authority::open_dir(&parent).at("opening", &parent)?;
         let bytes = std::fs::read(&from).at("reading", &from)?;
         let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("ref.md");

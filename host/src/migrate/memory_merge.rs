@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use std::path::Path;
 
 use super::MigrateError;
-use crate::path_error::{AtPath, PathError};
 use crate::fs_authority;
+use crate::path_error::{AtPath, PathError};
 
 /// An entry as compared, the same way reflection compares them: no list marker,
 /// spacing folded, case kept.
@@ -111,8 +111,10 @@ pub use super::undo::Backups;
 pub fn write_memory(bucket_dir: &Path, text: &str) -> Result<(), MigrateError> {
     let memory = bucket_dir.join("memory");
     let dir = fs_authority::create_private_dir_all(&memory).at("creating", &memory)?;
-    Ok(fs_authority::write_atomic(&dir, "MEMORY.md", text.as_bytes())
-        .at("writing", &memory.join("MEMORY.md"))?)
+    Ok(
+        fs_authority::write_atomic(&dir, "MEMORY.md", text.as_bytes())
+            .at("writing", &memory.join("MEMORY.md"))?,
+    )
 }
 
 pub fn read_memory(bucket_dir: &Path) -> Result<String, MigrateError> {

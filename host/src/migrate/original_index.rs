@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::MigrateError;
-use crate::path_error::PathError;
 use crate::home::Home;
+use crate::path_error::PathError;
 use crate::recall::Store;
 
 pub const ORIGINAL_INDEX: &str = "session_recall/state.db";

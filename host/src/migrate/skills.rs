@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::MigrateError;
-use crate::path_error::AtPath;
 use crate::fs_authority;
 use crate::hash::sha256_hex;
 use crate::home::Home;
+use crate::path_error::AtPath;
 
 const PREFIX: &str = "csep-reflect-";
 const LEDGER: &str = "adopted-skills.json";
@@ -134,10 +134,7 @@ pub fn adopt(
 
 fn copy_dir(from: &Path, to: &Path) -> Result<(), MigrateError> {
     std::fs::create_dir_all(to).at("creating", to)?;
-    for e in std::fs::read_dir(from)
-        .at("reading", from)?
-        .flatten()
-    {
+    for e in std::fs::read_dir(from).at("reading", from)?.flatten() {
         let Ok(kind) = e.file_type() else { continue };
         let target = to.join(e.file_name());
         if kind.is_dir() {

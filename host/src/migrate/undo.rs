@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::MigrateError;
-use crate::path_error::{AtPath, PathError};
 use crate::fs_authority;
 use crate::home::Home;
+use crate::path_error::{AtPath, PathError};
 
 const MANIFEST: &str = "manifest.json";
 
@@ -69,8 +69,7 @@ impl Backups {
     }
 
     fn save(&self) -> Result<(), MigrateError> {
-        let dir = fs_authority::create_private_dir_all(&self.root)
-            .at("creating", &self.root)?;
+        let dir = fs_authority::create_private_dir_all(&self.root).at("creating", &self.root)?;
         let bytes = serde_json::to_vec_pretty(&self.manifest).expect("paths serialize");
         Ok(fs_authority::write_atomic(&dir, MANIFEST, &bytes)
             .at("writing", &self.root.join(MANIFEST))?)
@@ -137,8 +136,7 @@ pub fn undo(home: &Home, stamp: &str) -> Result<Option<Undone>, MigrateError> {
             Some(copy) => {
                 let bytes = std::fs::read(copy).at("reading", copy)?;
                 let parent = file.parent().expect("a file in a folder");
-                let dir = fs_authority::create_private_dir_all(parent)
-                    .at("creating", parent)?;
+                let dir = fs_authority::create_private_dir_all(parent).at("creating", parent)?;
                 let name = file
                     .file_name()
                     .and_then(|n| n.to_str())

@@ -14,8 +14,8 @@ use super::store::{self, Integrity, Store, StoreError};
 use super::walk::{self, FileError};
 use crate::filelock::FileLock;
 use crate::fs_authority;
-use crate::path_error::{AtPath, PathError};
 use crate::home::{self, Home};
+use crate::path_error::{AtPath, PathError};
 use crate::timefmt::rfc3339;
 use crate::transcript::Client;
 
@@ -113,8 +113,8 @@ fn still_damaged(db: &Path) -> bool {
 pub fn move_aside(db: &Path, why: &str, now_ms: u64) -> Result<Option<PathBuf>, HealError> {
     let dir_path = db.parent().unwrap_or(Path::new("."));
     let dir = fs_authority::create_private_dir_all(dir_path).at("creating", dir_path)?;
-    let _lock = FileLock::acquire(&dir, HEAL_LOCK, Duration::from_secs(30))
-        .at("locking", dir_path)?;
+    let _lock =
+        FileLock::acquire(&dir, HEAL_LOCK, Duration::from_secs(30)).at("locking", dir_path)?;
     // No index is created while the file is checked, moved and replaced: a
     // half-created one would look emptied, and be moved in turn.
     let _creating = store::creation_lock(&dir, dir_path)?;
@@ -239,9 +239,7 @@ pub fn rebuild(
     let db = home.recall_db();
     let dir_path = db.parent().unwrap_or(Path::new(".")).to_path_buf();
     let dir = fs_authority::create_private_dir_all(&dir_path).at("creating", &dir_path)?;
-    let Some(_lock) =
-        FileLock::acquire(&dir, REBUILD_LOCK, wait).at("locking", &dir_path)?
-    else {
+    let Some(_lock) = FileLock::acquire(&dir, REBUILD_LOCK, wait).at("locking", &dir_path)? else {
         return Ok(None);
     };
     let now_ms = now

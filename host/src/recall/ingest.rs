@@ -15,8 +15,8 @@ use super::own;
 use super::search::{cjk_pairs, has_cjk};
 use super::store::{Store, StoreError, sql};
 use crate::bucket::Bucket;
-use crate::path_error::{AtPath, PathError};
 use crate::hash::{sha256_hex, short_hex};
+use crate::path_error::{AtPath, PathError};
 use crate::redact::{self, Redactions};
 use crate::transcript::{self, Client, Message, Role};
 

@@ -67,8 +67,7 @@ pub fn run(
     and_pending: bool,
     model: ModelFactory,
 ) -> Result<Ran, WorkerError> {
-    let config =
-        Config::load(&home.config_path())?;
+    let config = Config::load(&home.config_path())?;
     let queue = JobQueue::open(home)?;
     let job = queue.read(id)?;
     let Some(slot) = take_slot(home, &config, SLOT_WAIT)? else {
@@ -87,8 +86,7 @@ pub fn run(
 
 /// Runs every open job nobody holds (oldest first); returns how many ran.
 pub fn run_all_pending(home: &Home, model: ModelFactory) -> Result<usize, WorkerError> {
-    let config =
-        Config::load(&home.config_path())?;
+    let config = Config::load(&home.config_path())?;
     let queue = JobQueue::open(home)?;
     let Some(slot) = take_slot(home, &config, SLOT_WAIT)? else {
         return Ok(0);

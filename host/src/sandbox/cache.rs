@@ -23,10 +23,10 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::error::SandboxError;
-use crate::path_error::{AtPath, PathError};
 use crate::file_hashes::{self, FileHashes, Stamp};
 use crate::fs_authority;
 use crate::hash::sha256_hex;
+use crate::path_error::{AtPath, PathError};
 
 /// How a load went, for diagnostics and benchmarks.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,8 +140,8 @@ impl ComponentCache {
             let _ = self.store(&name, &artifact);
         }
         // SAFETY: these bytes were produced just now by this engine.
-        let component = unsafe { Component::deserialize(engine, &artifact) }
-            .map_err(SandboxError::engine)?;
+        let component =
+            unsafe { Component::deserialize(engine, &artifact) }.map_err(SandboxError::engine)?;
         Ok((component, outcome))
     }
 

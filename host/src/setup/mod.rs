@@ -217,8 +217,7 @@ fn state_dir_entry(opts: &SetupOptions, record: &Record, purge: bool) -> Result<
         return Ok(entry(EntryStatus::AlreadySet));
     }
     if !opts.dry_run {
-        std::fs::remove_dir_all(&opts.state_dir)
-            .at("cannot remove", &opts.state_dir)?;
+        std::fs::remove_dir_all(&opts.state_dir).at("cannot remove", &opts.state_dir)?;
     }
     Ok(entry(EntryStatus::Removed))
 }
