@@ -34,7 +34,7 @@ pub enum ServeError {
     #[error("cannot start the MCP server's runtime: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("the MCP session did not start: {0}")]
-    Initialize(#[source] rmcp::service::ServerInitializeError),
+    Initialize(#[source] Box<rmcp::service::ServerInitializeError>),
     #[error("the MCP server stopped abnormally: {0}")]
     Join(#[source] tokio::task::JoinError),
 }
@@ -49,7 +49,7 @@ pub fn serve_stdio(home: Home, cwd: PathBuf) -> Result<(), ServeError> {
         let service = RecallServer::new(home, cwd)
             .serve(rmcp::transport::stdio())
             .await
-            .map_err(ServeError::Initialize)?;
+            .map_err(|e| ServeError::Initialize(Box::new(e)))?;
         service
             .waiting()
             .await
