@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config_v2;
 pub use crate::config_v2::{Note, NoteKind};
-use crate::model::Settings;
+use crate::model::{SettingError, Settings};
 use crate::provider::ProviderConfig;
-use crate::sandbox::Limits;
+use crate::sandbox::{InvalidLimits, Limits};
 
 /// The commented default file `csep config show --default` prints. A test keeps it
 /// equal to `Config::default()`.
@@ -217,10 +217,39 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{} is not valid: {message}", path.display())]
-    Invalid { path: PathBuf, message: String },
-    #[error("the environment overrides ({vars}) make the config invalid: {message}")]
-    Env { vars: String, message: String },
+    #[error("{} is not valid: {source}", path.display())]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: Invalid,
+    },
+    #[error("the environment overrides ({vars}) make the config invalid: {source}")]
+    Env {
+        vars: String,
+        #[source]
+        source: Invalid,
+    },
+}
+
+/// Why a config text is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Invalid {
+    #[error("{}", .0.to_string().trim())]
+    Toml(#[from] toml::de::Error),
+    #[error(transparent)]
+    Schema(#[from] config_v2::SchemaError),
+    #[error(transparent)]
+    Limits(#[from] InvalidLimits),
+    #[error("[{section}.settings] {source}")]
+    Settings {
+        section: &'static str,
+        #[source]
+        source: SettingError,
+    },
+    #[error("{0}")]
+    Rule(&'static str),
+    #[error("{0}.sha256 must be 64 hexadecimal digits")]
+    Sha256(&'static str),
 }
 
 /// Environment variables that override config values, for tests and CI:
@@ -288,9 +317,9 @@ impl Config {
             }
         };
         // The file alone first, so its errors carry its line numbers.
-        let config = Config::parse(&text).map_err(|message| ConfigError::Invalid {
+        let config = Config::parse(&text).map_err(|source| ConfigError::Invalid {
             path: path.to_path_buf(),
-            message,
+            source,
         })?;
         let overrides = env_overrides();
         if overrides.is_empty() {
@@ -307,9 +336,9 @@ impl Config {
         }
         toml::Value::Table(table)
             .try_into::<Config>()
-            .map_err(|e| e.to_string().trim().to_string())
+            .map_err(Invalid::from)
             .and_then(Config::validated)
-            .map_err(|message| ConfigError::Env { vars, message })
+            .map_err(|source| ConfigError::Env { vars, source })
     }
 
     /// The config the hooks run on: the file when it is valid; otherwise, with the
@@ -333,30 +362,28 @@ impl Config {
                 one.insert(key.clone(), value.clone());
                 toml::Value::Table(one)
                     .try_into::<Config>()
-                    .map_err(|e| e.to_string())
+                    .map_err(Invalid::from)
                     .and_then(Config::validated)
                     .is_ok()
             })
             .collect();
         let config = toml::Value::Table(kept)
             .try_into::<Config>()
-            .map_err(|e| e.to_string())
+            .map_err(Invalid::from)
             .and_then(Config::validated)
             .unwrap_or_default();
         (config, Some(problem))
     }
 
-    pub fn parse(text: &str) -> Result<Config, String> {
+    pub fn parse(text: &str) -> Result<Config, Invalid> {
         if let Ok(table) = text.parse::<toml::Table>()
             && let Some(translation) = config_v2::translate_if_original(&table)?
         {
             // The original's form: read through its translation into this project's.
-            let config: Config = toml::Value::Table(translation.table)
-                .try_into()
-                .map_err(|e: toml::de::Error| e.to_string().trim().to_string())?;
+            let config: Config = toml::Value::Table(translation.table).try_into()?;
             return Config::validated(config);
         }
-        let config: Config = toml::from_str(text).map_err(|e| e.to_string().trim().to_string())?;
+        let config: Config = toml::from_str(text)?;
         Config::validated(config)
     }
 
@@ -373,38 +400,43 @@ impl Config {
                 });
             }
         };
-        let invalid = |message: String| ConfigError::Invalid {
+        let invalid = |source: Invalid| ConfigError::Invalid {
             path: path.to_path_buf(),
-            message,
+            source,
         };
         let table: toml::Table = text
             .parse()
-            .map_err(|e: toml::de::Error| invalid(e.to_string().trim().to_string()))?;
+            .map_err(|e: toml::de::Error| invalid(e.into()))?;
         Ok(config_v2::translate_if_original(&table)
-            .map_err(invalid)?
+            .map_err(|e| invalid(e.into()))?
             .map(|t| t.notes))
     }
 
-    fn validated(config: Config) -> Result<Config, String> {
+    fn validated(config: Config) -> Result<Config, Invalid> {
         config.sandbox.validate()?;
         if config.session_start.memory_budget_chars < 200 {
-            return Err("session_start.memory_budget_chars must be at least 200".into());
+            return Err(Invalid::Rule(
+                "session_start.memory_budget_chars must be at least 200",
+            ));
         }
         let r = &config.reflection;
         if r.max_concurrent_workers == 0 || r.max_concurrent_workers > 16 {
-            return Err("reflection.max_concurrent_workers must be between 1 and 16".into());
+            return Err(Invalid::Rule(
+                "reflection.max_concurrent_workers must be between 1 and 16",
+            ));
         }
         if r.max_attempts == 0 || r.lease_minutes == 0 {
-            return Err(
-                "reflection.max_attempts and reflection.lease_minutes must be at least 1".into(),
-            );
+            return Err(Invalid::Rule(
+                "reflection.max_attempts and reflection.lease_minutes must be at least 1",
+            ));
         }
-        for (name, guest) in [("policy", &config.policy), ("strategy", &config.strategy)] {
-            Settings::from_toml(&guest.settings).map_err(|e| format!("[{name}.settings] {e}"))?;
+        for (section, guest) in [("policy", &config.policy), ("strategy", &config.strategy)] {
+            Settings::from_toml(&guest.settings)
+                .map_err(|source| Invalid::Settings { section, source })?;
             if let Some(sha) = &guest.sha256
                 && (sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()))
             {
-                return Err(format!("{name}.sha256 must be 64 hexadecimal digits"));
+                return Err(Invalid::Sha256(section));
             }
         }
         Ok(config)
@@ -549,19 +581,19 @@ mod tests {
     #[test]
     fn unknown_sandbox_key_is_named() {
         let e = Config::parse("[sandbox]\nmemory_mb = 16\n").unwrap_err();
-        assert!(e.contains("memory_mb"), "{e}");
+        assert!(e.to_string().contains("memory_mb"), "{e}");
     }
 
     #[test]
     fn zero_memory_is_refused() {
         let e = Config::parse("[sandbox]\nmemory_mib = 0\n").unwrap_err();
-        assert!(e.contains("memory_mib"), "{e}");
+        assert!(e.to_string().contains("memory_mib"), "{e}");
     }
 
     #[test]
     fn unknown_top_level_keys_are_refused() {
         let e = Config::parse("bogus = 1\n").unwrap_err();
-        assert!(e.contains("bogus"), "{e}");
+        assert!(e.to_string().contains("bogus"), "{e}");
     }
 
     #[test]
@@ -595,6 +627,6 @@ mod tests {
     #[test]
     fn settings_a_guest_cannot_take_are_refused() {
         let e = Config::parse("[policy.settings]\nmixed = [1, \"a\"]\n").unwrap_err();
-        assert!(e.contains("mixed"), "{e}");
+        assert!(e.to_string().contains("mixed"), "{e}");
     }
 }

@@ -55,13 +55,25 @@ pub struct Translation {
     pub notes: Vec<Note>,
 }
 
+/// A `schema_version` the original itself would have refused to load.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SchemaError {
+    #[error(
+        "schema_version = {0} is not supported: the original's schema 2 is read \
+         (and this project's form has no schema_version)"
+    )]
+    Unsupported(i64),
+    #[error("schema_version must be an integer, got {0}")]
+    NotAnInteger(toml::Value),
+}
+
 /// Whether `table` is (or contains) the original's form.
 pub fn is_original(table: &toml::Table) -> bool {
     ORIGINAL_KEYS.iter().any(|k| table.contains_key(*k))
 }
 
 /// `None` when the file is this project's form only.
-pub fn translate_if_original(table: &toml::Table) -> Result<Option<Translation>, String> {
+pub fn translate_if_original(table: &toml::Table) -> Result<Option<Translation>, SchemaError> {
     if !is_original(table) {
         return Ok(None);
     }
@@ -70,16 +82,13 @@ pub fn translate_if_original(table: &toml::Table) -> Result<Option<Translation>,
 
 /// Builds this project's table from the original's. Errors only where the original
 /// itself refused to load (a schema_version other than 2).
-pub fn translate(table: &toml::Table) -> Result<Translation, String> {
+pub fn translate(table: &toml::Table) -> Result<Translation, SchemaError> {
     match table.get("schema_version") {
         None | Some(toml::Value::Integer(2)) => {}
         Some(toml::Value::Integer(v)) => {
-            return Err(format!(
-                "schema_version = {v} is not supported: the original's schema 2 is read \
-                 (and this project's form has no schema_version)"
-            ));
+            return Err(SchemaError::Unsupported(*v));
         }
-        Some(other) => return Err(format!("schema_version must be an integer, got {other}")),
+        Some(other) => return Err(SchemaError::NotAnInteger(other.clone())),
     }
     let mut t = Translator {
         out: table

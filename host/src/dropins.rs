@@ -7,25 +7,27 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item, Table, value};
 
-use crate::config::Config;
+use crate::config::{self, Config, ConfigError};
 use crate::fs_authority;
 use crate::guests::{self, BUNDLED};
 use crate::hash::sha256_hex;
 use crate::home::Home;
-use crate::sandbox::Sandbox;
+use crate::path_error::{AtPath, PathError};
+use crate::sandbox::{Sandbox, SandboxError};
 use crate::world::World;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DropInError {
-    #[error("{what} {}: {source}", path.display())]
-    Io {
-        what: &'static str,
-        path: PathBuf,
+    #[error(transparent)]
+    Io(#[from] PathError),
+    #[error("{} is not a policy or strategy this csep can run: {source}", file.display())]
+    Invalid {
+        file: PathBuf,
         #[source]
-        source: io::Error,
+        source: SandboxError,
     },
-    #[error("{0:#}")]
-    Invalid(anyhow::Error),
+    #[error("pruning the compiled-code cache: {0}")]
+    Prune(#[source] SandboxError),
     #[error(
         "`{0}` cannot name a drop-in: use letters, digits, `-`, `_` or `.` (no path, no `.wasm`)"
     )]
@@ -43,16 +45,25 @@ pub enum DropInError {
     NotFound { name: String, searched: Vec<String> },
     #[error("`{0}` is both a policy and a strategy: say which with --kind")]
     Ambiguous(String),
-    #[error("{} is not valid TOML, so it was left as it is: {message}", path.display())]
-    Config { path: PathBuf, message: String },
-}
-
-fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> DropInError + 'a {
-    move |source| DropInError::Io {
-        what,
-        path: path.to_path_buf(),
-        source,
-    }
+    #[error("{} is not valid TOML, so it was left as it is: {source}", path.display())]
+    ConfigToml {
+        path: PathBuf,
+        #[source]
+        source: toml_edit::TomlError,
+    },
+    #[error("{} is not valid, so it was left as it is: `{section}` is not a table", path.display())]
+    NotATable {
+        path: PathBuf,
+        section: &'static str,
+    },
+    #[error("{} was left as it is: the change would make it invalid: {source}", path.display())]
+    WouldBeInvalid {
+        path: PathBuf,
+        #[source]
+        source: config::Invalid,
+    },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 /// One `.wasm` file in a drop-in folder.
@@ -72,10 +83,10 @@ pub fn discover(home: &Home) -> Result<Vec<DropIn>, DropInError> {
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(io_err("listing", &dir)(e)),
+            Err(e) => return Err(PathError::new("listing", &dir, e).into()),
         };
         for entry in entries {
-            let entry = entry.map_err(io_err("listing", &dir))?;
+            let entry = entry.at("listing", &dir)?;
             let path = entry.path();
             let Some(name) = path
                 .file_name()
@@ -137,14 +148,12 @@ pub fn install(
     name: Option<&str>,
     force: bool,
 ) -> Result<Installed, DropInError> {
-    let bytes = fs_authority::read_file(file).map_err(io_err("reading", file))?;
+    let bytes = fs_authority::read_file(file).at("reading", file)?;
     let guest = sandbox
         .load(&file.display().to_string(), &bytes)
-        .map_err(|e| {
-            DropInError::Invalid(anyhow::Error::new(e).context(format!(
-                "{} is not a policy or strategy this csep can run",
-                file.display()
-            )))
+        .map_err(|source| DropInError::Invalid {
+            file: file.to_path_buf(),
+            source,
         })?;
     let kind = guest.world();
     let name = match name {
@@ -163,7 +172,7 @@ pub fn install(
     let existing = match std::fs::read(&path) {
         Ok(b) => Some(sha256_hex(&b)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io_err("reading", &path)(e)),
+        Err(e) => return Err(PathError::new("reading", &path, e).into()),
     };
     let unchanged = existing.as_deref() == Some(sha256.as_str());
     if let Some(existing) = existing
@@ -177,10 +186,8 @@ pub fn install(
         });
     }
     if !unchanged {
-        let dir =
-            fs_authority::create_private_dir_all(&folder).map_err(io_err("creating", &folder))?;
-        fs_authority::write_atomic(&dir, &format!("{name}.wasm"), &bytes)
-            .map_err(io_err("writing", &path))?;
+        let dir = fs_authority::create_private_dir_all(&folder).at("creating", &folder)?;
+        fs_authority::write_atomic(&dir, &format!("{name}.wasm"), &bytes).at("writing", &path)?;
     }
     Ok(Installed {
         drop_in: DropIn { kind, name, path },
@@ -215,21 +222,19 @@ pub fn activate(
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(io_err("reading", &path)(e)),
+        Err(e) => return Err(PathError::new("reading", &path, e).into()),
     };
-    let mut doc: DocumentMut =
-        text.parse()
-            .map_err(|e: toml_edit::TomlError| DropInError::Config {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+    let mut doc: DocumentMut = text.parse().map_err(|source| DropInError::ConfigToml {
+        path: path.clone(),
+        source,
+    })?;
     let section = doc
         .entry(kind.section())
         .or_insert_with(|| Item::Table(Table::new()));
     let Some(table) = section.as_table_like_mut() else {
-        return Err(DropInError::Config {
+        return Err(DropInError::NotATable {
             path,
-            message: format!("`{}` is not a table", kind.section()),
+            section: kind.section(),
         });
     };
     let read = |t: &dyn toml_edit::TableLike, key: &str| {
@@ -258,14 +263,12 @@ pub fn activate(
         }
     }
     let new_text = doc.to_string();
-    Config::parse(&new_text).map_err(|message| DropInError::Config {
+    Config::parse(&new_text).map_err(|source| DropInError::WouldBeInvalid {
         path: path.clone(),
-        message,
+        source,
     })?;
-    let root = fs_authority::create_private_dir_all(home.root())
-        .map_err(io_err("creating", home.root()))?;
-    fs_authority::write_atomic(&root, "config.toml", new_text.as_bytes())
-        .map_err(io_err("writing", &path))?;
+    let root = fs_authority::create_private_dir_all(home.root()).at("creating", home.root())?;
+    fs_authority::write_atomic(&root, "config.toml", new_text.as_bytes()).at("writing", &path)?;
     Ok(Activated {
         config_path: path,
         kind,
@@ -278,10 +281,7 @@ pub fn activate(
 
 /// Deletes a drop-in. When it was the active one, `bundled` takes its place.
 pub fn remove(home: &Home, drop_in: &DropIn) -> Result<Option<Activated>, DropInError> {
-    let config = Config::load(&home.config_path()).map_err(|e| DropInError::Config {
-        path: home.config_path(),
-        message: e.to_string(),
-    })?;
+    let config = Config::load(&home.config_path())?;
     let active =
         match guests::Source::resolve(home, drop_in.kind, guest_config(&config, drop_in.kind)) {
             guests::Source::File(p) => same_file(&p, &drop_in.path),
@@ -295,7 +295,7 @@ pub fn remove(home: &Home, drop_in: &DropIn) -> Result<Option<Activated>, DropIn
     let folder = drop_in.path.parent().unwrap_or(Path::new("."));
     fs_authority::open_dir(folder)
         .and_then(|d| d.remove_file(drop_in.path.file_name().unwrap_or_default()))
-        .map_err(io_err("removing", &drop_in.path))?;
+        .at("removing", &drop_in.path)?;
     Ok(reset)
 }
 
@@ -327,9 +327,7 @@ pub fn prune_cache(
             .map(|b| sha256_hex(&b)),
     );
     let keep: Vec<&str> = keep.iter().map(String::as_str).collect();
-    sandbox
-        .prune_cache(&keep)
-        .map_err(|e| DropInError::Invalid(e.into()))
+    sandbox.prune_cache(&keep).map_err(DropInError::Prune)
 }
 
 pub fn guest_config(config: &Config, kind: World) -> &crate::config::GuestConfig {
@@ -434,7 +432,7 @@ mod tests {
         let (_d, home) = home();
         std::fs::write(home.config_path(), "[policy\nuse = 1").unwrap();
         let e = activate(&home, World::TriggerPolicy, "x", None).unwrap_err();
-        assert!(matches!(e, DropInError::Config { .. }), "{e}");
+        assert!(matches!(e, DropInError::ConfigToml { .. }), "{e}");
         assert_eq!(
             std::fs::read_to_string(home.config_path()).unwrap(),
             "[policy\nuse = 1"

@@ -7,13 +7,18 @@ use crate::world::World;
 
 pub const HOME_ENV: &str = "CODEX_SELF_EVOLUTION_HOME";
 
+/// Neither `--home`, `$CODEX_SELF_EVOLUTION_HOME` nor `$HOME` names a state folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cannot find the state folder: neither --home, {HOME_ENV} nor HOME is set")]
+pub struct NoHome;
+
 #[derive(Debug, Clone)]
 pub struct Home {
     root: PathBuf,
 }
 
 impl Home {
-    pub fn resolve(flag: Option<&Path>) -> Result<Home, String> {
+    pub fn resolve(flag: Option<&Path>) -> Result<Home, NoHome> {
         if let Some(path) = flag {
             return Ok(Home::at(path));
         }
@@ -22,9 +27,7 @@ impl Home {
         }
         match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
             Some(home) => Ok(Home::at(&Path::new(&home).join(".codex-self-evolution"))),
-            None => Err(format!(
-                "cannot find the state folder: neither --home, {HOME_ENV} nor HOME is set"
-            )),
+            None => Err(NoHome),
         }
     }
 

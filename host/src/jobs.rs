@@ -15,6 +15,7 @@ use crate::filelock::FileLock;
 use crate::fs_authority;
 use crate::home::Home;
 use crate::model::Scope;
+use crate::path_error::{AtPath, PathError};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -103,15 +104,14 @@ pub enum JobError {
     BadId(String),
     #[error("no job {id} in {}", dir.display())]
     NotFound { id: String, dir: PathBuf },
-    #[error("job file {} is not valid: {message}", path.display())]
-    Invalid { path: PathBuf, message: String },
-    #[error("{what} {}: {source}", path.display())]
-    Io {
-        what: &'static str,
+    #[error("job file {} is not valid: {source}", path.display())]
+    Invalid {
         path: PathBuf,
         #[source]
-        source: io::Error,
+        source: serde_json::Error,
     },
+    #[error(transparent)]
+    Io(#[from] PathError),
 }
 
 /// Job ids are file names: nothing that could leave the folder.
@@ -134,14 +134,10 @@ impl JobQueue {
     /// Opens the folder, creating it when missing.
     pub fn open(home: &Home) -> Result<JobQueue, JobError> {
         let path = JobQueue::jobs_path(home);
-        let io_err = |source| JobError::Io {
-            what: "opening the jobs folder",
-            path: path.clone(),
-            source,
-        };
-        let dir = fs_authority::create_private_dir_all(&path).map_err(io_err)?;
+        let what = "opening the jobs folder";
+        let dir = fs_authority::create_private_dir_all(&path).at(what, &path)?;
         let parent =
-            fs_authority::open_dir(path.parent().expect("has a parent")).map_err(io_err)?;
+            fs_authority::open_dir(path.parent().expect("has a parent")).at(what, &path)?;
         Ok(JobQueue { path, dir, parent })
     }
 
@@ -167,11 +163,7 @@ impl JobQueue {
             fs_authority::write_atomic(&self.dir, &format!("{}.json", job.job_id), &bytes)?;
             fs_authority::write_atomic(&self.parent, "latest.json", &bytes)
         });
-        result.map_err(|source| JobError::Io {
-            what: "writing a job file in",
-            path: self.path.clone(),
-            source,
-        })
+        Ok(result.at("writing a job file in", &self.path)?)
     }
 
     pub fn read(&self, id: &str) -> Result<Job, JobError> {
@@ -188,16 +180,12 @@ impl JobQueue {
                 });
             }
             Err(source) => {
-                return Err(JobError::Io {
-                    what: "reading",
-                    path: self.path.join(&name),
-                    source,
-                });
+                return Err(PathError::new("reading", &self.path.join(&name), source).into());
             }
         };
-        serde_json::from_slice(&bytes).map_err(|e| JobError::Invalid {
+        serde_json::from_slice(&bytes).map_err(|source| JobError::Invalid {
             path: self.path.join(&name),
-            message: e.to_string(),
+            source,
         })
     }
 
@@ -221,11 +209,8 @@ impl JobQueue {
         if !valid_id(id) {
             return Err(JobError::BadId(id.to_string()));
         }
-        FileLock::try_acquire(&self.dir, &format!("{id}.lock")).map_err(|source| JobError::Io {
-            what: "locking a job in",
-            path: self.path.clone(),
-            source,
-        })
+        Ok(FileLock::try_acquire(&self.dir, &format!("{id}.lock"))
+            .at("locking a job in", &self.path)?)
     }
 
     /// True when a live worker holds the job.

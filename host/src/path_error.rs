@@ -25,6 +25,12 @@ impl PathError {
     pub fn kind(&self) -> io::ErrorKind {
         self.source.kind()
     }
+
+    /// The known fault behind it (a full disk, a permission) and its fix, said for its
+    /// path; `None` for other errors.
+    pub fn fault_fix(&self) -> Option<String> {
+        crate::fault::of_io(&self.source).map(|f| f.explain(&self.path))
+    }
 }
 
 /// `.at(what, path)` on any `io::Result`.

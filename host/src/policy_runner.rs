@@ -11,6 +11,17 @@ use crate::model::{
 use crate::sandbox::{Policy, Sandbox, SandboxError};
 use crate::world::World;
 
+/// Why no policy could run, not even the bundled one.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    /// Not a `source`: an `anyhow` chain is no `std::error::Error`; the message
+    /// holds the whole chain.
+    #[error("{0:#}")]
+    Run(anyhow::Error),
+}
+
 /// What `decide` returned, which policy made it, and the problem to log when the
 /// configured policy or its settings could not be used.
 pub struct Decided {
@@ -33,7 +44,7 @@ pub fn decide(
     config: &Config,
     digest: &Digest,
     states: &States,
-) -> Result<Decided, String> {
+) -> Result<Decided, PolicyError> {
     let (decision, note, problem) = with_policy(home, config, |p, settings| {
         let input = DecideInput {
             digest: digest.clone(),
@@ -60,7 +71,7 @@ pub fn settle(
     queued: Option<&str>,
     states: &States,
     now_ms: u64,
-) -> Result<(Settled, String), String> {
+) -> Result<(Settled, String), PolicyError> {
     with_policy(home, config, |p, settings| {
         let input = SettleInput {
             scopes: scopes.to_vec(),
@@ -89,9 +100,8 @@ fn with_policy<T>(
     home: &Home,
     config: &Config,
     call: impl Fn(&Policy, Settings) -> anyhow::Result<T>,
-) -> Result<(T, String, Option<String>), String> {
-    let sandbox = Sandbox::new(config.sandbox.clone(), Some(&home.wasm_cache_dir()))
-        .map_err(|e| e.to_string())?;
+) -> Result<(T, String, Option<String>), PolicyError> {
+    let sandbox = Sandbox::new(config.sandbox.clone(), Some(&home.wasm_cache_dir()))?;
     let source = Source::policy(home, &config.policy);
     let run = |source: &Source, pin: Option<&str>, settings| -> anyhow::Result<(T, String)> {
         let guest = guests::load(&sandbox, source, pin)?;
@@ -114,7 +124,7 @@ fn with_policy<T>(
         Ok((v, name)) => Ok((v, name, None)),
         Err(e) if !source.is_bundled() || rejects_settings(&e).is_some() => {
             let bundled = Source::Bundled(World::TriggerPolicy.bundled());
-            let (v, _) = run(&bundled, None, Settings::default()).map_err(|e| format!("{e:#}"))?;
+            let (v, _) = run(&bundled, None, Settings::default()).map_err(PolicyError::Run)?;
             let problem = match rejects_settings(&e) {
                 Some(m) => format!(
                     "policy: {} rejects [policy.settings] ({m}); the bundled policy decided \
@@ -133,6 +143,6 @@ fn with_policy<T>(
                 Some(problem),
             ))
         }
-        Err(e) => Err(format!("{e:#}")),
+        Err(e) => Err(PolicyError::Run(e)),
     }
 }

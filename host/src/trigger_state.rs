@@ -14,6 +14,7 @@ use crate::filelock::FileLock;
 use crate::fs_authority;
 use crate::hash::short_hex;
 use crate::home::Home;
+use crate::path_error::{AtPath, PathError};
 
 /// How long a Stop hook waits for another Stop hook of the same session.
 const LOCK_WAIT: Duration = Duration::from_secs(3);
@@ -45,22 +46,7 @@ pub struct BucketState {
 }
 
 /// A trigger-state folder that could not be created, locked or written.
-#[derive(Debug, thiserror::Error)]
-#[error("{what} {}: {source}", path.display())]
-pub struct StateError {
-    pub what: &'static str,
-    pub path: PathBuf,
-    #[source]
-    pub source: std::io::Error,
-}
-
-fn err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StateError + 'a {
-    move |source| StateError {
-        what,
-        path: path.to_path_buf(),
-        source,
-    }
-}
+pub type StateError = PathError;
 
 /// The folder of one session's trigger state.
 pub fn session_path(home: &Home, client: Client, session_id: &str) -> PathBuf {
@@ -120,10 +106,8 @@ impl Triggers {
         session_id: &str,
     ) -> Result<Option<Triggers>, StateError> {
         let path = session_path(home, client, session_id);
-        let dir = fs_authority::create_private_dir_all(&path).map_err(err("creating", &path))?;
-        let Some(lock) =
-            FileLock::acquire(&dir, "lock", LOCK_WAIT).map_err(err("locking", &path))?
-        else {
+        let dir = fs_authority::create_private_dir_all(&path).at("creating", &path)?;
+        let Some(lock) = FileLock::acquire(&dir, "lock", LOCK_WAIT).at("locking", &path)? else {
             return Ok(None);
         };
         let session = read(&dir, SESSION_FILE);
@@ -141,7 +125,7 @@ impl Triggers {
     /// session's by [`Triggers::save`].
     pub fn open_bucket(&mut self, home: &Home, bucket: &str) -> Result<(), StateError> {
         let path = home.bucket_dir(bucket);
-        let dir = fs_authority::create_private_dir_all(&path).map_err(err("creating", &path))?;
+        let dir = fs_authority::create_private_dir_all(&path).at("creating", &path)?;
         self.bucket = read(&dir, BUCKET_FILE);
         let read = self.bucket.policy_state.clone();
         self.bucket_folder = Some(BucketFolder { dir, path, read });
@@ -152,12 +136,12 @@ impl Triggers {
     /// atomically).
     pub fn save(&mut self) -> Result<(), StateError> {
         self.session.schema_version = 1;
-        write(&self.dir, SESSION_FILE, &self.session).map_err(err("writing", &self.path))?;
+        write(&self.dir, SESSION_FILE, &self.session).at("writing", &self.path)?;
         if let Some(b) = &self.bucket_folder
             && (b.read != self.bucket.policy_state || self.bucket.schema_version != 1)
         {
             self.bucket.schema_version = 1;
-            write(&b.dir, BUCKET_FILE, &self.bucket).map_err(err("writing", &b.path))?;
+            write(&b.dir, BUCKET_FILE, &self.bucket).at("writing", &b.path)?;
         }
         Ok(())
     }

@@ -88,7 +88,7 @@ fn print_notes(notes: &[Note]) {
 }
 
 pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let home = Home::resolve(home_flag).map_err(|e| Failure::usage("home", e))?;
+    let home = Home::resolve(home_flag).map_err(|e| Failure::usage("home", e.to_string()))?;
     let path = home.config_path();
     match cmd {
         ConfigCommand::Path { out } => {

@@ -48,7 +48,7 @@ pub fn session_start(args: HookArgs, home_flag: Option<&Path>) -> ExitCode {
     run_hook("session-start", home_flag, |home, stdin, truncated| {
         hooks::session_start(home, stdin, truncated, args.cwd.as_deref())
             .map(|run| (run.stdout, run.record))
-            .map_err(|e| e.to_string())
+            .map_err(anyhow::Error::from)
     })
 }
 
@@ -59,7 +59,7 @@ pub fn session_stop(args: HookArgs, home_flag: Option<&Path>) -> ExitCode {
     run_hook("session-stop", home_flag, |home, stdin, truncated| {
         hooks::session_stop(home, stdin, truncated, now_ms())
             .map(|record| (String::new(), record))
-            .map_err(|e| e.to_string())
+            .map_err(anyhow::Error::from)
     })
 }
 
@@ -68,18 +68,18 @@ pub fn session_stop(args: HookArgs, home_flag: Option<&Path>) -> ExitCode {
 fn run_hook(
     hook: &'static str,
     home_flag: Option<&Path>,
-    work: impl FnOnce(&Home, &[u8], bool) -> Result<(String, HookRecord), String>,
+    work: impl FnOnce(&Home, &[u8], bool) -> anyhow::Result<(String, HookRecord)>,
 ) -> ExitCode {
     let started = Instant::now();
     let (stdin, truncated) = read_stdin();
     let home = Home::resolve(home_flag);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let home = home.as_ref().map_err(|e| e.clone())?;
+        let home = home.as_ref().map_err(|e| *e)?;
         work(home, &stdin, truncated)
     }));
     let (stdout, mut record) = match outcome {
         Ok(Ok(run)) => run,
-        Ok(Err(error)) => (String::new(), failed(hook, error)),
+        Ok(Err(error)) => (String::new(), failed(hook, error.to_string())),
         Err(_) => (String::new(), failed(hook, "panicked".to_string())),
     };
     // An empty stdout is a success with no effect for both clients.

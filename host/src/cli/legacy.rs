@@ -111,7 +111,7 @@ fn read_payload(path: &Path, cleanup: bool) -> anyhow::Result<Value> {
 }
 
 pub fn archive(args: ArchiveArgs, home_flag: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let home = Home::resolve(home_flag).map_err(|e| Failure::usage("home", e))?;
+    let home = Home::resolve(home_flag).map_err(|e| Failure::usage("home", e.to_string()))?;
     let (transcript, session_id) = match &args.from_hook_payload {
         Some(p) => {
             let payload = read_payload(p, args.cleanup_payload)?;
@@ -207,7 +207,7 @@ fn transcripts(root: &Path, since: Option<SystemTime>) -> Vec<PathBuf> {
 }
 
 pub fn ingest(args: IngestArgs, home_flag: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let home = Home::resolve(home_flag).map_err(|e| Failure::usage("home", e))?;
+    let home = Home::resolve(home_flag).map_err(|e| Failure::usage("home", e.to_string()))?;
     let root = match args.root {
         Some(r) => r,
         None => home::codex_home()

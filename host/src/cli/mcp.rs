@@ -19,7 +19,7 @@ pub struct McpArgs {
 
 pub fn run(args: McpArgs, home_flag: Option<&Path>) -> anyhow::Result<ExitCode> {
     let home = Home::resolve(home_flag).map_err(|e| {
-        output::Failure::usage("no-home", e)
+        output::Failure::usage("no-home", e.to_string())
             .hint("set HOME or CODEX_SELF_EVOLUTION_HOME, or pass --home DIR")
     })?;
     let cwd = match args.cwd {

@@ -88,7 +88,7 @@ fn find(home: &Home, which: &str) -> anyhow::Result<(PathBuf, Receipt)> {
 }
 
 pub fn run(cmd: MemoryCommand, home: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let home = Home::resolve(home).map_err(anyhow::Error::msg)?;
+    let home = Home::resolve(home)?;
     let bucket_of = |all: bool, cwd: Option<PathBuf>| -> anyhow::Result<Option<String>> {
         if all {
             return Ok(None);

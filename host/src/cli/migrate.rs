@@ -40,7 +40,7 @@ fn stamp() -> String {
 }
 
 pub fn run(args: MigrateArgs, home_flag: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let home = Home::resolve(home_flag).map_err(|e| Failure::usage("home", e))?;
+    let home = Home::resolve(home_flag).map_err(|e| Failure::usage("home", e.to_string()))?;
     if let Some(stamp) = &args.undo {
         return undo(&home, stamp, args.out);
     }

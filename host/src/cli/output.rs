@@ -140,12 +140,30 @@ impl std::error::Error for Failure {}
 pub fn report_error(e: &anyhow::Error, json: bool) -> ExitCode {
     match e.downcast_ref::<Failure>() {
         Some(f) => f.report(json),
-        None if json => Failure::failed("error", format!("{e:#}")).report(true),
+        None if json => Failure::failed("error", chain_text(e)).report(true),
         None => {
-            eprintln!("csep: error: {e:#}");
+            eprintln!("csep: error: {}", chain_text(e));
             ExitCode::from(exit::FAILURE)
         }
     }
+}
+
+/// The error and its causes, each said once: a cause whose text is already in the
+/// message above it (`reading x: permission denied` above `permission denied`) is
+/// not repeated.
+pub fn chain_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// Colour on stdout: only on a terminal, never with `NO_COLOR` set or `TERM=dumb`;
@@ -177,6 +195,16 @@ mod tests {
         };
         assert!(a.json());
         assert!(!OutputArgs::default().json());
+    }
+
+    #[test]
+    fn a_chain_says_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let typed = csep::path_error::PathError::new("reading", std::path::Path::new("/x"), io);
+        let e = anyhow::Error::new(typed).context("loading the policy");
+        assert_eq!(chain_text(&e), "loading the policy: reading /x: denied");
+        let bare = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(chain_text(&bare), "outer: inner");
     }
 
     #[test]

@@ -42,12 +42,12 @@ pub struct ReflectArgs {
 }
 
 pub fn run(args: ReflectArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let home = Home::resolve(home).map_err(anyhow::Error::msg)?;
+    let home = Home::resolve(home)?;
     let json = args.out.json();
     let model = &csep::reflect::provider_setup::model;
     if args.status {
         let config = Config::load(&home.config_path())?;
-        let s = status::collect(&home, &config).map_err(anyhow::Error::msg)?;
+        let s = status::collect(&home, &config)?;
         if json {
             println!("{}", serde_json::to_string_pretty(&s)?);
         } else {

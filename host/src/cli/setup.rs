@@ -112,7 +112,7 @@ fn options(
     dry_run: bool,
     codex_bin: Option<PathBuf>,
 ) -> anyhow::Result<SetupOptions> {
-    let home = Home::resolve(home).map_err(|e| Failure::failed("state-dir", e))?;
+    let home = Home::resolve(home).map_err(|e| Failure::failed("state-dir", e.to_string()))?;
     let need = |what: &str, dir: Option<PathBuf>| {
         dir.ok_or_else(|| {
             Failure::failed("no-home", format!("cannot find {what}: HOME is not set"))

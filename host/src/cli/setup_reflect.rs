@@ -17,7 +17,7 @@ pub fn offer(
     dry_run: bool,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let home = Home::resolve(home_flag).map_err(anyhow::Error::msg)?;
+    let home = Home::resolve(home_flag)?;
     let (config, _) = Config::load_or_defaults(&home.config_path());
     let choice = match codex {
         Some(true) => ReflectWith::Codex,

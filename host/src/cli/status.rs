@@ -54,7 +54,7 @@ pub fn doctor(args: DoctorArgs, home: Option<&Path>) -> anyhow::Result<ExitCode>
 
 fn resolve(home: Option<&Path>) -> anyhow::Result<Home> {
     Home::resolve(home).map_err(|e| {
-        output::Failure::failed("state-dir", e)
+        output::Failure::failed("state-dir", e.to_string())
             .hint("set CODEX_SELF_EVOLUTION_HOME or pass --home DIR")
             .into()
     })

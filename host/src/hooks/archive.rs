@@ -6,7 +6,6 @@ use std::path::Path;
 
 use super::log::HookRecord;
 use crate::client::Client;
-use crate::fault;
 use crate::home::Home;
 use crate::recall::heal;
 use crate::recall::{BucketCache, IngestError, Outcome, ReadSince, Since, Store};
@@ -96,8 +95,8 @@ fn fail(record: &mut HookRecord, message: String) {
 fn ingest_message(e: &IngestError, db: &Path) -> String {
     match e {
         IngestError::Store(s) => s.explain(db),
-        IngestError::Read { path, source } => match fault::of_io(source) {
-            Some(f) => format!("{} ({e})", f.explain(path)),
+        IngestError::Read(p) => match p.fault_fix() {
+            Some(fix) => format!("{fix} ({e})"),
             None => e.to_string(),
         },
         IngestError::UnknownClient { .. } => e.to_string(),
@@ -107,8 +106,8 @@ fn ingest_message(e: &IngestError, db: &Path) -> String {
 fn heal_message(e: &heal::HealError, db: &Path) -> String {
     match e {
         heal::HealError::Store(s) => s.explain(db),
-        heal::HealError::Io { path, source, .. } => match fault::of_io(source) {
-            Some(f) => format!("{} ({e})", f.explain(path)),
+        heal::HealError::Io(p) => match p.fault_fix() {
+            Some(fix) => format!("{fix} ({e})"),
             None => e.to_string(),
         },
     }

@@ -21,6 +21,10 @@ use crate::bucket::Bucket;
 use crate::config::Config;
 use crate::fs_authority;
 use crate::home::Home;
+use crate::jobs::JobError;
+use crate::path_error::PathError;
+use crate::policy_runner::PolicyError;
+use crate::recall::IngestError;
 
 /// The line every SessionStart adds, so the agent knows recall exists.
 const RECALL_HINT: &str = "Past sessions of this repository are searchable: run `csep recall \
@@ -50,21 +54,14 @@ pub(crate) fn hook_config(home: &Home) -> (Config, Option<String>) {
 pub enum HookError {
     #[error(transparent)]
     Payload(#[from] PayloadError),
-    #[error("{0}")]
-    Config(String),
     #[error("recall: {0}")]
-    Recall(String),
+    Recall(#[source] IngestError),
     #[error("trigger policy: {0}")]
-    Policy(String),
-    #[error("reflection job: {0}")]
-    Job(String),
-    #[error("{what} {}: {source}{}", path.display(), fault_hint(source, path))]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    Policy(#[source] PolicyError),
+    #[error("reflection job: {0}{hint}", hint = job_fault_hint(.0))]
+    Job(#[source] JobError),
+    #[error("{0}{hint}", hint = fault_hint(.0))]
+    Io(#[from] PathError),
     #[error("reading the memory of bucket {bucket}: {source}")]
     Memory {
         bucket: String,
@@ -74,10 +71,15 @@ pub enum HookError {
 }
 
 /// "; <the fault and its fix>" for an I/O error with a known fix.
-fn fault_hint(e: &std::io::Error, path: &Path) -> String {
-    crate::fault::of_io(e)
-        .map(|f| format!("; {}", f.explain(path)))
-        .unwrap_or_default()
+fn fault_hint(e: &PathError) -> String {
+    e.fault_fix().map(|f| format!("; {f}")).unwrap_or_default()
+}
+
+fn job_fault_hint(e: &JobError) -> String {
+    match e {
+        JobError::Io(e) => fault_hint(e),
+        _ => String::new(),
+    }
 }
 
 /// What a SessionStart run produced.

@@ -20,10 +20,10 @@ pub struct HookPayload {
 }
 
 /// Why a payload could not be used (the hook still succeeds).
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum PayloadError {
     #[error("the hook payload is not valid JSON: {0}")]
-    Json(String),
+    Json(#[source] serde_json::Error),
     #[error("the hook payload is not a JSON object")]
     NotObject,
     #[error("the hook payload is larger than {MAX_PAYLOAD_BYTES} bytes")]
@@ -60,8 +60,7 @@ impl HookPayload {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(HookPayload::default());
         }
-        let v: Value =
-            serde_json::from_slice(bytes).map_err(|e| PayloadError::Json(e.to_string()))?;
+        let v: Value = serde_json::from_slice(bytes).map_err(PayloadError::Json)?;
         if !v.is_object() {
             return Err(PayloadError::NotObject);
         }
@@ -94,17 +93,17 @@ mod tests {
         let bare = br#"{"session_id":"6cbe","transcript_path":"/h/projects/x/rollout-1.jsonl","cwd":"/p","hook_event_name":"SessionStart","source":"resume"}"#;
         assert_eq!(HookPayload::parse(bare, false).unwrap().client, None);
         assert!(HookPayload::parse(b"  \n", false).unwrap().cwd.is_none());
-        assert_eq!(
+        assert!(matches!(
             HookPayload::parse(b"[1]", false).unwrap_err(),
             PayloadError::NotObject
-        );
+        ));
         assert!(matches!(
             HookPayload::parse(b"{oops", false),
             Err(PayloadError::Json(_))
         ));
-        assert_eq!(
+        assert!(matches!(
             HookPayload::parse(b"{}", true).unwrap_err(),
             PayloadError::TooLarge
-        );
+        ));
     }
 }

@@ -15,30 +15,19 @@ use crate::bucket::Bucket;
 use crate::client::Client;
 use crate::config::Config;
 use crate::digest;
-use crate::fault;
 use crate::hash::short_hex;
 use crate::home::Home;
-use crate::jobs::{Job, JobError, JobQueue, Status};
+use crate::jobs::{Job, JobQueue, Status};
 use crate::model::Decision;
 use crate::policy_runner::{self, States};
 use crate::recall::{Outcome, ReadSince, Since, read_since};
 use crate::reflect::{CHILD_ENV, spawn};
 use crate::timefmt::rfc3339;
-use crate::trigger_state::{StateError, Triggers};
+use crate::trigger_state::Triggers;
 
 /// A queued job younger than this keeps the session from queueing another; an older
 /// one is taken as lost (its worker died) and no longer holds the session back.
 const PENDING_JOB_STALE_MS: u64 = 30 * 60 * 1000;
-
-impl From<StateError> for HookError {
-    fn from(e: StateError) -> Self {
-        HookError::Io {
-            what: e.what,
-            path: e.path,
-            source: e.source,
-        }
-    }
-}
 
 /// The session a Stop is about, once the payload has named it.
 struct Session<'a> {
@@ -149,12 +138,8 @@ fn archive_and_read(
         // Another Stop of this session moved the policy on meanwhile: its offset rules.
         Some(Archived { read: Some(r), .. }) if now == since => r,
         _ => read_since(&s.transcript, s.client, now).map_err(|e| match e {
-            crate::recall::IngestError::Read { path, source } => HookError::Io {
-                what: "reading",
-                path,
-                source,
-            },
-            other => HookError::Recall(other.to_string()),
+            crate::recall::IngestError::Read(e) => HookError::Io(e),
+            other => HookError::Recall(other),
         })?,
     };
     // Unarchived, the index could not say whether this is a worker's own session:
@@ -274,13 +259,7 @@ fn queue(
     }
     JobQueue::open(home)
         .and_then(|q| q.write(&job))
-        .map_err(|e| match &e {
-            JobError::Io { path, source, .. } => match fault::of_io(source) {
-                Some(f) => HookError::Job(format!("{e}; {}", f.explain(path))),
-                None => HookError::Job(e.to_string()),
-            },
-            _ => HookError::Job(e.to_string()),
-        })?;
+        .map_err(HookError::Job)?;
     Ok(Some(job.job_id))
 }
 

@@ -34,9 +34,9 @@ pub enum ServeError {
     #[error("cannot start the MCP server's runtime: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("the MCP session did not start: {0}")]
-    Initialize(String),
+    Initialize(#[source] Box<rmcp::service::ServerInitializeError>),
     #[error("the MCP server stopped abnormally: {0}")]
-    Join(String),
+    Join(#[source] tokio::task::JoinError),
 }
 
 /// Serves the tools on stdin/stdout until the client closes the connection.
@@ -49,11 +49,11 @@ pub fn serve_stdio(home: Home, cwd: PathBuf) -> Result<(), ServeError> {
         let service = RecallServer::new(home, cwd)
             .serve(rmcp::transport::stdio())
             .await
-            .map_err(|e| ServeError::Initialize(e.to_string()))?;
+            .map_err(|e| ServeError::Initialize(Box::new(e)))?;
         service
             .waiting()
             .await
             .map(|_| ())
-            .map_err(|e| ServeError::Join(e.to_string()))
+            .map_err(ServeError::Join)
     })
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{SERVER_NAME, TOOLS};
+use crate::path_error::PathError;
 
 /// Where a client's registration was looked for, and what was found.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -73,14 +74,30 @@ pub fn claude_rule(tool: &str) -> String {
     format!("mcp__{SERVER_NAME}__{tool}")
 }
 
-fn read_json(path: &Path) -> Result<Option<Value>, String> {
+/// A client file that is there but cannot be used.
+#[derive(Debug, thiserror::Error)]
+enum FileError {
+    #[error(transparent)]
+    Read(#[from] PathError),
+    #[error("{} is not valid JSON: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+fn read_json(path: &Path) -> Result<Option<Value>, FileError> {
     match std::fs::read_to_string(path) {
         Ok(text) if text.trim().is_empty() => Ok(None),
         Ok(text) => serde_json::from_str(&text)
             .map(Some)
-            .map_err(|e| format!("{} is not valid JSON: {e}", path.display())),
+            .map_err(|source| FileError::Json {
+                path: path.to_path_buf(),
+                source,
+            }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        Err(e) => Err(PathError::new("cannot read", path, e).into()),
     }
 }
 
@@ -202,7 +219,7 @@ fn codex(codex_home: &Path) -> ClientRegistration {
         Ok(Some(v)) => v,
         Ok(None) => Value::Null,
         Err(e) => {
-            reg.problems.push(e);
+            reg.problems.push(e.to_string());
             return reg;
         }
     };
@@ -243,13 +260,13 @@ fn claude(claude_home: &Path) -> ClientRegistration {
             "no `{SERVER_NAME}` MCP server in {} (run csep setup --client claude)",
             path.display()
         )),
-        Err(e) => reg.problems.push(e),
+        Err(e) => reg.problems.push(e.to_string()),
     }
     let settings = claude_home.join("settings.json");
     let rules = match read_json(&settings) {
         Ok(v) => v.unwrap_or(Value::Null),
         Err(e) => {
-            reg.problems.push(e);
+            reg.problems.push(e.to_string());
             Value::Null
         }
     };

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::MigrateError;
 use super::memory_merge::{self, Backups};
-use super::{MigrateError, io_err};
 use crate::bucket::Bucket;
 use crate::home::Home;
+use crate::path_error::{AtPath, PathError};
 
 /// One worktree bucket and what moving it does (or did).
 #[derive(Debug, Clone, Serialize)]
@@ -56,7 +57,7 @@ pub fn plan(home: &Home) -> Result<(Vec<BucketMove>, Vec<Skipped>), MigrateError
     let entries = match std::fs::read_dir(&root) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((moves, skipped)),
-        Err(e) => return Err(io_err("reading", &root)(e)),
+        Err(e) => return Err(PathError::new("reading", &root, e).into()),
     };
     let mut names: Vec<String> = entries
         .flatten()
@@ -172,16 +173,15 @@ pub fn carry_out(
         let rel_name = format!("{}/refs/{}", m.target_bucket, rel.display());
         backups.keep(&to, &rel_name)?;
         let parent = to.parent().expect("under refs").to_path_buf();
-        crate::fs_authority::create_private_dir_all(&parent)
-            .map_err(io_err("creating", &parent))?;
-        let dir = crate::fs_authority::open_dir(&parent).map_err(io_err("opening", &parent))?;
-        let bytes = std::fs::read(&from).map_err(io_err("reading", &from))?;
+        crate::fs_authority::create_private_dir_all(&parent).at("creating", &parent)?;
+        let dir = crate::fs_authority::open_dir(&parent).at("opening", &parent)?;
+        let bytes = std::fs::read(&from).at("reading", &from)?;
         let name = to.file_name().and_then(|n| n.to_str()).unwrap_or("ref.md");
-        crate::fs_authority::write_atomic(&dir, name, &bytes).map_err(io_err("writing", &to))?;
+        crate::fs_authority::write_atomic(&dir, name, &bytes).at("writing", &to)?;
     }
     let archived = format!("{}{ARCHIVED_MARK}{stamp}", m.source_bucket);
     let to = root.join(&archived);
-    std::fs::rename(&source, &to).map_err(io_err("renaming", &source))?;
+    std::fs::rename(&source, &to).at("renaming", &source)?;
     backups.renamed(&source, &to)?;
     m.archived_as = Some(archived);
     Ok(m)

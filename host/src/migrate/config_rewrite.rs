@@ -6,18 +6,34 @@
 
 use toml_edit::{DocumentMut, Item, Table, Value};
 
-use crate::config_v2::{self, Note, NoteKind};
+use crate::config::Invalid;
+use crate::config_v2::{self, Note, NoteKind, SchemaError};
+
+/// Why the original's file could not be rewritten.
+#[derive(Debug, thiserror::Error)]
+pub enum RewriteError {
+    #[error("{}", .0.to_string().trim())]
+    Toml(#[from] toml::de::Error),
+    #[error("{}", .0.to_string().trim())]
+    Edit(#[from] toml_edit::TomlError),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error("an empty key")]
+    EmptyKey,
+    #[error("`{0}` is not a table")]
+    NotATable(String),
+    #[error("the rewritten file is not valid: {0}")]
+    Invalid(#[source] Invalid),
+}
 
 /// The rewritten file and the notes, or `None` when the file is already in this
 /// project's form.
-pub fn rewrite(text: &str) -> Result<Option<(String, Vec<Note>)>, String> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+pub fn rewrite(text: &str) -> Result<Option<(String, Vec<Note>)>, RewriteError> {
+    let table: toml::Table = text.parse()?;
     let Some(translation) = config_v2::translate_if_original(&table)? else {
         return Ok(None);
     };
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| e.to_string())?;
+    let mut doc: DocumentMut = text.parse()?;
     // The file's opening comment sits before its first key or table.
     let header = leading_comment(&doc);
     let mut carried = Vec::new();
@@ -72,8 +88,7 @@ pub fn rewrite(text: &str) -> Result<Option<(String, Vec<Note>)>, String> {
     }
     doc.set_trailing(trailing);
     let out = doc.to_string();
-    crate::config::Config::parse(&out)
-        .map_err(|e| format!("the rewritten file is not valid: {e}"))?;
+    crate::config::Config::parse(&out).map_err(RewriteError::Invalid)?;
     Ok(Some((out, translation.notes)))
 }
 
@@ -146,9 +161,9 @@ fn set(
     prefix: Option<String>,
     suffix: Option<String>,
     from: &str,
-) -> Result<(), String> {
+) -> Result<(), RewriteError> {
     let parts: Vec<&str> = dotted.split('.').collect();
-    let (leaf, parents) = parts.split_last().ok_or("an empty key")?;
+    let (leaf, parents) = parts.split_last().ok_or(RewriteError::EmptyKey)?;
     let mut at: &mut Table = doc.as_table_mut();
     for (i, p) in parents.iter().enumerate() {
         if !at.contains_key(p) {
@@ -160,15 +175,12 @@ fn set(
         at = at
             .get_mut(p)
             .and_then(Item::as_table_mut)
-            .ok_or_else(|| format!("`{p}` is not a table"))?;
+            .ok_or_else(|| RewriteError::NotATable(p.to_string()))?;
     }
     if at.contains_key(leaf) {
         return Ok(()); // set in this project's form already; it wins
     }
-    let mut v: Value = value
-        .to_string()
-        .parse()
-        .map_err(|e: toml_edit::TomlError| e.to_string())?;
+    let mut v: Value = value.to_string().parse()?;
     let suffix = suffix.unwrap_or_else(|| format!("  # was {from}"));
     v.decor_mut().set_suffix(suffix);
     v.decor_mut().set_prefix(" ");

@@ -6,8 +6,9 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::{MigrateError, io_err};
+use super::MigrateError;
 use crate::fs_authority;
+use crate::path_error::{AtPath, PathError};
 
 /// An entry as compared, the same way reflection compares them: no list marker,
 /// spacing folded, case kept.
@@ -109,9 +110,11 @@ pub use super::undo::Backups;
 /// Writes `memory/MEMORY.md` of `bucket_dir` atomically.
 pub fn write_memory(bucket_dir: &Path, text: &str) -> Result<(), MigrateError> {
     let memory = bucket_dir.join("memory");
-    let dir = fs_authority::create_private_dir_all(&memory).map_err(io_err("creating", &memory))?;
-    fs_authority::write_atomic(&dir, "MEMORY.md", text.as_bytes())
-        .map_err(io_err("writing", &memory.join("MEMORY.md")))
+    let dir = fs_authority::create_private_dir_all(&memory).at("creating", &memory)?;
+    Ok(
+        fs_authority::write_atomic(&dir, "MEMORY.md", text.as_bytes())
+            .at("writing", &memory.join("MEMORY.md"))?,
+    )
 }
 
 pub fn read_memory(bucket_dir: &Path) -> Result<String, MigrateError> {
@@ -119,7 +122,7 @@ pub fn read_memory(bucket_dir: &Path) -> Result<String, MigrateError> {
     match std::fs::read_to_string(&path) {
         Ok(t) => Ok(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(e) => Err(io_err("reading", &path)(e)),
+        Err(e) => Err(PathError::new("reading", &path, e).into()),
     }
 }
 

@@ -17,6 +17,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::home::Home;
+use crate::path_error::PathError;
+use crate::recall::StoreError;
 
 pub use buckets::{BucketMove, Skipped};
 pub use original_index::{IndexAction, original_index_notice};
@@ -24,13 +26,8 @@ pub use skills::SkillAdoption;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
-    #[error("{what} {}: {source}", path.display())]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] PathError),
     #[error("{} is not the original's memory.json: {source}", path.display())]
     LegacyJson {
         path: PathBuf,
@@ -38,18 +35,7 @@ pub enum MigrateError {
         source: serde_json::Error,
     },
     #[error("the recall index cannot be read: {0}")]
-    Recall(String),
-}
-
-pub(crate) fn io_err<'a>(
-    what: &'static str,
-    path: &'a std::path::Path,
-) -> impl FnOnce(std::io::Error) -> MigrateError + 'a {
-    move |source| MigrateError::Io {
-        what,
-        path: path.to_path_buf(),
-        source,
-    }
+    Recall(#[source] StoreError),
 }
 
 #[derive(Debug, Clone, Default)]

@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{MigrateError, io_err};
+use super::MigrateError;
 use crate::home::Home;
+use crate::path_error::PathError;
 use crate::recall::Store;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,9 +68,9 @@ fn sessions_indexed(home: &Home) -> Result<i64, MigrateError> {
         Ok(Some(store)) => store
             .counts()
             .map(|(sessions, _, _)| sessions)
-            .map_err(|e| MigrateError::Recall(e.to_string())),
+            .map_err(MigrateError::Recall),
         Ok(None) => Ok(0),
-        Err(e) => Err(MigrateError::Recall(e.to_string())),
+        Err(e) => Err(MigrateError::Recall(e)),
     }
 }
 
@@ -97,7 +98,7 @@ pub fn act(home: &Home, remove: bool, apply: bool) -> Result<IndexAction, Migrat
         match std::fs::remove_file(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err("removing", &p)(e)),
+            Err(e) => return Err(PathError::new("removing", &p, e).into()),
         }
     }
     Ok(IndexAction::Removed { path, bytes })

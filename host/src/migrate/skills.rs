@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{MigrateError, io_err};
+use super::MigrateError;
 use crate::fs_authority;
 use crate::hash::sha256_hex;
 use crate::home::Home;
+use crate::path_error::AtPath;
 
 const PREFIX: &str = "csep-reflect-";
 const LEDGER: &str = "adopted-skills.json";
@@ -114,10 +115,10 @@ pub fn adopt(
         return Ok(out);
     }
     for (from, to) in moves {
-        fs_authority::create_private_dir_all(skills_dir).map_err(io_err("creating", skills_dir))?;
+        fs_authority::create_private_dir_all(skills_dir).at("creating", skills_dir)?;
         if std::fs::rename(&from, &to).is_err() {
             copy_dir(&from, &to)?;
-            std::fs::remove_dir_all(&from).map_err(io_err("removing", &from))?;
+            std::fs::remove_dir_all(&from).at("removing", &from)?;
         }
     }
     let mut changed = false;
@@ -128,9 +129,9 @@ pub fn adopt(
     }
     if changed {
         let dir = ledger_path.parent().expect("under migrate/").to_path_buf();
-        let d = fs_authority::create_private_dir_all(&dir).map_err(io_err("creating", &dir))?;
+        let d = fs_authority::create_private_dir_all(&dir).at("creating", &dir)?;
         let bytes = serde_json::to_vec_pretty(&ledger).expect("a map of strings");
-        fs_authority::write_atomic(&d, LEDGER, &bytes).map_err(io_err("writing", &ledger_path))?;
+        fs_authority::write_atomic(&d, LEDGER, &bytes).at("writing", &ledger_path)?;
     }
     Ok(out)
 }
@@ -140,17 +141,14 @@ pub fn adopt(
     reason = "copies a skill folder when a rename across file systems fails"
 )]
 fn copy_dir(from: &Path, to: &Path) -> Result<(), MigrateError> {
-    std::fs::create_dir_all(to).map_err(io_err("creating", to))?;
-    for e in std::fs::read_dir(from)
-        .map_err(io_err("reading", from))?
-        .flatten()
-    {
+    std::fs::create_dir_all(to).at("creating", to)?;
+    for e in std::fs::read_dir(from).at("reading", from)?.flatten() {
         let Ok(kind) = e.file_type() else { continue };
         let target = to.join(e.file_name());
         if kind.is_dir() {
             copy_dir(&e.path(), &target)?;
         } else if kind.is_file() {
-            std::fs::copy(e.path(), &target).map_err(io_err("copying", &e.path()))?;
+            std::fs::copy(e.path(), &target).at("copying", &e.path())?;
         }
     }
     Ok(())

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{MigrateError, io_err};
+use super::MigrateError;
 use crate::fs_authority;
 use crate::home::Home;
+use crate::path_error::{AtPath, PathError};
 
 const MANIFEST: &str = "manifest.json";
 
@@ -54,8 +55,8 @@ impl Backups {
         let copy = if file.exists() {
             let to = self.root.join(name);
             let parent = to.parent().unwrap_or(&self.root).to_path_buf();
-            fs_authority::create_private_dir_all(&parent).map_err(io_err("creating", &parent))?;
-            std::fs::copy(file, &to).map_err(io_err("backing up", file))?;
+            fs_authority::create_private_dir_all(&parent).at("creating", &parent)?;
+            std::fs::copy(file, &to).at("backing up", file)?;
             Some(to)
         } else {
             None
@@ -72,11 +73,10 @@ impl Backups {
     }
 
     fn save(&self) -> Result<(), MigrateError> {
-        let dir = fs_authority::create_private_dir_all(&self.root)
-            .map_err(io_err("creating", &self.root))?;
+        let dir = fs_authority::create_private_dir_all(&self.root).at("creating", &self.root)?;
         let bytes = serde_json::to_vec_pretty(&self.manifest).expect("paths serialize");
-        fs_authority::write_atomic(&dir, MANIFEST, &bytes)
-            .map_err(io_err("writing", &self.root.join(MANIFEST)))
+        Ok(fs_authority::write_atomic(&dir, MANIFEST, &bytes)
+            .at("writing", &self.root.join(MANIFEST))?)
     }
 }
 
@@ -135,32 +135,31 @@ pub fn undo(home: &Home, stamp: &str) -> Result<Option<Undone>, MigrateError> {
         if from.exists() {
             out.kept.push(to.clone());
         } else if to.exists() {
-            std::fs::rename(to, from).map_err(io_err("renaming", to))?;
+            std::fs::rename(to, from).at("renaming", to)?;
             out.renamed_back.push(from.clone());
         }
     }
     for (file, copy) in manifest.files.iter().rev() {
         match copy {
             Some(copy) => {
-                let bytes = std::fs::read(copy).map_err(io_err("reading", copy))?;
+                let bytes = std::fs::read(copy).at("reading", copy)?;
                 let parent = file.parent().expect("a file in a folder");
-                let dir = fs_authority::create_private_dir_all(parent)
-                    .map_err(io_err("creating", parent))?;
+                let dir = fs_authority::create_private_dir_all(parent).at("creating", parent)?;
                 let name = file
                     .file_name()
                     .and_then(|n| n.to_str())
                     .unwrap_or("MEMORY.md");
-                fs_authority::write_atomic(&dir, name, &bytes).map_err(io_err("writing", file))?;
+                fs_authority::write_atomic(&dir, name, &bytes).at("writing", file)?;
                 out.restored.push(file.clone());
             }
             None => match std::fs::remove_file(file) {
                 Ok(()) => out.removed.push(file.clone()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(io_err("removing", file)(e)),
+                Err(e) => return Err(PathError::new("removing", file, e).into()),
             },
         }
     }
     let done = root.with_file_name(format!("{stamp}.undone"));
-    std::fs::rename(&root, &done).map_err(io_err("renaming", &root))?;
+    std::fs::rename(&root, &done).at("renaming", &root)?;
     Ok(Some(out))
 }

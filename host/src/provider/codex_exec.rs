@@ -43,7 +43,10 @@ impl CodexExec {
     /// Codex reports no token counts here and has no output cap: usage is 0
     /// and `max_output_tokens` is not enforced.
     pub(crate) fn complete(&self, messages: &[Message]) -> Result<LlmResponse, ProviderError> {
-        let codex_error = |what: &str, e: io::Error| ProviderError::Codex(format!("{what}: {e}"));
+        let codex_error = |what: &str, source: io::Error| ProviderError::CodexIo {
+            what: what.to_string(),
+            source,
+        };
         // Run in an empty directory: no repository instructions get loaded, and
         // the last-message file has a private home.
         let dir = tempfile::Builder::new()

@@ -8,6 +8,10 @@ use std::io::{ErrorKind, Read};
 use std::path::Path;
 
 use super::ProviderError;
+use crate::path_error::{AtPath, PathError};
+
+/// The variables of an env file, by name.
+pub type EnvVars = BTreeMap<String, String>;
 
 /// A key file is a handful of lines; anything bigger is a wrong path.
 const MAX_ENV_FILE_BYTES: u64 = 1 << 20;
@@ -40,22 +44,18 @@ impl fmt::Debug for ApiKey {
 /// single or double quotes (taken literally, no escapes), and a ` # comment`
 /// after an unquoted value or after the closing quote. Later lines override
 /// earlier ones. Errors name the path and line, never a value.
-pub fn load_env_file(path: &Path) -> Result<BTreeMap<String, String>, ProviderError> {
-    let io_error = |source| ProviderError::EnvFileIo {
-        path: path.to_path_buf(),
-        source,
-    };
+pub fn load_env_file(path: &Path) -> Result<EnvVars, ProviderError> {
     let file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(BTreeMap::new()),
-        Err(e) => return Err(io_error(e)),
+        Err(e) => return Err(PathError::new("cannot read", path, e).into()),
     };
     // Checked on the open handle, so the file judged is the file read.
     check_private(&file, path)?;
     let mut text = String::new();
     file.take(MAX_ENV_FILE_BYTES + 1)
         .read_to_string(&mut text)
-        .map_err(io_error)?;
+        .at("cannot read", path)?;
     if text.len() as u64 > MAX_ENV_FILE_BYTES {
         return Err(syntax(path, 0, "file is larger than 1 MiB"));
     }
@@ -67,10 +67,7 @@ fn check_private(file: &File, path: &Path) -> Result<(), ProviderError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = file
         .metadata()
-        .map_err(|source| ProviderError::EnvFileIo {
-            path: path.to_path_buf(),
-            source,
-        })?
+        .at("cannot read", path)?
         .permissions()
         .mode();
     if mode & 0o077 != 0 {
@@ -95,7 +92,7 @@ fn syntax(path: &Path, line: usize, reason: &'static str) -> ProviderError {
     }
 }
 
-fn parse(text: &str, path: &Path) -> Result<BTreeMap<String, String>, ProviderError> {
+fn parse(text: &str, path: &Path) -> Result<EnvVars, ProviderError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut vars = BTreeMap::new();
     for (index, raw) in text.lines().enumerate() {

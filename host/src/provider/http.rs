@@ -44,9 +44,7 @@ impl HttpClient {
             // A local server is reached directly even when HTTP(S)_PROXY is set.
             builder = builder.no_proxy();
         }
-        let client = builder
-            .build()
-            .map_err(|e| ProviderError::Client(error_chain(&e)))?;
+        let client = builder.build().map_err(ProviderError::Client)?;
         Ok(Self {
             client,
             timeout,
@@ -123,7 +121,7 @@ fn tls_config() -> Result<rustls::ClientConfig, ProviderError> {
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| ProviderError::Client(format!("TLS setup: {e}")))?
+    .map_err(ProviderError::Tls)?
     .with_root_certificates(roots)
     .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -271,7 +269,7 @@ fn excerpt(body: &[u8], headers: &HeaderMap) -> String {
 /// An error with its causes, e.g. "error sending request: client error
 /// (Connect): tcp connect error: Connection refused"; reqwest's own message
 /// alone rarely says what went wrong.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+pub(super) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -16,6 +16,7 @@ use crate::client::Client;
 use crate::filelock::FileLock;
 use crate::fs_authority;
 use crate::home::{self, Home};
+use crate::path_error::{AtPath, PathError};
 use crate::timefmt::rfc3339;
 
 /// The notice left while a moved-aside index waits for its rebuild.
@@ -32,23 +33,10 @@ const DAMAGED_INFIX: &str = ".damaged-";
 
 #[derive(Debug, thiserror::Error)]
 pub enum HealError {
-    #[error("{what} {}: {source}", path.display())]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] PathError),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> HealError + 'a {
-    move |source| HealError::Io {
-        what,
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 /// What `damaged.json` holds.
@@ -124,9 +112,9 @@ fn still_damaged(db: &Path) -> bool {
 /// notice. `None` when it is no longer damaged (another process healed it first).
 pub fn move_aside(db: &Path, why: &str, now_ms: u64) -> Result<Option<PathBuf>, HealError> {
     let dir_path = db.parent().unwrap_or(Path::new("."));
-    let dir = fs_authority::create_private_dir_all(dir_path).map_err(io("creating", dir_path))?;
-    let _lock = FileLock::acquire(&dir, HEAL_LOCK, Duration::from_secs(30))
-        .map_err(io("locking", dir_path))?;
+    let dir = fs_authority::create_private_dir_all(dir_path).at("creating", dir_path)?;
+    let _lock =
+        FileLock::acquire(&dir, HEAL_LOCK, Duration::from_secs(30)).at("locking", dir_path)?;
     // No index is created while the file is checked, moved and replaced: a
     // half-created one would look emptied, and be moved in turn.
     let _creating = store::creation_lock(&dir, dir_path)?;
@@ -149,11 +137,11 @@ pub fn move_aside(db: &Path, why: &str, now_ms: u64) -> Result<Option<PathBuf>, 
         match dir.rename(name(&from), &dir, name(&to)) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io("moving aside", &from)(e)),
+            Err(e) => return Err(PathError::new("moving aside", &from, e).into()),
         }
     }
     dir.rename(name(db), &dir, name(&target))
-        .map_err(io("moving aside", db))?;
+        .at("moving aside", db)?;
     let damage = Damage {
         at: rfc3339(now_ms),
         moved_to: target.clone(),
@@ -162,7 +150,7 @@ pub fn move_aside(db: &Path, why: &str, now_ms: u64) -> Result<Option<PathBuf>, 
     let bytes = serde_json::to_vec_pretty(&damage).map_err(std::io::Error::other);
     bytes
         .and_then(|b| fs_authority::write_atomic(&dir, NOTICE, &b))
-        .map_err(io("writing", &dir_path.join(NOTICE)))?;
+        .at("writing", &dir_path.join(NOTICE))?;
     // The fresh index, made before the locks are let go.
     drop(Store::open_unlocked(db)?);
     Ok(Some(target))
@@ -254,10 +242,8 @@ pub fn rebuild(
 ) -> Result<Option<RebuildReport>, HealError> {
     let db = home.recall_db();
     let dir_path = db.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let dir = fs_authority::create_private_dir_all(&dir_path).map_err(io("creating", &dir_path))?;
-    let Some(_lock) =
-        FileLock::acquire(&dir, REBUILD_LOCK, wait).map_err(io("locking", &dir_path))?
-    else {
+    let dir = fs_authority::create_private_dir_all(&dir_path).at("creating", &dir_path)?;
+    let Some(_lock) = FileLock::acquire(&dir, REBUILD_LOCK, wait).at("locking", &dir_path)? else {
         return Ok(None);
     };
     let now_ms = now
@@ -322,11 +308,11 @@ pub fn rebuild(
     let bytes = serde_json::to_vec_pretty(&report).map_err(std::io::Error::other);
     bytes
         .and_then(|b| fs_authority::write_atomic(&dir, REPORT, &b))
-        .map_err(io("writing", &dir_path.join(REPORT)))?;
+        .at("writing", &dir_path.join(REPORT))?;
     match dir.remove_file(NOTICE) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io("removing", &dir_path.join(NOTICE))(e)),
+        Err(e) => return Err(PathError::new("removing", &dir_path.join(NOTICE), e).into()),
     }
     Ok(Some(report))
 }

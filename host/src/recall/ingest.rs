@@ -17,6 +17,7 @@ use super::store::{Store, StoreError, sql};
 use crate::bucket::Bucket;
 use crate::client::Client;
 use crate::hash::{sha256_hex, short_hex};
+use crate::path_error::{AtPath, PathError};
 use crate::redact::{self, Redactions};
 use crate::transcript::{self, Message, Role};
 
@@ -52,12 +53,8 @@ pub struct FileReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] PathError),
     #[error("{}: not a Codex or Claude Code transcript", path.display())]
     UnknownClient { path: PathBuf },
     #[error(transparent)]
@@ -163,22 +160,22 @@ pub struct ReadSince {
 /// Reads `path` from `since` on without touching the index: for a file the index
 /// already holds, or a Stop whose index could not be opened.
 pub fn read_since(path: &Path, client: Client, since: Since) -> Result<ReadSince, IngestError> {
-    let mut file = File::open(path).map_err(read_err(path))?;
-    let size = file.metadata().map_err(read_err(path))?.len();
+    let mut file = File::open(path).at("cannot read", path)?;
+    let size = file.metadata().at("cannot read", path)?.len();
     let since = if since.offset > size {
         Since::default() // the file was replaced by a shorter one
     } else {
         since
     };
     file.seek(SeekFrom::Start(since.offset))
-        .map_err(read_err(path))?;
+        .at("cannot read", path)?;
     let seed = transcript::SessionMeta {
         response_items: since.response_items,
         ..transcript::SessionMeta::default()
     };
     let reader = BufReader::with_capacity(256 * 1024, file);
     let chunk =
-        transcript::read_continue(client, reader, since.offset, seed).map_err(read_err(path))?;
+        transcript::read_continue(client, reader, since.offset, seed).at("cannot read", path)?;
     Ok(ReadSince {
         start: since.offset,
         messages: chunk.messages,
@@ -198,13 +195,6 @@ impl BucketCache {
             .entry(cwd.to_string())
             .or_insert_with(|| Bucket::resolve(Path::new(cwd)))
             .clone()
-    }
-}
-
-fn read_err(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
-    move |source| IngestError::Read {
-        path: path.to_path_buf(),
-        source,
     }
 }
 
@@ -322,7 +312,7 @@ impl Store {
             };
             return Ok(Some((report, None)));
         }
-        let meta = std::fs::metadata(path).map_err(read_err(path))?;
+        let meta = std::fs::metadata(path).at("cannot read", path)?;
         let (size, mtime, inode) = (meta.len(), mtime_ns(&meta), meta.ino());
         // A caller ahead of the file's end read a file since replaced by a shorter one.
         let since = since.map(|s| if s.offset > size { Since::default() } else { s });
@@ -357,12 +347,12 @@ impl Store {
             return Ok(Some((report, read)));
         }
 
-        let mut file = File::open(path).map_err(read_err(path))?;
+        let mut file = File::open(path).at("cannot read", path)?;
         let start = match &known {
             Some(k)
                 if k.inode == inode
                     && size >= k.offset
-                    && head_hash(&mut file, k.offset).map_err(read_err(path))? == k.head =>
+                    && head_hash(&mut file, k.offset).at("cannot read", path)? == k.head =>
             {
                 k.offset
             }
@@ -376,11 +366,11 @@ impl Store {
             Some(c) => c,
             None => {
                 let mut first = Vec::new();
-                file.seek(SeekFrom::Start(0)).map_err(read_err(path))?;
+                file.seek(SeekFrom::Start(0)).at("cannot read", path)?;
                 (&mut file)
                     .take(64 * 1024)
                     .read_to_end(&mut first)
-                    .map_err(read_err(path))?;
+                    .at("cannot read", path)?;
                 let line = first.split(|b| *b == b'\n').next().unwrap_or(&[]);
                 transcript::detect_client(path, line).ok_or_else(|| IngestError::UnknownClient {
                     path: path.to_path_buf(),
@@ -390,7 +380,7 @@ impl Store {
         // One pass serves the index (from `start`) and the caller (from its offset):
         // it begins at the earlier of the two.
         let from = since.map_or(start, |s| s.offset.min(start));
-        file.seek(SeekFrom::Start(from)).map_err(read_err(path))?;
+        file.seek(SeekFrom::Start(from)).at("cannot read", path)?;
         // What earlier chunks established carries over to a later one.
         let seed = match &known {
             Some(k) if from > 0 => transcript::SessionMeta {
@@ -405,12 +395,12 @@ impl Store {
         };
         let reader = BufReader::with_capacity(256 * 1024, &mut file);
         let mut chunk =
-            transcript::read_continue(client, reader, from, seed).map_err(read_err(path))?;
+            transcript::read_continue(client, reader, from, seed).at("cannot read", path)?;
         // Messages are in file order; the index takes those from `start` on. (Lines
         // before `start` read for the caller are counted in the stats again.)
         let first_new = chunk.messages.partition_point(|m| m.offset < start);
         let fresh = &chunk.messages[first_new..];
-        let head = head_hash(&mut file, chunk.end_offset).map_err(read_err(path))?;
+        let head = head_hash(&mut file, chunk.end_offset).at("cannot read", path)?;
         report.corrupt_lines = chunk.stats.corrupt;
         report.unknown_lines = chunk.stats.unknown;
         report.oversized_lines = chunk.stats.oversized;

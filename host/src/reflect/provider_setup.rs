@@ -4,15 +4,14 @@ use super::job_host::Model;
 use crate::config::Config;
 use crate::home::Home;
 use crate::model::{Denial, LlmRequest, LlmResponse};
-use crate::provider::{Provider, ProviderKind};
+use crate::provider::{Provider, ProviderError, ProviderKind};
 
 /// `None` when no provider is configured: the strategy then works without a model.
-pub fn model(home: &Home, config: &Config) -> Result<Option<Box<dyn Model>>, String> {
+pub fn model(home: &Home, config: &Config) -> Result<Option<Box<dyn Model>>, ProviderError> {
     if config.provider.kind == ProviderKind::None {
         return Ok(None);
     }
-    let provider = Provider::from_env_file(&config.provider, &home.provider_env_file())
-        .map_err(|e| e.to_string())?;
+    let provider = Provider::from_env_file(&config.provider, &home.provider_env_file())?;
     Ok(Some(Box::new(provider)))
 }
 

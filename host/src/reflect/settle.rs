@@ -5,8 +5,19 @@ use crate::config::Config;
 use crate::home::Home;
 use crate::jobs::Job;
 use crate::model::Scope;
-use crate::policy_runner::{self, States};
-use crate::trigger_state::Triggers;
+use crate::policy_runner::{self, PolicyError, States};
+use crate::trigger_state::{StateError, Triggers};
+
+/// Why a job's scopes could not be settled.
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("{} stayed locked", .0.display())]
+    StayedLocked(std::path::PathBuf),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
 
 /// Returns which policy settled, or why settling failed (the job's outcome stands
 /// either way; the counters then keep counting and the policy asks again later).
@@ -16,16 +27,15 @@ pub fn settle(
     job: &Job,
     covered: &[Scope],
     now_ms: u64,
-) -> Result<String, String> {
-    let mut triggers = Triggers::lock(home, job.client, &job.session_id)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| {
-            let path = crate::trigger_state::session_path(home, job.client, &job.session_id);
-            format!("{} stayed locked", path.display())
-        })?;
-    triggers
-        .open_bucket(home, &job.bucket)
-        .map_err(|e| e.to_string())?;
+) -> Result<String, SettleError> {
+    let mut triggers = Triggers::lock(home, job.client, &job.session_id)?.ok_or_else(|| {
+        SettleError::StayedLocked(crate::trigger_state::session_path(
+            home,
+            job.client,
+            &job.session_id,
+        ))
+    })?;
+    triggers.open_bucket(home, &job.bucket)?;
 
     let states = States {
         session: triggers.session.policy_state.clone(),
@@ -49,6 +59,6 @@ pub fn settle(
         triggers.session.pending_job = None;
     }
     triggers.bucket.policy_state = settled.bucket_state;
-    triggers.save().map_err(|e| e.to_string())?;
+    triggers.save()?;
     Ok(name)
 }

@@ -9,7 +9,7 @@ use super::budget::{DailyBudget, Usage};
 use super::retention::{self, StateSize};
 use crate::config::Config;
 use crate::home::Home;
-use crate::jobs::{JobQueue, Status};
+use crate::jobs::{JobError, JobQueue, Status};
 use crate::timefmt::now_ms;
 
 #[derive(Debug, Serialize)]
@@ -52,9 +52,9 @@ pub struct ReflectionStatus {
     pub state_size: StateSize,
 }
 
-pub fn collect(home: &Home, config: &Config) -> Result<ReflectionStatus, String> {
+pub fn collect(home: &Home, config: &Config) -> Result<ReflectionStatus, JobError> {
     let jobs_dir = JobQueue::jobs_path(home);
-    let queue = JobQueue::open_existing(home).map_err(|e| e.to_string())?;
+    let queue = JobQueue::open_existing(home)?;
     let mut counts = BTreeMap::new();
     let mut jobs = Vec::new();
     let mut unreadable = Vec::new();

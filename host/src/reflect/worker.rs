@@ -15,7 +15,7 @@ use super::material::{self, RunDirs};
 use super::receipt::{self, ModelUsage, Receipt, StrategyInfo};
 use super::strategy_runner::{self, StrategyRunError};
 use super::{retention, settle, spawn};
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::content_scan;
 use crate::filelock::FileLock;
 use crate::fs_authority;
@@ -23,6 +23,7 @@ use crate::home::Home;
 use crate::jobs::{Job, JobError, JobQueue, Status};
 use crate::model::{Citation, ReflectInput, Scope};
 use crate::path_error::{AtPath, PathError};
+use crate::provider::ProviderError;
 use crate::recall::{Store, StoreError};
 use crate::timefmt::{now_ms, rfc3339};
 use cap_std::fs::Dir;
@@ -38,8 +39,10 @@ const SLOT_WAIT: Duration = Duration::from_secs(3);
 pub enum WorkerError {
     #[error(transparent)]
     Job(#[from] JobError),
-    #[error("{0}")]
-    Config(String),
+    #[error(transparent)]
+    Io(#[from] PathError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 /// What happened to the job a command asked for.
@@ -54,7 +57,8 @@ pub enum Ran {
 }
 
 /// Builds the model a job may call; `None` when no provider is configured.
-pub type ModelFactory<'a> = &'a dyn Fn(&Home, &Config) -> Result<Option<Box<dyn Model>>, String>;
+pub type ModelFactory<'a> =
+    &'a dyn Fn(&Home, &Config) -> Result<Option<Box<dyn Model>>, ProviderError>;
 
 /// Runs job `id`, then, with `and_pending`, every other open job (oldest first).
 pub fn run(
@@ -63,8 +67,7 @@ pub fn run(
     and_pending: bool,
     model: ModelFactory,
 ) -> Result<Ran, WorkerError> {
-    let config =
-        Config::load(&home.config_path()).map_err(|e| WorkerError::Config(e.to_string()))?;
+    let config = Config::load(&home.config_path())?;
     let queue = JobQueue::open(home)?;
     let job = queue.read(id)?;
     let Some(slot) = take_slot(home, &config, SLOT_WAIT)? else {
@@ -83,8 +86,7 @@ pub fn run(
 
 /// Runs every open job nobody holds (oldest first); returns how many ran.
 pub fn run_all_pending(home: &Home, model: ModelFactory) -> Result<usize, WorkerError> {
-    let config =
-        Config::load(&home.config_path()).map_err(|e| WorkerError::Config(e.to_string()))?;
+    let config = Config::load(&home.config_path())?;
     let queue = JobQueue::open(home)?;
     let Some(slot) = take_slot(home, &config, SLOT_WAIT)? else {
         return Ok(0);
@@ -174,14 +176,8 @@ fn take_slot(
     wait: Duration,
 ) -> Result<Option<FileLock>, WorkerError> {
     let path = home.workers_dir();
-    let io_err = |source| {
-        WorkerError::Job(JobError::Io {
-            what: "taking a worker slot in",
-            path: path.clone(),
-            source,
-        })
-    };
-    let dir = fs_authority::create_private_dir_all(&path).map_err(io_err)?;
+    let what = "taking a worker slot in";
+    let dir = fs_authority::create_private_dir_all(&path).at(what, &path)?;
     // A worker that is about to exit holds its slot a moment after its last look
     // at the queue: waiting a little keeps a job queued in that moment from
     // being left for the next Stop.
@@ -189,7 +185,7 @@ fn take_slot(
     loop {
         for n in 0..config.reflection.max_concurrent_workers {
             if let Some(lock) =
-                FileLock::try_acquire(&dir, &format!("slot-{n}.lock")).map_err(io_err)?
+                FileLock::try_acquire(&dir, &format!("slot-{n}.lock")).at(what, &path)?
             {
                 return Ok(Some(lock));
             }
@@ -258,14 +254,8 @@ fn run_claimed(
             });
         }
     };
-    let budget =
-        DailyBudget::open(home, r.max_calls_per_day, r.max_tokens_per_day).map_err(|source| {
-            JobError::Io {
-                what: "opening the usage folder",
-                path: home.usage_dir(),
-                source,
-            }
-        })?;
+    let budget = DailyBudget::open(home, r.max_calls_per_day, r.max_tokens_per_day)
+        .at("opening the usage folder", &home.usage_dir())?;
     if model.is_some()
         && let Some(reason) = budget.spent(now)
     {

@@ -26,6 +26,7 @@ use super::error::SandboxError;
 use crate::file_hashes::{self, FileHashes, Stamp};
 use crate::fs_authority;
 use crate::hash::sha256_hex;
+use crate::path_error::{AtPath, PathError};
 
 /// How a load went, for diagnostics and benchmarks.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +47,7 @@ pub struct ComponentCache {
     path: PathBuf,
     /// Why the folder cannot be trusted, if it cannot: nothing is read from or
     /// written to it then, and every load compiles afresh.
-    untrusted: Option<String>,
+    untrusted: Option<Distrust>,
     /// The artifacts' checksums, remembered by their stat.
     hashes: FileHashes,
 }
@@ -56,12 +57,31 @@ fn artifact_key(name: &str) -> String {
     format!("artifact:{name}")
 }
 
-fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> SandboxError + 'a {
-    move |source| SandboxError::Io {
-        what,
-        path: path.to_path_buf(),
-        source,
-    }
+/// Why a cache folder or entry is not trusted; the component is compiled afresh.
+#[derive(Debug, thiserror::Error)]
+pub enum Distrust {
+    #[error("{what} is not a regular file")]
+    NotAFile { what: &'static str },
+    #[error("{what} is not owned by this user or is writable by others")]
+    NotOwn { what: &'static str },
+    #[error("{what}: {source}")]
+    Unreadable {
+        what: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    #[error("artifact does not match its checksum")]
+    Mismatch,
+    #[error("wasmtime refused the artifact: {0:#}")]
+    Refused(wasmtime::Error),
+    #[error("the cache folder {} is not a folder of this user", .0.display())]
+    ForeignFolder(PathBuf),
+    #[error(transparent)]
+    Folder(#[from] PathError),
+}
+
+fn unreadable(what: &'static str) -> impl FnOnce(io::Error) -> Distrust {
+    move |source| Distrust::Unreadable { what, source }
 }
 
 impl ComponentCache {
@@ -70,7 +90,7 @@ impl ComponentCache {
     pub fn open(root: &Path) -> Result<Self, SandboxError> {
         let path = root.join(format!("wasmtime-{}", WASMTIME_LINE));
         let dir = fs_authority::create_private_dir_all(&path)
-            .map_err(io_err("creating the component cache", &path))?;
+            .at("creating the component cache", &path)?;
         let untrusted = [root, path.as_path()]
             .into_iter()
             .find_map(|p| make_private(p).err());
@@ -104,8 +124,8 @@ impl ComponentCache {
     ) -> Result<(Component, CacheOutcome), SandboxError> {
         let name = Self::entry_name(engine, content_sha256);
         let loaded = match &self.untrusted {
-            Some(why) => Err(why.clone()),
-            None => self.load(engine, &name),
+            Some(why) => Err(why.to_string()),
+            None => self.load(engine, &name).map_err(|why| why.to_string()),
         };
         let outcome = match loaded {
             Ok(Some(component)) => return Ok((component, CacheOutcome::Hit)),
@@ -120,8 +140,8 @@ impl ComponentCache {
             let _ = self.store(&name, &artifact);
         }
         // SAFETY: these bytes were produced just now by this engine.
-        let component = unsafe { Component::deserialize(engine, &artifact) }
-            .map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
+        let component =
+            unsafe { Component::deserialize(engine, &artifact) }.map_err(SandboxError::engine)?;
         Ok((component, outcome))
     }
 
@@ -137,31 +157,31 @@ impl ComponentCache {
     }
 
     /// `Ok(None)`: no entry. `Err(reason)`: an entry that must not be trusted.
-    fn load(&self, engine: &Engine, name: &str) -> Result<Option<Component>, String> {
+    fn load(&self, engine: &Engine, name: &str) -> Result<Option<Component>, Distrust> {
         let sidecar = format!("{name}.sha256");
         match self.dir.symlink_metadata(&sidecar) {
             Ok(meta) => own_file(&meta, "checksum")?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(format!("unreadable checksum: {e}")),
+            Err(e) => return Err(unreadable("unreadable checksum")(e)),
         }
         let expected = self
             .dir
             .read_to_string(&sidecar)
-            .map_err(|e| format!("unreadable checksum: {e}"))?;
+            .map_err(unreadable("unreadable checksum"))?;
         let meta = self
             .dir
             .symlink_metadata(name)
-            .map_err(|e| format!("artifact missing: {e}"))?;
+            .map_err(unreadable("artifact missing"))?;
         own_file(&meta, "artifact")?;
-        let unreadable = |e: io::Error| format!("unreadable artifact: {e}");
-        let mut file = self.dir.open(name).map_err(unreadable)?.into_std();
-        let stamp = Stamp::of(&file.metadata().map_err(unreadable)?);
+        let bad_artifact = |e: io::Error| unreadable("unreadable artifact")(e);
+        let mut file = self.dir.open(name).map_err(bad_artifact)?.into_std();
+        let stamp = Stamp::of(&file.metadata().map_err(bad_artifact)?);
         let key = artifact_key(name);
         let actual = match self.hashes.lookup(&key, &stamp) {
             Some(sha) => sha,
             None => {
                 let mut bytes = Vec::with_capacity(stamp_len(&meta));
-                io::Read::read_to_end(&mut file, &mut bytes).map_err(unreadable)?;
+                io::Read::read_to_end(&mut file, &mut bytes).map_err(bad_artifact)?;
                 let sha = sha256_hex(&bytes);
                 if sha == expected.trim() {
                     self.hashes.remember(&key, &stamp, &sha);
@@ -170,14 +190,14 @@ impl ComponentCache {
             }
         };
         if actual != expected.trim() {
-            return Err("artifact does not match its checksum".into());
+            return Err(Distrust::Mismatch);
         }
         let path = fs_authority::handle_path(&self.dir).join(name);
         // SAFETY: the file was written by this host into its private cache (0700,
         // owned by us, checked above) and matches the checksum written with it.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(c) => Ok(Some(c)),
-            Err(e) => Err(format!("wasmtime refused the artifact: {e:#}")),
+            Err(e) => Err(Distrust::Refused(e)),
         }
     }
 
@@ -235,14 +255,12 @@ fn stamp_len(meta: &cap_std::fs::Metadata) -> usize {
 
 /// A file of the cache must be a regular file of this user that nobody else
 /// may write.
-fn own_file(meta: &cap_std::fs::Metadata, what: &str) -> Result<(), String> {
+fn own_file(meta: &cap_std::fs::Metadata, what: &'static str) -> Result<(), Distrust> {
     if !meta.is_file() {
-        return Err(format!("{what} is not a regular file"));
+        return Err(Distrust::NotAFile { what });
     }
     if meta.uid() != rustix::process::geteuid().as_raw() || meta.permissions().mode() & 0o022 != 0 {
-        return Err(format!(
-            "{what} is not owned by this user or is writable by others"
-        ));
+        return Err(Distrust::NotOwn { what });
     }
     Ok(())
 }
@@ -253,23 +271,15 @@ fn own_file(meta: &cap_std::fs::Metadata, what: &str) -> Result<(), String> {
     clippy::disallowed_methods,
     reason = "tightens the cache folder to 0700 after an lstat showed it is a folder of this user"
 )]
-fn make_private(path: &Path) -> Result<(), String> {
+fn make_private(path: &Path) -> Result<(), Distrust> {
     use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
-    let meta = std::fs::symlink_metadata(path)
-        .map_err(|e| format!("the cache folder {} cannot be read: {e}", path.display()))?;
+    let meta = std::fs::symlink_metadata(path).at("reading the cache folder", path)?;
     if !meta.is_dir() || meta.uid() != rustix::process::geteuid().as_raw() {
-        return Err(format!(
-            "the cache folder {} is not a folder of this user",
-            path.display()
-        ));
+        return Err(Distrust::ForeignFolder(path.to_path_buf()));
     }
     if meta.mode() & 0o777 != 0o700 {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
-            format!(
-                "the cache folder {} could not be made private: {e}",
-                path.display()
-            )
-        })?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
+            .at("making private the cache folder", path)?;
     }
     Ok(())
 }
@@ -292,7 +302,7 @@ mod tests {
             std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).unwrap();
         }
         let cache = ComponentCache::open(root.path()).unwrap();
-        assert_eq!(cache.untrusted, None);
+        assert!(cache.untrusted.is_none(), "{:?}", cache.untrusted);
         assert_eq!(mode(root.path()), 0o700);
         assert_eq!(mode(&sub), 0o700);
     }

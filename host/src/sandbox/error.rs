@@ -1,8 +1,9 @@
 //! Every way loading or running a guest can fail, as one typed enum.
 
-use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::model::GuestError;
+use crate::path_error::PathError;
 
 use super::World;
 
@@ -74,16 +75,43 @@ pub enum SandboxError {
     #[error("the guest reported an error: {0}")]
     Guest(GuestError),
 
-    #[error("{what} {}: {source}", path.display())]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] PathError),
 
     #[error("the WebAssembly engine failed: {0}")]
-    Engine(String),
+    Engine(#[source] EngineError),
+
+    #[error("preopening {}: {source}", path.display())]
+    Preopen {
+        path: std::path::PathBuf,
+        #[source]
+        source: EngineError,
+    },
+
+    #[error("invalid sandbox limits: {0}")]
+    Limits(#[from] super::limits::InvalidLimits),
+}
+
+/// What wasmtime itself failed at. Cheap to clone: the linkers and the watchdog are
+/// set up once per engine and every later caller gets the same failure.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0:#}")]
+    Wasmtime(Arc<wasmtime::Error>),
+    #[error("cannot start the sandbox watchdog thread: {0}")]
+    Watchdog(#[source] Arc<std::io::Error>),
+}
+
+impl From<wasmtime::Error> for EngineError {
+    fn from(e: wasmtime::Error) -> Self {
+        EngineError::Wasmtime(Arc::new(e))
+    }
+}
+
+impl From<EngineError> for SandboxError {
+    fn from(e: EngineError) -> Self {
+        SandboxError::Engine(e)
+    }
 }
 
 fn stderr_suffix(stderr: &str) -> String {
@@ -96,6 +124,11 @@ fn stderr_suffix(stderr: &str) -> String {
 }
 
 impl SandboxError {
+    /// wasmtime failed at something other than reading a guest.
+    pub(crate) fn engine(e: wasmtime::Error) -> SandboxError {
+        SandboxError::Engine(e.into())
+    }
+
     /// wasmtime could not read or compile the component.
     pub(crate) fn malformed(e: wasmtime::Error) -> SandboxError {
         SandboxError::Malformed(with_hint(format!("{e:#}")))
@@ -126,8 +159,10 @@ impl SandboxError {
             SandboxError::Trap { .. } => "trap",
             SandboxError::OversizedOutput { .. } => "oversized-output",
             SandboxError::Guest(_) => "guest-error",
-            SandboxError::Io { .. } => "io",
+            SandboxError::Io(_) => "io",
             SandboxError::Engine(_) => "engine",
+            SandboxError::Preopen { .. } => "io",
+            SandboxError::Limits(_) => "limits",
         }
     }
 }

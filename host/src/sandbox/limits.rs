@@ -43,7 +43,7 @@ impl Limits {
     }
 
     /// Rejects limits that would make every guest fail or none be limited.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidLimits> {
         let checks = [
             (
                 self.memory_mib == 0,
@@ -75,7 +75,7 @@ impl Limits {
             ),
         ];
         match checks.iter().find(|(bad, _)| *bad) {
-            Some((_, message)) => Err((*message).to_string()),
+            Some(&(_, rule)) => Err(InvalidLimits(rule)),
             None => Ok(()),
         }
     }
@@ -157,3 +157,8 @@ impl wasmtime::ResourceLimiter for GuestLimiter {
         self.memories
     }
 }
+
+/// The rule a set of limits breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidLimits(pub &'static str);

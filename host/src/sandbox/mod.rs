@@ -20,13 +20,14 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
 use crate::hash::sha256_hex;
+use crate::path_error::AtPath;
 use crate::world::World;
 
 pub use bindings::VERSION as CONTRACT_VERSION;
 pub use cache::CacheOutcome;
 pub use contract::supported_range;
-pub use error::SandboxError;
-pub use limits::Limits;
+pub use error::{EngineError, SandboxError};
+pub use limits::{InvalidLimits, Limits};
 pub use policy::Policy;
 pub use strategy::{Preopens, Strategy, StrategyHost, Unavailable};
 
@@ -64,9 +65,9 @@ struct Inner {
     engine: Engine,
     limits: Limits,
     cache: Option<cache::ComponentCache>,
-    policy_linker: OnceLock<Result<Linker<policy::PolicyState>, String>>,
-    strategy_linker: OnceLock<Result<Linker<strategy::StrategyState>, String>>,
-    ticker: OnceLock<Result<(), String>>,
+    policy_linker: OnceLock<Result<Linker<policy::PolicyState>, EngineError>>,
+    strategy_linker: OnceLock<Result<Linker<strategy::StrategyState>, EngineError>>,
+    ticker: OnceLock<Result<(), EngineError>>,
 }
 
 /// One engine with its limits and cache. Cheap to clone.
@@ -85,9 +86,8 @@ fn engine_config() -> Config {
 impl Sandbox {
     /// `cache_root`: where precompiled artifacts live (none: compile every time).
     pub fn new(limits: Limits, cache_root: Option<&Path>) -> Result<Sandbox, SandboxError> {
-        limits.validate().map_err(SandboxError::Engine)?;
-        let engine =
-            Engine::new(&engine_config()).map_err(|e| SandboxError::Engine(format!("{e:#}")))?;
+        limits.validate()?;
+        let engine = Engine::new(&engine_config()).map_err(SandboxError::engine)?;
         let cache = cache_root.map(cache::ComponentCache::open).transpose()?;
         Ok(Sandbox {
             inner: Arc::new(Inner {
@@ -113,11 +113,9 @@ impl Sandbox {
     /// Returns files removed and bytes freed (nothing without a cache).
     pub fn prune_cache(&self, keep: &[&str]) -> Result<(usize, u64), SandboxError> {
         match &self.inner.cache {
-            Some(cache) => cache.prune(keep).map_err(|source| SandboxError::Io {
-                what: "pruning the component cache",
-                path: cache.path().to_path_buf(),
-                source,
-            }),
+            Some(cache) => Ok(cache
+                .prune(keep)
+                .at("pruning the component cache", cache.path())?),
             None => Ok((0, 0)),
         }
     }

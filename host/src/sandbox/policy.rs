@@ -13,7 +13,7 @@ use super::bindings::policy::{TriggerPolicy, TriggerPolicyPre};
 use super::convert::{
     digest_to_wit, guest_error_from_wit, scope_from_wit, scope_to_wit, settings_to_wit,
 };
-use super::error::SandboxError;
+use super::error::{EngineError, SandboxError};
 use super::limits::GuestLimiter;
 use super::run::{self, Base, HasBase};
 use super::{Guest, Sandbox, World};
@@ -52,11 +52,10 @@ impl HostWallClock for FrozenClock {
     }
 }
 
-pub(crate) fn linker(engine: &wasmtime::Engine) -> Result<Linker<PolicyState>, String> {
+pub(crate) fn linker(engine: &wasmtime::Engine) -> Result<Linker<PolicyState>, EngineError> {
     let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("{e:#}"))?;
-    TriggerPolicy::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-        .map_err(|e| format!("{e:#}"))?;
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    TriggerPolicy::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     Ok(linker)
 }
 

@@ -18,7 +18,7 @@ use super::convert::{
     denial_to_wit, digest_to_wit, guest_error_from_wit, scope_from_wit, scope_to_wit,
     settings_to_wit,
 };
-use super::error::SandboxError;
+use super::error::{EngineError, SandboxError};
 use super::limits::GuestLimiter;
 use super::run::{self, Base, HasBase};
 use super::ticker;
@@ -230,11 +230,10 @@ impl evidence::Host for StrategyState {
     }
 }
 
-pub(crate) fn linker(engine: &wasmtime::Engine) -> Result<Linker<StrategyState>, String> {
+pub(crate) fn linker(engine: &wasmtime::Engine) -> Result<Linker<StrategyState>, EngineError> {
     let mut linker = Linker::new(engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| format!("{e:#}"))?;
-    ReflectionStrategy::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-        .map_err(|e| format!("{e:#}"))?;
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    ReflectionStrategy::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
     Ok(linker)
 }
 
@@ -296,10 +295,9 @@ impl Strategy {
             let host_path = fs_authority::handle_path(dir);
             builder
                 .preopened_dir(&host_path, guest_path, perms)
-                .map_err(|e| SandboxError::Io {
-                    what: "preopening",
+                .map_err(|e| SandboxError::Preopen {
                     path: host_path.clone(),
-                    source: std::io::Error::other(format!("{e:#}")),
+                    source: e.into(),
                 })?;
         }
         let state = StrategyState {

@@ -2,13 +2,16 @@
 //! tick, and each store gets a deadline of N ticks. Concurrent calls on one engine
 //! each keep their own deadline, and the thread ends when the engine is dropped.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::Engine;
 
+use super::error::EngineError;
+
 pub(crate) const TICK: Duration = Duration::from_millis(5);
 
-pub(crate) fn start(engine: &Engine) -> Result<(), String> {
+pub(crate) fn start(engine: &Engine) -> Result<(), EngineError> {
     let weak = engine.weak();
     std::thread::Builder::new()
         .name("csep-epoch".into())
@@ -20,7 +23,7 @@ pub(crate) fn start(engine: &Engine) -> Result<(), String> {
             }
         })
         .map(|_| ())
-        .map_err(|e| format!("cannot start the sandbox watchdog thread: {e}"))
+        .map_err(|e| EngineError::Watchdog(Arc::new(e)))
 }
 
 /// Ticks for a deadline of `timeout_ms`, rounded up, plus one for the partial tick

@@ -9,6 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::SetupError;
+use crate::path_error::{AtPath, PathError};
 
 /// Files csep ships (plugin, skill): world-readable.
 pub(super) const SHIPPED_FILE: u32 = 0o644;
@@ -23,7 +24,7 @@ pub(super) fn read_optional(path: &Path) -> Result<Option<String>, SetupError> {
     match fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(SetupError::io("read", path)(e)),
+        Err(e) => Err(PathError::new("cannot read", path, e).into()),
     }
 }
 
@@ -47,7 +48,7 @@ pub(super) fn write(path: &Path, bytes: &[u8], new_mode: u32) -> Result<Vec<Path
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let result = crate::fs_authority::open_dir(dir)
         .and_then(|d| crate::atomic_file::write(&d, &name, bytes, mode));
-    result.map_err(SetupError::io("write", path))?;
+    result.at("cannot write", path)?;
     Ok(created)
 }
 
@@ -61,7 +62,7 @@ pub(super) fn backup(path: &Path) -> Result<PathBuf, SetupError> {
         n += 1;
         target = PathBuf::from(format!("{base}-{n}"));
     }
-    fs::copy(path, &target).map_err(SetupError::io("back up", path))?;
+    fs::copy(path, &target).at("cannot back up", path)?;
     Ok(target)
 }
 
@@ -71,9 +72,9 @@ pub(super) fn create_dirs(dir: &Path, mode: u32) -> Result<Vec<PathBuf>, SetupEr
     let missing = missing_dirs(dir);
     for d in &missing {
         match fs::create_dir(d) {
-            Ok(()) => set_dir_mode(d, mode).map_err(SetupError::io("create folder", d))?,
+            Ok(()) => set_dir_mode(d, mode).at("cannot create folder", d)?,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(SetupError::io("create folder", d)(e)),
+            Err(e) => return Err(PathError::new("cannot create folder", d, e).into()),
         }
     }
     Ok(missing)
@@ -103,7 +104,9 @@ pub(super) fn remove_empty_dirs(dirs: &[PathBuf]) {
 /// Removes a folder setup made, with everything in it; a missing one is no error.
 pub(super) fn remove_tree(dir: &Path) -> Result<(), SetupError> {
     match fs::remove_dir_all(dir) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(SetupError::io("remove", dir)(e)),
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            Err(PathError::new("cannot remove", dir, e).into())
+        }
         _ => Ok(()),
     }
 }
@@ -112,7 +115,7 @@ pub(super) fn remove_file(path: &Path) -> Result<bool, SetupError> {
     match fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(SetupError::io("remove", path)(e)),
+        Err(e) => Err(PathError::new("cannot remove", path, e).into()),
     }
 }
 

@@ -212,7 +212,10 @@ pub(super) fn setup(
                 backup = Some(keep_backup(rec, &path)?);
             }
             if let Err(why) = install_with_codex(codex, &opts.codex_home, &root) {
-                entries.push(entry("installing the plugin with codex", Skipped(why)));
+                entries.push(entry(
+                    "installing the plugin with codex",
+                    Skipped(why.to_string()),
+                ));
             }
             // codex rewrites config.toml; whatever it did, every key must end as wanted.
             reapply(&path, &wants)?;
@@ -343,7 +346,11 @@ fn merge(rec: &mut CodexRecord, changes: Vec<TomlChange>, created_tables: Vec<Ve
     }
 }
 
-fn install_with_codex(codex: &Path, codex_home: &Path, root: &Path) -> Result<(), String> {
+fn install_with_codex(
+    codex: &Path,
+    codex_home: &Path,
+    root: &Path,
+) -> Result<(), codex_cli::CodexCliError> {
     let run = |args: &[&OsStr]| codex_cli::run(codex, codex_home, args, codex_cli::TIMEOUT);
     run(&[
         OsStr::new("plugin"),
@@ -420,7 +427,10 @@ pub(super) fn uninstall(
         }
         for step in steps {
             if let Err(why) = run(&step) {
-                entries.push(entry("removing the plugin with codex", Skipped(why)));
+                entries.push(entry(
+                    "removing the plugin with codex",
+                    Skipped(why.to_string()),
+                ));
             }
         }
     }

@@ -3,11 +3,47 @@
 use std::ffi::OsStr;
 use std::io::Read as _;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 pub(super) const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What went wrong running `codex`; `shown` is the command line as the user would type it.
+#[derive(Debug, thiserror::Error)]
+pub enum CodexCliError {
+    #[error("{shown} could not start: {source}")]
+    Start {
+        shown: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{shown} timed out after {secs} s: {tail}")]
+    TimedOut {
+        shown: String,
+        secs: f32,
+        tail: String,
+    },
+    #[error("{shown} {source}: {tail}")]
+    Wait {
+        shown: String,
+        #[source]
+        source: std::io::Error,
+        tail: String,
+    },
+    #[error("{shown} failed ({status}): {tail}")]
+    Failed {
+        shown: String,
+        status: ExitStatus,
+        tail: String,
+    },
+}
+
+/// Why the wait for `codex` ended without its exit status.
+enum Unfinished {
+    TimedOut,
+    Wait(std::io::Error),
+}
 
 /// Runs `codex <args>` with `CODEX_HOME` set. On failure, says what failed and the end
 /// of what codex printed.
@@ -16,7 +52,7 @@ pub(super) fn run(
     codex_home: &Path,
     args: &[&OsStr],
     timeout: Duration,
-) -> Result<(), String> {
+) -> Result<(), CodexCliError> {
     let shown = format!(
         "`codex {}`",
         args.iter()
@@ -37,7 +73,10 @@ pub(super) fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("{shown} could not start: {e}"))?;
+        .map_err(|source| CodexCliError::Start {
+            shown: shown.clone(),
+            source,
+        })?;
     let out = drain(&mut child, |c| c.stdout.take().map(|s| Box::new(s) as _));
     let err = drain(&mut child, |c| c.stderr.take().map(|s| Box::new(s) as _));
     let deadline = Instant::now() + timeout;
@@ -46,10 +85,10 @@ pub(super) fn run(
             Ok(Some(status)) => break Ok(status),
             Ok(None) if Instant::now() >= deadline => {
                 kill_group(&mut child);
-                break Err(format!("timed out after {} s", timeout.as_secs_f32()));
+                break Err(Unfinished::TimedOut);
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => break Err(e.to_string()),
+            Err(e) => break Err(Unfinished::Wait(e)),
         }
     };
     // A grandchild that outlived the kill may hold the pipes open: do not wait for it.
@@ -59,15 +98,25 @@ pub(super) fn run(
     let stderr = collect(err);
     match status {
         Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(format!(
-            "{shown} failed ({s}): {}",
-            tail(if stderr.trim().is_empty() {
+        Ok(status) => Err(CodexCliError::Failed {
+            shown,
+            status,
+            tail: tail(if stderr.trim().is_empty() {
                 &stdout
             } else {
                 &stderr
-            })
-        )),
-        Err(why) => Err(format!("{shown} {why}: {}", tail(&stderr))),
+            }),
+        }),
+        Err(Unfinished::TimedOut) => Err(CodexCliError::TimedOut {
+            shown,
+            secs: timeout.as_secs_f32(),
+            tail: tail(&stderr),
+        }),
+        Err(Unfinished::Wait(source)) => Err(CodexCliError::Wait {
+            shown,
+            source,
+            tail: tail(&stderr),
+        }),
     }
 }
 

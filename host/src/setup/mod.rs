@@ -21,11 +21,12 @@ mod record;
 mod tests;
 
 use std::fmt;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::client::Client;
 use record::Record;
+
+use crate::path_error::{AtPath, PathError};
 
 pub use codex_state::{CodexHookState, HookTrust, PluginInstall, Reason, codex_hook_state};
 
@@ -101,13 +102,8 @@ pub enum SetupError {
         line: usize,
         message: String,
     },
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] PathError),
     #[error("{}: {message}", path.display())]
     Record { path: PathBuf, message: String },
     #[error("{} is not valid UTF-8; config files can only name UTF-8 paths", .0.display())]
@@ -118,17 +114,6 @@ pub enum SetupError {
         format: &'static str,
         message: String,
     },
-}
-
-impl SetupError {
-    fn io(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> SetupError {
-        let path = path.to_path_buf();
-        move |source| SetupError::Io {
-            action,
-            path,
-            source,
-        }
-    }
 }
 
 /// Connects csep to the chosen clients. Idempotent: a second run reports `AlreadySet`.
@@ -225,7 +210,7 @@ fn state_dir_entry(opts: &SetupOptions, record: &Record, purge: bool) -> Result<
 /// Paths written into config files must be absolute, and the hooks must not depend on
 /// the directory the client starts in.
 fn absolute(opts: &SetupOptions) -> Result<SetupOptions, SetupError> {
-    let abs = |p: &Path| std::path::absolute(p).map_err(SetupError::io("resolve", p));
+    let abs = |p: &Path| std::path::absolute(p).at("cannot resolve", p);
     Ok(SetupOptions {
         csep_exe: abs(&opts.csep_exe)?,
         state_dir: abs(&opts.state_dir)?,

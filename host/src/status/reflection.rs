@@ -65,6 +65,8 @@ pub(super) fn collect(home: &Home, config: &Config) -> Reflection {
                 last_receipt,
             }))
         }
-        Err(error) => Reflection::Unreadable { error },
+        Err(e) => Reflection::Unreadable {
+            error: e.to_string(),
+        },
     }
 }

@@ -174,7 +174,7 @@ pub(super) fn drop_in_error(e: DropInError) -> anyhow::Error {
         DropInError::NotFound { .. } => Failure::not_found("unknown-drop-in", e.to_string())
             .hint("`csep policy list` shows the installed drop-ins")
             .into(),
-        DropInError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+        DropInError::Io(ref e) if e.kind() == std::io::ErrorKind::NotFound => {
             Failure::not_found("no-such-file", e.to_string()).into()
         }
         DropInError::BadName(_) | DropInError::Ambiguous(_) => {

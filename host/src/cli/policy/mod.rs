@@ -150,7 +150,7 @@ pub enum ScopeArg {
 }
 
 pub fn run(cmd: PolicyCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let home = Home::resolve(home_flag).map_err(anyhow::Error::msg)?;
+    let home = Home::resolve(home_flag)?;
     let cmd = match cmd {
         PolicyCommand::Wit { out } => return kit::wit(out.as_deref()),
         other => other,

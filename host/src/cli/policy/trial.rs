@@ -94,8 +94,7 @@ pub(super) fn run(
                 .collect();
             let model = match trial.model {
                 true => Some(
-                    provider_setup::model(home, config)
-                        .map_err(anyhow::Error::msg)?
+                    provider_setup::model(home, config)?
                         .context("--model needs a provider: set [provider] in config.toml")?,
                 ),
                 false => None,

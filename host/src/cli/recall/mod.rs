@@ -82,7 +82,7 @@ enum RecallCommand {
 }
 
 pub fn run(args: RecallArgs, home_flag: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let home = Home::resolve(home_flag).map_err(anyhow::Error::msg)?;
+    let home = Home::resolve(home_flag)?;
     match args.command {
         Some(RecallCommand::Show(a)) => show::run(&home, a),
         Some(RecallCommand::Bootstrap(a)) => import::import(&home, a, csep::client::Client::Codex),

@@ -13,8 +13,17 @@ use crate::atomic_file::sync_dir;
 pub use crate::atomic_file::{TEMP_PREFIX, Temp, write};
 use crate::hash::Hashing;
 
+/// What `copy_verified` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verified {
+    /// The content hashed to what was expected and is now in place.
+    Copied,
+    /// It hashed to this instead; nothing was written.
+    Mismatch(String),
+}
+
 /// Copies `src` into `name` in `dir` (mode exactly `mode`) only if its
-/// content hashes to `expected`; otherwise writes nothing and returns the hash
+/// content hashes to `expected`; otherwise writes nothing and says the hash
 /// found. Streams, so a large file never sits in memory.
 pub fn copy_verified(
     mut src: File,
@@ -22,15 +31,15 @@ pub fn copy_verified(
     name: &str,
     mode: u32,
     expected: &str,
-) -> io::Result<Result<(), String>> {
+) -> io::Result<Verified> {
     let mut hashing = Hashing::new(Temp::create(dir, mode)?);
     io::copy(&mut src, &mut hashing)?;
     let (tmp, found) = hashing.finish();
     if found != expected {
-        return Ok(Err(found));
+        return Ok(Verified::Mismatch(found));
     }
     tmp.persist(name)?;
-    Ok(Ok(()))
+    Ok(Verified::Copied)
 }
 
 /// Removes the file `name` in `dir` and flushes the directory.

@@ -94,7 +94,7 @@ pub fn commit(
                 c.area,
                 &c.path,
                 codes::CHANGED_DURING_JOB,
-                reason,
+                reason.to_string(),
             )),
         }
     }
@@ -198,28 +198,55 @@ fn order_key(c: &Change) -> (Area, &str, u8, &str) {
     }
 }
 
+/// Why a planned change no longer holds at commit time: it is rejected with this reason.
+#[derive(Debug, thiserror::Error)]
+enum Stale {
+    #[error("the staging copy changed after the plan was made")]
+    StagingChanged,
+    #[error("the staging copy could not be read again: {0}")]
+    StagingUnreadable(#[source] io::Error),
+    #[error("the live folder now has {0} where the plan expected no file")]
+    LiveAppeared(String),
+    #[error(
+        "the live file changed after the plan was made (expected sha256 {expected}, found {found})"
+    )]
+    LiveChanged { expected: String, found: Found },
+}
+
+/// What stood where the live file the plan was made on should be.
+#[derive(Debug)]
+enum Found {
+    NoFile,
+    Blocked { at: String, kind: Kind },
+    Other(Kind),
+    Sha256(String),
+}
+
+impl std::fmt::Display for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Found::NoFile => f.write_str("no file"),
+            Found::Blocked { at, kind } => write!(f, "{} at {at}", kind.describe()),
+            Found::Other(kind) => f.write_str(kind.describe()),
+            Found::Sha256(sha) => f.write_str(sha),
+        }
+    }
+}
+
 /// Re-checks one change against staging and live, and backs up the live file
-/// it will replace or remove. `Ok(Err(reason))` when it no longer holds.
+/// it will replace or remove. `Ok(Err(why))` when it no longer holds.
 fn prepare<'p>(
     c: &'p Change,
     live: &Dir,
     staging: &Dir,
     backup: &Dir,
-) -> Result<Result<Ready<'p>, String>, ApplyError> {
+) -> Result<Result<Ready<'p>, Stale>, ApplyError> {
     let bytes = match &c.after_sha256 {
         None => None,
         Some(after) => match nofollow::read(staging, &c.path, c.bytes) {
             Ok(Some((bytes, _))) if sha256_hex(&bytes) == *after => Some(bytes),
-            Ok(_) => {
-                return Ok(Err(
-                    "the staging copy changed after the plan was made".into()
-                ));
-            }
-            Err(e) => {
-                return Ok(Err(format!(
-                    "the staging copy could not be read again: {e}"
-                )));
-            }
+            Ok(_) => return Ok(Err(Stale::StagingChanged)),
+            Err(e) => return Ok(Err(Stale::StagingUnreadable(e))),
         },
     };
     let before_mode = match &c.before_sha256 {
@@ -227,19 +254,17 @@ fn prepare<'p>(
             let now = nofollow::state(live, &c.path)
                 .map_err(|e| ApplyError::io("inspecting live", c.area, &c.path, e))?;
             if now != nofollow::State::Absent {
-                return Ok(Err(format!(
-                    "the live folder now has {} where the plan expected no file",
-                    now.describe()
-                )));
+                return Ok(Err(Stale::LiveAppeared(now.describe())));
             }
             None
         }
         Some(before) => match back_up(c.area, &c.path, before, live, backup)? {
             Ok(mode) => Some(mode),
             Err(found) => {
-                return Ok(Err(format!(
-                    "the live file changed after the plan was made (expected sha256 {before}, found {found})"
-                )));
+                return Ok(Err(Stale::LiveChanged {
+                    expected: before.clone(),
+                    found,
+                }));
             }
         },
     };
@@ -258,19 +283,17 @@ fn back_up(
     before: &str,
     live: &Dir,
     backup: &Dir,
-) -> Result<Result<u32, String>, ApplyError> {
+) -> Result<Result<u32, Found>, ApplyError> {
     let io_err = |what| move |e| ApplyError::io(what, area, path, e);
     let (dir, name) = match nofollow::parent(live, path).map_err(io_err("inspecting live"))? {
         (Parent::Found(dir), name) => (dir, name),
-        (Parent::Missing, _) => return Ok(Err("no file".into())),
-        (Parent::Blocked { at, kind }, _) => {
-            return Ok(Err(format!("{} at {at}", kind.describe())));
-        }
+        (Parent::Missing, _) => return Ok(Err(Found::NoFile)),
+        (Parent::Blocked { at, kind }, _) => return Ok(Err(Found::Blocked { at, kind })),
     };
     match nofollow::lstat(&dir, name).map_err(io_err("inspecting live"))? {
         Some(Kind::File { .. }) => {}
-        None => return Ok(Err("no file".into())),
-        Some(kind) => return Ok(Err(kind.describe().into())),
+        None => return Ok(Err(Found::NoFile)),
+        Some(kind) => return Ok(Err(Found::Other(kind))),
     }
     let (file, _, mode) = nofollow::open_file(&dir, name).map_err(io_err("opening live"))?;
     let backup_path = format!("{area}/{path}");
@@ -278,7 +301,10 @@ fn back_up(
         .map_err(io_err("creating the backup folder for"))?;
     let copied = atomic::copy_verified(file, &bdir, bname, BACKUP_FILE_MODE, before)
         .map_err(io_err("backing up"))?;
-    Ok(copied.map(|()| mode))
+    Ok(match copied {
+        atomic::Verified::Copied => Ok(mode),
+        atomic::Verified::Mismatch(sha) => Err(Found::Sha256(sha)),
+    })
 }
 
 /// Memory is all-or-nothing at commit time too: a ref that changed during the

@@ -528,13 +528,16 @@ impl Ctx<'_> {
     }
 }
 
+/// The sha256 of each file, by its path.
+type ShaByPath = BTreeMap<String, String>;
+
 /// Hashes the regular files of a live walk that `allowed` accepts.
 fn hash_live(
     live: &Dir,
     area: Area,
     listing: &Walk,
     allowed: impl Fn(&str) -> bool,
-) -> io::Result<BTreeMap<String, String>> {
+) -> io::Result<ShaByPath> {
     let mut out = BTreeMap::new();
     for e in &listing.entries {
         if !matches!(e.kind, Kind::File { .. }) || !allowed(&e.path) {

@@ -28,6 +28,8 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
+use crate::path_error::PathError;
+
 pub use atomic::TEMP_PREFIX;
 pub use commit::{JOURNAL_NAME, commit, read_journal};
 pub use gate::{Evidenced, GateInput, Gated, gate};
@@ -251,14 +253,9 @@ pub struct Reverted {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
-    #[error("{what} {area}/{path}: {source}")]
-    Io {
-        what: &'static str,
-        area: Area,
-        path: String,
-        #[source]
-        source: io::Error,
-    },
+    /// The path is `<area>/<path inside the area>`.
+    #[error(transparent)]
+    Io(#[from] PathError),
     #[error("{what} the journal {file} in the backup folder: {source}", file = JOURNAL_NAME)]
     Journal {
         what: &'static str,
@@ -312,11 +309,7 @@ pub enum ApplyError {
 
 impl ApplyError {
     pub(crate) fn io(what: &'static str, area: Area, path: &str, source: io::Error) -> Self {
-        ApplyError::Io {
-            what,
-            area,
-            path: path.to_string(),
-            source,
-        }
+        let shown = std::path::PathBuf::from(format!("{area}/{path}"));
+        ApplyError::Io(PathError::new(what, &shown, source))
     }
 }

@@ -203,11 +203,11 @@ fn restore(f: &CommittedFile, root: &Dir, backup: &Dir) -> Result<Vec<AreaPath>,
     // Permission bits only: a set-id bit is never put back.
     let mode = f.before_mode.map_or(file_mode(f.area), |m| m & 0o777);
     match atomic::copy_verified(src, &dir, name, mode, before).map_err(io_err("restoring"))? {
-        Ok(()) => Ok(created
+        atomic::Verified::Copied => Ok(created
             .into_iter()
             .map(|path| AreaPath { area: f.area, path })
             .collect()),
-        Err(found) => Err(ApplyError::BackupMismatch {
+        atomic::Verified::Mismatch(found) => Err(ApplyError::BackupMismatch {
             area: f.area,
             path: f.path.clone(),
             expected: before.to_string(),

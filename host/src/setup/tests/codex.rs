@@ -472,6 +472,6 @@ fn a_hanging_codex_is_stopped_at_the_deadline() {
         std::time::Duration::from_millis(300),
     )
     .unwrap_err();
-    assert!(err.contains("timed out"), "{err}");
+    assert!(err.to_string().contains("timed out"), "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
