@@ -4,7 +4,9 @@
 //! CSEP_BENCH_MESSAGES, default 200, indexable messages each) under CSEP_BENCH_DIR
 //! (default: a temp folder), then measures bootstrap throughput, an unchanged re-run,
 //! in-process query latency and the database size. With CSEP_BENCH_DIR set, the
-//! corpus and the state folder stay for whole-process measurements with hyperfine.
+//! corpus and the state folder stay for whole-process measurements with hyperfine;
+//! CSEP_BENCH_REUSE=1 then measures queries on the index already there, to compare
+//! two builds on the same index without importing again.
 #![allow(
     clippy::disallowed_methods,
     reason = "benchmarks build their corpora with plain std::fs"
@@ -13,7 +15,7 @@
 #[path = "../../tests/support/corpus.rs"]
 mod corpus;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use csep::client::Client;
@@ -56,57 +58,19 @@ fn main() {
         .collect();
     let repo_refs: Vec<&str> = repos.iter().map(String::as_str).collect();
 
-    let t = Instant::now();
-    let _ = std::fs::remove_dir_all(&corpus_dir);
-    let _ = std::fs::remove_dir_all(&state);
-    let (_, raw) = corpus::write_codex_corpus(&corpus_dir, sessions, messages, &repo_refs, 42);
-    let mb = raw as f64 / 1e6;
-    println!(
-        "corpus: {sessions} sessions x {messages} messages, {mb:.1} MB of rollouts (generated in {:.1} s)",
-        t.elapsed().as_secs_f64()
-    );
-
     let db = state.join("recall/index.db");
-    let mut store = Store::open(&db).unwrap();
-    let t = Instant::now();
-    let report = recall::bootstrap(
-        &mut store,
-        &corpus_dir,
-        Client::Codex,
-        None,
-        SystemTime::now(),
-    );
-    let secs = t.elapsed().as_secs_f64();
-    assert_eq!(report.error_count, 0, "{:?}", report.errors.first());
-    println!(
-        "bootstrap: {secs:.1} s, {:.0} sessions/s, {:.1} MB/s ({} new sessions, {} messages)",
-        sessions as f64 / secs,
-        mb / secs,
-        report.new_sessions,
-        report.new_messages
-    );
-
-    let t = Instant::now();
-    let again = recall::bootstrap(
-        &mut store,
-        &corpus_dir,
-        Client::Codex,
-        None,
-        SystemTime::now(),
-    );
-    println!(
-        "unchanged re-run: {:.3} s ({} unchanged)",
-        t.elapsed().as_secs_f64(),
-        again.unchanged_sessions
-    );
-    drop(store);
-    let store = Store::open(&db).unwrap(); // checkpoints nothing by itself; measure files as they are
-    let size = dir_size(db.parent().unwrap());
-    println!(
-        "database: {:.1} MB, {:.2}x the raw transcripts",
-        size as f64 / 1e6,
-        size as f64 / raw as f64
-    );
+    let reuse = keep.is_some() && std::env::var_os("CSEP_BENCH_REUSE").is_some();
+    let store = if reuse {
+        let store = Store::open(&db).unwrap();
+        let (sessions, messages, _) = store.counts().unwrap();
+        println!(
+            "reusing the index at {}: {sessions} sessions, {messages} messages",
+            db.display()
+        );
+        store
+    } else {
+        import(&corpus_dir, &state, &db, sessions, messages, &repo_refs)
+    };
 
     let queries = [
         "parse_config",
@@ -178,4 +142,68 @@ fn main() {
             dir.join("state").display()
         );
     }
+}
+
+/// Generates the corpus and imports it as `csep recall bootstrap` does, printing
+/// throughput, an unchanged re-run and the database size.
+fn import(
+    corpus_dir: &Path,
+    state: &Path,
+    db: &Path,
+    sessions: usize,
+    messages: usize,
+    repo_refs: &[&str],
+) -> Store {
+    let t = Instant::now();
+    let _ = std::fs::remove_dir_all(corpus_dir);
+    let _ = std::fs::remove_dir_all(state);
+    let (_, raw) = corpus::write_codex_corpus(corpus_dir, sessions, messages, repo_refs, 42);
+    let mb = raw as f64 / 1e6;
+    println!(
+        "corpus: {sessions} sessions x {messages} messages, {mb:.1} MB of rollouts (generated in {:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
+
+    let mut store = Store::open(db).unwrap();
+    let t = Instant::now();
+    let report = recall::bootstrap(
+        &mut store,
+        corpus_dir,
+        Client::Codex,
+        None,
+        SystemTime::now(),
+    );
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(report.error_count, 0, "{:?}", report.errors.first());
+    println!(
+        "bootstrap: {secs:.1} s, {:.0} sessions/s, {:.1} MB/s ({} new sessions, {} messages)",
+        sessions as f64 / secs,
+        mb / secs,
+        report.new_sessions,
+        report.new_messages
+    );
+
+    let t = Instant::now();
+    let again = recall::bootstrap(
+        &mut store,
+        corpus_dir,
+        Client::Codex,
+        None,
+        SystemTime::now(),
+    );
+    println!(
+        "unchanged re-run: {:.3} s ({} unchanged)",
+        t.elapsed().as_secs_f64(),
+        again.unchanged_sessions
+    );
+    drop(store);
+    let store = Store::open(db).unwrap(); // checkpoints nothing by itself; measure files as they are
+    let size = dir_size(db.parent().unwrap());
+    println!(
+        "database: {:.1} MB, {:.2}x the raw transcripts",
+        size as f64 / 1e6,
+        size as f64 / raw as f64
+    );
+
+    store
 }

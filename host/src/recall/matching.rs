@@ -142,16 +142,19 @@ impl Compiled {
     /// Byte ranges of every match of every part in `text`; `None` when a part is
     /// missing (the message does not match).
     pub(crate) fn find(&self, text: &str) -> Option<Vec<(usize, usize)>> {
-        let words = self
-            .parts
-            .iter()
-            .any(|p| matches!(p, Part::Words(_)))
-            .then(|| word_ranges(text));
+        // Most messages are ASCII: their phrases are found from the first word's
+        // letter on, without splitting the whole text into words first.
+        let ascii = text.is_ascii();
+        let mut words: Option<Vec<(usize, usize)>> = None;
         let mut all = Vec::new();
         for part in &self.parts {
             let found = match part {
+                Part::Words(want) if ascii && want.iter().all(|w| w.is_ascii()) => {
+                    ascii_phrase_ranges(text.as_bytes(), want, self.prefix)
+                }
                 Part::Words(want) => {
-                    phrase_ranges(text, words.as_deref().unwrap_or(&[]), want, self.prefix)
+                    let words = words.get_or_insert_with(|| word_ranges(text));
+                    phrase_ranges(text, words, want, self.prefix)
                 }
                 Part::Substring(s) => substring_ranges(text, s),
             };
@@ -204,14 +207,68 @@ fn phrase_ranges(
         .collect()
 }
 
+/// Where the words of `want` stand side by side in an ASCII text, as
+/// [`phrase_ranges`] finds them (words are runs of letters and digits; a match may
+/// start inside another's), found from each place the first word's first letter is.
+fn ascii_phrase_ranges(text: &[u8], want: &[String], prefix: bool) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let Some(&first) = want.first().and_then(|w| w.as_bytes().first()) else {
+        return out;
+    };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut at = 0;
+    while let Some(found) = memchr::memchr2(lower, upper, &text[at..]) {
+        let start = at + found;
+        at = start + 1;
+        if start > 0 && text[start - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        if let Some(end) = ascii_phrase_at(text, start, want, prefix) {
+            out.push((start, end));
+        }
+    }
+    out
+}
+
+/// The end of the phrase `want` when it starts at the word beginning at `start`.
+fn ascii_phrase_at(text: &[u8], start: usize, want: &[String], prefix: bool) -> Option<usize> {
+    let mut i = start;
+    for (k, w) in want.iter().enumerate() {
+        while i < text.len() && !text[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        let end = text[i..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(text.len(), |n| i + n);
+        let (word, w) = (&text[i..end], w.as_bytes());
+        let same = if prefix && k + 1 == want.len() {
+            word.len() >= w.len() && word[..w.len()].eq_ignore_ascii_case(w)
+        } else {
+            word.eq_ignore_ascii_case(w)
+        };
+        if end == i || !same {
+            return None;
+        }
+        i = end;
+    }
+    Some(i)
+}
+
 fn substring_ranges(hay: &str, needle: &str) -> Vec<(usize, usize)> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     let mut out = Vec::new();
     if n.is_empty() || n.len() > h.len() {
         return out;
     }
+    // Only where the needle's first byte is (either case) can it start.
+    let (lower, upper) = (n[0].to_ascii_lowercase(), n[0].to_ascii_uppercase());
     let mut i = 0;
     while i + n.len() <= h.len() {
+        let Some(found) = memchr::memchr2(lower, upper, &h[i..=h.len() - n.len()]) else {
+            break;
+        };
+        i += found;
         if hay.is_char_boundary(i)
             && hay.is_char_boundary(i + n.len())
             && h[i..i + n.len()].eq_ignore_ascii_case(n)
@@ -403,6 +460,36 @@ mod tests {
                 .find("cargo nextest run")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn ascii_texts_find_the_same_phrases_as_the_word_by_word_check() {
+        let texts = [
+            "job stream",
+            "Job  Stream, job-stream; jobstream job_stream",
+            "a job streams the job stream jobs stream",
+            "xjob stream job streamx job\nstream",
+            "cargo nextest run cargo next",
+            "a a a",
+            "job",
+            "",
+        ];
+        for needle in ["job stream", "job", "a a", "stream", "cargo next"] {
+            for prefix in [false, true] {
+                let Some(Part::Words(want)) =
+                    Compiled::new(needle, MatchMode::Phrase, prefix).parts.pop()
+                else {
+                    panic!("{needle}")
+                };
+                for t in texts {
+                    assert_eq!(
+                        ascii_phrase_ranges(t.as_bytes(), &want, prefix),
+                        phrase_ranges(t, &word_ranges(t), &want, prefix),
+                        "{needle:?} in {t:?}, prefix {prefix}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Needle search over the two indexes: words (unicode61: identifiers split on
 //! punctuation, paths into parts) and CJK character pairs. Matches are walked newest
-//! first, a few per session: once a session has given enough, the walk jumps past all
-//! of its messages (message ids are ordered by session start), so a word found in
-//! every session costs a few rows per session, and `limit` sessions come back
-//! whenever that many match. Ranked by how many alternatives matched, whether the best
-//! match is in what people wrote or in tool text, then newest first.
+//! first from one full-text cursor, a few per session: once a session has given
+//! enough, the rest of its matches are stepped over by rowid alone (message ids are
+//! ordered by session start, so a session is one id range), and a session spanning
+//! many ids re-opens the cursor below it instead. A word found in every session thus
+//! costs a few message reads per session, and `limit` sessions
+//! come back whenever that many match. Ranked by how many alternatives matched,
+//! whether the best match is in what people wrote or in tool text, then newest first.
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,13 +19,19 @@ use super::ingest::{BACKGROUND_TOKEN, bucket_token, client_token};
 use super::matching::{Compiled, MatchMode, Part, Span, snippet as make_snippet};
 use super::store::{Store, StoreError, sql};
 
-/// Matches newest first below a message id, with their session's activity time.
-const WALK_SQL: &str = "SELECT m.id, m.session, m.role, m.text,
-            COALESCE(s.ended_ms, s.started_ms)
-     FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1
-           AND rowid < ?2 AND rowid >= ?3 ORDER BY rowid DESC LIMIT ?4) f
-     JOIN messages m ON m.id = f.rowid
-     JOIN sessions s ON s.id = m.session";
+/// Matching message ids newest first, below a message id and at or above another.
+const WALK_SQL: &str = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1
+     AND rowid < ?2 AND rowid >= ?3 ORDER BY rowid DESC";
+
+/// A matching message, with its session's activity time.
+const MESSAGE_SQL: &str = "SELECT m.session, m.role, m.text, COALESCE(s.ended_ms, s.started_ms)
+     FROM messages m JOIN sessions s ON s.id = m.session WHERE m.id = ?1";
+
+/// Past a session the walk is done with, matches are stepped over by rowid while the
+/// rest of the session spans at most this many ids; a longer one re-opens the
+/// cursor below it (one more full-text query), which costs more than stepping over
+/// a few hundred postings.
+const JUMP_SPAN: i64 = 1024;
 
 /// Messages a needle's walk may read: a phrase of common words that rarely stand
 /// side by side is checked message by message, and this bounds what that costs.
@@ -278,6 +286,92 @@ struct Walk<'a> {
     kept: Vec<Candidate>,
 }
 
+/// What the walk does after a session it is done with.
+enum Step {
+    /// The cursor reached its end, the pool or the budget.
+    Done,
+    /// Re-open the cursor below this id.
+    Below(i64),
+}
+
+/// What reading one matching message told the walk.
+enum Seen {
+    /// Go on with the next id.
+    Next,
+    /// The walk is done with this session: enough hits, or left out.
+    DoneWith(i64),
+    /// The pool is full and this message is of a session beyond it.
+    PoolFull,
+}
+
+/// An error inside one cursor's walk: a statement's, or one of the store's lookups.
+enum WalkError {
+    Sql(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for WalkError {
+    fn from(e: rusqlite::Error) -> Self {
+        WalkError::Sql(e)
+    }
+}
+
+impl Walk<'_> {
+    /// Reads a matching message and keeps it when it is a hit.
+    fn consider(
+        &mut self,
+        message: &mut rusqlite::CachedStatement<'_>,
+        id: i64,
+        matched_by: &'static str,
+    ) -> Result<Seen, WalkError> {
+        let mut rows = message.query([id])?;
+        // A message deleted since the index was read.
+        let Some(r) = rows.next()? else {
+            return Ok(Seen::Next);
+        };
+        let session: i64 = r.get(0)?;
+        let ended: Option<i64> = r.get(3)?;
+        let too_old = self
+            .since_ms
+            .is_some_and(|since| ended.unwrap_or(0) < since);
+        if self.excluded.contains(&session) || too_old {
+            return Ok(Seen::DoneWith(session));
+        }
+        let seen = self.per_session.get(&session).copied();
+        if seen.is_none() && self.per_session.len() >= self.pool {
+            return Ok(Seen::PoolFull);
+        }
+        let text = r.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+        // The index decides single words: a byte scan counts them for the score;
+        // phrases are checked word by word.
+        let matches = if self.compiled.index_decides() {
+            self.compiled.find_loose(text).len()
+        } else {
+            match self.compiled.find(text) {
+                Some(found) => found.len(),
+                None => return Ok(Seen::Next),
+            }
+        };
+        let role: String = r.get(1)?;
+        self.kept.push(Candidate {
+            message: id,
+            session,
+            ended,
+            score: score(&role, text, matches),
+            role,
+            matched_by,
+            needle: self.needle,
+        });
+        let n = self.per_session.entry(session).or_default();
+        *n += 1;
+        Ok(if *n >= HITS_PER_SESSION {
+            Seen::DoneWith(session)
+        } else {
+            Seen::Next
+        })
+    }
+}
+
 impl Store {
     /// The best `limit` sessions matching any needle, phrases as needles.
     pub fn search(&self, q: &SearchQuery) -> Result<Vec<SessionHits>, StoreError> {
@@ -376,7 +470,7 @@ impl Store {
     }
 
     /// Walks the needle's matches newest first, keeping up to `HITS_PER_SESSION` a
-    /// session and jumping past a session once it has given that many (or is left
+    /// session and passing over a session once it has given that many (or is left
     /// out), until `pool` sessions are found or the row budget is spent.
     fn walk(
         &self,
@@ -387,82 +481,64 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (expr, matched_by) = fts_expr(w.compiled);
         let expr = scoped(expr, q, o);
-        let check = !w.compiled.index_decides();
         let mut upper = i64::MAX;
         let mut budget = ROW_BUDGET;
-        let mut st = self
+        let mut ids = self
             .conn
             .prepare_cached(WALK_SQL)
             .map_err(sql("preparing a search"))?;
+        let mut message = self
+            .conn
+            .prepare_cached(MESSAGE_SQL)
+            .map_err(sql("preparing a search"))?;
         while budget > 0 && upper > lower {
-            let mut jump_past: Option<i64> = None;
-            let mut read = 0i64;
-            let mut full = false;
-            let result = (|| -> rusqlite::Result<()> {
-                let mut rows = st.query(params![expr, upper, lower, budget])?;
+            let mut step = Step::Done;
+            let result = (|| -> Result<(), WalkError> {
+                let mut rows = ids.query(params![expr, upper, lower])?;
+                // Ids at or above this belong to the session the walk just passed.
+                let mut skip_from = i64::MAX;
                 while let Some(r) = rows.next()? {
-                    read += 1;
-                    let session: i64 = r.get(1)?;
-                    let ended: Option<i64> = r.get(4)?;
-                    let too_old = w.since_ms.is_some_and(|since| ended.unwrap_or(0) < since);
-                    if w.excluded.contains(&session) || too_old {
-                        jump_past = Some(session);
+                    let id: i64 = r.get(0)?;
+                    if id >= skip_from {
+                        continue;
+                    }
+                    if budget <= 0 {
                         return Ok(());
                     }
-                    let seen = w.per_session.get(&session).copied();
-                    if seen.is_none() && w.per_session.len() >= w.pool {
-                        full = true;
-                        return Ok(());
-                    }
-                    let text = r.get_ref(3)?.as_str()?;
-                    // The index decides single words: a byte scan counts them for the
-                    // score; phrases are checked word by word.
-                    let matches = if check {
-                        match w.compiled.find(text) {
-                            Some(found) => found.len(),
-                            None => continue,
-                        }
-                    } else {
-                        w.compiled.find_loose(text).len()
+                    budget -= 1;
+                    let session = match w.consider(&mut message, id, matched_by)? {
+                        Seen::Next => continue,
+                        Seen::PoolFull => return Ok(()),
+                        Seen::DoneWith(session) => session,
                     };
-                    let role: String = r.get(2)?;
-                    w.kept.push(Candidate {
-                        message: r.get(0)?,
-                        session,
-                        ended,
-                        score: score(&role, text, matches),
-                        role,
-                        matched_by,
-                        needle: w.needle,
-                    });
-                    let n = w.per_session.entry(session).or_default();
-                    *n += 1;
-                    if *n >= HITS_PER_SESSION {
-                        jump_past = Some(session);
+                    let from = self.first_message(session).map_err(WalkError::Store)?;
+                    if id - from > JUMP_SPAN {
+                        step = Step::Below(from);
                         return Ok(());
                     }
+                    skip_from = from;
                 }
                 Ok(())
             })();
-            budget -= read;
             match result {
                 Ok(()) => {}
                 // A needle FTS cannot parse (only punctuation) finds nothing; no error.
-                Err(rusqlite::Error::SqliteFailure(_, Some(msg)))
+                Err(WalkError::Sql(rusqlite::Error::SqliteFailure(_, Some(msg))))
                     if msg.contains("fts5") || msg.contains("syntax") =>
                 {
                     return Ok(());
                 }
-                Err(e) => {
+                Err(WalkError::Sql(e)) => {
                     return Err(StoreError::Sql {
                         what: "searching",
                         source: e,
                     });
                 }
+                Err(WalkError::Store(e)) => return Err(e),
             }
-            match jump_past {
-                Some(session) if !full => upper = upper.min(self.first_message(session)?),
-                _ => break,
+            match step {
+                Step::Below(from) => upper = upper.min(from),
+                Step::Done => break,
             }
         }
         Ok(())
@@ -604,6 +680,90 @@ pub fn snippet(text: &str, needle: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A store holding one session per `(start_ms, texts)`, every message a user's,
+    /// with ids as ingest gives them (the session's start shifted, plus its place).
+    fn store_of(sessions: &[(i64, Vec<String>)]) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("index.db")).unwrap();
+        let scope = super::super::ingest::scope_tokens("bucket", "codex");
+        for (n, (start, texts)) in sessions.iter().enumerate() {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO sessions (id, client, session_id, started_ms, ended_ms, scope)
+                     VALUES (?1, 'codex', ?2, ?3, ?3, ?4)",
+                    params![n as i64 + 1, format!("s{n}"), start, scope],
+                )
+                .unwrap();
+            for (i, text) in texts.iter().enumerate() {
+                let id = (start << 12) + i as i64;
+                store
+                    .conn
+                    .execute(
+                        "INSERT INTO messages (id, session, file, role, text)
+                         VALUES (?1, ?2, 0, 'user', ?3)",
+                        params![id, n as i64 + 1, text],
+                    )
+                    .unwrap();
+                super::super::ingest::index_message(&store.conn, id, text, &scope).unwrap();
+            }
+        }
+        (dir, store)
+    }
+
+    fn found(store: &Store, needle: &str, limit: usize) -> Vec<(String, usize)> {
+        let q = SearchQuery {
+            needles: parse_needles(needle),
+            bucket: Some("bucket".into()),
+            limit,
+            ..SearchQuery::default()
+        };
+        store
+            .search(&q)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.session_id, s.hit_count))
+            .collect()
+    }
+
+    #[test]
+    fn long_and_short_sessions_are_passed_over_without_losing_older_ones() {
+        let said = |n: usize, from: usize| -> Vec<String> {
+            (from..from + n)
+                .map(|i| format!("zephyrine step {i}"))
+                .collect()
+        };
+        // The newest session has more matching ids than are stepped over one by one,
+        // the others fewer; a session without the word sits between them.
+        let mut sessions = vec![
+            (1_000, said(30, 0)),
+            (2_000, said(30, 0)),
+            (3_000, vec!["nothing here".to_string(); 40]),
+            (4_000, said(40, 0)),
+            (5_000, said(3 * JUMP_SPAN as usize, 0)),
+        ];
+        sessions[1].1[7] = "zephyrine and step apart".into();
+        let (_dir, store) = store_of(&sessions);
+        let want = |ids: &[&str]| -> Vec<(String, usize)> {
+            ids.iter().map(|s| (s.to_string(), 8)).collect()
+        };
+        assert_eq!(
+            found(&store, "zephyrine", 10),
+            want(&["s4", "s3", "s1", "s0"])
+        );
+        assert_eq!(
+            found(&store, "zephyrine step", 10),
+            want(&["s4", "s3", "s1", "s0"]),
+            "a phrase checked on the text passes over sessions the same way"
+        );
+        assert_eq!(found(&store, "zephyrine", 2), want(&["s4", "s3"]));
+        // The oldest message of the long session, below the jump, is found too.
+        assert_eq!(
+            found(&store, "step 0|zephyrine", 1),
+            vec![("s4".to_string(), 9)]
+        );
+    }
 
     #[test]
     fn needles_split_on_bars_and_drop_empties_and_repeats() {
