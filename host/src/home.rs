@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use crate::world::World;
 
 pub const HOME_ENV: &str = "CODEX_SELF_EVOLUTION_HOME";
+/// The provider's secrets file, beside config.toml.
+pub const PROVIDER_ENV_FILE: &str = ".env.provider";
 
 /// Neither `--home`, `$CODEX_SELF_EVOLUTION_HOME` nor `$HOME` names a state folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -58,7 +60,7 @@ impl Home {
 
     /// The provider's secrets file beside config.toml.
     pub fn provider_env_file(&self) -> PathBuf {
-        self.root.join(crate::provider::ENV_FILE_NAME)
+        self.root.join(PROVIDER_ENV_FILE)
     }
 
     /// `policies/` or `strategies/`: where drop-in guests of `world` live.

@@ -32,7 +32,7 @@ use message::prepare;
 use crate::model::{LlmRequest, LlmResponse};
 
 /// The file holding API keys, named in messages that ask the user to add one.
-pub const ENV_FILE_NAME: &str = ".env.provider";
+pub use crate::home::PROVIDER_ENV_FILE as ENV_FILE_NAME;
 /// A configured model client. Its `Debug` shows no key: the key lives only in
 /// a header value marked sensitive.
 #[derive(Debug)]
