@@ -1,20 +1,20 @@
 //! Drop-in policies and strategies: the examples under guests/examples installed
 //! with `csep policy install`, and drop-ins that must be refused.
 
-#[path = "support/world.rs"]
-mod world;
+use crate::support::mock_llm;
+use crate::support::sha256_hex;
+use crate::support::world::{Turn, World};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use world::{Turn, World, sha256_hex};
 
 const S1: &str = "019b0000-0000-7000-8000-000000000001";
 const S2: &str = "019b0000-0000-7000-8000-000000000002";
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../tests/fixtures/wasm/{name}.wasm"))
+    crate::support::fixture(&format!("wasm/{name}.wasm"))
 }
 
 fn bundled(name: &str) -> PathBuf {
@@ -561,8 +561,6 @@ fn a_strategy_gets_its_own_settings_and_a_refused_one_gives_way_with_the_default
     );
 }
 
-#[path = "support/mock_llm.rs"]
-mod mock_llm;
 
 #[test]
 fn try_gives_a_strategy_the_model_only_when_asked_and_counts_its_calls() {

@@ -5,13 +5,12 @@
 //! Needs npm, which `.ci/run` installs. Without it the test says so and passes on a
 //! developer machine, and fails in CI.
 
-#[path = "support/world.rs"]
-mod world;
+use crate::support::skip::tool;
+use crate::support::world::{Turn, World};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use world::{Turn, World};
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../guests/examples/js-policy")
@@ -48,12 +47,7 @@ fn copy_sources(from: &Path, to: &Path) {
 
 #[test]
 fn a_policy_written_in_javascript_builds_installs_and_decides() {
-    if Command::new("npm").arg("--version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "npm is missing; CI must install it (see .ci/run)"
-        );
-        eprintln!("skipped: npm is not installed");
+    if !tool("npm") {
         return;
     }
     let readme = std::fs::read_to_string(example().join("README.md")).unwrap();

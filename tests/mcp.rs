@@ -2,7 +2,6 @@
 //! notifications/initialized, tools/list, tools/call) against a recall index the real
 //! binary built from rollouts in Codex's format.
 
-mod support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -11,7 +10,8 @@ use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::corpus::{self, Rng, SessionSpec};
+use crate::support::bucket_of;
+use crate::support::corpus::{self, Rng, SessionSpec};
 
 const A: &str = "019b1111-aaaa-7000-8000-00000000000a";
 const B: &str = "019b2222-bbbb-7000-8000-00000000000b";
@@ -446,7 +446,7 @@ fn recent_sessions_newest_first() {
 #[test]
 fn memory_is_read_as_session_start_gives_it() {
     let w = World::new();
-    let bucket = w.path("repo").display().to_string().replace('/', "-");
+    let bucket = bucket_of(&w.path("repo"));
     let dir = w.path(&format!("state/projects/{bucket}/memory"));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(

@@ -1,7 +1,5 @@
 //! The provider against a real HTTP server on 127.0.0.1.
 
-#[path = "support/mock_llm.rs"]
-mod mock_llm;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use csep::model::{Denial, LlmRequest};
 use csep::provider::{Provider, ProviderConfig, ProviderError, ProviderKind, load_env_file};
-use mock_llm::{MockLlm, Reply};
+use crate::support::mock_llm::{MockLlm, Reply};
 
 const KEY: &str = "test-key-0123456789";
 
