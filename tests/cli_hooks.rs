@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::support::bucket_of;
-use crate::support::skip::skip_or_fail;
 use crate::support::corpus::{self, Rng, SessionSpec};
+use crate::support::skip::skip_or_fail;
 use crate::support::world::World;
 
 /// The shared machine, with a linked worktree `wt/` of `repo/`, a folder `elsewhere/`
@@ -507,11 +507,7 @@ fn status_shows_hook_failures_timings_and_a_broken_policy() {
     )
     .unwrap();
     let before = std::fs::read_dir(w.path("state")).unwrap().count();
-    let out = w
-        .csep()
-        .args(["status", "--json"])
-        .output()
-        .unwrap();
+    let out = w.csep().args(["status", "--json"]).output().unwrap();
     assert!(out.status.success());
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
     let start = &s["hooks"]["session-start"];
@@ -564,11 +560,7 @@ trusted_hash = "sha256:000000000000000000000000000000000000000000000000000000000
 "#;
     std::fs::write(w.path("codex/config.toml"), config).unwrap();
     let status = |w: &World| -> Value {
-        let out = w
-            .csep()
-            .args(["status", "--json"])
-            .output()
-            .unwrap();
+        let out = w.csep().args(["status", "--json"]).output().unwrap();
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let s = status(&w);

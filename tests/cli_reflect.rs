@@ -181,7 +181,6 @@ fn the_stop_hook_starts_the_worker_only_when_the_policy_asks() {
     );
 }
 
-
 /// Points the worker at `mock` through the Responses API.
 fn use_model(w: &mut World, mock: &MockLlm) {
     w.set("CSEP__PROVIDER__KIND", "openai-responses");

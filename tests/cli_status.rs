@@ -2,8 +2,7 @@
 //! on the real binary with real client folders: every case a user hit is judged with its
 //! reason, its fix and the exit code.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 

@@ -7,15 +7,14 @@
 //! Needs `CSEP_E2E_CODEX` / `CSEP_E2E_CLAUDE` (the binaries) and `python3`; without
 //! them a test says so and passes, in CI it fails.
 
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use crate::support::corpus::{self, Rng, SessionSpec};
 use crate::support::repo_root;
 use crate::support::skip::e2e_client;
+use serde_json::Value;
 
 /// The session the model will find, and the needle it searches for.
 const ARCHIVED: &str = "019c4444-dddd-7000-8000-0000000000e2";

@@ -11,7 +11,6 @@ use crate::support::world::{Turn, World};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../guests/examples/js-policy")
 }
@@ -19,12 +18,6 @@ fn example() -> PathBuf {
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{cmd:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn csep(w: &World, args: &[&str]) -> String {
-    let out = w.csep().args(args).output().unwrap();
-    assert!(out.status.success(), "csep {args:?}: {out:?}");
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -71,9 +64,9 @@ fn a_policy_written_in_javascript_builds_installs_and_decides() {
 
     let wasm = dir.join("js-policy.wasm");
     let wasm = wasm.to_str().unwrap();
-    let checked = csep(&w, &["policy", "check", wasm]);
+    let checked = w.ok(&["policy", "check", wasm]);
     assert!(checked.contains("a valid trigger-policy"), "{checked}");
-    let installed = csep(&w, &["policy", "install", wasm, "--activate"]);
+    let installed = w.ok(&["policy", "install", wasm, "--activate"]);
     assert!(
         installed.contains("active policy: `js-policy`"),
         "{installed}"

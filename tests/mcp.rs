@@ -2,16 +2,15 @@
 //! notifications/initialized, tools/list, tools/call) against a recall index the real
 //! binary built from rollouts in Codex's format.
 
-
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
-use serde_json::{Value, json};
 use crate::support::bucket_of;
 use crate::support::corpus::{self, Rng, SessionSpec};
+use serde_json::{Value, json};
 
 const A: &str = "019b1111-aaaa-7000-8000-00000000000a";
 const B: &str = "019b2222-bbbb-7000-8000-00000000000b";

@@ -1,13 +1,12 @@
 //! The provider against a real HTTP server on 127.0.0.1.
 
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::mock_llm::{MockLlm, Reply};
 use csep::model::{Denial, LlmRequest};
 use csep::provider::{Provider, ProviderConfig, ProviderError, ProviderKind, load_env_file};
-use crate::support::mock_llm::{MockLlm, Reply};
 
 const KEY: &str = "test-key-0123456789";
 

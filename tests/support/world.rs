@@ -119,6 +119,13 @@ impl World {
         self.command().args(args).output().unwrap()
     }
 
+    /// `csep ARGS`, which must succeed; its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "csep {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     /// `csep ARGS --json`, which must succeed; its report.
     pub fn json_ok(&self, args: &[&str]) -> Value {
         let out = self.csep().args(args).arg("--json").output().unwrap();
