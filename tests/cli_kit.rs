@@ -5,20 +5,20 @@
     reason = "tests build their fixtures with plain std::fs"
 )]
 
-#[path = "support/world.rs"]
-mod world;
+use crate::support::mock_llm;
+use crate::support::sha256_hex;
+use crate::support::world::{Turn, World};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use world::{Turn, World, sha256_hex};
 
 const S1: &str = "019b0000-0000-7000-8000-000000000001";
 const S2: &str = "019b0000-0000-7000-8000-000000000002";
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../tests/fixtures/wasm/{name}.wasm"))
+    crate::support::fixture(&format!("wasm/{name}.wasm"))
 }
 
 fn bundled(name: &str) -> PathBuf {
@@ -32,13 +32,6 @@ fn world() -> World {
     w
 }
 
-/// Runs `csep` with `args`; it must succeed. Returns stdout.
-fn ok(w: &World, args: &[&str]) -> String {
-    let out = w.csep().args(args).output().unwrap();
-    assert!(out.status.success(), "csep {args:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// Runs `csep` with `args`; it must fail. Returns stderr.
 fn fails(w: &World, args: &[&str]) -> String {
     let out = w.csep().args(args).output().unwrap();
@@ -48,10 +41,7 @@ fn fails(w: &World, args: &[&str]) -> String {
 
 fn install(w: &World, name: &str) -> String {
     let file = fixture(name);
-    ok(
-        w,
-        &["policy", "install", file.to_str().unwrap(), "--activate"],
-    )
+    w.ok(&["policy", "install", file.to_str().unwrap(), "--activate"])
 }
 
 fn append_config(w: &World, text: &str) {
@@ -193,7 +183,7 @@ fn the_commands_example_keeps_a_commands_section_and_try_writes_nothing() {
     let jobs = w.jobs();
     assert_eq!(jobs.len(), 1);
 
-    let tried = ok(&w, &["policy", "try", "commands-strategy", "--session", S1]);
+    let tried = w.ok(&["policy", "try", "commands-strategy", "--session", S1]);
     assert!(tried.contains("+- `cargo nextest run`"), "{tried}");
     assert!(tried.contains("nothing was written"), "{tried}");
     assert_eq!(w.memory(), before, "try leaves the live memory alone");
@@ -325,7 +315,7 @@ fn a_pinned_drop_in_that_changed_is_refused_until_approved_again() {
         .unwrap();
     assert_eq!(row["pinned"], "changed since approved", "{row}");
 
-    let printed = ok(&w, &["policy", "use", "failures-policy"]);
+    let printed = w.ok(&["policy", "use", "failures-policy"]);
     assert!(printed.contains("approved again"), "{printed}");
     let status = w.json(&["status", "--json"]);
     assert_eq!(status["policy"]["healthy"], true, "{}", status["policy"]);
@@ -348,14 +338,11 @@ fn list_install_use_and_remove_manage_the_drop_in_folders() {
         ["bundled:policy-default", "bundled:strategy-default"]
     );
 
-    let printed = ok(
-        &w,
-        &[
-            "policy",
-            "install",
-            fixture("failures-policy").to_str().unwrap(),
-        ],
-    );
+    let printed = w.ok(&[
+        "policy",
+        "install",
+        fixture("failures-policy").to_str().unwrap(),
+    ]);
     assert!(
         printed.contains("csep policy use failures-policy"),
         "{printed}"
@@ -407,10 +394,7 @@ fn list_install_use_and_remove_manage_the_drop_in_folders() {
             .any(|e| e.unwrap().file_name().to_string_lossy().starts_with(prefix))
     };
     assert!(cached("failures-policy"));
-    let printed = ok(
-        &w,
-        &["policy", "install", other.to_str().unwrap(), "--force"],
-    );
+    let printed = w.ok(&["policy", "install", other.to_str().unwrap(), "--force"]);
     assert!(
         printed.contains("of compiled guests no longer installed (2 files)"),
         "the replaced file's artifact and checksum go: {printed}"
@@ -427,7 +411,7 @@ fn list_install_use_and_remove_manage_the_drop_in_folders() {
     );
     assert!(!w.path("state/policies/junk.wasm").exists());
 
-    let printed = ok(&w, &["policy", "remove", "commands-strategy"]);
+    let printed = w.ok(&["policy", "remove", "commands-strategy"]);
     assert!(
         printed.contains("the bundled one is active again"),
         "{printed}"
@@ -445,7 +429,7 @@ fn list_install_use_and_remove_manage_the_drop_in_folders() {
     );
     let err = fails(&w, &["policy", "use", "bundled"]);
     assert!(err.contains("--kind policy or --kind strategy"), "{err}");
-    ok(&w, &["policy", "use", "bundled", "--kind", "strategy"]);
+    w.ok(&["policy", "use", "bundled", "--kind", "strategy"]);
 }
 
 /// Every file under the state folder with the hash of its bytes, but the compiled-guest
@@ -564,9 +548,6 @@ fn a_strategy_gets_its_own_settings_and_a_refused_one_gives_way_with_the_default
         status["strategy"]
     );
 }
-
-#[path = "support/mock_llm.rs"]
-mod mock_llm;
 
 #[test]
 fn try_gives_a_strategy_the_model_only_when_asked_and_counts_its_calls() {

@@ -10,9 +10,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/wasm")
-        .join(name)
+    crate::support::fixture(&format!("wasm/{name}"))
 }
 
 fn csep(home: &Path) -> Command {

@@ -5,76 +5,35 @@
     reason = "tests build their fixtures with plain std::fs"
 )]
 
-mod support;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
-use support::corpus::{self, Rng, SessionSpec};
 
-/// A state folder, a Codex home and a Claude home, all in one temp folder, and a
-/// repository (with a linked worktree) the sessions ran in.
-struct World {
-    dir: tempfile::TempDir,
+use crate::support::corpus::{self, Rng, SessionSpec};
+use crate::support::world::World;
+
+/// The shared machine, with a linked worktree `wt/` of `repo/` and a folder `other/`
+/// outside any repository.
+struct RecallWorld(World);
+
+impl std::ops::Deref for RecallWorld {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.0
+    }
 }
 
-impl World {
-    fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let w = World { dir };
-        for d in [
-            "state",
-            "codex/sessions",
-            "claude/projects",
-            "repo/.git/worktrees/wt",
-            "other",
-        ] {
-            std::fs::create_dir_all(w.path(d)).unwrap();
-        }
-        std::fs::create_dir_all(w.path("wt")).unwrap();
-        std::fs::write(
-            w.path("wt/.git"),
-            format!("gitdir: {}\n", w.path("repo/.git/worktrees/wt").display()),
-        )
-        .unwrap();
-        std::fs::write(w.path("repo/.git/worktrees/wt/commondir"), "../..\n").unwrap();
-        w
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        std::fs::canonicalize(self.dir.path()).unwrap().join(rel)
-    }
-
-    fn csep(&self) -> Command {
-        Command::from_std(self.std_csep())
-    }
-
-    /// For processes the test starts and stops itself.
-    fn std_csep(&self) -> std::process::Command {
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("csep"));
-        cmd.env("CODEX_SELF_EVOLUTION_HOME", self.path("state"))
-            .env("CODEX_HOME", self.path("codex"))
-            .env("CLAUDE_CONFIG_DIR", self.path("claude"))
-            .env("HOME", self.path("home-unused"))
-            .current_dir(self.path("repo"));
-        cmd
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.csep().args(args).arg("--json").output().unwrap();
-        assert!(
-            out.status.success(),
-            "csep {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+impl RecallWorld {
+    fn new() -> RecallWorld {
+        let w = World::new();
+        w.linked_worktree("wt");
+        w.mkdir("other");
+        RecallWorld(w)
     }
 
     fn bootstrap(&self) -> Value {
-        self.json(&["recall", "bootstrap", "--all-history"])
+        self.json_ok(&["recall", "bootstrap", "--all-history"])
     }
 
     /// Writes a rollout for a session run in `cwd`, with `planted` user text.
@@ -91,18 +50,14 @@ impl World {
                 planted,
             },
         );
-        let dir = self.path("codex/sessions/2025/11/24");
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("rollout-2025-11-24T16-00-00-{id}.jsonl"));
-        std::fs::write(&path, text).unwrap();
-        path
+        self.write_rollout(id, &text)
     }
 }
 
-fn search(w: &World, query: &str, extra: &[&str]) -> Value {
+fn search(w: &RecallWorld, query: &str, extra: &[&str]) -> Value {
     let mut args = vec!["recall", query];
     args.extend_from_slice(extra);
-    w.json(&args)
+    w.json_ok(&args)
 }
 
 fn session_ids(v: &Value) -> Vec<String> {
@@ -119,7 +74,7 @@ const B: &str = "019a0000-0000-7000-8000-00000000000b";
 
 #[test]
 fn a_bootstrapped_session_is_found_with_its_context() {
-    let w = World::new();
+    let w = RecallWorld::new();
     let path = w.codex_session(
         A,
         &w.path("repo"),
@@ -157,7 +112,7 @@ fn a_bootstrapped_session_is_found_with_its_context() {
     assert_eq!(session_ids(&search(&w, "zanzibar", &[])), vec![A]);
     assert_eq!(session_ids(&search(&w, "widget", &[])), vec![A]);
 
-    let shown = w.json(&["recall", "show", A]);
+    let shown = w.json_ok(&["recall", "show", A]);
     let texts: Vec<&str> = shown["messages"]
         .as_array()
         .unwrap()
@@ -173,7 +128,7 @@ fn a_bootstrapped_session_is_found_with_its_context() {
 
 #[test]
 fn commands_and_tool_output_are_searchable_but_rank_below_what_people_wrote() {
-    let w = World::new();
+    let w = RecallWorld::new();
     let dir = w.path("codex/sessions/2025/11/24");
     std::fs::create_dir_all(&dir).unwrap();
     let cwd = w.path("repo");
@@ -206,7 +161,7 @@ fn commands_and_tool_output_are_searchable_but_rank_below_what_people_wrote() {
 
 #[test]
 fn bad_lines_are_skipped_and_a_live_session_is_completed_later() {
-    let w = World::new();
+    let w = RecallWorld::new();
     let dir = w.path("codex/sessions/2025/11/24");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("rollout-2025-11-24T10-00-00-{A}.jsonl"));
@@ -260,7 +215,7 @@ fn bad_lines_are_skipped_and_a_live_session_is_completed_later() {
     assert_eq!(report["new_sessions"], 0);
     assert_eq!(session_ids(&search(&w, "narwhal", &[])), vec![A]);
     assert_eq!(session_ids(&search(&w, "okapi", &[])), vec![A]);
-    let shown = w.json(&["recall", "show", A]);
+    let shown = w.json_ok(&["recall", "show", A]);
     assert_eq!(
         shown["messages"].as_array().unwrap().len(),
         4,
@@ -273,7 +228,7 @@ fn bad_lines_are_skipped_and_a_live_session_is_completed_later() {
 
 #[test]
 fn chinese_japanese_and_korean_text_is_found() {
-    let w = World::new();
+    let w = RecallWorld::new();
     w.codex_session(
         A,
         &w.path("repo"),
@@ -302,7 +257,7 @@ fn chinese_japanese_and_korean_text_is_found() {
 
 #[test]
 fn secrets_are_redacted_before_anything_is_stored() {
-    let w = World::new();
+    let w = RecallWorld::new();
     let key = format!(
         "sk-proj-{}{}",
         "T3BlbkFJq8xV2mN7pL4kR9sW1d", "Z6cY0hG5jE3uB8nQ2vX7aK4fM1tH"
@@ -323,7 +278,7 @@ fn secrets_are_redacted_before_anything_is_stored() {
         vec![A],
         "the variable name stays searchable"
     );
-    let shown = w.json(&["recall", "show", A]);
+    let shown = w.json_ok(&["recall", "show", A]);
     let all = shown.to_string();
     assert!(!all.contains(&key));
     assert!(all.contains("[REDACTED:"), "{all}");
@@ -340,7 +295,7 @@ fn secrets_are_redacted_before_anything_is_stored() {
 
 #[test]
 fn the_reflection_workers_own_sessions_are_never_indexed() {
-    let w = World::new();
+    let w = RecallWorld::new();
     w.codex_session(
         A,
         &w.path("repo"),
@@ -356,7 +311,7 @@ fn the_reflection_workers_own_sessions_are_never_indexed() {
 
 #[test]
 fn results_are_scoped_to_the_repo_and_its_worktrees_unless_global() {
-    let w = World::new();
+    let w = RecallWorld::new();
     w.codex_session(A, &w.path("wt"), &["the flamingo bug"]);
     w.codex_session(B, &w.path("other"), &["another flamingo bug"]);
     w.bootstrap();
@@ -373,14 +328,14 @@ fn results_are_scoped_to_the_repo_and_its_worktrees_unless_global() {
     assert_eq!(session_ids(&v), vec![B]);
     assert_eq!(v["repo"], other.to_str().unwrap());
 
-    let recent = w.json(&["recall", "--recent"]);
+    let recent = w.json_ok(&["recall", "--recent"]);
     assert_eq!(session_ids(&recent), vec![A]);
     assert_eq!(recent["recent"], true);
 }
 
 #[test]
 fn alternatives_are_separated_by_bars() {
-    let w = World::new();
+    let w = RecallWorld::new();
     w.codex_session(A, &w.path("repo"), &["the tapir module"]);
     w.codex_session(B, &w.path("repo"), &["the gecko module"]);
     w.bootstrap();
@@ -395,7 +350,7 @@ fn alternatives_are_separated_by_bars() {
 
 #[test]
 fn claude_code_sessions_are_imported() {
-    let w = World::new();
+    let w = RecallWorld::new();
     let dir = w.path("claude/projects/-home-dev-proj");
     std::fs::create_dir_all(&dir).unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -405,7 +360,7 @@ fn claude_code_sessions_are_imported() {
         dir.join("60ee10f8-b2ca-42ac-b604-e79d2fe621b4.jsonl"),
     )
     .unwrap();
-    let report = w.json(&["recall", "sync-claude", "--all-history"]);
+    let report = w.json_ok(&["recall", "sync-claude", "--all-history"]);
     assert_eq!(report["new_sessions"], 1, "{report}");
     let v = search(&w, "cc-tool-ran", &["--global"]);
     assert_eq!(
@@ -423,7 +378,7 @@ fn claude_code_sessions_are_imported() {
 
 #[test]
 fn errors_are_a_typed_envelope_and_a_missing_index_is_no_match() {
-    let w = World::new();
+    let w = RecallWorld::new();
     let out = w.csep().args(["recall", "--json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -454,7 +409,7 @@ fn errors_are_a_typed_envelope_and_a_missing_index_is_no_match() {
 
 #[test]
 fn two_imports_at_once_both_succeed_without_duplicates() {
-    let w = World::new();
+    let w = RecallWorld::new();
     let repo = w.path("repo");
     corpus::write_codex_corpus(
         &w.path("codex/sessions"),
@@ -464,7 +419,7 @@ fn two_imports_at_once_both_succeed_without_duplicates() {
         7,
     );
     let spawn = || {
-        w.std_csep()
+        w.command()
             .args(["recall", "bootstrap", "--all-history", "--json"])
             .stdout(std::process::Stdio::piped())
             .spawn()
@@ -479,7 +434,7 @@ fn two_imports_at_once_both_succeed_without_duplicates() {
     let va: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(va["error_count"], 0, "{va}");
 
-    let fresh = World::new();
+    let fresh = RecallWorld::new();
     corpus::write_codex_corpus(
         &fresh.path("codex/sessions"),
         60,
@@ -491,11 +446,11 @@ fn two_imports_at_once_both_succeed_without_duplicates() {
     assert_eq!(count_messages(&w), count_messages(&fresh), "no duplicates");
 }
 
-fn count_messages(w: &World) -> u64 {
-    let recent = w.json(&["recall", "--recent", "--global", "--limit", "1000"]);
+fn count_messages(w: &RecallWorld) -> u64 {
+    let recent = w.json_ok(&["recall", "--recent", "--global", "--limit", "1000"]);
     let mut total = 0;
     for id in session_ids(&recent) {
-        total += w.json(&["recall", "show", &id])["messages"]
+        total += w.json_ok(&["recall", "show", &id])["messages"]
             .as_array()
             .unwrap()
             .len() as u64;
@@ -505,7 +460,7 @@ fn count_messages(w: &World) -> u64 {
 
 #[test]
 fn an_import_killed_midway_is_completed_by_the_next_run() {
-    let w = World::new();
+    let w = RecallWorld::new();
     let repo = w.path("repo");
     corpus::write_codex_corpus(
         &w.path("codex/sessions"),
@@ -515,7 +470,7 @@ fn an_import_killed_midway_is_completed_by_the_next_run() {
         9,
     );
     let mut child = w
-        .std_csep()
+        .command()
         .args(["recall", "bootstrap", "--all-history"])
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -526,7 +481,7 @@ fn an_import_killed_midway_is_completed_by_the_next_run() {
     let report = w.bootstrap();
     assert_eq!(report["error_count"], 0);
 
-    let fresh = World::new();
+    let fresh = RecallWorld::new();
     corpus::write_codex_corpus(
         &fresh.path("codex/sessions"),
         150,
@@ -542,7 +497,7 @@ fn an_import_killed_midway_is_completed_by_the_next_run() {
 /// after a deliberate change (and `SCHEMA_VERSION` must then be bumped).
 #[test]
 fn the_json_shape_is_pinned_by_a_golden_file() {
-    let w = World::new();
+    let w = RecallWorld::new();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/fixtures/transcripts/codex-0.169.0-rollout-sample.jsonl");
     let text = std::fs::read_to_string(fixture)
@@ -575,7 +530,7 @@ fn the_json_shape_is_pinned_by_a_golden_file() {
             args.push(&around);
             args.extend(["--context", "1"]);
         }
-        outputs.push(w.json(&args));
+        outputs.push(w.json_ok(&args));
     }
     let actual = serde_json::to_string_pretty(&outputs)
         .unwrap()
@@ -596,7 +551,7 @@ fn the_json_shape_is_pinned_by_a_golden_file() {
 
 #[test]
 fn a_rewritten_transcript_is_indexed_again() {
-    let w = World::new();
+    let w = RecallWorld::new();
     let path = w.codex_session(A, &w.path("repo"), &["the original mentions a jackalope"]);
     w.bootstrap();
     assert_eq!(session_ids(&search(&w, "jackalope", &[])), vec![A]);
@@ -618,7 +573,7 @@ fn a_rewritten_transcript_is_indexed_again() {
     assert!(session_ids(&search(&w, "jackalope", &[])).is_empty());
     assert_eq!(session_ids(&search(&w, "wolpertinger", &[])), vec![A]);
     assert_eq!(
-        w.json(&["recall", "show", A])["messages"]
+        w.json_ok(&["recall", "show", A])["messages"]
             .as_array()
             .unwrap()
             .len(),
@@ -636,7 +591,7 @@ fn garble_header(db: &Path) {
 
 #[test]
 fn a_damaged_index_names_its_fix_once_and_rebuild_restores_search() {
-    let w = World::new();
+    let w = RecallWorld::new();
     w.codex_session(
         A,
         &w.path("repo"),
@@ -667,7 +622,7 @@ fn a_damaged_index_names_its_fix_once_and_rebuild_restores_search() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["error"]["kind"], "damaged-database", "{v}");
     assert_eq!(v["error"]["hint"], "csep recall rebuild", "{v}");
-    let report = w.json(&["recall", "rebuild"]);
+    let report = w.json_ok(&["recall", "rebuild"]);
     assert_eq!(report["status"], "completed", "{report}");
     let moved = PathBuf::from(report["moved_aside"].as_str().unwrap());
     assert!(moved.is_file(), "the damaged file is kept: {report}");
@@ -692,13 +647,13 @@ fn a_damaged_index_names_its_fix_once_and_rebuild_restores_search() {
 
 #[test]
 fn a_rebuild_reads_again_the_transcripts_the_damaged_index_recorded() {
-    let w = World::new();
+    let w = RecallWorld::new();
     // Imported from a folder of its own: no default root holds it.
     let elsewhere = w.path("imported/sessions");
     std::fs::create_dir_all(&elsewhere).unwrap();
     let t = w.codex_session(A, &w.path("repo"), &["the quasar_bridge leaks sockets"]);
     std::fs::rename(&t, elsewhere.join(t.file_name().unwrap())).unwrap();
-    w.json(&[
+    w.json_ok(&[
         "recall",
         "bootstrap",
         "--all-history",
@@ -711,7 +666,7 @@ fn a_rebuild_reads_again_the_transcripts_the_damaged_index_recorded() {
     std::fs::rename(&db, &aside).unwrap();
     assert_eq!(search(&w, "quasar_bridge", &[])["count"], 0);
 
-    let report = w.json(&["recall", "rebuild"]);
+    let report = w.json_ok(&["recall", "rebuild"]);
     assert!(
         report["sources"][0]
             .as_str()
@@ -726,7 +681,7 @@ fn a_rebuild_reads_again_the_transcripts_the_damaged_index_recorded() {
 #[test]
 fn a_bootstrap_that_reports_errors_exits_non_zero() {
     use std::os::unix::process::CommandExt;
-    let w = World::new();
+    let w = RecallWorld::new();
     w.codex_session(A, &w.path("repo"), &["first"]);
     w.bootstrap();
     let db = w.path("state/recall/index.db");
@@ -754,7 +709,7 @@ fn a_bootstrap_that_reports_errors_exits_non_zero() {
         .unwrap();
     }
     // A file-size limit stands in for a full disk: writes past it fail.
-    let mut cmd = w.std_csep();
+    let mut cmd = w.command();
     cmd.args(["recall", "bootstrap", "--all-history", "--json"]);
     // SAFETY: setrlimit and signal are async-signal-safe.
     unsafe {
@@ -779,17 +734,14 @@ fn a_bootstrap_that_reports_errors_exits_non_zero() {
 /// makes it exit non-zero.
 #[test]
 fn a_truncated_receipt_is_listed_as_unreadable_not_dropped() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = dir
-        .path()
-        .join("state/session_reflection/runs/20261207T090000Z-5d1e2f3a");
+    let w = World::new();
+    let run = w.path("state/session_reflection/runs/20261207T090000Z-5d1e2f3a");
     std::fs::create_dir_all(&run).unwrap();
     std::fs::write(run.join("receipt.json"), r#"{"job_id": "20261207T0900"#).unwrap();
     // A run still in progress has no receipt yet: that is not a fault.
     std::fs::create_dir_all(run.with_file_name("20261207T091500Z-77aa0b1c")).unwrap();
-    let out = Command::cargo_bin("csep")
-        .unwrap()
-        .env("CODEX_SELF_EVOLUTION_HOME", dir.path().join("state"))
+    let out = w
+        .csep()
         .args(["memory", "history", "--all", "--json"])
         .output()
         .unwrap();

@@ -5,69 +5,33 @@
     reason = "tests build their fixtures with plain std::fs"
 )]
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
 use serde_json::Value;
-use support::corpus::{self, Rng, SessionSpec};
 
-struct World {
-    dir: tempfile::TempDir,
-}
+use crate::support::corpus::{self, Rng, SessionSpec};
+use crate::support::skip::tool;
+use crate::support::world::World;
 
 const DAY: u64 = 86_400_000;
 const T0: u64 = 1_764_000_000_000;
 
-impl World {
-    fn new() -> World {
-        let w = World {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        for d in [
-            "state",
-            "codex/sessions",
-            "claude/projects",
-            "repo/.git",
-            "other/.git",
-        ] {
-            std::fs::create_dir_all(w.path(d)).unwrap();
-        }
-        w
-    }
+/// The shared machine, with a second repository `other/`.
+struct SearchWorld(World);
 
-    fn path(&self, rel: &str) -> PathBuf {
-        std::fs::canonicalize(self.dir.path()).unwrap().join(rel)
+impl std::ops::Deref for SearchWorld {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.0
     }
+}
 
-    fn csep(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_csep"));
-        cmd.env("CODEX_SELF_EVOLUTION_HOME", self.path("state"))
-            .env("CODEX_HOME", self.path("codex"))
-            .env("CLAUDE_CONFIG_DIR", self.path("claude"))
-            .env("HOME", self.path("home-unused"))
-            .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR_FORCE")
-            .current_dir(self.path("repo"));
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.csep().args(args).output().unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.csep().args(args).arg("--json").output().unwrap();
-        assert!(
-            out.status.success(),
-            "csep {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+impl SearchWorld {
+    fn new() -> SearchWorld {
+        let w = World::new();
+        w.mkdir("other/.git");
+        SearchWorld(w)
     }
 
     /// A Codex rollout started `day` days after T0 in `cwd`, with `planted` user text.
@@ -84,11 +48,7 @@ impl World {
                 planted,
             },
         );
-        let dir = self.path("codex/sessions/2025/11/24");
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("rollout-2025-11-24T16-00-00-{id}.jsonl"));
-        std::fs::write(&path, text).unwrap();
-        path
+        self.write_rollout(id, &text)
     }
 
     /// A rollout of exactly these user messages (each answered), started `day` days
@@ -128,15 +88,11 @@ impl World {
                     "content": [{"type": "output_text", "text": format!("done with part {i}")}]}),
             );
         }
-        let dir = self.path("codex/sessions/2025/11/24");
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("rollout-2025-11-24T16-00-00-{id}.jsonl"));
-        std::fs::write(&path, out).unwrap();
-        path
+        self.write_rollout(id, &out)
     }
 
     fn bootstrap(&self) -> Value {
-        self.json(&["recall", "bootstrap", "--all-history"])
+        self.json_ok(&["recall", "bootstrap", "--all-history"])
     }
 }
 
@@ -184,7 +140,7 @@ fn envelope(out: &Output) -> Value {
 
 #[test]
 fn a_common_word_returns_limit_sessions_newest_first() {
-    let w = World::new();
+    let w = SearchWorld::new();
     // Sixty messages a session hold the word: the newest matches alone would fill
     // only a few sessions.
     let said: Vec<String> = (0..60).map(|i| format!("zephyrine step {i}")).collect();
@@ -195,7 +151,7 @@ fn a_common_word_returns_limit_sessions_newest_first() {
     w.bootstrap();
     let newest: Vec<String> = (4..14).rev().map(id).collect();
 
-    let v = w.json(&["recall", "zephyrine", "--limit", "10"]);
+    let v = w.json_ok(&["recall", "zephyrine", "--limit", "10"]);
     assert_eq!(v["count"], 10);
     assert_eq!(
         ids(&v),
@@ -207,16 +163,16 @@ fn a_common_word_returns_limit_sessions_newest_first() {
         "a few hits a session rank it"
     );
 
-    let v = w.json(&["recall", "zephyrine", "--global", "--top-k", "10"]);
+    let v = w.json_ok(&["recall", "zephyrine", "--global", "--top-k", "10"]);
     let mut want = vec![id(99)];
     want.extend(newest[..9].iter().cloned());
     assert_eq!(ids(&v), want, "--top-k is --limit, across repos");
 
-    let v = w.json(&["recall", "zephyrine", "--limit", "50"]);
+    let v = w.json_ok(&["recall", "zephyrine", "--limit", "50"]);
     assert_eq!(v["count"], 14, "every matching session of the repo");
 
     // A phrase of common words found in every message: the same.
-    let v = w.json(&["recall", "zephyrine step", "--limit", "12"]);
+    let v = w.json_ok(&["recall", "zephyrine step", "--limit", "12"]);
     assert_eq!(v["count"], 12);
 
     // What people wrote ranks above tool text, however new the tool text.
@@ -241,7 +197,7 @@ fn a_common_word_returns_limit_sessions_newest_first() {
     }
     std::fs::write(&tool, text).unwrap();
     w.bootstrap();
-    let v = w.json(&["recall", "zephyrine", "--limit", "20"]);
+    let v = w.json_ok(&["recall", "zephyrine", "--limit", "20"]);
     assert_eq!(v["count"], 15);
     assert_eq!(ids(&v)[0], id(13));
     assert_eq!(
@@ -249,7 +205,7 @@ fn a_common_word_returns_limit_sessions_newest_first() {
         id(500),
         "tool output only: last, though newest"
     );
-    let v = w.json(&["recall", "zephyrine|done with part", "--limit", "3"]);
+    let v = w.json_ok(&["recall", "zephyrine|done with part", "--limit", "3"]);
     assert_eq!(
         ids(&v),
         vec![id(500), id(13), id(12)],
@@ -259,7 +215,7 @@ fn a_common_word_returns_limit_sessions_newest_first() {
 
 #[test]
 fn phrases_and_all_terms_are_both_there_and_marked() {
-    let w = World::new();
+    let w = SearchWorld::new();
     let (a, b) = (id(1), id(2));
     w.session(
         &a,
@@ -270,7 +226,7 @@ fn phrases_and_all_terms_are_both_there_and_marked() {
     w.session(&b, &w.path("repo"), 2, &["add a Worker-Timeout retry loop"]);
     w.bootstrap();
 
-    let v = w.json(&["recall", "worker timeout retry"]);
+    let v = w.json_ok(&["recall", "worker timeout retry"]);
     assert_eq!(ids(&v), vec![b.clone()], "a phrase by default");
     let hit = &v["results"][0]["hits"][0];
     assert!(
@@ -284,7 +240,7 @@ fn phrases_and_all_terms_are_both_there_and_marked() {
     assert_eq!(hit["spans"].as_array().unwrap().len(), 1);
     assert_eq!(v["mode"], "phrase");
 
-    let v = w.json(&["recall", "worker timeout retry", "--all-terms"]);
+    let v = w.json_ok(&["recall", "worker timeout retry", "--all-terms"]);
     assert_eq!(ids(&v), vec![b.clone(), a.clone()]);
     assert_eq!(v["mode"], "all-terms");
     let hit = &v["results"][1]["hits"][0];
@@ -298,11 +254,11 @@ fn phrases_and_all_terms_are_both_there_and_marked() {
         "{hit}"
     );
 
-    let v = w.json(&["recall", "retry \"worker timeout\"", "--all-terms"]);
+    let v = w.json_ok(&["recall", "retry \"worker timeout\"", "--all-terms"]);
     assert_eq!(ids(&v), vec![b.clone()], "a quoted phrase stays a phrase");
 
     // Nothing for the phrase: the hint names --all-terms.
-    let v = w.json(&["recall", "retry timeout worker"]);
+    let v = w.json_ok(&["recall", "retry timeout worker"]);
     assert_eq!(v["status"], "no_match");
     assert!(v["hint"].as_str().unwrap().contains("--all-terms"), "{v}");
 
@@ -311,7 +267,7 @@ fn phrases_and_all_terms_are_both_there_and_marked() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains(">>>Worker-Timeout retry<<<"), "{text}");
     let out = w
-        .csep()
+        .command()
         .env("CLICOLOR_FORCE", "1")
         .args(["recall", "worker timeout retry"])
         .output()
@@ -345,20 +301,20 @@ fn assert_spans(hit: &Value, want: &[&str]) {
 
 #[test]
 fn windows_budgets_and_the_current_session() {
-    let w = World::new();
+    let w = SearchWorld::new();
     let (a, b) = (id(1), id(2));
     let long = format!("quokka {}", "lorem ipsum ".repeat(200));
     w.session(&a, &w.path("repo"), 1, &["the quokka nests here", &long]);
     w.session(&b, &w.path("repo"), 2, &["another quokka"]);
     w.bootstrap();
 
-    let v = w.json(&["recall", "quokka"]);
+    let v = w.json_ok(&["recall", "quokka"]);
     assert!(
         v["results"][0].get("windows").is_none(),
         "no windows unless asked"
     );
 
-    let v = w.json(&["recall", "quokka", "--before", "1", "--after", "1"]);
+    let v = w.json_ok(&["recall", "quokka", "--before", "1", "--after", "1"]);
     for r in v["results"].as_array().unwrap() {
         let windows = r["windows"].as_array().unwrap();
         assert!(!windows.is_empty() && windows.len() <= 2, "{r}");
@@ -379,7 +335,7 @@ fn windows_budgets_and_the_current_session() {
     }
     assert!(v["budget"]["used_chars"].as_u64().unwrap() <= 12_000);
 
-    let v = w.json(&[
+    let v = w.json_ok(&[
         "recall",
         "quokka",
         "--global",
@@ -404,15 +360,15 @@ fn windows_budgets_and_the_current_session() {
     }
 
     // The running session is left out, named by a prefix.
-    let v = w.json(&["recall", "quokka", "--current-session-id", &a[..13]]);
+    let v = w.json_ok(&["recall", "quokka", "--current-session-id", &a[..13]]);
     assert_eq!(ids(&v), vec![b.clone()]);
-    let v = w.json(&["recall", "--recent", "--current-session-id", &b]);
+    let v = w.json_ok(&["recall", "--recent", "--current-session-id", &b]);
     assert_eq!(ids(&v), vec![a.clone()]);
 }
 
 #[test]
 fn session_ids_may_be_short_prefixes() {
-    let w = World::new();
+    let w = SearchWorld::new();
     let (a, b) = (
         "113828dc-aaaa-7000-8000-000000000001",
         "113828dc-bbbb-7000-8000-000000000002",
@@ -421,9 +377,9 @@ fn session_ids_may_be_short_prefixes() {
     w.session(b, &w.path("repo"), 2, &["second"]);
     w.bootstrap();
 
-    let v = w.json(&["recall", "show", "113828dc-a"]);
+    let v = w.json_ok(&["recall", "show", "113828dc-a"]);
     assert_eq!(v["session"]["session_id"], a);
-    let v = w.json(&["recall", "show", "113828dc-bb"]);
+    let v = w.json_ok(&["recall", "show", "113828dc-bb"]);
     assert_eq!(v["session"]["session_id"], b);
 
     let out = w.run(&["recall", "show", "113828dc", "--json"]);
@@ -446,7 +402,7 @@ fn session_ids_may_be_short_prefixes() {
 
 #[test]
 fn show_pages_on_a_terminal_only() {
-    let w = World::new();
+    let w = SearchWorld::new();
     let a = id(1);
     w.session(&a, &w.path("repo"), 1, &["page me"]);
     w.bootstrap();
@@ -461,7 +417,7 @@ fn show_pages_on_a_terminal_only() {
 
     // Piped: no pager.
     let out = w
-        .csep()
+        .command()
         .env("PAGER", &pager)
         .args(["recall", "show", &a])
         .output()
@@ -470,13 +426,7 @@ fn show_pages_on_a_terminal_only() {
     assert!(!paged.exists());
 
     // On a terminal (`script` gives the command one): through $PAGER.
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        assert!(std::env::var_os("CI").is_none(), "`script` is needed on CI");
-        eprintln!("skipped the terminal half: `script` (util-linux) is not installed");
+    if !tool("script") {
         return;
     }
     let line = format!("{} recall show {a}", env!("CARGO_BIN_EXE_csep"));
@@ -493,7 +443,7 @@ fn show_pages_on_a_terminal_only() {
 }
 
 /// Every table row and index entry that names a session, read straight from SQLite.
-fn traces(w: &World, session_id: &str, word: &str) -> Vec<String> {
+fn traces(w: &SearchWorld, session_id: &str, word: &str) -> Vec<String> {
     let db = rusqlite::Connection::open(w.path("state/recall/index.db")).unwrap();
     let count = |sql: &str, p: &str| -> i64 { db.query_row(sql, [p], |r| r.get(0)).unwrap() };
     let mut found = Vec::new();
@@ -533,19 +483,19 @@ fn traces(w: &World, session_id: &str, word: &str) -> Vec<String> {
 
 #[test]
 fn a_forgotten_session_is_gone_everywhere_and_stays_gone() {
-    let w = World::new();
+    let w = SearchWorld::new();
     let (a, b) = (id(1), id(2));
     w.session(&a, &w.path("repo"), 1, &["the okapi password story"]);
     w.session(&b, &w.path("repo"), 2, &["nothing of note"]);
     w.bootstrap();
-    assert_eq!(ids(&w.json(&["recall", "okapi"])), vec![a.clone()]);
+    assert_eq!(ids(&w.json_ok(&["recall", "okapi"])), vec![a.clone()]);
     assert!(!traces(&w, &a, "okapi").is_empty());
 
-    let v = w.json(&["recall", "forget", &a[..12]]);
+    let v = w.json_ok(&["recall", "forget", &a[..12]]);
     assert_eq!(v["sessions"][0]["session_id"], a);
     assert!(v["sessions"][0]["messages"].as_u64().unwrap() > 0);
     assert_eq!(traces(&w, &a, "okapi"), Vec::<String>::new());
-    assert_eq!(w.json(&["recall", "okapi", "--global"])["count"], 0);
+    assert_eq!(w.json_ok(&["recall", "okapi", "--global"])["count"], 0);
     assert_eq!(code(&w.run(&["recall", "show", &a])), 3);
     // Not in the files either: deleted text is overwritten and the index merged.
     for f in std::fs::read_dir(w.path("state/recall")).unwrap() {
@@ -564,10 +514,10 @@ fn a_forgotten_session_is_gone_everywhere_and_stays_gone() {
     let report = w.bootstrap();
     assert_eq!(report["forgotten_sessions"], 1, "{report}");
     assert_eq!(report["new_sessions"], 0);
-    assert_eq!(w.json(&["recall", "okapi", "--global"])["count"], 0);
-    w.json(&["recall", "rebuild"]);
-    assert_eq!(w.json(&["recall", "okapi", "--global"])["count"], 0);
-    assert_eq!(ids(&w.json(&["recall", "--recent"])), vec![b.clone()]);
+    assert_eq!(w.json_ok(&["recall", "okapi", "--global"])["count"], 0);
+    w.json_ok(&["recall", "rebuild"]);
+    assert_eq!(w.json_ok(&["recall", "okapi", "--global"])["count"], 0);
+    assert_eq!(ids(&w.json_ok(&["recall", "--recent"])), vec![b.clone()]);
 
     // Unless allowed again.
     let out = w.run(&[
@@ -578,9 +528,9 @@ fn a_forgotten_session_is_gone_everywhere_and_stays_gone() {
         "--json",
     ]);
     assert_eq!(code(&out), 3);
-    w.json(&["recall", "forget", "--allow-again", &a]);
+    w.json_ok(&["recall", "forget", "--allow-again", &a]);
     assert_eq!(w.bootstrap()["new_sessions"], 1);
-    assert_eq!(ids(&w.json(&["recall", "okapi"])), vec![a.clone()]);
+    assert_eq!(ids(&w.json_ok(&["recall", "okapi"])), vec![a.clone()]);
 
     let out = w.run(&["recall", "forget", "ffffffff", "--json"]);
     assert_eq!(code(&out), 3);
@@ -588,7 +538,7 @@ fn a_forgotten_session_is_gone_everywhere_and_stays_gone() {
 
 #[test]
 fn redact_applies_the_rules_to_text_indexed_before_them() {
-    let w = World::new();
+    let w = SearchWorld::new();
     let a = id(1);
     w.session(
         &a,
@@ -597,7 +547,7 @@ fn redact_applies_the_rules_to_text_indexed_before_them() {
         &["deploy notes for the capybara cluster"],
     );
     w.bootstrap();
-    let hit = w.json(&["recall", "capybara"])["results"][0]["hits"][0]["message_id"]
+    let hit = w.json_ok(&["recall", "capybara"])["results"][0]["hits"][0]["message_id"]
         .as_i64()
         .unwrap();
     // Text stored as an older csep would have: a token no rule caught then.
@@ -608,15 +558,15 @@ fn redact_applies_the_rules_to_text_indexed_before_them() {
         assert!(store.put_message_text(hit, &raw).unwrap());
     }
     assert_eq!(
-        ids(&w.json(&["recall", &token, "--global"])),
+        ids(&w.json_ok(&["recall", &token, "--global"])),
         vec![a.clone()]
     );
 
-    let report = w.json(&["recall", "redact"]);
+    let report = w.json_ok(&["recall", "redact"]);
     assert_eq!(report["messages_changed"], 1, "{report}");
     assert!(report["secrets"].as_u64().unwrap() >= 1);
-    assert_eq!(w.json(&["recall", &token, "--global"])["count"], 0);
-    let shown = w.json(&["recall", "show", &a]).to_string();
+    assert_eq!(w.json_ok(&["recall", &token, "--global"])["count"], 0);
+    let shown = w.json_ok(&["recall", "show", &a]).to_string();
     assert!(
         !shown.contains(&token) && shown.contains("[REDACTED:"),
         "{shown}"
@@ -629,7 +579,7 @@ fn redact_applies_the_rules_to_text_indexed_before_them() {
         );
     }
     assert_eq!(
-        w.json(&["recall", "redact"])["messages_changed"],
+        w.json_ok(&["recall", "redact"])["messages_changed"],
         0,
         "nothing left"
     );
@@ -637,7 +587,7 @@ fn redact_applies_the_rules_to_text_indexed_before_them() {
 
 #[test]
 fn reflection_sessions_are_never_imported() {
-    let w = World::new();
+    let w = SearchWorld::new();
     let run_dir = std::env::temp_dir().join("csep-reflect-run-Ab12Cd");
     w.session(&id(1), &run_dir, 1, &["reflect on the narwhal session"]);
     w.said(
@@ -654,36 +604,36 @@ fn reflection_sessions_are_never_imported() {
     let report = w.bootstrap();
     assert_eq!(report["skipped_sessions"], 2, "{report}");
     assert_eq!(
-        ids(&w.json(&["recall", "narwhal", "--global"])),
+        ids(&w.json_ok(&["recall", "narwhal", "--global"])),
         vec![id(3)]
     );
-    w.json(&["recall", "rebuild"]);
+    w.json_ok(&["recall", "rebuild"]);
     assert_eq!(
-        ids(&w.json(&["recall", "narwhal", "--global"])),
+        ids(&w.json_ok(&["recall", "narwhal", "--global"])),
         vec![id(3)]
     );
 }
 
 #[test]
 fn background_context_is_found_only_when_asked() {
-    let w = World::new();
+    let w = SearchWorld::new();
     w.session(&id(1), &w.path("repo"), 1, &["plain words"]);
     w.bootstrap();
-    assert_eq!(w.json(&["recall", "environment_context"])["count"], 0);
-    let v = w.json(&["recall", "environment_context", "--include-background"]);
+    assert_eq!(w.json_ok(&["recall", "environment_context"])["count"], 0);
+    let v = w.json_ok(&["recall", "environment_context", "--include-background"]);
     assert_eq!(v["results"][0]["hits"][0]["role"], "background", "{v}");
-    let shown = w.json(&["recall", "show", &id(1)]);
+    let shown = w.json_ok(&["recall", "show", &id(1)]);
     assert!(!shown.to_string().contains("environment_context"));
-    let shown = w.json(&["recall", "show", &id(1), "--include-background"]);
+    let shown = w.json_ok(&["recall", "show", &id(1), "--include-background"]);
     assert!(shown.to_string().contains("environment_context"));
 }
 
 #[test]
 fn times_and_the_original_flag_forms() {
-    let w = World::new();
+    let w = SearchWorld::new();
     w.session(&id(1), &w.path("repo"), 1, &["pangolin"]);
     w.session(&id(2), &w.path("repo"), 2, &["pangolin"]);
-    let v = w.json(&[
+    let v = w.json_ok(&[
         "recall",
         "--bootstrap",
         "--all-history",
@@ -693,7 +643,7 @@ fn times_and_the_original_flag_forms() {
     assert_eq!(v["command"], "recall bootstrap");
     assert_eq!(v["processed_files"], 1);
     assert_eq!(v["limit_files"], 1);
-    let v = w.json(&[
+    let v = w.json_ok(&[
         "recall",
         "bootstrap",
         "--all-history",
@@ -711,14 +661,14 @@ fn times_and_the_original_flag_forms() {
         "2 days",
         "2026-01-01T00:00:00Z",
     ] {
-        let v = w.json(&["recall", "pangolin", "--since", since]);
+        let v = w.json_ok(&["recall", "pangolin", "--since", since]);
         assert_eq!(v["count"], 0, "--since {since}");
     }
-    let v = w.json(&["recall", "pangolin", "--since", "2025-01-01"]);
+    let v = w.json_ok(&["recall", "pangolin", "--since", "2025-01-01"]);
     assert_eq!(v["count"], 2);
     let since = format!("{}", T0 / 1000 + 2 * 86_400 - 3600);
     let _ = since;
-    let v = w.json(&["recall", "pangolin", "--since", "2025-11-26T00:00:00Z"]);
+    let v = w.json_ok(&["recall", "pangolin", "--since", "2025-11-26T00:00:00Z"]);
     assert_eq!(ids(&v), vec![id(2)], "only the session active since then");
 
     let out = w.run(&["recall", "pangolin", "--since", "soon", "--json"]);
@@ -730,7 +680,7 @@ fn times_and_the_original_flag_forms() {
 
 #[test]
 fn the_stop_archive_keeps_forgotten_and_reflection_sessions_out() {
-    let w = World::new();
+    let w = SearchWorld::new();
     let stop = |id: &str, transcript: &Path, cwd: &Path| {
         let payload = serde_json::json!({"session_id": id, "turn_id": "t1",
             "transcript_path": transcript, "cwd": cwd, "hook_event_name": "Stop",
@@ -747,8 +697,8 @@ fn the_stop_archive_keeps_forgotten_and_reflection_sessions_out() {
     let a = id(1);
     let t = w.said(&a, &w.path("repo"), 1, &["the ocelot plan".to_string()]);
     stop(&a, &t, &w.path("repo"));
-    assert_eq!(w.json(&["recall", "ocelot", "--global"])["count"], 1);
-    w.json(&["recall", "forget", &a]);
+    assert_eq!(w.json_ok(&["recall", "ocelot", "--global"])["count"], 1);
+    w.json_ok(&["recall", "forget", &a]);
     // The session goes on after it was forgotten: its next Stop does not bring it back.
     let mut text = std::fs::read_to_string(&t).unwrap();
     text.push_str(
@@ -761,7 +711,7 @@ fn the_stop_archive_keeps_forgotten_and_reflection_sessions_out() {
     text.push('\n');
     std::fs::write(&t, text).unwrap();
     stop(&a, &t, &w.path("repo"));
-    assert_eq!(w.json(&["recall", "ocelot", "--global"])["count"], 0);
+    assert_eq!(w.json_ok(&["recall", "ocelot", "--global"])["count"], 0);
     let jobs = std::fs::read_dir(w.path("state/session_reflection/jobs"))
         .map(|d| d.count())
         .unwrap_or(0);
@@ -771,5 +721,5 @@ fn the_stop_archive_keeps_forgotten_and_reflection_sessions_out() {
     let b = id(2);
     let t = w.said(&b, &run, 2, &["the margay memory".to_string()]);
     stop(&b, &t, &run);
-    assert_eq!(w.json(&["recall", "margay", "--global"])["count"], 0);
+    assert_eq!(w.json_ok(&["recall", "margay", "--global"])["count"], 0);
 }

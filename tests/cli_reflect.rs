@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-#[path = "support/world.rs"]
-mod world;
-use world::{Turn, World, sha256_hex};
+use crate::support::mock_llm::{MockLlm, Reply};
+use crate::support::sha256_hex;
+use crate::support::world::{Turn, World};
 
 const S1: &str = "019a0000-0000-7000-8000-0000000000d1";
 
@@ -184,10 +184,6 @@ fn the_stop_hook_starts_the_worker_only_when_the_policy_asks() {
         "the process the hook started is the one that ran the job"
     );
 }
-
-#[path = "support/mock_llm.rs"]
-mod mock_llm;
-use mock_llm::{MockLlm, Reply};
 
 /// Points the worker at `mock` through the Responses API.
 fn use_model(w: &mut World, mock: &MockLlm) {

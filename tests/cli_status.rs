@@ -6,42 +6,29 @@
     reason = "tests build their fixtures with plain std::fs"
 )]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-struct World(tempfile::TempDir);
+use crate::support::world::World;
 
-impl World {
-    fn new() -> World {
-        let w = World(tempfile::tempdir().unwrap());
-        for d in ["state", "codex", "claude", "repo", "bin"] {
-            std::fs::create_dir_all(w.path(d)).unwrap();
-        }
-        w
+/// The shared machine with an empty `bin/` as the whole PATH: no `codex` on it, so
+/// setup writes Codex's plugin copy itself.
+struct StatusWorld(World);
+
+impl std::ops::Deref for StatusWorld {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.0
     }
+}
 
-    fn path(&self, rel: &str) -> PathBuf {
-        self.0.path().join(rel)
-    }
-
-    fn csep(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_csep"));
-        c.env("CODEX_SELF_EVOLUTION_HOME", self.path("state"))
-            .env("CODEX_HOME", self.path("codex"))
-            .env("CLAUDE_CONFIG_DIR", self.path("claude"))
-            .env("HOME", self.0.path())
-            // No `codex` on PATH: setup writes Codex's plugin copy itself.
-            .env("PATH", self.path("bin"))
-            .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR_FORCE")
-            .current_dir(self.path("repo"));
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.csep().args(args).output().unwrap()
+impl StatusWorld {
+    fn new() -> StatusWorld {
+        let mut w = World::new();
+        let bin = w.mkdir("bin");
+        w.set("PATH", bin.to_str().unwrap());
+        StatusWorld(w)
     }
 
     fn json(&self, args: &[&str]) -> (i32, Value) {
@@ -78,7 +65,7 @@ fn check<'a>(doctor: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn status_for_people_says_missing_values_in_words() {
-    let w = World::new();
+    let w = StatusWorld::new();
     let o = w.run(&["status"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let text = out(&o);
@@ -104,7 +91,7 @@ fn status_for_people_says_missing_values_in_words() {
     let payload = serde_json::json!({"session_id": "s1", "cwd": w.path("repo"),
         "hook_event_name": "SessionStart", "source": "startup"});
     let mut child = w
-        .csep()
+        .command()
         .arg("session-start")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
@@ -130,7 +117,7 @@ fn status_for_people_says_missing_values_in_words() {
 
 #[test]
 fn after_setup_doctor_says_all_is_well_and_codex_hooks_off_is_a_problem_with_its_fix() {
-    let w = World::new();
+    let w = StatusWorld::new();
     let (code, report) = w.json(&["setup", "--client", "codex", "--json"]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["dry_run"], false);
@@ -217,7 +204,7 @@ fn after_setup_doctor_says_all_is_well_and_codex_hooks_off_is_a_problem_with_its
 
 #[test]
 fn doctor_names_an_untrusted_hook_and_a_missing_install() {
-    let w = World::new();
+    let w = StatusWorld::new();
     let (code, d) = w.doctor();
     assert_eq!(code, 1, "nothing installed: {d:#}");
     assert!(
@@ -248,7 +235,7 @@ fn doctor_names_an_untrusted_hook_and_a_missing_install() {
 
 #[test]
 fn doctor_finds_a_broken_config_a_refused_policy_and_a_damaged_index() {
-    let w = World::new();
+    let w = StatusWorld::new();
     assert!(w.run(&["setup", "--client", "codex"]).status.success());
     assert_eq!(w.doctor().0, 0);
 
@@ -301,7 +288,7 @@ fn doctor_finds_a_broken_config_a_refused_policy_and_a_damaged_index() {
 
 #[test]
 fn claude_with_all_hooks_disabled_is_a_problem() {
-    let w = World::new();
+    let w = StatusWorld::new();
     let (code, report) = w.json(&["setup", "--client", "claude", "--json"]);
     assert_eq!(code, 0);
     assert_eq!(report["hooks"][0]["client"], "claude");
@@ -324,7 +311,7 @@ fn claude_with_all_hooks_disabled_is_a_problem() {
 
 #[test]
 fn uninstall_reports_what_it_removed_as_json() {
-    let w = World::new();
+    let w = StatusWorld::new();
     assert!(w.run(&["setup", "--client", "codex"]).status.success());
     let (code, dry) = w.json(&["uninstall", "--dry-run", "--json"]);
     assert_eq!(code, 0);

@@ -19,29 +19,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-#[path = "support/mock_server.rs"]
-mod mock_server;
-use mock_server::Mock;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// The client binary named by `var`, or `None` (outside CI) to skip.
-fn client(var: &str) -> Option<PathBuf> {
-    let found = std::env::var_os(var).map(PathBuf::from);
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set {var} (see .ci/run)"
-        );
-        eprintln!("skipped: {var} is not set");
-    }
-    found
-}
+use crate::support::mock_server::{self, Mock};
+use crate::support::skip::e2e_client;
+use crate::support::{bucket_of, repo_root};
 
 /// Starts a mock model server from tests/fixtures/clients and waits for its port; it
 /// logs the requests it gets to `<tag>.jsonl`.
@@ -56,7 +36,7 @@ fn mock(script: &str, root: &Path, tag: &str) -> (Mock, String) {
 
 /// Writes a MEMORY.md line into the bucket of `repo`.
 fn plant_memory(root: &Path) {
-    let bucket = root.join("repo").display().to_string().replace('/', "-");
+    let bucket = bucket_of(&root.join("repo"));
     let memory = root.join(format!("state/projects/{bucket}/memory"));
     std::fs::create_dir_all(&memory).unwrap();
     std::fs::write(
@@ -123,7 +103,7 @@ fn memory_after_reflection(root: &Path) -> String {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let bucket = root.join("repo").display().to_string().replace('/', "-");
+    let bucket = bucket_of(&root.join("repo"));
     let memory =
         std::fs::read_to_string(root.join(format!("state/projects/{bucket}/memory/MEMORY.md")))
             .unwrap();
@@ -214,7 +194,7 @@ fn csep_run(env: &dyn Fn(&mut Command), root: &Path, args: &[&str]) -> std::proc
 
 #[test]
 fn codex_runs_the_plugin_hooks_and_the_session_is_remembered() {
-    let Some(codex) = client("CSEP_E2E_CODEX") else {
+    let Some(codex) = e2e_client("CSEP_E2E_CODEX") else {
         return;
     };
     let (_t, root) = machine("codexhome");
@@ -314,7 +294,7 @@ fn codex_runs_the_plugin_hooks_and_the_session_is_remembered() {
 
 #[test]
 fn claude_code_runs_the_hooks_and_the_session_is_remembered() {
-    let Some(claude) = client("CSEP_E2E_CLAUDE") else {
+    let Some(claude) = e2e_client("CSEP_E2E_CLAUDE") else {
         return;
     };
     let (_t, root) = machine("claude");

@@ -11,32 +11,14 @@
     reason = "tests build their fixtures with plain std::fs"
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-#[path = "support/mock_server.rs"]
-mod mock_server;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn codex() -> Option<PathBuf> {
-    let found = std::env::var_os("CSEP_E2E_CODEX").map(PathBuf::from);
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set CSEP_E2E_CODEX (see .ci/run)"
-        );
-        eprintln!("skipped: CSEP_E2E_CODEX is not set");
-    }
-    found
-}
+use crate::support::mock_server;
+use crate::support::skip::e2e_client;
+use crate::support::{bucket_of, repo_root};
 
 fn files_under(dir: &Path) -> usize {
     let mut n = 0;
@@ -55,7 +37,7 @@ fn files_under(dir: &Path) -> usize {
 
 #[test]
 fn a_migrated_config_reflects_with_codex_exec_and_leaves_no_codex_session() {
-    let Some(codex) = codex() else {
+    let Some(codex) = e2e_client("CSEP_E2E_CODEX") else {
         return;
     };
     let t = tempfile::tempdir().unwrap();
@@ -154,7 +136,7 @@ fn a_migrated_config_reflects_with_codex_exec_and_leaves_no_codex_session() {
         requests.contains("cargo nextest"),
         "codex exec sent the session to the model: {requests}"
     );
-    let bucket = root.join("repo").display().to_string().replace('/', "-");
+    let bucket = bucket_of(&root.join("repo"));
     let memory =
         std::fs::read_to_string(root.join(format!("state/projects/{bucket}/memory/MEMORY.md")))
             .unwrap();

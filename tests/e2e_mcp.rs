@@ -11,38 +11,18 @@
     reason = "tests build their fixtures with plain std::fs"
 )]
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::corpus::{self, Rng, SessionSpec};
+use crate::support::repo_root;
+use crate::support::skip::e2e_client;
 use serde_json::Value;
-use support::corpus::{self, Rng, SessionSpec};
 
 /// The session the model will find, and the needle it searches for.
 const ARCHIVED: &str = "019c4444-dddd-7000-8000-0000000000e2";
 const NEEDLE: &str = "mcp_e2e_needle_7731";
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// The client binary named by `var`, or `None` (outside CI) to skip.
-fn client(var: &str) -> Option<PathBuf> {
-    let found = std::env::var_os(var).map(PathBuf::from);
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must set {var} (see .ci/run)"
-        );
-        eprintln!("skipped: {var} is not set");
-    }
-    found
-}
 
 struct Mock(Child);
 
@@ -178,7 +158,7 @@ fn status(env: &dyn Fn(&mut Command), root: &Path) -> Value {
 
 #[test]
 fn codex_calls_the_search_tool_from_the_plugin() {
-    let Some(codex) = client("CSEP_E2E_CODEX") else {
+    let Some(codex) = e2e_client("CSEP_E2E_CODEX") else {
         return;
     };
     let (_t, root) = machine("codexhome");
@@ -262,7 +242,7 @@ fn codex_calls_the_search_tool_from_the_plugin() {
 
 #[test]
 fn claude_code_calls_the_search_tool_without_a_prompt() {
-    let Some(claude) = client("CSEP_E2E_CLAUDE") else {
+    let Some(claude) = e2e_client("CSEP_E2E_CLAUDE") else {
         return;
     };
     let (_t, root) = machine("claude");

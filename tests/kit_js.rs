@@ -9,13 +9,11 @@
     reason = "tests build their fixtures with plain std::fs"
 )]
 
-#[path = "support/world.rs"]
-mod world;
+use crate::support::skip::tool;
+use crate::support::world::{Turn, World};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-use world::{Turn, World};
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../guests/examples/js-policy")
@@ -24,12 +22,6 @@ fn example() -> PathBuf {
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "{cmd:?}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn csep(w: &World, args: &[&str]) -> String {
-    let out = w.csep().args(args).output().unwrap();
-    assert!(out.status.success(), "csep {args:?}: {out:?}");
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -52,12 +44,7 @@ fn copy_sources(from: &Path, to: &Path) {
 
 #[test]
 fn a_policy_written_in_javascript_builds_installs_and_decides() {
-    if Command::new("npm").arg("--version").output().is_err() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "npm is missing; CI must install it (see .ci/run)"
-        );
-        eprintln!("skipped: npm is not installed");
+    if !tool("npm") {
         return;
     }
     let readme = std::fs::read_to_string(example().join("README.md")).unwrap();
@@ -81,9 +68,9 @@ fn a_policy_written_in_javascript_builds_installs_and_decides() {
 
     let wasm = dir.join("js-policy.wasm");
     let wasm = wasm.to_str().unwrap();
-    let checked = csep(&w, &["policy", "check", wasm]);
+    let checked = w.ok(&["policy", "check", wasm]);
     assert!(checked.contains("a valid trigger-policy"), "{checked}");
-    let installed = csep(&w, &["policy", "install", wasm, "--activate"]);
+    let installed = w.ok(&["policy", "install", wasm, "--activate"]);
     assert!(
         installed.contains("active policy: `js-policy`"),
         "{installed}"

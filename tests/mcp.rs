@@ -6,16 +6,15 @@
     reason = "tests build their fixtures with plain std::fs"
 )]
 
-mod support;
-
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
+use crate::support::bucket_of;
+use crate::support::corpus::{self, Rng, SessionSpec};
 use serde_json::{Value, json};
-use support::corpus::{self, Rng, SessionSpec};
 
 const A: &str = "019b1111-aaaa-7000-8000-00000000000a";
 const B: &str = "019b2222-bbbb-7000-8000-00000000000b";
@@ -450,7 +449,7 @@ fn recent_sessions_newest_first() {
 #[test]
 fn memory_is_read_as_session_start_gives_it() {
     let w = World::new();
-    let bucket = w.path("repo").display().to_string().replace('/', "-");
+    let bucket = bucket_of(&w.path("repo"));
     let dir = w.path(&format!("state/projects/{bucket}/memory"));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(

@@ -22,7 +22,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn slug(p: &Path) -> String {
-    p.display().to_string().replace('/', "-")
+    crate::support::bucket_of(p)
 }
 
 struct Machine {

@@ -4,16 +4,13 @@
     reason = "tests build their fixtures with plain std::fs"
 )]
 
-#[path = "support/mock_llm.rs"]
-mod mock_llm;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::support::mock_llm::{MockLlm, Reply};
 use csep::model::{Denial, LlmRequest};
 use csep::provider::{Provider, ProviderConfig, ProviderError, ProviderKind, load_env_file};
-use mock_llm::{MockLlm, Reply};
 
 const KEY: &str = "test-key-0123456789";
 

@@ -108,7 +108,7 @@ impl Home {
     }
 
     pub fn memory_dir(&self) -> PathBuf {
-        let bucket = self.path("repo").display().to_string().replace('/', "-");
+        let bucket = csep::bucket::slug(&self.path("repo"));
         self.path(&format!("state/projects/{bucket}/memory"))
     }
 

@@ -19,10 +19,13 @@ impl Drop for Mock {
     }
 }
 
-/// Starts `script` answering in `mode`, logging the requests it gets to `log`, and
-/// waits for the port it writes to `port_file`.
+/// Starts `script` answering in `mode`, logging the requests it gets to `log` (and
+/// its own errors beside it, `<log>.stderr`), and waits for the port it writes to
+/// `port_file`.
 pub fn start(script: &Path, mode: &str, port_file: &Path, log: &Path) -> (Mock, String) {
-    let mock = Mock(
+    let stderr_path = log.with_extension("stderr");
+    let stderr = std::fs::File::create(&stderr_path).expect("the mock's stderr file");
+    let mut mock = Mock(
         Command::new("python3")
             .arg(script)
             .env("MOCK_MODE", mode)
@@ -30,7 +33,7 @@ pub fn start(script: &Path, mode: &str, port_file: &Path, log: &Path) -> (Mock, 
             .env("MOCK_LOG", log)
             .env("MOCK_LIFETIME", "120")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("python3 runs the mock"),
     );
@@ -41,10 +44,16 @@ pub fn start(script: &Path, mode: &str, port_file: &Path, log: &Path) -> (Mock, 
         {
             return (mock, p.trim().to_string());
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the mock did not start"
-        );
+        let exited = mock.0.try_wait().ok().flatten();
+        // A loaded machine can take a while to start Python; an exit is final.
+        if exited.is_some() || started.elapsed() > Duration::from_secs(60) {
+            panic!(
+                "the mock {} did not start ({}): {}",
+                script.display(),
+                exited.map_or("no port after 60 s".to_string(), |s| s.to_string()),
+                std::fs::read_to_string(&stderr_path).unwrap_or_default()
+            );
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }

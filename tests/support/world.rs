@@ -1,5 +1,6 @@
-//! A temporary machine for the worker tests: a state folder, a repository, Codex
-//! and Claude Code folders, and rollouts written in Codex 0.169's format.
+//! A temporary machine: a state folder, a repository, Codex and Claude Code folders,
+//! and sessions written in Codex 0.169's and Claude Code 2.1.332's formats. Every
+//! `csep` a test runs gets this machine's folders, never the user's own.
 #![allow(
     clippy::disallowed_methods,
     reason = "tests build their fixtures with plain std::fs"
@@ -35,19 +36,44 @@ pub enum Turn<'a> {
 }
 
 impl World {
+    /// `state/`, a repository `repo/` (with `src/`), and the Codex and Claude Code
+    /// homes with their session folders.
     pub fn new() -> World {
         let w = World {
             dir: tempfile::tempdir().unwrap(),
             env: Vec::new(),
         };
-        for d in ["state", "repo/.git", "repo/src", "codex/skills", "claude"] {
-            std::fs::create_dir_all(w.path(d)).unwrap();
+        for d in [
+            "state",
+            "repo/.git",
+            "repo/src",
+            "codex/sessions",
+            "codex/skills",
+            "claude/projects",
+        ] {
+            w.mkdir(d);
         }
         w
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
         std::fs::canonicalize(self.dir.path()).unwrap().join(rel)
+    }
+
+    /// Creates folder `rel` (and its parents); returns its path.
+    pub fn mkdir(&self, rel: &str) -> PathBuf {
+        let p = self.path(rel);
+        std::fs::create_dir_all(&p).unwrap();
+        p
+    }
+
+    /// Makes `name/` a linked worktree of `repo/`, as `git worktree add` leaves it.
+    pub fn linked_worktree(&self, name: &str) -> PathBuf {
+        let admin = self.mkdir(&format!("repo/.git/worktrees/{name}"));
+        let wt = self.mkdir(name);
+        std::fs::write(wt.join(".git"), format!("gitdir: {}\n", admin.display())).unwrap();
+        std::fs::write(admin.join("commondir"), "../..\n").unwrap();
+        wt
     }
 
     pub fn set(&mut self, var: &str, value: &str) {
@@ -75,14 +101,51 @@ impl World {
         env
     }
 
-    pub fn csep(&self) -> Command {
-        let mut cmd = Command::cargo_bin("csep").unwrap();
-        cmd.envs(self.envs()).current_dir(self.path("repo"));
+    /// `csep` in `repo/` with this world's environment, for processes a test
+    /// starts, feeds and waits for itself. Colour settings of the caller's
+    /// terminal are not passed on.
+    pub fn command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_csep"));
+        cmd.env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .envs(self.envs())
+            .current_dir(self.path("repo"));
         cmd
     }
 
+    /// [`World::command`] with `assert_cmd`'s stdin and assertions.
+    pub fn csep(&self) -> Command {
+        Command::from_std(self.command())
+    }
+
+    /// `csep ARGS`, whatever it exits with.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command().args(args).output().unwrap()
+    }
+
+    /// `csep ARGS`, which must succeed; its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "csep {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// `csep ARGS --json`, which must succeed; its report.
+    pub fn json_ok(&self, args: &[&str]) -> Value {
+        let out = self.csep().args(args).arg("--json").output().unwrap();
+        assert!(
+            out.status.success(),
+            "csep {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// The bucket of `repo/`, by the library's own rule.
     pub fn bucket(&self) -> String {
-        self.path("repo").display().to_string().replace('/', "-")
+        super::bucket_of(&self.path("repo"))
     }
 
     pub fn memory_dir(&self) -> PathBuf {
@@ -98,6 +161,14 @@ impl World {
 
     pub fn memory(&self) -> String {
         std::fs::read_to_string(self.memory_dir().join("MEMORY.md")).unwrap_or_default()
+    }
+
+    /// Writes `text` as the Codex rollout of session `id`, where Codex keeps them.
+    pub fn write_rollout(&self, id: &str, text: &str) -> PathBuf {
+        let dir = self.mkdir("codex/sessions/2025/11/24");
+        let path = dir.join(format!("rollout-2025-11-24T16-00-00-{id}.jsonl"));
+        std::fs::write(&path, text).unwrap();
+        path
     }
 
     /// Writes a Codex rollout of `turns` for session `id` in `repo/`.
@@ -261,12 +332,4 @@ impl World {
         let path = job["receipt"].as_str().expect("the job names its receipt");
         serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
     }
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
