@@ -166,7 +166,10 @@ fn with_repeats(text: &str, hits: Vec<scan::Hit>) -> Vec<scan::Hit> {
         seen.push(value);
         for (at, _) in text.match_indices(value) {
             let end = at + value.len();
-            if !hits.iter().any(|o| at < o.end && o.start < end) {
+            // Coalesced hits are sorted and disjoint, so their ends rise: the first hit
+            // ending after `at` is the only one that can overlap this occurrence.
+            let next = hits.partition_point(|o| o.end <= at);
+            if hits.get(next).is_none_or(|o| o.start >= end) {
                 more.push(scan::Hit {
                     start: at,
                     end,

@@ -36,6 +36,11 @@ fn start_mock(env: &Env) -> (Mock, String) {
 #[test]
 fn the_real_codex_runs_the_hooks_setup_installed() {
     let Some(codex) = std::env::var_os("CSEP_E2E_CODEX").map(PathBuf::from) else {
+        // Outside CI a missing client is a skip that says so; under CI it is a failure.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CSEP_E2E_CODEX is not set: under CI the real Codex must run"
+        );
         eprintln!("skipped: CSEP_E2E_CODEX is not set");
         return;
     };
