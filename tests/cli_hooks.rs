@@ -931,6 +931,104 @@ fn a_full_disk_still_injects_memory_and_the_hooks_exit_cleanly() {
 
 // ------------------------------------------------- one read, one client, one bucket
 
+/// Counts the opens of one file by any process, through inotify: the count comes
+/// from the kernel, not from the code under test. Reads and closes are watched too,
+/// because the kernel merges identical events in a row: open, read, close, open
+/// counts two.
+#[cfg(target_os = "linux")]
+struct OpenCounter(std::os::fd::OwnedFd);
+
+#[cfg(target_os = "linux")]
+impl OpenCounter {
+    fn watch(path: &Path) -> OpenCounter {
+        use std::os::fd::FromRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: plain syscalls on a descriptor this function owns from here on.
+        unsafe {
+            let fd = libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC);
+            assert!(
+                fd >= 0,
+                "inotify_init1: {}",
+                std::io::Error::last_os_error()
+            );
+            let owned = std::os::fd::OwnedFd::from_raw_fd(fd);
+            let wd = libc::inotify_add_watch(
+                fd,
+                name.as_ptr(),
+                libc::IN_OPEN | libc::IN_ACCESS | libc::IN_CLOSE,
+            );
+            assert!(
+                wd >= 0,
+                "inotify_add_watch: {}",
+                std::io::Error::last_os_error()
+            );
+            OpenCounter(owned)
+        }
+    }
+
+    /// The opens seen since the last call.
+    fn take(&self) -> usize {
+        use std::os::fd::AsRawFd;
+        let mut opens = 0;
+        let mut buf = [0u8; 4096];
+        loop {
+            // SAFETY: reads into a buffer of the length given.
+            let n = unsafe { libc::read(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n <= 0 {
+                return opens;
+            }
+            let mut at = 0;
+            while at < n as usize {
+                // SAFETY: the kernel writes whole events; read each header unaligned.
+                let ev: libc::inotify_event =
+                    unsafe { std::ptr::read_unaligned(buf[at..].as_ptr().cast()) };
+                if ev.mask & libc::IN_OPEN != 0 {
+                    opens += 1;
+                }
+                at += std::mem::size_of::<libc::inotify_event>() + ev.len as usize;
+            }
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stop_opens_the_transcript_once() {
+    let mut w = HookWorld::new();
+    // No background worker: it would open the transcript too, after the hook.
+    w.0.env
+        .push(("CSEP__REFLECTION__ENABLED".into(), "false".into()));
+    let t = w.rollout(S1, &["remember: deploys go through staging first"], 40);
+    let opens = OpenCounter::watch(&t);
+    std::fs::read(&t).unwrap();
+    std::fs::read(&t).unwrap();
+    assert_eq!(opens.take(), 2, "the counter sees every open");
+    for stop in 1..=2 {
+        opens.take();
+        let (out, _) = w.hook("session-stop", codex_stop(S1, &t, &w.path("repo")));
+        assert!(out.is_none());
+        assert_eq!(
+            opens.take(),
+            1,
+            "Stop {stop} opened the transcript once (archive and policy share the read)"
+        );
+        let mut f = std::fs::OpenOptions::new().append(true).open(&t).unwrap();
+        std::io::Write::write_all(
+            &mut f,
+            br#"{"timestamp":"2025-11-24T17:00:00.000Z","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"keep going"}]}}
+"#,
+        )
+        .unwrap();
+    }
+    assert_eq!(w.recall("staging")["count"], 1, "the session was archived");
+    assert_eq!(
+        w.recall("keep going")["count"],
+        1,
+        "the new turn was archived"
+    );
+}
+
 #[test]
 fn a_stop_after_an_import_still_shows_the_policy_the_whole_session() {
     let w = HookWorld::new();

@@ -12,11 +12,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::own;
-use super::search::{cjk_pairs, has_cjk};
 use super::store::{Store, StoreError, sql};
+use super::tokens::{
+    BACKGROUND_ROLE, BACKGROUND_TOKEN, cjk_pairs, has_cjk, message_scope, scope_tokens,
+};
 use crate::bucket::Bucket;
 use crate::client::Client;
-use crate::hash::{sha256_hex, short_hex};
+use crate::hash::sha256_hex;
 use crate::path_error::{AtPath, PathError};
 use crate::redact::{self, Redactions};
 use crate::transcript::{self, Message, Role};
@@ -616,34 +618,6 @@ fn session_id_in(conn: &rusqlite::Connection, session: Option<i64>) -> Option<St
     .ok()
 }
 
-/// The scope tokens of one message: its session's, and the background token for
-/// background messages.
-pub(crate) fn message_scope(session_scope: &str, flags: i64) -> String {
-    if flags & BACKGROUND_FLAG != 0 {
-        format!("{session_scope} {BACKGROUND_TOKEN}")
-    } else {
-        session_scope.to_string()
-    }
-}
-
-/// The tokens a session's messages carry in `messages_fts.scope`: one for the
-/// bucket (a hash, so it is a single token) and one for the client.
-pub(crate) fn scope_tokens(bucket: &str, client: &str) -> String {
-    format!("{} {}", bucket_token(bucket), client_token(client))
-}
-
-/// The scope token of background messages (client-injected context), which searches
-/// leave out unless asked. Not a bucket token: those are `b` and hex digits.
-pub(crate) const BACKGROUND_TOKEN: &str = "bg";
-
-pub(crate) fn bucket_token(bucket: &str) -> String {
-    format!("b{}", short_hex(bucket.as_bytes()))
-}
-
-pub(crate) fn client_token(client: &str) -> String {
-    format!("c{client}")
-}
-
 fn upsert_session(
     tx: &rusqlite::Connection,
     client: Client,
@@ -737,11 +711,6 @@ fn reindex_scope(tx: &rusqlite::Connection, session: i64, scope: &str) -> Result
     }
     Ok(())
 }
-
-/// The role stored for client-injected context (instructions, environment, skill lists).
-pub(crate) const BACKGROUND_ROLE: &str = "background";
-/// `messages.flags` bit of background messages.
-pub(crate) const BACKGROUND_FLAG: i64 = 8;
 
 /// Adds one message to the full-text index.
 pub(crate) fn index_message(

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::search::is_cjk;
+use super::tokens::is_cjk;
 
 /// How the words of a needle must appear in a message.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

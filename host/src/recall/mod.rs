@@ -10,6 +10,7 @@ mod reredact;
 mod schema;
 mod search;
 mod store;
+mod tokens;
 mod walk;
 mod window;
 
@@ -25,7 +26,7 @@ pub use store::{Integrity, Store, StoreError};
 pub use walk::{BootstrapReport, FileError, ImportOptions, bootstrap, bootstrap_with};
 pub use window::{Budget, BudgetUse, Window, WindowMessage, WindowSpec, apply_budget, cap_text};
 
-use ingest::BACKGROUND_FLAG;
+use tokens::BACKGROUND_FLAG;
 
 use rusqlite::{OptionalExtension, params};
 

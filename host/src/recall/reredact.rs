@@ -4,8 +4,9 @@
 use rusqlite::params;
 use serde::Serialize;
 
-use super::ingest::{index_message, message_scope};
+use super::ingest::index_message;
 use super::store::{Store, StoreError, sql};
+use super::tokens::message_scope;
 use crate::redact;
 
 #[derive(Debug, Clone, Default, Serialize)]

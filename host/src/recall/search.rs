@@ -15,9 +15,9 @@ use serde::Serialize;
 
 use crate::client::Client;
 
-use super::ingest::{BACKGROUND_TOKEN, bucket_token, client_token};
 use super::matching::{Compiled, MatchMode, Part, Span, snippet as make_snippet};
 use super::store::{Store, StoreError, sql};
+use super::tokens::{BACKGROUND_TOKEN, bucket_token, cjk_pairs, client_token, is_cjk};
 
 /// Matching message ids newest first, below a message id and at or above another.
 const WALK_SQL: &str = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?1
@@ -135,50 +135,6 @@ pub fn parse_needles(query: &str) -> Vec<String> {
         }
     }
     out
-}
-
-/// The overlapping character pairs of every CJK run, space-separated (a run of one
-/// character is itself): what the `cjk` column indexes, so any CJK substring of two
-/// or more characters is a set of pairs, and one character a prefix of a pair.
-pub(crate) fn cjk_pairs(text: &str) -> String {
-    let mut out = String::new();
-    let mut run: Vec<char> = Vec::new();
-    let flush = |run: &mut Vec<char>, out: &mut String| {
-        match run.len() {
-            0 => {}
-            1 => {
-                out.push(run[0]);
-                out.push(' ');
-            }
-            _ => {
-                for pair in run.windows(2) {
-                    out.push(pair[0]);
-                    out.push(pair[1]);
-                    out.push(' ');
-                }
-            }
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if is_cjk(c) {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-        }
-    }
-    flush(&mut run, &mut out);
-    out
-}
-
-pub(crate) fn has_cjk(text: &str) -> bool {
-    text.chars().any(is_cjk)
-}
-
-pub(crate) fn is_cjk(c: char) -> bool {
-    matches!(c as u32,
-        0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF
-        | 0xF900..=0xFAFF | 0x1100..=0x11FF | 0x3130..=0x318F | 0x20000..=0x2FFFF)
 }
 
 /// Tool text is found, but ranks below what the user and the agent said.
@@ -686,7 +642,7 @@ mod tests {
     fn store_of(sessions: &[(i64, Vec<String>)]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("index.db")).unwrap();
-        let scope = super::super::ingest::scope_tokens("bucket", "codex");
+        let scope = super::super::tokens::scope_tokens("bucket", "codex");
         for (n, (start, texts)) in sessions.iter().enumerate() {
             store
                 .conn
@@ -769,13 +725,6 @@ mod tests {
     fn needles_split_on_bars_and_drop_empties_and_repeats() {
         assert_eq!(parse_needles(" a | b||A|  c  d "), vec!["a", "b", "c d"]);
         assert!(parse_needles(" | ").is_empty());
-    }
-
-    #[test]
-    fn cjk_runs_become_overlapping_pairs() {
-        assert_eq!(cjk_pairs("用 cargo 跑测试"), "用 跑测 测试 ");
-        assert_eq!(cjk_pairs("設定ファイル"), "設定 定フ ファ ァイ イル ");
-        assert_eq!(cjk_pairs("plain text"), "");
     }
 
     #[test]

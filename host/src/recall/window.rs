@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use super::ingest::BACKGROUND_FLAG;
 use super::search::SessionHits;
 use super::store::{Store, StoreError, sql};
+use super::tokens::BACKGROUND_FLAG;
 
 /// Which windows to cut around a session's hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
