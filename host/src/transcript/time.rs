@@ -62,8 +62,11 @@ pub(crate) fn parse_ms(s: &str) -> Option<u64> {
         return None;
     }
     // A leap second is folded into the next second's first instant.
-    let secs =
-        days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec - offset_min * 60;
+    let secs = crate::timefmt::days_from_civil(year, month as u32, day as u32) * 86_400
+        + hour * 3600
+        + min * 60
+        + sec
+        - offset_min * 60;
     u64::try_from(secs * 1000 + millis).ok()
 }
 
@@ -78,17 +81,6 @@ fn days_in_month(y: i64, m: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
