@@ -319,6 +319,20 @@ fn codex_stop(id: &str, transcript: &Path, cwd: &Path) -> String {
     )
 }
 
+/// The session goes on: one more user turn, as between two Stops.
+fn append_turn(transcript: &Path) {
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(transcript)
+        .unwrap();
+    std::io::Write::write_all(
+        &mut f,
+        br#"{"timestamp":"2025-11-24T17:00:00.000Z","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"keep going"}]}}
+"#,
+    )
+    .unwrap();
+}
+
 const S1: &str = "019a0000-0000-7000-8000-0000000000c1";
 
 #[test]
@@ -355,13 +369,7 @@ fn quiet_stops_are_counted_and_the_third_queues_a_job() {
         // The fourth Stop is over the threshold too, but the queued job is pending.
         assert_eq!(w.jobs().len(), usize::from(stop >= 3), "after stop {stop}");
         // The session goes on: one more turn before the next Stop.
-        let mut f = std::fs::OpenOptions::new().append(true).open(&t).unwrap();
-        std::io::Write::write_all(
-            &mut f,
-            br#"{"timestamp":"2025-11-24T17:00:00.000Z","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"keep going"}]}}
-"#,
-        )
-        .unwrap();
+        append_turn(&t);
     }
     let log = w.log();
     assert!(
@@ -1013,13 +1021,7 @@ fn a_stop_opens_the_transcript_once() {
             1,
             "Stop {stop} opened the transcript once (archive and policy share the read)"
         );
-        let mut f = std::fs::OpenOptions::new().append(true).open(&t).unwrap();
-        std::io::Write::write_all(
-            &mut f,
-            br#"{"timestamp":"2025-11-24T17:00:00.000Z","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"keep going"}]}}
-"#,
-        )
-        .unwrap();
+        append_turn(&t);
     }
     assert_eq!(w.recall("staging")["count"], 1, "the session was archived");
     assert_eq!(
