@@ -64,26 +64,36 @@ fn files_of(module: &str) -> Vec<(PathBuf, usize)> {
     if single.is_file() {
         return vec![(single, 1)];
     }
+    let mut out: Vec<_> = rust_files(&src().join(module))
+        .into_iter()
+        .map(|path| {
+            let parts = path.strip_prefix(src()).unwrap().components().count();
+            let depth = if path.file_name().is_some_and(|n| n == "mod.rs") {
+                parts - 1
+            } else {
+                parts
+            };
+            (path, depth)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every `.rs` file under `dir`, at any depth.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![src().join(module)];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap().flatten() {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
-                let rel = path.strip_prefix(src()).unwrap();
-                let parts = rel.components().count();
-                let depth = if path.file_name().is_some_and(|n| n == "mod.rs") {
-                    parts - 1
-                } else {
-                    parts
-                };
-                out.push((path, depth));
+                out.push(path);
             }
         }
     }
-    out.sort();
     out
 }
 
@@ -238,19 +248,11 @@ fn hooks_fail_open_in_one_function() {
     // Spelled in two halves so this file does not count itself.
     const CATCH: &str = concat!("catch_", "unwind(");
     let mut catching = Vec::new();
-    let mut stack = vec![src()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let n = code(&read(&path)).matches(CATCH).count();
-                if n > 0 {
-                    let rel = path.strip_prefix(src()).unwrap().display().to_string();
-                    catching.push((rel, n));
-                }
-            }
+    for path in rust_files(&src()) {
+        let n = code(&read(&path)).matches(CATCH).count();
+        if n > 0 {
+            let rel = path.strip_prefix(src()).unwrap().display().to_string();
+            catching.push((rel, n));
         }
     }
     assert_eq!(catching, vec![("cli/hooks.rs".to_string(), 1)]);
