@@ -176,9 +176,14 @@ fn original_machine() -> Machine {
 }
 
 fn session_start(m: &Machine, cwd: &Path) -> String {
+    session_start_with(m, cwd, &[])
+}
+
+fn session_start_with(m: &Machine, cwd: &Path, flags: &[&str]) -> String {
     let mut child = m
         .csep()
         .args(["session-start", "--from-stdin"])
+        .args(flags)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -728,5 +733,48 @@ fn the_originals_recall_switches_keep_the_stop_hook_from_archiving() {
             .as_str()
             .is_some_and(|n| n.contains("recall is off")),
         "{v}"
+    );
+}
+
+#[test]
+fn the_originals_session_start_state_dir_names_the_bucket() {
+    let m = original_machine();
+    let main = m.bucket("repo");
+    let feature = m.bucket("repo-feature");
+    // The original read `<DIR>/memory/MEMORY.md` whatever the payload's folder.
+    let ctx = session_start_with(
+        &m,
+        &m.path("repo"),
+        &["--state-dir", feature.to_str().unwrap()],
+    );
+    assert!(
+        ctx.contains("NEW_PARSER"),
+        "the named bucket's memory: {ctx}"
+    );
+    let ctx = session_start_with(
+        &m,
+        &m.path("repo-feature"),
+        &["--state-dir", main.to_str().unwrap()],
+    );
+    assert!(
+        ctx.contains("vendor/") && !ctx.contains("NEW_PARSER"),
+        "{ctx}"
+    );
+    // The run is logged in the state folder that holds the bucket, not in the bucket.
+    let log = std::fs::read_to_string(m.path("state/logs/hooks.jsonl")).unwrap();
+    assert!(
+        log.contains(&format!("\"bucket\":\"{}\"", slug(&m.path("repo")))),
+        "{log}"
+    );
+    assert!(!main.join("logs").exists() && !main.join("projects").exists());
+    // Every other command (and a state folder given to session-start) names the state folder.
+    let ctx = session_start_with(
+        &m,
+        &m.path("repo"),
+        &["--state-dir", m.path("state").to_str().unwrap()],
+    );
+    assert!(
+        ctx.contains("vendor/") && !ctx.contains("NEW_PARSER"),
+        "{ctx}"
     );
 }

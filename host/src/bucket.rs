@@ -22,6 +22,15 @@ impl Bucket {
             key_path,
         }
     }
+
+    /// A bucket chosen by its folder's name (the original tool's `session-start
+    /// --state-dir BUCKET`); the key path still comes from `cwd`.
+    pub fn named(id: &str, cwd: &Path) -> Bucket {
+        Bucket {
+            id: id.to_string(),
+            key_path: Bucket::resolve(cwd).key_path,
+        }
+    }
 }
 
 /// The original's rule: only `/` is replaced, so `/a/b` becomes `-a-b`.

@@ -162,8 +162,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     let payload = json!({"session_id": "next", "cwd": repo, "hook_event_name": "SessionStart",
         "source": "startup"});
-    let start = hooks::session_start(&home, payload.to_string().as_bytes(), false, None)
-        .map_err(|e| anyhow::anyhow!("the SessionStart hook failed: {e}"))?;
+    let start = hooks::session_start(
+        &home,
+        payload.to_string().as_bytes(),
+        false,
+        hooks::StartFlags::default(),
+    )
+    .map_err(|e| anyhow::anyhow!("the SessionStart hook failed: {e}"))?;
     let out: Value = serde_json::from_str(&start.stdout)?;
     for line in out["hookSpecificOutput"]["additionalContext"]
         .as_str()

@@ -45,11 +45,34 @@ fn read_stdin() -> (Vec<u8>, bool) {
 
 pub fn session_start(args: HookArgs, home_flag: Option<&Path>) -> ExitCode {
     let _ = args.from_stdin;
+    let original_bucket = home_flag.and_then(bucket_given_as_home);
+    let (home_flag, bucket) = match &original_bucket {
+        Some((home, bucket)) => (Some(home.as_path()), Some(bucket.as_str())),
+        None => (home_flag, None),
+    };
     run_hook("session-start", home_flag, |home, stdin, truncated| {
-        hooks::session_start(home, stdin, truncated, args.cwd.as_deref())
+        let flags = hooks::StartFlags {
+            cwd: args.cwd.as_deref(),
+            bucket,
+        };
+        hooks::session_start(home, stdin, truncated, flags)
             .map(|run| (run.stdout, run.record))
             .map_err(anyhow::Error::from)
     })
+}
+
+/// The original tool's `session-start --state-dir DIR` named the bucket itself
+/// (`<home>/projects/<bucket>`), where every other command names the state folder.
+/// A folder in a `projects/` folder that holds no `projects/` of its own is read
+/// that way: its state folder and its bucket's name.
+fn bucket_given_as_home(dir: &Path) -> Option<(PathBuf, String)> {
+    let dir = Home::at(dir).root().to_path_buf();
+    let projects = dir.parent()?;
+    if projects.file_name()? != "projects" || dir.join("projects").is_dir() {
+        return None;
+    }
+    let bucket = dir.file_name()?.to_str()?.to_string();
+    Some((projects.parent()?.to_path_buf(), bucket))
 }
 
 /// The Stop hook prints nothing: for Codex, any plain text on a Stop hook's stdout

@@ -88,22 +88,35 @@ pub struct SessionStart {
     pub record: HookRecord,
 }
 
+/// What the SessionStart command line adds to the payload.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StartFlags<'a> {
+    /// Stands in for a payload without `cwd`.
+    pub cwd: Option<&'a Path>,
+    /// A bucket named on the command line, used whatever the folder: the original
+    /// tool's `session-start --state-dir` named the bucket itself.
+    pub bucket: Option<&'a str>,
+}
+
 /// Builds the SessionStart output: the bucket's memory within its budget, and the
-/// recall hint. `cwd_flag` stands in for a payload without `cwd`.
+/// recall hint.
 pub fn session_start(
     home: &Home,
     stdin: &[u8],
     truncated: bool,
-    cwd_flag: Option<&Path>,
+    flags: StartFlags<'_>,
 ) -> Result<SessionStart, HookError> {
     let payload = HookPayload::parse(stdin, truncated)?;
     let (config, config_problem) = hook_config(home);
-    let cwd: PathBuf = match (payload.cwd.as_deref(), cwd_flag) {
+    let cwd: PathBuf = match (payload.cwd.as_deref(), flags.cwd) {
         (Some(c), _) => PathBuf::from(c),
         (None, Some(c)) => c.to_path_buf(),
         (None, None) => std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
     };
-    let bucket = Bucket::resolve(&cwd);
+    let bucket = match flags.bucket {
+        Some(id) => Bucket::named(id, &cwd),
+        None => Bucket::resolve(&cwd),
+    };
     let memory_path = home.memory_dir(&bucket.id).join("MEMORY.md");
     let text = match fs_authority::open_dir(&home.projects())
         .and_then(|projects| projects.open_dir(&bucket.id))
