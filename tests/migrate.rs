@@ -778,3 +778,74 @@ fn the_originals_session_start_state_dir_names_the_bucket() {
         "{ctx}"
     );
 }
+
+#[test]
+fn migrate_finds_buckets_without_a_marker_and_of_removed_worktrees() {
+    let m = original_machine();
+    // A worktree whose name has dashes, and a bucket without `.canonical_cwd`: its
+    // name fits `/…/repo-x-y` only, of the folders on disk.
+    git(
+        &m.path("repo"),
+        &["worktree", "add", "-q", "-b", "x", "../repo-x-y"],
+    );
+    // A worktree removed from disk that the repository still lists.
+    git(
+        &m.path("repo"),
+        &["worktree", "add", "-q", "-b", "gone", "../repo-gone"],
+    );
+    std::fs::remove_dir_all(m.path("repo-gone")).unwrap();
+    let layouts = [
+        (
+            "repo-x-y",
+            "# Project Memory\n\n## Deploy\n\n- Release steps:\n  1. tag the commit\n  2. push the tag\n\n```sh\nmake release\n```\n",
+        ),
+        ("repo-gone", "- The cache lives in /var/cache/app.\n"),
+        ("nowhere-at-all", "- A note from a folder that is gone.\n"),
+    ];
+    for (rel, memory) in layouts {
+        let dir = m.bucket(rel);
+        std::fs::create_dir_all(dir.join("memory")).unwrap();
+        std::fs::write(dir.join("memory/MEMORY.md"), memory).unwrap();
+    }
+    let done = m.json(&["migrate", "--apply", "--json"]);
+    let moved: Vec<&str> = done["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["source_bucket"].as_str().unwrap())
+        .collect();
+    for rel in ["repo-x-y", "repo-gone", "repo-feature"] {
+        assert!(
+            moved.contains(&slug(&m.path(rel)).as_str()),
+            "{rel}: {done}"
+        );
+    }
+    let skipped = done["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{done}");
+    assert_eq!(skipped[0]["bucket"], slug(&m.path("nowhere-at-all")));
+    assert!(
+        m.bucket("nowhere-at-all")
+            .join("memory/MEMORY.md")
+            .is_file()
+    );
+
+    let memory = std::fs::read_to_string(m.bucket("repo").join("memory/MEMORY.md")).unwrap();
+    assert!(memory.contains("### Deploy\n"), "{memory}");
+    assert!(
+        memory.contains("- Release steps:\n  1. tag the commit\n  2. push the tag\n"),
+        "an entry keeps its lines: {memory}"
+    );
+    assert!(memory.contains("```sh\nmake release\n```"), "{memory}");
+    assert!(memory.contains("/var/cache/app"), "{memory}");
+    let ctx = session_start(&m, &m.path("repo-x-y"));
+    assert!(
+        ctx.contains("/var/cache/app") && ctx.contains("tag the commit"),
+        "{ctx}"
+    );
+
+    let again = m.json(&["migrate", "--apply", "--json"]);
+    assert!(
+        again["buckets"].as_array().unwrap().is_empty(),
+        "nothing left to move: {again}"
+    );
+}

@@ -40,13 +40,93 @@ pub struct Skipped {
 /// Buckets renamed by a migration carry this in their name and are never read again.
 pub const ARCHIVED_MARK: &str = ".archived.";
 
-/// The folder a bucket was made for: its marker, or its name with `-` read as `/`
-/// (lossy: the original's marker exists because `/a-b` and `/a/b` collide).
-fn original_cwd(dir: &Path, name: &str) -> PathBuf {
-    match std::fs::read_to_string(dir.join(".canonical_cwd")) {
-        Ok(text) if !text.trim().is_empty() => PathBuf::from(text.trim_end_matches(['\n', '\r'])),
-        _ => PathBuf::from(name.replace('-', "/")),
+/// How many folder entries turning one bucket name back into a path may look at.
+const UNSLUG_BUDGET: usize = 20_000;
+
+/// The folder a bucket was made for, from its `.canonical_cwd` marker.
+fn marked_cwd(dir: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(dir.join(".canonical_cwd")).ok()?;
+    let line = text.trim_end_matches(['\n', '\r']);
+    (!line.trim().is_empty()).then(|| PathBuf::from(line))
+}
+
+/// The existing folders whose bucket name is `name`. The original turned every `/`
+/// into `-`, so `-a-b-c` may be `/a/b-c`, `/a-b/c`, …: the folders on disk tell.
+fn folders_named(name: &str) -> Vec<PathBuf> {
+    let Some(rest) = name.strip_prefix('-') else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut budget = UNSLUG_BUDGET;
+    let mut stack = vec![(PathBuf::from("/"), rest)];
+    while let Some((dir, rest)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if budget == 0 {
+                return found;
+            }
+            budget -= 1;
+            let Ok(part) = e.file_name().into_string() else {
+                continue;
+            };
+            let path = dir.join(&part);
+            if !path.is_dir() {
+                continue;
+            }
+            if rest == part {
+                found.push(path);
+            } else if let Some(after) = rest
+                .strip_prefix(part.as_str())
+                .and_then(|r| r.strip_prefix('-'))
+            {
+                stack.push((path, after));
+            }
+        }
     }
+    found.sort();
+    found
+}
+
+/// The folder a bucket was made for, when it still exists: the one its marker
+/// names, or the only one its name fits.
+pub(super) fn existing_folder(name: &str, dir: &Path) -> Option<PathBuf> {
+    let candidates = match marked_cwd(dir) {
+        Some(cwd) => vec![cwd],
+        None => folders_named(name),
+    };
+    match candidates.as_slice() {
+        [one] if one.is_dir() => Some(one.clone()),
+        _ => None,
+    }
+}
+
+/// Linked worktrees the repository at `repo` still lists (`.git/worktrees/*/gitdir`),
+/// whether or not their folders remain: the way to a removed worktree's repository.
+fn listed_worktrees(repo: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(repo.join(".git/worktrees")) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("gitdir")).ok())
+        .filter_map(|gitdir| {
+            let gitdir = PathBuf::from(gitdir.trim_end_matches(['\n', '\r']));
+            (gitdir.file_name()? == ".git").then(|| gitdir.parent().map(Path::to_path_buf))?
+        })
+        .collect()
+}
+
+/// Where a bucket belongs, or why it is left where it is.
+enum Found {
+    /// The bucket's folder, and the bucket of its repository.
+    Folder(PathBuf, Bucket),
+    /// A removed worktree that its repository still lists.
+    Removed(PathBuf, Bucket),
+    Skip(String),
+    /// Already a shared bucket, or no memory to move.
+    Nothing,
 }
 
 /// Every bucket that belongs to another (shared) bucket, and why others stay.
@@ -63,36 +143,45 @@ pub fn plan(home: &Home) -> Result<(Vec<BucketMove>, Vec<Skipped>), MigrateError
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| !name.contains(ARCHIVED_MARK)) // moved by an earlier run
         .collect();
     names.sort();
-    for name in names {
-        let skip = |reason: &str| Skipped {
-            bucket: name.clone(),
-            reason: reason.to_string(),
+    let cwds: Vec<(String, Option<PathBuf>)> = names
+        .iter()
+        .map(|name| (name.clone(), marked_cwd(&root.join(name))))
+        .collect();
+    // The repositories of the buckets whose folders exist, with the worktrees they list.
+    let mut worktrees: Vec<(PathBuf, Bucket)> = Vec::new();
+    let mut seen_repos = Vec::new();
+    for (name, marked) in &cwds {
+        let candidates = match marked {
+            Some(cwd) => vec![cwd.clone()],
+            None => folders_named(name),
         };
-        if name.contains(ARCHIVED_MARK) {
-            continue; // moved by an earlier run
-        }
-        let dir = root.join(&name);
-        let cwd = original_cwd(&dir, &name);
-        if !cwd.is_dir() {
-            if has_memory(&dir) {
-                skipped.push(skip(
-                    "its folder no longer exists, so its repository cannot be told; left as it is",
-                ));
+        for cwd in candidates.into_iter().filter(|c| c.is_dir()) {
+            let repo = Bucket::resolve(&cwd);
+            if !seen_repos.contains(&repo.key_path) {
+                seen_repos.push(repo.key_path.clone());
+                for wt in listed_worktrees(&repo.key_path) {
+                    worktrees.push((wt, repo.clone()));
+                }
             }
-            continue;
         }
-        let target = Bucket::resolve(&cwd);
-        if target.id == name {
-            continue; // already the shared bucket
-        }
-        if !dir.join(".canonical_cwd").exists() && crate::bucket::slug(&cwd) != name {
-            skipped.push(skip(
-                "its name does not match the folder it seems to be for",
-            ));
-            continue;
-        }
+    }
+    for (name, marked) in cwds {
+        let dir = root.join(&name);
+        let found = locate(&name, marked, &dir, &worktrees);
+        let (cwd, target) = match found {
+            Found::Folder(cwd, target) | Found::Removed(cwd, target) => (cwd, target),
+            Found::Skip(reason) => {
+                skipped.push(Skipped {
+                    bucket: name,
+                    reason,
+                });
+                continue;
+            }
+            Found::Nothing => continue,
+        };
         moves.push(BucketMove {
             source_bucket: name.clone(),
             source_cwd: cwd,
@@ -106,6 +195,50 @@ pub fn plan(home: &Home) -> Result<(Vec<BucketMove>, Vec<Skipped>), MigrateError
         });
     }
     Ok((moves, skipped))
+}
+
+/// Finds the repository a bucket was made for: by its marker or its name, from its
+/// folder when that exists, else from the worktrees its repository lists.
+fn locate(
+    name: &str,
+    marked: Option<PathBuf>,
+    dir: &Path,
+    worktrees: &[(PathBuf, Bucket)],
+) -> Found {
+    let candidates = match &marked {
+        Some(cwd) => vec![cwd.clone()],
+        None => folders_named(name),
+    };
+    let existing: Vec<&PathBuf> = candidates.iter().filter(|c| c.is_dir()).collect();
+    let targets: Vec<Bucket> = existing.iter().map(|c| Bucket::resolve(c)).collect();
+    if let (Some(first), Some(target)) = (existing.first(), targets.first()) {
+        if targets.iter().any(|t| t.id != target.id) {
+            let all: Vec<String> = existing.iter().map(|c| c.display().to_string()).collect();
+            return Found::Skip(format!(
+                "its name fits more than one folder ({}) and it has no .canonical_cwd to tell which",
+                all.join(", ")
+            ));
+        }
+        if target.id == name || !has_memory(dir) {
+            return Found::Nothing;
+        }
+        return Found::Folder((*first).clone(), target.clone());
+    }
+    if !has_memory(dir) {
+        return Found::Nothing;
+    }
+    let removed = worktrees.iter().find(|(wt, _)| match &marked {
+        Some(cwd) => wt == cwd,
+        None => crate::bucket::slug(wt) == name,
+    });
+    match removed {
+        Some((wt, repo)) if repo.id != name => Found::Removed(wt.clone(), repo.clone()),
+        _ => Found::Skip(
+            "its folder no longer exists and no repository lists it as a worktree, so where its \
+             memory belongs cannot be told"
+                .to_string(),
+        ),
+    }
 }
 
 fn has_memory(dir: &Path) -> bool {
@@ -130,10 +263,9 @@ pub fn carry_out(
     let target = root.join(&m.target_bucket);
     let source_text = memory_merge::read_memory(&source)?;
     let target_text = memory_merge::read_memory(&target)?;
-    let lines: Vec<String> = source_text.lines().map(String::from).collect();
     let merged = memory_merge::merge(
         &target_text,
-        &lines,
+        &source_text,
         &format!("From worktree {}", m.source_cwd.display()),
     );
     m.entries_added = merged.added;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::MigrateError;
-use super::buckets::ARCHIVED_MARK;
+use super::buckets::{self, ARCHIVED_MARK};
 use super::memory_merge::{self, Backups};
 use crate::bucket::Bucket;
 use crate::home::Home;
@@ -106,17 +106,18 @@ pub fn merge_all(
         let lines = entries(&text, &file)?;
         // Into the shared bucket of the folder the bucket was made for, when it
         // still exists; otherwise into the bucket itself.
-        let cwd = std::fs::read_to_string(root.join(&name).join(".canonical_cwd"))
-            .map(|t| PathBuf::from(t.trim_end()))
-            .unwrap_or_else(|_| PathBuf::from(name.replace('-', "/")));
-        let target = if cwd.is_dir() {
-            Bucket::resolve(&cwd).id
-        } else {
-            name.clone()
+        let target = match buckets::existing_folder(&name, &root.join(&name)) {
+            Some(cwd) => Bucket::resolve(&cwd).id,
+            None => name.clone(),
         };
         let target_dir = root.join(&target);
         let current = memory_merge::read_memory(&target_dir)?;
-        let merged = memory_merge::merge(&current, &lines, "From the original's memory.json");
+        let source: Vec<String> = lines.iter().map(|l| format!("- {l}")).collect();
+        let merged = memory_merge::merge(
+            &current,
+            &source.join("\n"),
+            "From the original's memory.json",
+        );
         if apply && merged.added > 0 {
             backups.keep(
                 &target_dir.join("memory/MEMORY.md"),
