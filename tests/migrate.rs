@@ -163,7 +163,32 @@ fn original_machine() -> Machine {
     let job = std::fs::read_to_string(fixture("job.json"))
         .unwrap()
         .replace("REPO", &m.path("repo").display().to_string());
-    std::fs::write(jobs.join("20261120T101500Z-1a2b3c4d.json"), job).unwrap();
+    std::fs::write(jobs.join("20261120T101500Z-1a2b3c4d.json"), &job).unwrap();
+    // What its hooks and worker leave beside the job: the run folder with its
+    // prompt, receipt and validation, latest.json, trigger state and the lock.
+    let reflection = m.path("state/session_reflection");
+    let run = reflection.join("runs/20261120T101500Z-1a2b3c4d");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(
+        run.join("prompt.txt"),
+        "You are the codex-self-evolution session reflection worker.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        run.join("receipt.json"),
+        r#"{"schema_version": 1, "job_id": "20261120T101500Z-1a2b3c4d", "parent_session_id": "01a212c6-0000-7000-8000-000000000001", "child_thread_id": "c1", "status": "succeeded", "memory_changes": [], "skill_changes": [], "skipped_candidates": [], "validation_notes": [], "errors": [], "started_at": "2026-11-20T10:15:01Z", "finished_at": "2026-11-20T10:16:00Z"}"#,
+    )
+    .unwrap();
+    std::fs::write(run.join("validation.json"), r#"{"status": "succeeded"}"#).unwrap();
+    std::fs::write(reflection.join("latest.json"), &job).unwrap();
+    let trigger = reflection.join("triggers/0123456789abcdef");
+    std::fs::create_dir_all(&trigger).unwrap();
+    std::fs::write(
+        trigger.join("state.json"),
+        r#"{"schema_version": 1, "stops_since_memory_review": 2}"#,
+    )
+    .unwrap();
+    std::fs::create_dir_all(reflection.join("locks")).unwrap();
     // The original's recall index: an SQLite file this project never reads.
     std::fs::create_dir_all(m.path("state/session_recall")).unwrap();
     let conn = rusqlite::Connection::open(m.path("state/session_recall/state.db")).unwrap();
@@ -365,8 +390,32 @@ fn migrate_merges_worktree_memory_adopts_the_skill_and_is_idempotent() {
         "a dry run writes nothing"
     );
 
+    // The original's job and run are neither run nor reported as broken.
+    let history = m.ok(&["memory", "history"]);
+    assert!(history.stderr.is_empty(), "{history:?}");
+    let s = m.json(&["status", "--json"]);
+    assert!(
+        s["original_reflection"]
+            .as_str()
+            .is_some_and(|n| n.contains("csep migrate")),
+        "{s}"
+    );
+
     let done = m.json(&["migrate", "--apply", "--json"]);
     assert_eq!(done["status"], "applied", "{done}");
+    let aside = m.path("state/session_reflection/csep1");
+    for rel in [
+        "jobs/20261120T101500Z-1a2b3c4d.json",
+        "runs/20261120T101500Z-1a2b3c4d/receipt.json",
+        "latest.json",
+        "triggers/0123456789abcdef/state.json",
+    ] {
+        assert!(aside.join(rel).is_file(), "{rel} moved aside: {done}");
+    }
+    assert!(
+        !m.path("state/session_reflection/jobs/20261120T101500Z-1a2b3c4d.json")
+            .exists()
+    );
     let b = &done["buckets"][0];
     assert_eq!(b["entries_added"], 2, "{b}");
     assert_eq!(b["entries_already_there"], 1, "{b}");
@@ -456,6 +505,7 @@ fn migrate_merges_worktree_memory_adopts_the_skill_and_is_idempotent() {
 
     // The skill is listed once; status is clean and names the original's index.
     let s = m.json(&["status", "--json"]);
+    assert!(s["original_reflection"].is_null(), "{s}");
     let listed: Vec<&Value> = s["generated_skills"]["skills"]
         .as_array()
         .unwrap()

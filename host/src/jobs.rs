@@ -110,8 +110,29 @@ pub enum JobError {
         #[source]
         source: serde_json::Error,
     },
+    #[error(
+        "job file {} was written by csep 1.x (the original tool) and is not run here; \
+         `csep migrate --apply` moves it aside",
+        path.display()
+    )]
+    Original { path: PathBuf },
     #[error(transparent)]
     Io(#[from] PathError),
+}
+
+/// A job file or receipt the original tool (csep 1.x) wrote in the same folders:
+/// a JSON object naming its `parent_session_id`, where this project's name the
+/// `session_id` and the `client`.
+pub fn written_by_original(bytes: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Shape {
+        parent_session_id: Option<serde::de::IgnoredAny>,
+        session_id: Option<serde::de::IgnoredAny>,
+        client: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Shape>(bytes).is_ok_and(|s| {
+        s.parent_session_id.is_some() && s.session_id.is_none() && s.client.is_none()
+    })
 }
 
 /// Job ids are file names: nothing that could leave the folder.
@@ -183,15 +204,38 @@ impl JobQueue {
                 return Err(PathError::new("reading", &self.path.join(&name), source).into());
             }
         };
-        serde_json::from_slice(&bytes).map_err(|source| JobError::Invalid {
-            path: self.path.join(&name),
-            source,
+        serde_json::from_slice(&bytes).map_err(|source| {
+            let path = self.path.join(&name);
+            if written_by_original(&bytes) {
+                JobError::Original { path }
+            } else {
+                JobError::Invalid { path, source }
+            }
         })
     }
 
     /// Every job, oldest first (ids start with their creation time); files that do
-    /// not parse come back as errors, not hidden.
+    /// not parse come back as errors, not hidden. The original tool's job files are
+    /// not this queue's and are left out (`original_files` names them).
     pub fn list(&self) -> Vec<Result<Job, JobError>> {
+        self.read_all()
+            .into_iter()
+            .filter(|r| !matches!(r, Err(JobError::Original { .. })))
+            .collect()
+    }
+
+    /// The job files the original tool left in this folder.
+    pub fn original_files(&self) -> Vec<PathBuf> {
+        self.read_all()
+            .into_iter()
+            .filter_map(|r| match r {
+                Err(JobError::Original { path }) => Some(path),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn read_all(&self) -> Vec<Result<Job, JobError>> {
         let mut ids: Vec<String> = match self.dir.entries() {
             Ok(entries) => entries
                 .filter_map(|e| e.ok()?.file_name().into_string().ok())

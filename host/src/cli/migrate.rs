@@ -122,6 +122,15 @@ fn print_text(r: &migrate::Report) {
         };
         println!("skill {}: {what}", s.name);
     }
+    let aside = &r.original_reflection;
+    if !aside.moved.is_empty() {
+        println!(
+            "{} of the original's reflection records (job files, runs, trigger state) {} {}, as they are",
+            aside.moved.len(),
+            verb("moved to", "would move to"),
+            aside.to.display()
+        );
+    }
     match &r.original_index {
         IndexAction::Absent => {}
         IndexAction::Kept { path, bytes } => println!(

@@ -1,6 +1,7 @@
 //! Coming from the original tool: its per-worktree buckets merged into the shared
 //! bucket, its legacy `memory.json` read, its generated skills adopted, and its
-//! recall index (`session_recall/state.db`) named and, on request, removed.
+//! recall index (`session_recall/state.db`) named and, on request, removed; its
+//! reflection records moved aside.
 //! Dry run unless asked to apply; a second run changes nothing.
 
 pub mod buckets;
@@ -9,6 +10,7 @@ pub mod config_rewrite;
 pub mod legacy_json;
 pub mod memory_merge;
 pub mod original_index;
+pub mod original_reflection;
 pub mod skills;
 pub mod undo;
 
@@ -59,6 +61,8 @@ pub struct Report {
     pub legacy_memory: Vec<legacy_json::LegacyMerge>,
     pub skills: Vec<SkillAdoption>,
     pub original_index: IndexAction,
+    /// The original's reflection records, moved to `session_reflection/csep1/`.
+    pub original_reflection: original_reflection::ReflectionAside,
     /// Where this run kept copies of what it changed (empty on a dry run or when
     /// nothing changed).
     pub backup_dir: Option<PathBuf>,
@@ -70,6 +74,7 @@ impl Report {
         !self.buckets.is_empty()
             || self.legacy_memory.iter().any(|l| l.added > 0)
             || self.skills.iter().any(|s| s.changes())
+            || !self.original_reflection.moved.is_empty()
             || matches!(
                 self.original_index,
                 IndexAction::Remove { .. } | IndexAction::Removed { .. }
@@ -103,6 +108,7 @@ pub fn run(home: &Home, opts: &Options, stamp: &str) -> Result<Report, MigrateEr
         opts.apply,
     )?;
     let index = original_index::act(home, opts.remove_original_index, opts.apply)?;
+    let reflection = original_reflection::act(home, opts.apply, &mut backups)?;
     let backup_dir = backups.used().then_some(backup_root);
     Ok(Report {
         home: home.root().to_path_buf(),
@@ -112,6 +118,7 @@ pub fn run(home: &Home, opts: &Options, stamp: &str) -> Result<Report, MigrateEr
         legacy_memory: legacy,
         skills,
         original_index: index,
+        original_reflection: reflection,
         backup_dir,
     })
 }

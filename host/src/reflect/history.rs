@@ -38,6 +38,24 @@ pub fn list(home: &Home, bucket: Option<&str>) -> Vec<(PathBuf, Receipt)> {
         .collect()
 }
 
+/// Files only the original tool (csep 1.x) kept in a run folder.
+const ORIGINAL_RUN_FILES: [&str; 5] = [
+    "prompt.txt",
+    "validation.json",
+    "receipt.draft.json",
+    "receipt.writer-error.json",
+    "receipt.invalid.txt",
+];
+
+/// A run folder the original tool left: its receipt is the original's, or it has
+/// none and holds the files only the original wrote.
+pub fn is_original_run(dir: &Path) -> bool {
+    match std::fs::read(dir.join(super::receipt::FILE)) {
+        Ok(bytes) => jobs::written_by_original(&bytes),
+        Err(_) => ORIGINAL_RUN_FILES.iter().any(|f| dir.join(f).exists()),
+    }
+}
+
 /// Run folders whose `receipt.json` exists but cannot be read as a receipt
 /// (truncated, garbled, unreadable), with why; a run without one is not listed.
 pub fn unreadable(home: &Home) -> Vec<(PathBuf, String)> {
@@ -49,7 +67,11 @@ pub fn unreadable(home: &Home) -> Vec<(PathBuf, String)> {
         .filter(|e| e.file_name().to_str().is_some_and(jobs::valid_id))
         .map(|e| e.path())
         .filter(|dir| dir.join(super::receipt::FILE).exists())
-        .filter_map(|dir| Receipt::read(&dir).err().map(|e| (dir, e.to_string())))
+        .filter_map(|dir| match Receipt::read(&dir) {
+            // Not this project's run: reported by status, moved aside by migrate.
+            Err(ReceiptError::Original { .. }) | Ok(_) => None,
+            Err(e) => Some((dir, e.to_string())),
+        })
         .collect();
     out.sort();
     out.reverse();

@@ -79,6 +79,11 @@ pub enum ReceiptError {
         #[source]
         source: serde_json::Error,
     },
+    #[error(
+        "{} was written by csep 1.x (the original tool); `csep migrate --apply` moves its runs aside",
+        path.display()
+    )]
+    Original { path: PathBuf },
 }
 
 impl Receipt {
@@ -91,6 +96,12 @@ impl Receipt {
     pub fn read(run_dir: &Path) -> Result<Receipt, ReceiptError> {
         let path = run_dir.join(FILE);
         let bytes = std::fs::read(&path).at("reading", &path)?;
-        serde_json::from_slice(&bytes).map_err(|source| ReceiptError::Malformed { path, source })
+        serde_json::from_slice(&bytes).map_err(|source| {
+            if crate::jobs::written_by_original(&bytes) {
+                ReceiptError::Original { path }
+            } else {
+                ReceiptError::Malformed { path, source }
+            }
+        })
     }
 }

@@ -188,7 +188,8 @@ fn prune_runs(
             continue;
         };
         let run = runs.join(&id);
-        if !jobs::valid_id(&id) || !run.is_dir() {
+        // The original tool's runs are not this project's to prune.
+        if !jobs::valid_id(&id) || !run.is_dir() || history::is_original_run(&run) {
             continue;
         }
         // A job a worker may still take keeps its run as it is.

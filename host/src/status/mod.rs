@@ -62,6 +62,9 @@ pub struct StatusReport {
     /// The original tool's index, when it is still there: not read by csep.
     pub original_index: Option<String>,
     pub reflection: Reflection,
+    /// The original tool's reflection records, while they are still beside this
+    /// project's.
+    pub original_reflection: Option<String>,
     pub generated_skills: GeneratedSkills,
     pub hooks: HookLog,
     /// Codex: `None` when its folder cannot be known.
@@ -92,6 +95,7 @@ pub fn collect(home: &Home, clients: &ClientHomes) -> StatusReport {
         original_index: crate::migrate::original_index_notice(home),
         mcp: crate::mcp::registration_status(clients.codex.as_deref(), clients.claude.as_deref()),
         reflection: reflection::collect(home, &config),
+        original_reflection: crate::migrate::original_reflection::notice(home),
         generated_skills: skills::collect(home),
         hooks: hook_log::collect(home),
         plugin_hooks: clients.codex.as_deref().map(crate::setup::codex_hook_state),

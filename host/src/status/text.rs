@@ -64,6 +64,9 @@ pub(super) fn status(s: &StatusReport, colour: bool) -> String {
     }
     recall_lines(&mut o, p, s);
     reflection_lines(&mut o, &s.reflection);
+    if let Some(n) = &s.original_reflection {
+        let _ = writeln!(o, "            note: {n}");
+    }
     client_lines(&mut o, p, s);
     mcp_line(&mut o, &s.mcp);
     if !s.generated_skills.never_used.is_empty() {
