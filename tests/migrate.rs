@@ -355,6 +355,9 @@ fn config_migrate_rewrites_once_with_a_backup_and_the_same_settings() {
     assert_eq!(after["form"], "current");
     assert_eq!(after["config"], before, "the same settings in effect");
     m.ok(&["config", "validate"]);
+    // show --raw: the file as it is on disk.
+    let raw = m.ok(&["config", "show", "--raw"]).stdout;
+    assert_eq!(raw, std::fs::read(m.path("state/config.toml")).unwrap());
 
     let again = m.json(&["config", "migrate", "--json"]);
     assert_eq!(again["status"], "unchanged", "{again}");

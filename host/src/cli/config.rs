@@ -27,8 +27,11 @@ pub enum ConfigCommand {
     /// with what became of each of its keys.
     Show {
         /// The commented default file instead, to start one from.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "raw")]
         default: bool,
+        /// The file as it is on disk, unparsed (the original tool's `show --raw`).
+        #[arg(long)]
+        raw: bool,
         #[command(flatten)]
         out: OutputArgs,
     },
@@ -102,7 +105,24 @@ pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
                 println!("{}", path.display());
             }
         }
-        ConfigCommand::Show { default: true, out } => {
+        ConfigCommand::Show { raw: true, out, .. } => {
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => Some(t),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(csep::path_error::PathError::new("reading", &path, e).into()),
+            };
+            if out.json() {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({"schema_version": SCHEMA_VERSION,
+                        "status": "ok", "path": path, "exists": text.is_some(),
+                        "raw": text.as_deref().unwrap_or("")}))?
+                );
+            } else {
+                print!("{}", text.as_deref().unwrap_or(""));
+            }
+        }
+        ConfigCommand::Show { default: true, out, .. } => {
             if out.json() {
                 let c = Config::parse(DEFAULT_TOML).map_err(invalid)?;
                 println!(
@@ -117,6 +137,7 @@ pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
         ConfigCommand::Show {
             default: false,
             out,
+            ..
         } => {
             let config = Config::load(&path).map_err(invalid)?;
             let notes = Config::original_form_notes(&path).map_err(invalid)?;
