@@ -420,12 +420,28 @@ impl Translator {
                         self.apply(&key, &["policy", "settings", k], b.into(), "");
                     }
                 }
-                "skill_generation_mode" => self.note(
-                    &key,
-                    NoteKind::NoCounterpart,
-                    "the strategy decides per session whether a procedure is worth a skill; \
-                     strategy.settings.mode chooses model or deterministic",
-                ),
+                "skill_generation_mode" => match self.string(&key, v).as_deref() {
+                    // The original published no skill in this mode, only the evidence.
+                    Some("evidence_first") => self.apply(
+                        &key,
+                        &["reflection", "max_active_skills"],
+                        0i64.into(),
+                        "no new skill is published; a proposed one is refused and listed \
+                         in the job's receipt",
+                    ),
+                    Some("one_shot_active") => self.note(
+                        &key,
+                        NoteKind::NoCounterpart,
+                        "the strategy decides per session whether a procedure is worth a skill",
+                    ),
+                    Some(_) => self.note(
+                        &key,
+                        NoteKind::Ignored,
+                        "must be one_shot_active or evidence_first; the default (skills \
+                         published) applies",
+                    ),
+                    None => {}
+                },
                 "active_job_stale_seconds" => {
                     if let Some(s) = self.positive(&key, v) {
                         let minutes = ((s / 60.0).ceil() as i64).max(1);
@@ -549,6 +565,17 @@ mod tests {
             warned.iter().any(|k| k.ends_with("openai_api_key")),
             "{warned:?}"
         );
+    }
+
+    #[test]
+    fn evidence_first_publishes_no_new_skill() {
+        let t = tr("[session_reflection.trigger]\nskill_generation_mode = \"evidence_first\"\n");
+        assert_eq!(
+            get(&t.table, "reflection.max_active_skills"),
+            Some(&0i64.into())
+        );
+        let t = tr("[session_reflection.trigger]\nskill_generation_mode = \"one_shot_active\"\n");
+        assert_eq!(get(&t.table, "reflection.max_active_skills"), None);
     }
 
     #[test]

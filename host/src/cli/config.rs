@@ -122,7 +122,9 @@ pub fn run(cmd: ConfigCommand, home_flag: Option<&Path>) -> anyhow::Result<ExitC
                 print!("{}", text.as_deref().unwrap_or(""));
             }
         }
-        ConfigCommand::Show { default: true, out, .. } => {
+        ConfigCommand::Show {
+            default: true, out, ..
+        } => {
             if out.json() {
                 let c = Config::parse(DEFAULT_TOML).map_err(invalid)?;
                 println!(
