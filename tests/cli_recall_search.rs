@@ -676,6 +676,12 @@ fn times_and_the_original_flag_forms() {
     assert_eq!(envelope(&out)["error"]["kind"], "bad-since");
     let out = w.run(&["recall", "pangolin", "--limit-files", "3", "--json"]);
     assert_eq!(code(&out), 2, "an import flag without an import");
+
+    // The original's default format name is the text for people.
+    let out = w.run(&["recall", "pangolin", "--format", "markdown"]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("pangolin") && !text.trim_start().starts_with('{'), "{text}");
 }
 
 #[test]

@@ -27,7 +27,9 @@ pub mod exit {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// For people; `markdown`, the original tool's name for it, is the same.
     #[default]
+    #[value(alias = "markdown")]
     Text,
     Json,
 }
@@ -38,7 +40,7 @@ pub struct OutputArgs {
     /// Print JSON on stdout; errors are JSON too (`"status": "error"`).
     #[arg(long)]
     pub json: bool,
-    /// `json` is the same as --json.
+    /// `json` is the same as --json; `text` (or the original's `markdown`) is the default.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
 }
