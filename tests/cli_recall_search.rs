@@ -681,7 +681,10 @@ fn times_and_the_original_flag_forms() {
     let out = w.run(&["recall", "pangolin", "--format", "markdown"]);
     assert_eq!(code(&out), 0, "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("pangolin") && !text.trim_start().starts_with('{'), "{text}");
+    assert!(
+        text.contains("pangolin") && !text.trim_start().starts_with('{'),
+        "{text}"
+    );
 }
 
 #[test]

@@ -740,6 +740,41 @@ fn setup_replaces_the_original_plugin_and_uninstall_restores_it() {
     m.ok(&["setup", "--client", "codex", "--reflect-with", "none"]);
     let c = m.json(&["config", "show", "--json"]);
     assert_eq!(c["config"]["provider"]["kind"], "none", "{c}");
+
+    // The original's own setup line: --codex-config names the file to edit, the
+    // install flags are taken and said to be ignored.
+    let other = m.path("other-codex");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("config.toml"), before).unwrap();
+    let out = m.ok(&[
+        "setup",
+        "--client",
+        "codex",
+        "--reflect-with",
+        "none",
+        "--skip-tool-install",
+        "--skip-marketplace",
+        "--codex-config",
+        other.join("config.toml").to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("--skip-tool-install") && text.contains("ignored"),
+        "{text}"
+    );
+    let edited: toml::Table = std::fs::read_to_string(other.join("config.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        edited["plugins"]["codex-self-evolution@codex-self-evolution"]["enabled"].as_bool(),
+        Some(false),
+        "{edited}"
+    );
+    assert_eq!(
+        edited["plugins"]["csep@csep-local"]["enabled"].as_bool(),
+        Some(true)
+    );
 }
 
 #[test]

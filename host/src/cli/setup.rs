@@ -29,7 +29,52 @@ pub struct SetupArgs {
     #[arg(long, value_enum, value_name = "WITH")]
     reflect_with: Option<ReflectWithArg>,
     #[command(flatten)]
+    original: OriginalSetupFlags,
+    #[command(flatten)]
     out: OutputArgs,
+}
+
+/// The original tool's setup flags, so its instructions still run.
+#[derive(Args)]
+struct OriginalSetupFlags {
+    /// The Codex config.toml to edit (the original's flag): Codex's folder is taken
+    /// to be this file's folder, as `$CODEX_HOME` would name it.
+    #[arg(long, value_name = "PATH")]
+    codex_config: Option<PathBuf>,
+    /// The original's: skip `uv tool install`. Nothing is installed here; ignored.
+    #[arg(long)]
+    skip_tool_install: bool,
+    /// The original's: skip `codex plugin marketplace add`. csep's marketplace is a
+    /// folder in the state folder and nothing is fetched; ignored.
+    #[arg(long)]
+    skip_marketplace: bool,
+    /// The original's: the package `uv` installed. Ignored.
+    #[arg(long, value_name = "PACKAGE")]
+    package: Option<String>,
+    /// The original's: where its marketplace came from. Ignored: csep's is local.
+    #[arg(long, value_name = "SOURCE")]
+    marketplace_source: Option<String>,
+}
+
+impl OriginalSetupFlags {
+    /// Codex's folder, when `--codex-config` names its file.
+    fn codex_home(&self) -> Option<PathBuf> {
+        let file = std::path::absolute(self.codex_config.as_ref()?).ok()?;
+        Some(file.parent().map_or(file.clone(), Path::to_path_buf))
+    }
+
+    /// The flags given that change nothing here.
+    fn ignored(&self) -> Vec<&'static str> {
+        [
+            (self.skip_tool_install, "--skip-tool-install"),
+            (self.skip_marketplace, "--skip-marketplace"),
+            (self.package.is_some(), "--package"),
+            (self.marketplace_source.is_some(), "--marketplace-source"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect()
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -111,6 +156,7 @@ fn options(
     clients: &[Client],
     dry_run: bool,
     codex_bin: Option<PathBuf>,
+    codex_home: Option<PathBuf>,
 ) -> anyhow::Result<SetupOptions> {
     let home = Home::resolve(home).map_err(|e| Failure::failed("state-dir", e.to_string()))?;
     let need = |what: &str, dir: Option<PathBuf>| {
@@ -123,7 +169,7 @@ fn options(
         dry_run,
         csep_exe: std::env::current_exe()?,
         state_dir: home.root().to_path_buf(),
-        codex_home: need("Codex's folder", home::codex_home())?,
+        codex_home: need("Codex's folder", codex_home.or_else(home::codex_home))?,
         claude_home: need("Claude Code's folder", home::claude_home())?,
         codex_bin: codex_bin.or_else(|| on_path("codex")),
     })
@@ -190,7 +236,13 @@ fn print(entries: &[setup::Entry], dry_run: bool) {
 }
 
 pub fn setup(args: SetupArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let opts = options(home, &args.client, args.dry_run, args.codex_bin)?;
+    let opts = options(
+        home,
+        &args.client,
+        args.dry_run,
+        args.codex_bin,
+        args.original.codex_home(),
+    )?;
     let entries = setup::setup(&opts).map_err(failed)?;
     let verdicts = verdicts(&opts, &entries);
     let reflect_with = args
@@ -206,6 +258,9 @@ pub fn setup(args: SetupArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
         };
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
+    }
+    for flag in args.original.ignored() {
+        println!("{flag}: the original tool's setup flag; nothing here needs it, ignored");
     }
     print(&entries, args.dry_run);
     let blocked: Vec<&HookVerdict> = verdicts.iter().filter(|v| !v.will_run).collect();
@@ -235,7 +290,7 @@ pub fn setup(args: SetupArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
 }
 
 pub fn uninstall(args: UninstallArgs, home: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let opts = options(home, &args.client, args.dry_run, args.codex_bin)?;
+    let opts = options(home, &args.client, args.dry_run, args.codex_bin, None)?;
     let entries = setup::uninstall(&opts, args.purge).map_err(failed)?;
     if args.out.json() {
         let report = Report {
