@@ -705,9 +705,22 @@ fn setup_replaces_the_original_plugin_and_uninstall_restores_it() {
     let before = "[features]\nplugins = true\nhooks = true\nplugin_hooks = true\n\n\
                   [plugins.\"codex-self-evolution@codex-self-evolution\"]\nenabled = true\n";
     std::fs::write(&config, before).unwrap();
+    // Entries an older release of the original wrote into Codex's own hooks.json,
+    // beside one of another tool's.
+    let hooks_file = m.path("codex/hooks.json");
+    let hooks_before = r#"{"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "other-tool stop"}]}, {"hooks": [{"type": "command", "command": "bash -c ': codex-self-evolution-plugin managed; exec uvx --from codex-self-evolution-plugin codex-self-evolution stop-review --from-stdin'", "timeout": 20}]}], "SessionStart": [{"hooks": [{"type": "command", "command": "csep session-start --from-stdin", "timeout": 15}]}]}}"#;
+    std::fs::write(&hooks_file, hooks_before).unwrap();
     let out = m.ok(&["setup", "--client", "codex", "--reflect-with", "codex"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("the original tool's plugin"), "{text}");
+    let hooks: Value =
+        serde_json::from_str(&std::fs::read_to_string(&hooks_file).unwrap()).unwrap();
+    assert_eq!(
+        hooks,
+        serde_json::json!({"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "other-tool stop"}]}]}}),
+        "{text}"
+    );
+    assert!(text.contains("2 hook entries"), "reported: {text}");
     let after: toml::Table = std::fs::read_to_string(&config).unwrap().parse().unwrap();
     assert_eq!(
         after["plugins"]["codex-self-evolution@codex-self-evolution"]["enabled"].as_bool(),
@@ -719,6 +732,7 @@ fn setup_replaces_the_original_plugin_and_uninstall_restores_it() {
     assert_eq!(c["config"]["provider"]["kind"], "codex-exec", "{c}");
 
     m.ok(&["uninstall", "--client", "codex"]);
+    assert_eq!(std::fs::read_to_string(&hooks_file).unwrap(), hooks_before);
     let restored: toml::Table = std::fs::read_to_string(&config).unwrap().parse().unwrap();
     assert_eq!(
         restored["plugins"]["codex-self-evolution@codex-self-evolution"]["enabled"].as_bool(),

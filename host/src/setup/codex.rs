@@ -16,7 +16,7 @@ use super::EntryStatus::{Added, AlreadySet, Changed, Kept, Removed, Skipped};
 use super::codex_config::{ConfigDoc, RevertOutcome, SetOutcome, dotted, source};
 use super::plugin_files::{self, MARKETPLACE, PLUGIN, PLUGIN_ID, PluginFiles};
 use super::record::{CodexRecord, TomlChange, add_dirs};
-use super::{Entry, EntryStatus, SetupError, SetupOptions, atomic, codex_cli};
+use super::{Entry, EntryStatus, SetupError, SetupOptions, atomic, codex_cli, codex_hooks_file};
 use crate::client::Client;
 
 fn entry(what: impl Into<String>, status: EntryStatus) -> Entry {
@@ -176,6 +176,7 @@ pub(super) fn setup(
     };
     if opts.dry_run {
         entries.push(entry(cache_what(planned_how), cache_status));
+        entries.extend(codex_hooks_file::setup(&opts.codex_home, true, &mut None)?);
         return Ok(entries);
     }
 
@@ -188,7 +189,13 @@ pub(super) fn setup(
         cache_dir: None,
         created_dirs: Vec::new(),
         backups: Vec::new(),
+        hooks_file: None,
     });
+    entries.extend(codex_hooks_file::setup(
+        &opts.codex_home,
+        false,
+        &mut rec.hooks_file,
+    )?);
     let mut backup = None;
     let rendered = config.render();
     if original.as_deref() != Some(rendered.as_str()) {
@@ -407,7 +414,7 @@ pub(super) fn uninstall(
         )]);
     };
     let path = r.config.clone();
-    let mut entries = Vec::new();
+    let mut entries = codex_hooks_file::uninstall(opts.dry_run, &mut r.hooks_file.clone())?;
 
     if let Some(codex) = opts.codex_bin.as_ref().filter(|_| !opts.dry_run) {
         // Only what setup brought in: a marketplace or plugin the user had stays.

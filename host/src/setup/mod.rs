@@ -12,6 +12,7 @@ mod claude_settings;
 mod codex;
 mod codex_cli;
 mod codex_config;
+mod codex_hooks_file;
 mod codex_state;
 mod json_spans;
 mod mcp;

@@ -35,6 +35,9 @@ pub(super) struct CodexRecord {
     /// Folders setup created under Codex's home; removed at uninstall if empty.
     pub created_dirs: Vec<PathBuf>,
     pub backups: Vec<PathBuf>,
+    /// Entries setup took out of Codex's own `hooks.json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hooks_file: Option<super::codex_hooks_file::HooksFileRecord>,
 }
 
 /// One key setup set in config.toml. Values are TOML source text.
