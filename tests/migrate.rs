@@ -828,6 +828,11 @@ fn the_originals_recall_switches_keep_the_stop_hook_from_archiving() {
     )
     .unwrap();
     m.ok(&["recall", "bootstrap", "--all-history"]);
+    let ctx = session_start(&m, &m.path("repo"));
+    assert!(
+        ctx.contains("vendor/") && !ctx.contains("csep recall"),
+        "recall is not offered when it is off: {ctx}"
+    );
     let v = m.json(&["recall", "unarchived-needle", "--global", "--json"]);
     assert_eq!(v["count"], 0, "{v}");
     assert!(

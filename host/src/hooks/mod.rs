@@ -143,7 +143,12 @@ pub fn session_start(
     } else {
         loaded.text.clone()
     };
-    let mut context = format!("# Repository memory (csep)\n\n{body}\n\n{RECALL_HINT}");
+    let mut context = format!("# Repository memory (csep)\n\n{body}");
+    // With recall off, `csep recall` answers that it is off: no point offering it.
+    if config.recall.enabled {
+        context.push_str("\n\n");
+        context.push_str(RECALL_HINT);
+    }
     if config_problem.is_some() {
         context.push_str("\n\n");
         context.push_str(&broken_config_line(&home.config_path()));
