@@ -3,7 +3,8 @@
 //! CLI (`CSEP_E2E_CODEX`) against a loopback mock of the Responses API. A session
 //! that asks to remember something is reflected by `codex exec`; memory is updated,
 //! and the run leaves nothing under `$CODEX_HOME/sessions` (it is `--ephemeral`),
-//! so no reflection session reaches the user's Codex history.
+//! so no reflection session reaches the user's Codex history, and a `recall
+//! bootstrap` afterwards imports only the user's own session.
 //!
 //! Without `CSEP_E2E_CODEX` the test says so and passes; in CI it fails.
 #![allow(
@@ -81,7 +82,10 @@ fn a_migrated_config_reflects_with_codex_exec_and_leaves_no_codex_session() {
     .unwrap();
 
     let sid = "01a212c6-0000-7000-8000-0000000000e1";
-    let transcript = root.join("transcripts/rollout.jsonl");
+    // The user's own session, where Codex keeps them.
+    let day = root.join("codexhome/sessions/2026/12/01");
+    std::fs::create_dir_all(&day).unwrap();
+    let transcript = day.join(format!("rollout-2026-12-01T09-00-00-{sid}.jsonl"));
     let text = std::fs::read_to_string(
         repo_root().join("tests/fixtures/transcripts/codex-0.169.0-rollout-sample.jsonl"),
     )
@@ -146,4 +150,67 @@ fn a_migrated_config_reflects_with_codex_exec_and_leaves_no_codex_session() {
         sessions_before,
         "an ephemeral run leaves no session in the user's Codex history"
     );
+
+    // A reflection run that did reach the disk (a Codex without --ephemeral, say):
+    // the same `codex exec`, in a folder like the provider's, with its prompt.
+    let (mock, _) = mock_server::start(
+        &repo_root().join("tests/fixtures/clients/mock_responses_api.py"),
+        "text",
+        &root.join("mock2.port"),
+        &root.join("mock2.jsonl"),
+    );
+    let run_dir = root.join("csep-reflect-run-Ab12Cd");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    let port2 = std::fs::read_to_string(root.join("mock2.port")).unwrap();
+    let written = Command::new(&codex)
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("HOME", root.join("home"))
+        .env("CODEX_HOME", root.join("codexhome"))
+        .args(["exec", "--skip-git-repo-check", "--sandbox", "read-only"])
+        .args(["-c", &format!("model_providers.mock.base_url=\"http://127.0.0.1:{}/v1\"", port2.trim())])
+        .args(["-c", "analytics.enabled=false", "--disable", "unbounded_connection_retries"])
+        .arg("-")
+        .current_dir(&run_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(
+                b"[system]\nYou maintain the long-term memory of a coding agent for one repository.\n",
+            )?;
+            child.wait()
+        })
+        .unwrap();
+    drop(mock);
+    assert!(written.success());
+    assert_eq!(
+        files_under(&root.join("codexhome/sessions")),
+        sessions_before + 1,
+        "without --ephemeral the run is kept in the user's Codex history"
+    );
+
+    // Importing Codex's history afterwards finds the user's session and nothing else.
+    let imported: Value =
+        serde_json::from_slice(&csep(&["recall", "bootstrap", "--all-history", "--json"]).stdout)
+            .unwrap();
+    // The Stop the payload stands for archived it already: it is found unchanged.
+    assert_eq!(imported["processed_files"], 2, "{imported}");
+    assert_eq!(imported["unchanged_sessions"], 1, "{imported}");
+    assert_eq!(
+        imported["new_sessions"], 0,
+        "the reflection run is not imported: {imported}"
+    );
+    let recent: Value =
+        serde_json::from_slice(&csep(&["recall", "--recent", "--global", "--json"]).stdout)
+            .unwrap();
+    let ids: Vec<&str> = recent["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["session_id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![sid], "{recent}");
 }
