@@ -403,6 +403,12 @@ fn migrate_merges_worktree_memory_adopts_the_skill_and_is_idempotent() {
             .is_some_and(|n| n.contains("csep migrate")),
         "{s}"
     );
+    assert!(
+        s["worktree_buckets"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("1 bucket")),
+        "{s}"
+    );
 
     let done = m.json(&["migrate", "--apply", "--json"]);
     assert_eq!(done["status"], "applied", "{done}");
@@ -509,6 +515,7 @@ fn migrate_merges_worktree_memory_adopts_the_skill_and_is_idempotent() {
     // The skill is listed once; status is clean and names the original's index.
     let s = m.json(&["status", "--json"]);
     assert!(s["original_reflection"].is_null(), "{s}");
+    assert!(s["worktree_buckets"].is_null(), "{s}");
     let listed: Vec<&Value> = s["generated_skills"]["skills"]
         .as_array()
         .unwrap()

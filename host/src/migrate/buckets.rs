@@ -129,6 +129,18 @@ enum Found {
     Nothing,
 }
 
+/// What `csep status` says while worktree buckets wait to be merged.
+pub fn notice(home: &Home) -> Option<String> {
+    let (moves, _) = plan(home).ok()?;
+    (!moves.is_empty()).then(|| {
+        format!(
+            "{} bucket(s) the original tool made for a linked worktree hold memory that \
+             SessionStart does not read; `csep migrate` shows the merge, `--apply` does it",
+            moves.len()
+        )
+    })
+}
+
 /// Every bucket that belongs to another (shared) bucket, and why others stay.
 pub fn plan(home: &Home) -> Result<(Vec<BucketMove>, Vec<Skipped>), MigrateError> {
     let root = home.projects();

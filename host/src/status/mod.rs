@@ -65,6 +65,8 @@ pub struct StatusReport {
     /// The original tool's reflection records, while they are still beside this
     /// project's.
     pub original_reflection: Option<String>,
+    /// Worktree buckets of the original tool not merged yet.
+    pub worktree_buckets: Option<String>,
     pub generated_skills: GeneratedSkills,
     pub hooks: HookLog,
     /// Codex: `None` when its folder cannot be known.
@@ -96,6 +98,7 @@ pub fn collect(home: &Home, clients: &ClientHomes) -> StatusReport {
         mcp: crate::mcp::registration_status(clients.codex.as_deref(), clients.claude.as_deref()),
         reflection: reflection::collect(home, &config),
         original_reflection: crate::migrate::original_reflection::notice(home),
+        worktree_buckets: crate::migrate::buckets::notice(home),
         generated_skills: skills::collect(home),
         hooks: hook_log::collect(home),
         plugin_hooks: clients.codex.as_deref().map(crate::setup::codex_hook_state),

@@ -64,7 +64,10 @@ pub(super) fn status(s: &StatusReport, colour: bool) -> String {
     }
     recall_lines(&mut o, p, s);
     reflection_lines(&mut o, &s.reflection);
-    if let Some(n) = &s.original_reflection {
+    for n in [&s.original_reflection, &s.worktree_buckets]
+        .into_iter()
+        .flatten()
+    {
         let _ = writeln!(o, "            note: {n}");
     }
     client_lines(&mut o, p, s);
