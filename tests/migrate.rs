@@ -749,6 +749,13 @@ fn setup_replaces_the_original_plugin_and_uninstall_restores_it() {
 
     // A new user with a Codex login, not on a terminal: offered, nothing recorded.
     std::fs::remove_file(m.path("state/config.toml")).unwrap();
+    let s = m.json(&["status", "--json"]);
+    assert!(
+        s["reflection_model"]
+            .as_str()
+            .is_some_and(|n| n.contains("--reflect-with codex")),
+        "where the original reflected through Codex, no model is not silent: {s}"
+    );
     std::fs::write(m.path("codex/auth.json"), "{}").unwrap();
     let text = String::from_utf8(m.ok(&["setup", "--client", "codex"]).stdout).unwrap();
     assert!(text.contains("--reflect-with codex"), "{text}");
@@ -761,6 +768,8 @@ fn setup_replaces_the_original_plugin_and_uninstall_restores_it() {
     m.ok(&["setup", "--client", "codex", "--reflect-with", "none"]);
     let c = m.json(&["config", "show", "--json"]);
     assert_eq!(c["config"]["provider"]["kind"], "none", "{c}");
+    let s = m.json(&["status", "--json"]);
+    assert!(s["reflection_model"].is_null(), "chosen: {s}");
 
     // The original's own setup line: --codex-config names the file to edit, the
     // install flags are taken and said to be ignored.

@@ -40,6 +40,34 @@ pub enum MigrateError {
     Recall(#[source] StoreError),
 }
 
+/// Whether the original tool has run with this state folder: its recall index, its
+/// log, or its reflection records (in place or moved aside) are there.
+pub fn original_was_here(home: &Home) -> bool {
+    original_index::original_path(home).exists()
+        || home.logs_dir().join("plugin.log").exists()
+        || home
+            .reflection_dir()
+            .join(original_reflection::ASIDE)
+            .exists()
+        || !original_reflection::find(home).is_empty()
+}
+
+/// What `csep status` says when the original reflected through the user's Codex
+/// and this state folder reflects with no model: the user may not know.
+pub fn reflection_model_notice(home: &Home, config: &crate::config::Config) -> Option<String> {
+    // A `kind` the user wrote, `none` included, is their choice.
+    let chosen = std::fs::read_to_string(home.config_path())
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.get("provider").and_then(|p| p.get("kind")).is_some());
+    let silent = config.provider.kind == crate::provider::ProviderKind::None && !chosen;
+    (silent && original_was_here(home)).then(|| {
+        "the original tool reflected through your Codex login; here reflection uses no model \
+         until `csep setup --reflect-with codex` (one background `codex exec` per reflection)"
+            .to_string()
+    })
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub apply: bool,

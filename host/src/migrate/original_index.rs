@@ -38,7 +38,7 @@ pub enum IndexAction {
     },
 }
 
-fn original_path(home: &Home) -> PathBuf {
+pub(super) fn original_path(home: &Home) -> PathBuf {
     home.original_recall_db()
 }
 

@@ -67,6 +67,8 @@ pub struct StatusReport {
     pub original_reflection: Option<String>,
     /// Worktree buckets of the original tool not merged yet.
     pub worktree_buckets: Option<String>,
+    /// The original reflected through Codex; this state folder uses no model.
+    pub reflection_model: Option<String>,
     pub generated_skills: GeneratedSkills,
     pub hooks: HookLog,
     /// Codex: `None` when its folder cannot be known.
@@ -99,6 +101,7 @@ pub fn collect(home: &Home, clients: &ClientHomes) -> StatusReport {
         reflection: reflection::collect(home, &config),
         original_reflection: crate::migrate::original_reflection::notice(home),
         worktree_buckets: crate::migrate::buckets::notice(home),
+        reflection_model: crate::migrate::reflection_model_notice(home, &config),
         generated_skills: skills::collect(home),
         hooks: hook_log::collect(home),
         plugin_hooks: clients.codex.as_deref().map(crate::setup::codex_hook_state),
