@@ -359,6 +359,41 @@ fn windows_budgets_and_the_current_session() {
         }
     }
 
+    // Tool calls and outputs have their own cap, people's messages theirs.
+    let v = w.json_ok(&[
+        "recall",
+        "quokka",
+        "--global",
+        "--before",
+        "12",
+        "--after",
+        "12",
+        "--budget-chars",
+        "100000",
+        "--message-chars",
+        "5000",
+        "--tool-message-chars",
+        "80",
+    ]);
+    let messages: Vec<&Value> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["windows"].as_array().unwrap())
+        .flat_map(|win| win["messages"].as_array().unwrap())
+        .collect();
+    let chars = |m: &Value| m["text"].as_str().unwrap().chars().count();
+    let is_tool = |m: &Value| m["role"].as_str().is_some_and(|r| r.starts_with("tool"));
+    let tools: Vec<&&Value> = messages.iter().filter(|m| is_tool(m)).collect();
+    assert!(!tools.is_empty(), "{v}");
+    assert!(tools.iter().all(|m| chars(m) < 160), "{v}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["role"] != "tool" && chars(m) > 2000),
+        "people's words keep --message-chars: {v}"
+    );
+
     // The running session is left out, named by a prefix.
     let v = w.json_ok(&["recall", "quokka", "--current-session-id", &a[..13]]);
     assert_eq!(ids(&v), vec![b.clone()]);
@@ -626,6 +661,9 @@ fn background_context_is_found_only_when_asked() {
     assert!(!shown.to_string().contains("environment_context"));
     let shown = w.json_ok(&["recall", "show", &id(1), "--include-background"]);
     assert!(shown.to_string().contains("environment_context"));
+    // The original's name for it.
+    let same = w.json_ok(&["recall", "environment_context", "--include-system"]);
+    assert_eq!(ids(&same), ids(&v));
 }
 
 #[test]
@@ -642,6 +680,16 @@ fn times_and_the_original_flag_forms() {
     ]);
     assert_eq!(v["command"], "recall bootstrap");
     assert_eq!(v["processed_files"], 1);
+    assert_eq!(v["limit_files"], 1);
+    // The flag form of sync-claude, with its file cap.
+    let v = w.json_ok(&[
+        "recall",
+        "--sync-claude",
+        "--all-history",
+        "--limit-files",
+        "1",
+    ]);
+    assert_eq!(v["command"], "recall sync-claude", "{v}");
     assert_eq!(v["limit_files"], 1);
     let v = w.json_ok(&[
         "recall",
