@@ -618,6 +618,20 @@ fn the_original_commands_do_what_their_help_says() {
     assert!(!p.exists(), "--cleanup-payload removes it");
     let found = m.json(&["recall", "--json", "archive-needle-one"]);
     assert_eq!(found["count"], 1, "{found}");
+    // The original plugin's recall line, with its variables unset.
+    let found = m.json(&[
+        "recall",
+        "archive-needle-one",
+        "--cwd",
+        "",
+        "--state-dir",
+        "",
+        "--json",
+    ]);
+    assert_eq!(
+        found["count"], 1,
+        "an empty flag is a flag not given: {found}"
+    );
     // ... and from the three flags, with --state-dir as the original spelled --home.
     let sid2 = "01a212c6-0000-7000-8000-0000000000b2";
     let t2 = m.transcript("rollout-c", sid2, "archive-needle-two");

@@ -20,7 +20,7 @@ pub struct HookArgs {
     #[arg(long)]
     from_stdin: bool,
     /// The folder to use when the payload names none.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::cli::path_or_empty())]
     cwd: Option<PathBuf>,
 }
 
@@ -52,7 +52,7 @@ pub fn session_start(args: HookArgs, home_flag: Option<&Path>) -> ExitCode {
     };
     run_hook("session-start", home_flag, |home, stdin, truncated| {
         let flags = hooks::StartFlags {
-            cwd: args.cwd.as_deref(),
+            cwd: args.cwd.as_deref().filter(|c| !c.as_os_str().is_empty()),
             bucket,
         };
         hooks::session_start(home, stdin, truncated, flags)

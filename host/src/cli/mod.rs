@@ -32,7 +32,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 struct Cli {
     /// The state folder (default: $CODEX_SELF_EVOLUTION_HOME or ~/.codex-self-evolution).
     /// `--state-dir` is the original tool's spelling.
-    #[arg(long, global = true, value_name = "DIR", visible_alias = "state-dir")]
+    #[arg(long, global = true, value_name = "DIR", visible_alias = "state-dir",
+          value_parser = path_or_empty())]
     home: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -102,6 +103,19 @@ enum Command {
 
 pub use output::Format;
 
+/// A path flag that takes an empty value, read as the flag not given: the original
+/// tool's plugin lines pass `--state-dir "$CODEX_STATE_DIR"`, often with the
+/// variable unset.
+pub(crate) fn path_or_empty() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    use clap::builder::TypedValueParser;
+    clap::builder::OsStringValueParser::new().map(PathBuf::from)
+}
+
+/// `None` for a path flag given empty.
+pub(crate) fn given(path: Option<PathBuf>) -> Option<PathBuf> {
+    path.filter(|p| !p.as_os_str().is_empty())
+}
+
 /// Hooks must exit 0 with valid output even when their own command line is off
 /// (a newer hook declaration with a flag this version lacks).
 const HOOKS: &[&str] = &["session-start", "session-stop"];
@@ -116,7 +130,10 @@ pub fn main() -> ExitCode {
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     }
     let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+        Ok(mut cli) => {
+            cli.home = given(cli.home.take());
+            cli
+        }
         Err(e) => {
             let informational = matches!(
                 e.kind(),

@@ -24,7 +24,7 @@ pub(crate) struct SearchFlags {
     #[arg(long)]
     global: bool,
     /// The folder whose repo to search (default: the current folder).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_parser = crate::cli::path_or_empty())]
     cwd: Option<PathBuf>,
     /// Sessions to show: that many whenever that many match (the original defaulted to 3).
     #[arg(long, visible_alias = "top-k", default_value_t = 5, value_name = "N")]
@@ -128,8 +128,8 @@ pub(crate) fn run(
                 .hint("use 30m, 12h, 7d, 1w, yesterday, 2026-11-01 or 2026-11-01T09:30:00Z")
         })?),
     };
-    let cwd = match &f.cwd {
-        Some(d) => d.clone(),
+    let cwd = match crate::cli::given(f.cwd.clone()) {
+        Some(d) => d,
         None => std::env::current_dir().context("reading the current folder")?,
     };
     let bucket = Bucket::resolve(&cwd);
