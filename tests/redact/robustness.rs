@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use csep::redact::{contains_secret, redact};
+use csep::redact::{SecretKind, contains_secret, redact};
 
 struct Rng(u64);
 
@@ -209,4 +209,93 @@ fn adversarial_repetitions_run_in_linear_time() {
 #[test]
 fn jwt_shaped_repetitions_run_in_linear_time() {
     linear(|n| "eyJhbGciOiJIUzI1NiJ9.".repeat(n / 4));
+}
+
+/// The input spans that markers replaced, where the kept text around them pins them
+/// down (as the fuzz target finds them); checks on the way that every other byte was
+/// kept, in order.
+fn removed_spans<'t>(input: &'t str, out: &str) -> Vec<&'t str> {
+    let segments = split_markers(out);
+    let mut spans = Vec::new();
+    let first = segments[0];
+    assert!(
+        input.starts_with(first),
+        "the text before the first marker changed"
+    );
+    let mut at = first.len();
+    for (i, seg) in segments.iter().enumerate().skip(1) {
+        let last = i + 1 == segments.len();
+        let found = if last {
+            assert!(
+                input.ends_with(seg),
+                "the text after the last marker changed"
+            );
+            input.len() - seg.len()
+        } else {
+            at + input[at..]
+                .find(seg)
+                .unwrap_or_else(|| panic!("the kept text {seg:?} is not in the input after {at}"))
+        };
+        assert!(found >= at, "kept text overlaps a replaced span");
+        let unique = last || seg.is_empty() || input[at..].rfind(seg) == Some(found - at);
+        let span = &input[at..found];
+        if unique && !span.contains("[REDACTED:") {
+            spans.push(span);
+        }
+        at = found + seg.len();
+    }
+    spans
+}
+
+/// `out` cut at every `[REDACTED:<kind>]` marker.
+fn split_markers(out: &str) -> Vec<&str> {
+    let mut segments = Vec::new();
+    let (mut kept, mut from) = (0, 0);
+    while let Some(i) = out[from..].find("[REDACTED:") {
+        let start = from + i;
+        let tail = &out[start + "[REDACTED:".len()..];
+        match SecretKind::ALL
+            .iter()
+            .find(|k| tail.starts_with(&format!("{}]", k.name())))
+        {
+            Some(k) => {
+                let end = start + "[REDACTED:".len() + k.name().len() + 1;
+                segments.push(&out[kept..start]);
+                (kept, from) = (end, end);
+            }
+            None => from = start + 1,
+        }
+    }
+    segments.push(&out[kept..]);
+    segments
+}
+
+/// The fuzz target's last property: no replaced secret of `MIN_REPEAT_BYTES` or more
+/// is left verbatim anywhere in the output.
+#[track_caller]
+fn no_replaced_secret_survives(text: &str) {
+    let (out, _) = redact(text);
+    assert_eq!(redact(&out).1.total, 0, "not idempotent: {out:?}");
+    for secret in removed_spans(text, &out) {
+        assert!(
+            secret.len() < 8 || !out.contains(secret),
+            "the replaced secret {secret:?} is still in the output {out:?}"
+        );
+    }
+}
+
+#[test]
+fn known_fuzz_inputs_leave_no_replaced_secret_elsewhere() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/redact/known");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no inputs in {}", dir.display());
+    for path in files {
+        let text = String::from_utf8(std::fs::read(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        no_replaced_secret_survives(&text);
+    }
 }
