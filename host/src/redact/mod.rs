@@ -127,6 +127,12 @@ pub fn redact(text: &str) -> (Cow<'_, str>, Redactions) {
     // its end, which reads the real text.
     loop {
         let (out, markers) = replace(text, &spans);
+        let cut = repeats.across_markers(&out, &markers);
+        if !cut.is_empty() {
+            let found: Vec<_> = cut.iter().map(|h| in_input(h, &spans, &markers)).collect();
+            spans = repeats.close(spans.into_iter().chain(found).collect());
+            continue;
+        }
         let fresh: Vec<Range<usize>> = spans
             .iter()
             .zip(&markers)

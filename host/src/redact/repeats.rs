@@ -10,6 +10,7 @@
 //! all seen.
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use super::SecretKind;
 use super::scan::{self, Hit};
@@ -23,6 +24,8 @@ pub(crate) const MIN_REPEAT_BYTES: usize = 8;
 pub(crate) struct Repeats<'t> {
     text: &'t str,
     searched: HashSet<&'t str>,
+    /// The same values in the order found, with the kind of their span.
+    values: Vec<(&'t [u8], SecretKind)>,
 }
 
 impl<'t> Repeats<'t> {
@@ -30,6 +33,7 @@ impl<'t> Repeats<'t> {
         Repeats {
             text,
             searched: HashSet::new(),
+            values: Vec::new(),
         }
     }
 
@@ -39,24 +43,59 @@ impl<'t> Repeats<'t> {
     pub(crate) fn close(&mut self, spans: Vec<Hit>) -> Vec<Hit> {
         let mut spans = scan::coalesce(spans);
         loop {
-            let mut values = Vec::new();
+            let known = self.values.len();
             for h in &spans {
                 let value = &self.text[h.start..h.end];
                 if value.len() >= MIN_REPEAT_BYTES && self.searched.insert(value) {
-                    values.push((value.as_bytes(), h.kind));
+                    self.values.push((value.as_bytes(), h.kind));
                 }
             }
-            if values.is_empty() {
+            if self.values.len() == known {
                 return spans;
             }
             let before = spans.clone();
-            spans.extend(Automaton::new(&values).cover(self.text.as_bytes()));
+            let automaton = Automaton::new(&self.values[known..]);
+            spans.extend(automaton.cover(self.text.as_bytes()));
             spans = scan::coalesce(spans);
             // Nothing grew: every span's text has been searched for.
             if spans == before {
                 return spans;
             }
         }
+    }
+
+    /// Occurrences of the values in `out` (the text with its spans replaced
+    /// by `markers`) that run from kept text into a marker: the marker's own
+    /// bytes can complete a secret (`...x[` next to `[REDACTED:`). Offsets in
+    /// `out`; an occurrence inside one marker is the marker, not a secret.
+    pub(crate) fn across_markers(&self, out: &str, markers: &[Range<usize>]) -> Vec<Hit> {
+        let Some(longest) = self.values.iter().map(|v| v.0.len()).max() else {
+            return Vec::new();
+        };
+        // Only text this close to a marker can hold such an occurrence.
+        let mut windows: Vec<Range<usize>> = Vec::new();
+        for m in markers {
+            let w = m.start.saturating_sub(longest - 1)..(m.end + longest - 1).min(out.len());
+            match windows.last_mut() {
+                Some(last) if w.start <= last.end => last.end = w.end,
+                _ => windows.push(w),
+            }
+        }
+        let automaton = Automaton::new(&self.values);
+        let mut found = Vec::new();
+        for w in windows {
+            for h in automaton.cover(&out.as_bytes()[w.clone()]) {
+                let (start, end) = (w.start + h.start, w.start + h.end);
+                let k = markers.partition_point(|m| m.end <= start);
+                let inside = markers
+                    .get(k)
+                    .is_some_and(|m| m.start <= start && end <= m.end);
+                if !inside {
+                    found.push(Hit { start, end, ..h });
+                }
+            }
+        }
+        found
     }
 }
 
@@ -243,5 +282,24 @@ mod tests {
         let spans = Repeats::new(text).close(vec![hit(0, 10), hit(12, 18)]);
         let spans: Vec<_> = spans.iter().map(|h| (h.start, h.end)).collect();
         assert_eq!(spans, [(0, 10), (12, 26), (28, 42)]);
+    }
+
+    #[test]
+    fn an_occurrence_completed_by_a_marker_is_found() {
+        // `p4ssw0rd[` is replaced; elsewhere `p4ssw0rd` stays next to another
+        // secret, whose marker supplies the `[`.
+        let text = "p4ssw0rd[ x p4ssw0rdQ7QQQQQQ";
+        let hit = |start, end| Hit {
+            start,
+            end,
+            kind: SecretKind::EnvAssignment,
+        };
+        let mut repeats = Repeats::new(text);
+        let spans = repeats.close(vec![hit(0, 9), hit(20, 28)]);
+        assert_eq!(spans, [hit(0, 9), hit(20, 28)]);
+        let (out, markers) = super::super::replace(text, &spans);
+        let cut = repeats.across_markers(&out, &markers);
+        let cut: Vec<_> = cut.iter().map(|h| &out[h.start..h.end]).collect();
+        assert_eq!(cut, ["p4ssw0rd["]);
     }
 }
