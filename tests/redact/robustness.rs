@@ -313,3 +313,26 @@ fn known_fuzz_inputs_leave_no_replaced_secret_elsewhere() {
         no_replaced_secret_survives(&text);
     }
 }
+
+/// Repeats: every distinct secret is looked for again, and overlapping occurrences
+/// (a value of one repeated byte) are all covered, in one pass per round, not one pass
+/// per value or per occurrence.
+#[test]
+fn repeated_secrets_run_in_linear_time() {
+    let many = |n: usize| {
+        let lines = (n / 16).max(1);
+        let mut s: String = (0..lines)
+            .map(|i| format!("TOKEN=Zq8vK2pL{i:08}\n"))
+            .collect();
+        s.extend((0..lines).map(|i| format!("again Zq8vK2pL{i:08} here\n")));
+        s
+    };
+    let small = many(1_000);
+    assert!(!redact(&small).0.contains("Zq8vK2pL"), "{small}");
+    linear(many);
+    let periodic = |n: usize| format!("https://u:{}@h {}", "a1".repeat(32), "a1".repeat(3 * n));
+    let small = periodic(1_000);
+    let (out, _) = redact(&small);
+    assert!(!out.contains("a1a1a1a1"), "{out}");
+    linear(periodic);
+}
