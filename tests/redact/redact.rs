@@ -658,3 +658,46 @@ fn kind_names_are_kebab_case_and_unique() {
         );
     }
 }
+
+// ---- repeats of a secret found once ----
+
+#[test]
+fn every_distinct_secret_is_replaced_where_it_repeats() {
+    // Far more values than a pass over the text per value could afford.
+    let values: Vec<String> = (0..60).map(|i| rand(300 + i, 20, BASE62)).collect();
+    let mut text: String = values.iter().map(|v| format!("TOKEN={v}\n")).collect();
+    for v in values.iter().rev() {
+        text.push_str(&format!("then {v} again\n"));
+    }
+    let (out, got) = redact(&text);
+    for v in &values {
+        assert!(!out.contains(v.as_str()), "{v} left in {out}");
+    }
+    assert_eq!(got, counts(&[(SecretKind::EnvAssignment, 120)]));
+    assert_eq!(redact(&out).1.total, 0, "not idempotent: {out}");
+}
+
+#[test]
+fn overlapping_repeats_of_a_secret_are_replaced_whole() {
+    // The secret ends as it starts, so two repeats can share bytes.
+    let body = rand(400, 12, BASE62);
+    let secret = format!("{body}{}", &body[..4]);
+    let text = format!("PASSWORD={secret}\nlater: {body}{secret}\n");
+    let m = marker(SecretKind::EnvAssignment);
+    check(
+        &text,
+        &format!("PASSWORD={m}\nlater: {m}\n"),
+        &[(SecretKind::EnvAssignment, 2)],
+    );
+}
+
+#[test]
+fn a_short_secret_is_not_looked_for_elsewhere() {
+    // Four digits would match ordinary numbers.
+    let m = marker(SecretKind::ProseSecret);
+    check(
+        "the PIN is 4821, don't share it; 4821 items left",
+        &format!("the PIN is {m}, don't share it; 4821 items left"),
+        &[(SecretKind::ProseSecret, 1)],
+    );
+}

@@ -6,6 +6,7 @@
     reason = "tests build their fixtures with plain std::fs"
 )]
 
+use std::ops::Range;
 use std::time::Duration;
 
 use csep::redact::{contains_secret, redact};
@@ -108,6 +109,7 @@ fn generated_text_keeps_the_invariants() {
             "not idempotent:\n{text:?}\n{out:?}\n{again:?}"
         );
         assert!(!contains_secret(&out), "{out:?}");
+        no_replaced_secret_survives(&text);
     }
 }
 
@@ -209,4 +211,128 @@ fn adversarial_repetitions_run_in_linear_time() {
 #[test]
 fn jwt_shaped_repetitions_run_in_linear_time() {
     linear(|n| "eyJhbGciOiJIUzI1NiJ9.".repeat(n / 4));
+}
+
+/// The input spans that markers replaced, where the kept text around them pins them
+/// down (as the fuzz target finds them); checks on the way that every other byte was
+/// kept, in order.
+fn removed_spans<'t>(input: &'t str, out: &str, markers: &[Range<usize>]) -> Vec<&'t str> {
+    let mut segments = Vec::new();
+    let mut kept = 0;
+    for m in markers {
+        segments.push(&out[kept..m.start]);
+        kept = m.end;
+    }
+    segments.push(&out[kept..]);
+    let mut spans = Vec::new();
+    let first = segments[0];
+    assert!(
+        input.starts_with(first),
+        "the text before the first marker changed"
+    );
+    let mut at = first.len();
+    for (i, seg) in segments.iter().enumerate().skip(1) {
+        let last = i + 1 == segments.len();
+        let found = if last {
+            assert!(
+                input.ends_with(seg),
+                "the text after the last marker changed"
+            );
+            input.len() - seg.len()
+        } else {
+            at + input[at..]
+                .find(seg)
+                .unwrap_or_else(|| panic!("the kept text {seg:?} is not in the input after {at}"))
+        };
+        assert!(found >= at, "kept text overlaps a replaced span");
+        let unique = last || seg.is_empty() || input[at..].rfind(seg) == Some(found - at);
+        let span = &input[at..found];
+        if unique && !span.contains("[REDACTED:") {
+            spans.push(span);
+        }
+        at = found + seg.len();
+    }
+    spans
+}
+
+/// Where the `[REDACTED:<kind>]` markers are in `out` (a kind's name or a data rule's
+/// id: lower-case letters, digits and dashes).
+fn marker_ranges(out: &str) -> Vec<Range<usize>> {
+    const OPEN: &str = "[REDACTED:";
+    let mut markers = Vec::new();
+    let mut from = 0;
+    while let Some(i) = out[from..].find(OPEN) {
+        let start = from + i;
+        let tail = &out.as_bytes()[start + OPEN.len()..];
+        let name = tail
+            .iter()
+            .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || **b == b'-')
+            .count();
+        if name > 0 && tail.get(name) == Some(&b']') {
+            markers.push(start..start + OPEN.len() + name + 1);
+        }
+        from = start + 1;
+    }
+    markers
+}
+
+/// The fuzz target's last property: no replaced secret of 8 bytes or more (the
+/// shortest whose repeats are looked for) is left anywhere in the output, other than
+/// inside a marker's own text.
+#[track_caller]
+fn no_replaced_secret_survives(text: &str) {
+    let (out, _) = redact(text);
+    assert_eq!(redact(&out).1.total, 0, "not idempotent: {out:?}");
+    let markers = marker_ranges(&out);
+    for secret in removed_spans(text, &out, &markers) {
+        if secret.len() < 8 {
+            continue;
+        }
+        for (at, _) in out.match_indices(secret) {
+            let end = at + secret.len();
+            assert!(
+                markers.iter().any(|m| m.start <= at && end <= m.end),
+                "the replaced secret {secret:?} is still in the output {out:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn known_fuzz_inputs_leave_no_replaced_secret_elsewhere() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/redact/known");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no inputs in {}", dir.display());
+    for path in files {
+        let text = String::from_utf8(std::fs::read(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        no_replaced_secret_survives(&text);
+    }
+}
+
+/// Repeats: every distinct secret is looked for again, and overlapping occurrences
+/// (a value of one repeated byte) are all covered, in one pass per round, not one pass
+/// per value or per occurrence.
+#[test]
+fn repeated_secrets_run_in_linear_time() {
+    let many = |n: usize| {
+        let lines = (n / 16).max(1);
+        let mut s: String = (0..lines)
+            .map(|i| format!("TOKEN=Zq8vK2pL{i:08}\n"))
+            .collect();
+        s.extend((0..lines).map(|i| format!("again Zq8vK2pL{i:08} here\n")));
+        s
+    };
+    let small = many(1_000);
+    assert!(!redact(&small).0.contains("Zq8vK2pL"), "{small}");
+    linear(many);
+    let periodic = |n: usize| format!("https://u:{}@h {}", "a1".repeat(32), "a1".repeat(3 * n));
+    let small = periodic(1_000);
+    let (out, _) = redact(&small);
+    assert!(!out.contains("a1a1a1a1"), "{out}");
+    linear(periodic);
 }

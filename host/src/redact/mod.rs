@@ -50,6 +50,10 @@
 //!   value takes any 8+ char token that is not a word.
 //! - PEM: only private keys, with key material after the header; without an
 //!   end line the block runs to the end of the text.
+//! - A secret found once is replaced wherever its exact text appears again
+//!   (values of 8+ bytes; shorter ones would match ordinary text), also
+//!   where that occurrence overlaps another secret: the spans merge, and the
+//!   merged text is looked for again ([`repeats`]).
 //! - `redact` is idempotent: lines holding a new marker are scanned again
 //!   until nothing changes.
 
@@ -63,6 +67,7 @@ mod names;
 mod pem;
 mod prefixed;
 mod prose;
+mod repeats;
 mod rules;
 mod scan;
 mod triggers;
@@ -74,6 +79,7 @@ use std::collections::BTreeMap;
 use std::ops::{ControlFlow, Range};
 
 pub use kind::SecretKind;
+use repeats::Repeats;
 
 /// How many secrets a call replaced, overall and per kind.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -109,23 +115,48 @@ pub fn redact(text: &str) -> (Cow<'_, str>, Redactions) {
     if hits.is_empty() {
         return (Cow::Borrowed(text), Redactions::default());
     }
-    let hits = with_repeats(text, hits);
-    let mut counts = Redactions::default();
-    let (mut out, mut markers) = replace(text, hits, &mut counts);
+    // Spans stay in `text`'s offsets, so a span's value is always the input
+    // it stands for, whichever pass found it.
+    let mut repeats = Repeats::new(text);
+    let mut spans = repeats.close(hits);
+    let mut scanned: Vec<scan::Hit> = Vec::new();
     // A marker changes what detectors see next to it (a word now ends at
     // `]`), so look again until nothing new turns up; `redact` of the result
-    // then finds nothing. Only lines holding a marker can change: no
+    // then finds nothing. Only lines holding a new marker can change: no
     // detector reads across a line break except a PEM block's search for
     // its end, which reads the real text.
     loop {
+        let (out, markers) = replace(text, &spans);
+        let cut = repeats.across_markers(&out, &markers);
+        if !cut.is_empty() {
+            let found: Vec<_> = cut.iter().map(|h| in_input(h, &spans, &markers)).collect();
+            spans = repeats.close(spans.into_iter().chain(found).collect());
+            continue;
+        }
+        let fresh: Vec<Range<usize>> = spans
+            .iter()
+            .zip(&markers)
+            .filter(|(span, _)| {
+                !scanned
+                    .binary_search_by_key(&span.start, |s| s.start)
+                    .is_ok_and(|i| scanned[i] == **span)
+            })
+            .map(|(_, marker)| marker.clone())
+            .collect();
         let mut hits = Vec::new();
-        for line in lines_with(&out, &markers) {
+        for line in lines_with(&out, &fresh) {
             hits.extend(find(&out, line));
         }
         if hits.is_empty() {
+            let mut counts = Redactions::default();
+            for span in &spans {
+                counts.record(span.kind);
+            }
             return (Cow::Owned(out), counts);
         }
-        (out, markers) = replace(&out, hits, &mut counts);
+        let found: Vec<_> = hits.iter().map(|h| in_input(h, &spans, &markers)).collect();
+        scanned = std::mem::take(&mut spans);
+        spans = repeats.close(scanned.iter().copied().chain(found).collect());
     }
 }
 
@@ -142,49 +173,6 @@ fn find(text: &str, range: Range<usize>) -> Vec<scan::Hit> {
     hits
 }
 
-/// Shortest secret whose other occurrences are replaced too: shorter values
-/// (PINs) would match ordinary text.
-const MIN_REPEAT_BYTES: usize = 8;
-/// Distinct secrets looked for again per text.
-const MAX_REPEAT_VALUES: usize = 32;
-
-/// `hits` plus every other occurrence of a secret they found: a value named once
-/// (`PASSWORD=x`) is still the secret when it turns up again without its name.
-fn with_repeats(text: &str, hits: Vec<scan::Hit>) -> Vec<scan::Hit> {
-    let hits = scan::coalesce(hits);
-    let mut more = Vec::new();
-    let mut seen: Vec<&str> = Vec::new();
-    for h in &hits {
-        let value = &text[h.start..h.end];
-        // Each distinct value costs a pass over the text: a bounded number of them.
-        if value.len() < MIN_REPEAT_BYTES
-            || seen.contains(&value)
-            || seen.len() >= MAX_REPEAT_VALUES
-        {
-            continue;
-        }
-        seen.push(value);
-        for (at, _) in text.match_indices(value) {
-            let end = at + value.len();
-            // Coalesced hits are sorted and disjoint, so their ends rise: the first hit
-            // ending after `at` is the only one that can overlap this occurrence.
-            let next = hits.partition_point(|o| o.end <= at);
-            if hits.get(next).is_none_or(|o| o.start >= end) {
-                more.push(scan::Hit {
-                    start: at,
-                    end,
-                    kind: h.kind,
-                });
-            }
-        }
-    }
-    if more.is_empty() {
-        return hits;
-    }
-    more.extend(hits);
-    scan::coalesce(more)
-}
-
 /// Out of line: hits are rare, and inlining the push slows the scan loop.
 #[cold]
 #[inline(never)]
@@ -192,29 +180,43 @@ fn keep(hits: &mut Vec<scan::Hit>, hit: scan::Hit) {
     hits.push(hit);
 }
 
-/// Writes `text` with `hits` replaced by markers; returns it and where the
-/// markers are in it.
-fn replace(
-    text: &str,
-    hits: Vec<scan::Hit>,
-    counts: &mut Redactions,
-) -> (String, Vec<Range<usize>>) {
-    let hits = scan::coalesce(hits);
-    let mut out = String::with_capacity(text.len() + hits.len() * 16);
-    let mut markers = Vec::with_capacity(hits.len());
+/// Writes `text` with `spans` (sorted, disjoint) replaced by markers;
+/// returns it and where each span's marker is in it.
+fn replace(text: &str, spans: &[scan::Hit]) -> (String, Vec<Range<usize>>) {
+    let mut out = String::with_capacity(text.len() + spans.len() * 16);
+    let mut markers = Vec::with_capacity(spans.len());
     let mut pos = 0;
-    for hit in hits {
-        out.push_str(&text[pos..hit.start]);
+    for span in spans {
+        out.push_str(&text[pos..span.start]);
         let start = out.len();
         out.push_str("[REDACTED:");
-        out.push_str(hit.kind.name());
+        out.push_str(span.kind.name());
         out.push(']');
         markers.push(start..out.len());
-        counts.record(hit.kind);
-        pos = hit.end;
+        pos = span.end;
     }
     out.push_str(&text[pos..]);
     (out, markers)
+}
+
+/// `hit`, found in the output of [`replace`], in the input's offsets: a hit
+/// that reaches into a marker takes the whole span the marker stands for.
+fn in_input(hit: &scan::Hit, spans: &[scan::Hit], markers: &[Range<usize>]) -> scan::Hit {
+    let start = match markers.partition_point(|m| m.start <= hit.start) {
+        0 => hit.start,
+        k if hit.start < markers[k - 1].end => spans[k - 1].start,
+        k => hit.start - markers[k - 1].end + spans[k - 1].end,
+    };
+    let end = match markers.partition_point(|m| m.start < hit.end) {
+        0 => hit.end,
+        k if hit.end <= markers[k - 1].end => spans[k - 1].end,
+        k => hit.end - markers[k - 1].end + spans[k - 1].end,
+    };
+    scan::Hit {
+        start,
+        end,
+        kind: hit.kind,
+    }
 }
 
 /// The distinct lines of `text` that hold a marker, in order.
