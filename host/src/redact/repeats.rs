@@ -7,7 +7,11 @@
 //!
 //! All values are looked for in one pass over the text (Aho-Corasick), so
 //! the cost does not grow with their number, and overlapping occurrences are
-//! all seen.
+//! all seen. The automaton is written here rather than taken from the
+//! `aho-corasick` crate: its overlapping search reports every value ending at
+//! a position, which is quadratic when values nest (a periodic secret and the
+//! merged spans of its repeats), while covering needs only the longest one, a
+//! per-state answer the crate does not expose.
 
 use std::collections::HashSet;
 use std::ops::Range;
