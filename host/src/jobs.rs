@@ -216,26 +216,8 @@ impl JobQueue {
 
     /// Every job, oldest first (ids start with their creation time); files that do
     /// not parse come back as errors, not hidden. The original tool's job files are
-    /// not this queue's and are left out (`original_files` names them).
+    /// not this queue's and are left out.
     pub fn list(&self) -> Vec<Result<Job, JobError>> {
-        self.read_all()
-            .into_iter()
-            .filter(|r| !matches!(r, Err(JobError::Original { .. })))
-            .collect()
-    }
-
-    /// The job files the original tool left in this folder.
-    pub fn original_files(&self) -> Vec<PathBuf> {
-        self.read_all()
-            .into_iter()
-            .filter_map(|r| match r {
-                Err(JobError::Original { path }) => Some(path),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn read_all(&self) -> Vec<Result<Job, JobError>> {
         let mut ids: Vec<String> = match self.dir.entries() {
             Ok(entries) => entries
                 .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -245,7 +227,10 @@ impl JobQueue {
             Err(_) => Vec::new(),
         };
         ids.sort();
-        ids.iter().map(|id| self.read(id)).collect()
+        ids.iter()
+            .map(|id| self.read(id))
+            .filter(|r| !matches!(r, Err(JobError::Original { .. })))
+            .collect()
     }
 
     /// Claims the job for this process; `None` when another worker holds it.

@@ -89,15 +89,28 @@ fn folders_named(name: &str) -> Vec<PathBuf> {
     found
 }
 
+/// The existing folders a bucket may have been made for: the one its marker
+/// names, or those its name fits, each with the bucket of its repository.
+fn existing_folders(name: &str, marked: Option<&PathBuf>) -> Vec<(PathBuf, Bucket)> {
+    let candidates = match marked {
+        Some(cwd) => vec![cwd.clone()],
+        None => folders_named(name),
+    };
+    candidates
+        .into_iter()
+        .filter(|c| c.is_dir())
+        .map(|c| {
+            let bucket = Bucket::resolve(&c);
+            (c, bucket)
+        })
+        .collect()
+}
+
 /// The folder a bucket was made for, when it still exists: the one its marker
 /// names, or the only one its name fits.
 pub(super) fn existing_folder(name: &str, dir: &Path) -> Option<PathBuf> {
-    let candidates = match marked_cwd(dir) {
-        Some(cwd) => vec![cwd],
-        None => folders_named(name),
-    };
-    match candidates.as_slice() {
-        [one] if one.is_dir() => Some(one.clone()),
+    match existing_folders(name, marked_cwd(dir).as_ref()).as_slice() {
+        [(one, _)] => Some(one.clone()),
         _ => None,
     }
 }
@@ -120,13 +133,19 @@ fn listed_worktrees(repo: &Path) -> Vec<PathBuf> {
 
 /// Where a bucket belongs, or why it is left where it is.
 enum Found {
-    /// The bucket's folder, and the bucket of its repository.
-    Folder(PathBuf, Bucket),
-    /// A removed worktree that its repository still lists.
-    Removed(PathBuf, Bucket),
+    /// The bucket's folder (or a removed worktree its repository still lists),
+    /// and the bucket of its repository.
+    Move(PathBuf, Bucket),
     Skip(String),
     /// Already a shared bucket, or no memory to move.
     Nothing,
+}
+
+/// One bucket folder under `projects/`, with what is known of where it came from.
+struct Seen {
+    name: String,
+    marked: Option<PathBuf>,
+    existing: Vec<(PathBuf, Bucket)>,
 }
 
 /// What `csep status` says while worktree buckets wait to be merged.
@@ -158,93 +177,81 @@ pub fn plan(home: &Home) -> Result<(Vec<BucketMove>, Vec<Skipped>), MigrateError
         .filter(|name| !name.contains(ARCHIVED_MARK)) // moved by an earlier run
         .collect();
     names.sort();
-    let cwds: Vec<(String, Option<PathBuf>)> = names
-        .iter()
-        .map(|name| (name.clone(), marked_cwd(&root.join(name))))
+    let buckets: Vec<Seen> = names
+        .into_iter()
+        .map(|name| {
+            let marked = marked_cwd(&root.join(&name));
+            let existing = existing_folders(&name, marked.as_ref());
+            Seen {
+                name,
+                marked,
+                existing,
+            }
+        })
         .collect();
     // The repositories of the buckets whose folders exist, with the worktrees they list.
     let mut worktrees: Vec<(PathBuf, Bucket)> = Vec::new();
     let mut seen_repos = Vec::new();
-    for (name, marked) in &cwds {
-        let candidates = match marked {
-            Some(cwd) => vec![cwd.clone()],
-            None => folders_named(name),
-        };
-        for cwd in candidates.into_iter().filter(|c| c.is_dir()) {
-            let repo = Bucket::resolve(&cwd);
-            if !seen_repos.contains(&repo.key_path) {
-                seen_repos.push(repo.key_path.clone());
-                for wt in listed_worktrees(&repo.key_path) {
-                    worktrees.push((wt, repo.clone()));
-                }
+    for (_, repo) in buckets.iter().flat_map(|b| &b.existing) {
+        if !seen_repos.contains(&repo.key_path) {
+            seen_repos.push(repo.key_path.clone());
+            for wt in listed_worktrees(&repo.key_path) {
+                worktrees.push((wt, repo.clone()));
             }
         }
     }
-    for (name, marked) in cwds {
-        let dir = root.join(&name);
-        let found = locate(&name, marked, &dir, &worktrees);
-        let (cwd, target) = match found {
-            Found::Folder(cwd, target) | Found::Removed(cwd, target) => (cwd, target),
-            Found::Skip(reason) => {
-                skipped.push(Skipped {
-                    bucket: name,
-                    reason,
-                });
-                continue;
-            }
-            Found::Nothing => continue,
-        };
-        moves.push(BucketMove {
-            source_bucket: name.clone(),
-            source_cwd: cwd,
-            target_bucket: target.id,
-            target_cwd: target.key_path,
-            entries_added: 0,
-            entries_already_there: 0,
-            conflicts: 0,
-            refs_copied: Vec::new(),
-            archived_as: None,
-        });
+    for b in buckets {
+        match locate(&b, &root.join(&b.name), &worktrees) {
+            Found::Move(cwd, target) => moves.push(BucketMove {
+                source_bucket: b.name,
+                source_cwd: cwd,
+                target_bucket: target.id,
+                target_cwd: target.key_path,
+                entries_added: 0,
+                entries_already_there: 0,
+                conflicts: 0,
+                refs_copied: Vec::new(),
+                archived_as: None,
+            }),
+            Found::Skip(reason) => skipped.push(Skipped {
+                bucket: b.name,
+                reason,
+            }),
+            Found::Nothing => {}
+        }
     }
     Ok((moves, skipped))
 }
 
-/// Finds the repository a bucket was made for: by its marker or its name, from its
-/// folder when that exists, else from the worktrees its repository lists.
-fn locate(
-    name: &str,
-    marked: Option<PathBuf>,
-    dir: &Path,
-    worktrees: &[(PathBuf, Bucket)],
-) -> Found {
-    let candidates = match &marked {
-        Some(cwd) => vec![cwd.clone()],
-        None => folders_named(name),
-    };
-    let existing: Vec<&PathBuf> = candidates.iter().filter(|c| c.is_dir()).collect();
-    let targets: Vec<Bucket> = existing.iter().map(|c| Bucket::resolve(c)).collect();
-    if let (Some(first), Some(target)) = (existing.first(), targets.first()) {
-        if targets.iter().any(|t| t.id != target.id) {
-            let all: Vec<String> = existing.iter().map(|c| c.display().to_string()).collect();
+/// Finds the repository a bucket was made for: from its folder when that exists,
+/// else from the worktrees its repository lists.
+fn locate(b: &Seen, dir: &Path, worktrees: &[(PathBuf, Bucket)]) -> Found {
+    if let Some((first, target)) = b.existing.first() {
+        if b.existing.iter().any(|(_, t)| t.id != target.id) {
+            let all: Vec<String> = b
+                .existing
+                .iter()
+                .map(|(c, _)| c.display().to_string())
+                .collect();
             return Found::Skip(format!(
                 "its name fits more than one folder ({}) and it has no .canonical_cwd to tell which",
                 all.join(", ")
             ));
         }
-        if target.id == name || !has_memory(dir) {
+        if target.id == b.name || !has_memory(dir) {
             return Found::Nothing;
         }
-        return Found::Folder((*first).clone(), target.clone());
+        return Found::Move(first.clone(), target.clone());
     }
     if !has_memory(dir) {
         return Found::Nothing;
     }
-    let removed = worktrees.iter().find(|(wt, _)| match &marked {
+    let removed = worktrees.iter().find(|(wt, _)| match &b.marked {
         Some(cwd) => wt == cwd,
-        None => crate::bucket::slug(wt) == name,
+        None => crate::bucket::slug(wt) == b.name,
     });
     match removed {
-        Some((wt, repo)) if repo.id != name => Found::Removed(wt.clone(), repo.clone()),
+        Some((wt, repo)) if repo.id != b.name => Found::Move(wt.clone(), repo.clone()),
         _ => Found::Skip(
             "its folder no longer exists and no repository lists it as a worktree, so where its \
              memory belongs cannot be told"

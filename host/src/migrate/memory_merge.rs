@@ -3,7 +3,7 @@
 //! kept under its own heading for the user to settle. Writes are atomic, and the
 //! target's previous content is copied to the run's backup folder first.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
 use super::MigrateError;
@@ -73,6 +73,17 @@ impl Block {
     }
 }
 
+/// Adds `line` to the entry being read, starting one under `heading` if none is.
+fn append(current: &mut Option<Block>, heading: &Option<String>, line: &str) {
+    current
+        .get_or_insert_with(|| Block {
+            heading: heading.clone(),
+            lines: Vec::new(),
+        })
+        .lines
+        .push(line.to_string());
+}
+
 /// Splits a memory text into its entries; headings are context, not entries.
 fn blocks(text: &str) -> Vec<Block> {
     let mut out: Vec<Block> = Vec::new();
@@ -99,13 +110,7 @@ fn blocks(text: &str) -> Vec<Block> {
             if !under_item {
                 flush(&mut current, &mut out);
             }
-            current
-                .get_or_insert_with(|| Block {
-                    heading: heading.clone(),
-                    lines: Vec::new(),
-                })
-                .lines
-                .push(line.to_string());
+            append(&mut current, &heading, line);
             in_fence = true;
             continue;
         }
@@ -121,13 +126,7 @@ fn blocks(text: &str) -> Vec<Block> {
         if starts_item(line) && !line.starts_with([' ', '\t']) {
             flush(&mut current, &mut out);
         }
-        current
-            .get_or_insert_with(|| Block {
-                heading: heading.clone(),
-                lines: Vec::new(),
-            })
-            .lines
-            .push(line.to_string());
+        append(&mut current, &heading, line);
     }
     flush(&mut current, &mut out);
     out
@@ -175,24 +174,24 @@ fn render(blocks: &[Block], source_heading: &Option<String>) -> String {
 pub fn merge(target: &str, source: &str, heading: &str) -> Merged {
     let target_blocks = blocks(target);
     let have: HashSet<String> = target_blocks.iter().map(Block::key).collect();
-    let subjects: HashMap<String, HashSet<String>> =
-        target_blocks.iter().fold(HashMap::new(), |mut m, b| {
-            if let Some(s) = subject(b) {
-                m.entry(s).or_default().insert(b.key());
-            }
-            m
-        });
+    let subjects: HashSet<String> = target_blocks.iter().filter_map(subject).collect();
     let mut fresh = Vec::new();
     let mut differing = Vec::new();
     let mut seen = HashSet::new();
     let mut out = Merged::default();
-    for block in blocks(source) {
+    let source_blocks = blocks(source);
+    // The source's top heading (`# Project Memory`) says nothing the target's does not.
+    let top = source_blocks
+        .first()
+        .and_then(|b| b.heading.clone())
+        .filter(|h| h.eq_ignore_ascii_case("project memory"));
+    for block in source_blocks {
         let key = block.key();
         if have.contains(&key) || !seen.insert(key.clone()) {
             out.already_there += 1;
             continue;
         }
-        if subject(&block).is_some_and(|s| subjects.contains_key(&s)) {
+        if subject(&block).is_some_and(|s| subjects.contains(&s)) {
             differing.push(block);
         } else {
             fresh.push(block);
@@ -204,11 +203,6 @@ pub fn merge(target: &str, source: &str, heading: &str) -> Merged {
         out.text = target.to_string();
         return out;
     }
-    // The source's top heading (`# Project Memory`) says nothing the target's does not.
-    let top = blocks(source)
-        .first()
-        .and_then(|b| b.heading.clone())
-        .filter(|h| h.eq_ignore_ascii_case("project memory"));
     let mut text = target.trim_end().to_string();
     if text.is_empty() {
         text.push_str("# Project Memory");

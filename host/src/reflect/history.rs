@@ -52,8 +52,13 @@ const ORIGINAL_RUN_FILES: [&str; 5] = [
 pub fn is_original_run(dir: &Path) -> bool {
     match std::fs::read(dir.join(super::receipt::FILE)) {
         Ok(bytes) => jobs::written_by_original(&bytes),
-        Err(_) => ORIGINAL_RUN_FILES.iter().any(|f| dir.join(f).exists()),
+        Err(_) => has_original_files(dir),
     }
+}
+
+/// Whether a run folder holds files only the original tool wrote.
+pub fn has_original_files(dir: &Path) -> bool {
+    ORIGINAL_RUN_FILES.iter().any(|f| dir.join(f).exists())
 }
 
 /// Run folders whose `receipt.json` exists but cannot be read as a receipt

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 
 use super::history;
-use super::receipt::{self, Receipt};
+use super::receipt::{self, Receipt, ReceiptError};
 use crate::config::Config;
 use crate::filelock::FileLock;
 use crate::fs_authority;
@@ -188,8 +188,7 @@ fn prune_runs(
             continue;
         };
         let run = runs.join(&id);
-        // The original tool's runs are not this project's to prune.
-        if !jobs::valid_id(&id) || !run.is_dir() || history::is_original_run(&run) {
+        if !jobs::valid_id(&id) || !run.is_dir() {
             continue;
         }
         // A job a worker may still take keeps its run as it is.
@@ -200,8 +199,13 @@ fn prune_runs(
             continue;
         }
         let receipt_path = run.join(receipt::FILE);
+        // The original tool's runs are not this project's to prune.
         let (days, age) = if receipt_path.exists() {
-            let changed = Receipt::read(&run).map_or(true, |r| !r.accepted.is_empty());
+            let changed = match Receipt::read(&run) {
+                Err(ReceiptError::Original { .. }) => continue,
+                Ok(r) => !r.accepted.is_empty(),
+                Err(_) => true,
+            };
             let days = if changed {
                 keep.receipts_days
             } else {
@@ -212,6 +216,8 @@ fn prune_runs(
             // A commit without its receipt (cut short, or undone): its backup may
             // be the only copy of the old files, kept as long as a change would be.
             (keep.receipts_days, age_ms(&run, now_ms))
+        } else if history::has_original_files(&run) {
+            continue;
         } else {
             (keep.failed_days, age_ms(&run, now_ms))
         };
