@@ -12,3 +12,5 @@ mod redact_cases;
 mod robustness;
 #[path = "redact/rules.rs"]
 mod rules;
+#[path = "redact/survivors.rs"]
+mod survivors;

@@ -6,7 +6,6 @@
     reason = "tests build their fixtures with plain std::fs"
 )]
 
-use std::ops::Range;
 use std::time::Duration;
 
 use csep::redact::{contains_secret, redact};
@@ -213,69 +212,6 @@ fn jwt_shaped_repetitions_run_in_linear_time() {
     linear(|n| "eyJhbGciOiJIUzI1NiJ9.".repeat(n / 4));
 }
 
-/// The input spans that markers replaced, where the kept text around them pins them
-/// down (as the fuzz target finds them); checks on the way that every other byte was
-/// kept, in order.
-fn removed_spans<'t>(input: &'t str, out: &str, markers: &[Range<usize>]) -> Vec<&'t str> {
-    let mut segments = Vec::new();
-    let mut kept = 0;
-    for m in markers {
-        segments.push(&out[kept..m.start]);
-        kept = m.end;
-    }
-    segments.push(&out[kept..]);
-    let mut spans = Vec::new();
-    let first = segments[0];
-    assert!(
-        input.starts_with(first),
-        "the text before the first marker changed"
-    );
-    let mut at = first.len();
-    for (i, seg) in segments.iter().enumerate().skip(1) {
-        let last = i + 1 == segments.len();
-        let found = if last {
-            assert!(
-                input.ends_with(seg),
-                "the text after the last marker changed"
-            );
-            input.len() - seg.len()
-        } else {
-            at + input[at..]
-                .find(seg)
-                .unwrap_or_else(|| panic!("the kept text {seg:?} is not in the input after {at}"))
-        };
-        assert!(found >= at, "kept text overlaps a replaced span");
-        let unique = last || seg.is_empty() || input[at..].rfind(seg) == Some(found - at);
-        let span = &input[at..found];
-        if unique && !span.contains("[REDACTED:") {
-            spans.push(span);
-        }
-        at = found + seg.len();
-    }
-    spans
-}
-
-/// Where the `[REDACTED:<kind>]` markers are in `out` (a kind's name or a data rule's
-/// id: lower-case letters, digits and dashes).
-fn marker_ranges(out: &str) -> Vec<Range<usize>> {
-    const OPEN: &str = "[REDACTED:";
-    let mut markers = Vec::new();
-    let mut from = 0;
-    while let Some(i) = out[from..].find(OPEN) {
-        let start = from + i;
-        let tail = &out.as_bytes()[start + OPEN.len()..];
-        let name = tail
-            .iter()
-            .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || **b == b'-')
-            .count();
-        if name > 0 && tail.get(name) == Some(&b']') {
-            markers.push(start..start + OPEN.len() + name + 1);
-        }
-        from = start + 1;
-    }
-    markers
-}
-
 /// The fuzz target's last property: no replaced secret of 8 bytes or more (the
 /// shortest whose repeats are looked for) is left anywhere in the output, other than
 /// inside a marker's own text.
@@ -283,19 +219,7 @@ fn marker_ranges(out: &str) -> Vec<Range<usize>> {
 fn no_replaced_secret_survives(text: &str) {
     let (out, _) = redact(text);
     assert_eq!(redact(&out).1.total, 0, "not idempotent: {out:?}");
-    let markers = marker_ranges(&out);
-    for secret in removed_spans(text, &out, &markers) {
-        if secret.len() < 8 {
-            continue;
-        }
-        for (at, _) in out.match_indices(secret) {
-            let end = at + secret.len();
-            assert!(
-                markers.iter().any(|m| m.start <= at && end <= m.end),
-                "the replaced secret {secret:?} is still in the output {out:?}"
-            );
-        }
-    }
+    super::survivors::assert_no_replaced_secret_survives(text, &out);
 }
 
 #[test]
